@@ -1,0 +1,929 @@
+/**
+ * EventLoop: the ready queue, the timer heap, runOnce(), run/stop/close, the exception handler, debug
+ * mode, the task factory and the executor hooks (CPython's base_events.py, minus all networking — host
+ * I/O lives in src/node/ and enters through callSoonThreadsafe).
+ *
+ * THE ITERATION (docs/ARCHITECTURE.md §4 lists the same phases; keep them in step):
+ *   1. prune cancelled timers (rebuild the heap past the thresholds in constants.ts, else pop the head);
+ *   2. move every timer whose deadline has passed (when <= time()) to the ready queue, in (when, seq) order;
+ *   3. run exactly the handles that were ready when the pass began — anything scheduled by them waits for
+ *      the next pass, so a callback that reschedules itself cannot starve the others (or the host).
+ * Between passes the driver (`_drive`) decides: run another pass at once; give the host a turn (the
+ * budget is spent); sleep until the next timer (real clock) or jump to it (virtual clock); or go idle
+ * until host work calls callSoonThreadsafe.
+ *
+ * Only runOnce() calls callbacks. Everything else appends to the ready queue or the heap.
+ */
+
+import { Deque } from './_internal/deque.js';
+import { TimerHeap } from './_internal/heap.js';
+import {
+  DEBUG_STACK_DEPTH,
+  DEFAULT_SLOW_CALLBACK_DURATION,
+  HOST_BUDGET_MS,
+  MAXIMUM_SELECT_TIMEOUT,
+  MIN_CANCELLED_TIMER_HANDLES_FRACTION,
+  MIN_SCHEDULED_TIMER_HANDLES,
+} from './constants.js';
+import { type Context, currentContext } from './contextvars.js';
+import { coroutineDebug, isCoroutine, sweepNursery } from './coroutines.js';
+import { _getRunningLoop, _registerLoopFactory, _setRunningLoop, Handle, TimerHandle } from './events.js';
+import { CancelledError, KeyboardInterrupt, RuntimeError, SystemExit, ValueError } from './exceptions.js';
+import { extractStack, repr } from './format_helpers.js';
+import { Future, isFuture } from './futures.js';
+import { defaultHost, type Host } from './host.js';
+import { logger } from './log.js';
+import type { Task, TaskOptions } from './tasks.js';
+import { ensureFuture, gather, Task as TaskClass } from './tasks.js';
+
+/** What `callExceptionHandler` receives (Python's context dict; keys keep Python's names). */
+export interface ExceptionContext {
+  message: string;
+  exception?: unknown;
+  future?: Future<any>;
+  task?: Task<any>;
+  handle?: Handle;
+  source_traceback?: string[];
+  [key: string]: unknown;
+}
+
+export type ExceptionHandler = (loop: EventLoop, context: ExceptionContext) => void;
+
+export type TaskFactory = (loop: EventLoop, coro: any, options?: TaskOptions) => Task<any>;
+
+/** The unit of work an executor runs; for the Node worker pool, see `tsyncio/node`. */
+export interface Executor {
+  submit(fn: unknown, ...args: unknown[]): PromiseLike<unknown>;
+  shutdown(wait?: boolean): void | PromiseLike<void>;
+}
+
+export interface EventLoopOptions {
+  /** 'monotonic' (default): real time. 'virtual': time jumps to the next timer when nothing else can run. */
+  clock?: 'monotonic' | 'virtual';
+  debug?: boolean;
+  /** Where the loop gets time and wake-ups; the default works on Node, Bun, Deno and browsers. */
+  host?: Host;
+}
+
+const STOPPED = -1;
+const WAKE_NONE = 0;
+const WAKE_IMMEDIATE = 1;
+const WAKE_TIMER = 2;
+
+const proc = (globalThis as { process?: any }).process;
+
+/** Debug mode from the environment, like PYTHONASYNCIODEBUG. */
+export function envDebug(): boolean {
+  const v = proc?.env?.TSYNCIO_DEBUG;
+  return v !== undefined && v !== '' && v !== '0';
+}
+
+let defaultExecutorFactory: (() => Executor) | null = null;
+
+/** @internal The Node entry registers its worker-thread pool here. */
+export function _setDefaultExecutorFactory(factory: (() => Executor) | null): void {
+  defaultExecutorFactory = factory;
+}
+
+/** Extension points the Node entry fills in (signals); the portable core has no signals. */
+export const _hostHooks: {
+  addSignalHandler: ((loop: EventLoop, sig: string, cb: () => void) => void) | null;
+  removeSignalHandler: ((loop: EventLoop, sig: string) => boolean) | null;
+} = { addSignalHandler: null, removeSignalHandler: null };
+
+export class EventLoop {
+  /** @internal */ _ready = new Deque<Handle>(64);
+  /** @internal */ _scheduled = new TimerHeap<TimerHandle>();
+  /** @internal */ _timerCancelledCount = 0;
+  /** @internal */ _seq = 0;
+  /** @internal */ _stopping = false;
+  /** @internal */ _closed = false;
+  /** @internal */ _running = false;
+  /** @internal */ _debug = false;
+  /** Debug mode reports callbacks and task steps slower than this many seconds. */
+  slowCallbackDuration = DEFAULT_SLOW_CALLBACK_DURATION;
+  /** @internal */ _exceptionHandler: ExceptionHandler | null = null;
+  /** @internal */ _taskFactory: TaskFactory | null = null;
+  /** @internal the task whose step is running (Python's `_current_tasks[loop]`) */
+  _currentTask: Task<any> | null = null;
+  /** @internal pending tasks of this loop, for allTasks() */
+  _tasks = new Set<Task<any>>();
+  /** @internal */ _virtual: boolean;
+  /** @internal */ _virtualNow = 0;
+  /**
+   * @internal Host operations in flight (fromPromise, executors, streams). While > 0 the virtual clock
+   * does not jump: the host may still deliver something before the next timer.
+   */
+  _hostPending = 0;
+  /** @internal */ _host: Host;
+  /** @internal */ _inPump = false;
+  /** @internal */ _wakeKind = WAKE_NONE;
+  /** @internal */ _cancelWake: (() => void) | null = null;
+  /** @internal */ _runResolve: (() => void) | null = null;
+  /** @internal */ _runReject: ((e: unknown) => void) | null = null;
+  /** @internal true while runSync drives the loop: host promises cannot settle */
+  _syncMode = false;
+  /** @internal async generators first iterated on this loop (for shutdownAsyncgens) */
+  _asyncgens = new Set<{ aclose(): any }>();
+  /** @internal */ _asyncgensShutdownCalled = false;
+  /** @internal */ _defaultExecutor: Executor | null = null;
+  /** @internal */ _executorShutdownCalled = false;
+  /** @internal handle currently running (debug reports) */
+  _currentHandle: Handle | null = null;
+  /** @internal tracing hook (trace.ts); null when tracing is off, so it costs one field test */
+  _tracer: any = null;
+  // Failed futures whose exception nobody retrieved yet: reported when collected, or at close().
+  private _unretrieved = new Map<number, WeakRef<Future<any>>>();
+  private _unretrievedIds = new WeakMap<Future<any>, number>();
+  private _nextUnretrievedId = 1;
+  private _registry: FinalizationRegistry<{ id: number; message: string; exception: unknown }> | undefined;
+  private readonly _pumpBound: () => void;
+
+  constructor(options?: EventLoopOptions) {
+    this._virtual = options?.clock === 'virtual';
+    this._host = options?.host ?? defaultHost;
+    this._pumpBound = () => this._pump();
+    const debug = options?.debug ?? envDebug();
+    if (debug) this.setDebug(true);
+  }
+
+  // -- time --------------------------------------------------------------------------------------
+
+  /** The loop's clock in seconds (monotonic; under the virtual clock, simulated time starting at 0). */
+  time(): number {
+    return this._virtual ? this._virtualNow : this._host.now() / 1000;
+  }
+
+  /** True when this loop runs on the virtual clock. */
+  isVirtualTime(): boolean {
+    return this._virtual;
+  }
+
+  // -- scheduling ----------------------------------------------------------------------------------
+
+  /** Run `callback(...args)` on the next iteration, in a copy of the current context. FIFO. */
+  callSoon<A extends unknown[]>(callback: (...args: A) => unknown, ...args: A): Handle {
+    this._checkClosed();
+    checkCallback(callback, 'callSoon');
+    const h = new Handle(callback, args, this, currentContext().copy());
+    if (this._debug) h._sourceTraceback = this._captureStack();
+    this._ready.push(h);
+    return h;
+  }
+
+  /** @internal callSoon with one argument and a given context, no checks. [HOT] */
+  _callSoonOne(callback: (arg: any) => unknown, arg: unknown, context: Context): Handle {
+    const h = Handle._one(callback, arg, this, context);
+    this._ready.push(h);
+    return h;
+  }
+
+  /** @internal callSoon with arguments and a given context (CPython's `call_soon(..., context=ctx)`). */
+  _callSoonWithContext(callback: (...args: any[]) => unknown, args: unknown[], context: Context): Handle {
+    this._checkClosed();
+    const h = new Handle(callback, args, this, context);
+    this._ready.push(h);
+    return h;
+  }
+
+  /**
+   * Like callSoon, for code running outside the loop's own callbacks (host events: promise settlements,
+   * sockets, workers): also wakes the loop if it is waiting on the host.
+   */
+  callSoonThreadsafe<A extends unknown[]>(callback: (...args: A) => unknown, ...args: A): Handle {
+    this._checkClosed();
+    checkCallback(callback, 'callSoonThreadsafe');
+    const h = new Handle(callback, args, this, currentContext().copy());
+    this._ready.push(h);
+    this._wakeup();
+    return h;
+  }
+
+  /** Run `callback(...args)` after `delay` seconds. Equal deadlines run in scheduling order. */
+  callLater<A extends unknown[]>(delay: number, callback: (...args: A) => unknown, ...args: A): TimerHandle {
+    if (typeof delay !== 'number') throw new TypeError(`delay must be a number, got ${repr(delay)}`);
+    return this.callAt(this.time() + delay, callback, ...args);
+  }
+
+  /** Run `callback(...args)` at `when` on the loop's clock (`loop.time()`). */
+  callAt<A extends unknown[]>(when: number, callback: (...args: A) => unknown, ...args: A): TimerHandle {
+    if (typeof when !== 'number') throw new TypeError(`when must be a number, got ${repr(when)}`);
+    if (Number.isNaN(when)) throw new ValueError('Invalid time: NaN');
+    this._checkClosed();
+    checkCallback(callback, 'callAt');
+    const h = new TimerHandle(when, callback, args, this, currentContext().copy(), this._seq++);
+    if (this._debug) h._sourceTraceback = this._captureStack();
+    h._scheduled = true;
+    this._scheduled.push(h);
+    return h;
+  }
+
+  /** @internal callLater for the library's own timers (sleep, timeouts): given context, no checks. [HOT] */
+  _callLaterOne(delay: number, callback: (arg: any) => unknown, arg: unknown, context: Context): TimerHandle {
+    const h = new TimerHandle(this.time() + delay, callback, null, this, context, this._seq++);
+    h._args = arg;
+    h._argMode = 1;
+    h._scheduled = true;
+    this._scheduled.push(h);
+    return h;
+  }
+
+  /** @internal */
+  _callAtOne(when: number, callback: (arg: any) => unknown, arg: unknown, context: Context): TimerHandle {
+    const h = new TimerHandle(when, callback, null, this, context, this._seq++);
+    h._args = arg;
+    h._argMode = 1;
+    h._scheduled = true;
+    this._scheduled.push(h);
+    return h;
+  }
+
+  /** @internal Called by TimerHandle.cancel(): counts dead heap entries for the compaction rule. */
+  _timerHandleCancelled(handle: TimerHandle): void {
+    if (handle._scheduled) this._timerCancelledCount++;
+  }
+
+  // -- the iteration ---------------------------------------------------------------------------------
+
+  /**
+   * @internal One pass of the loop (phases 1–3 in the header). This is the only place where callbacks
+   * are actually called. [HOT]
+   */
+  _runOnce(): void {
+    const sched = this._scheduled;
+    if (sched.length > 0) {
+      // Phase 1: prune cancelled timers.
+      if (
+        sched.length > MIN_SCHEDULED_TIMER_HANDLES &&
+        this._timerCancelledCount / sched.length > MIN_CANCELLED_TIMER_HANDLES_FRACTION
+      ) {
+        sched.filter((h) => {
+          if (h._cancelled) {
+            h._scheduled = false;
+            return false;
+          }
+          return true;
+        });
+        this._timerCancelledCount = 0;
+      } else {
+        let top = sched.peek();
+        while (top?._cancelled) {
+          this._timerCancelledCount--;
+          sched.pop();
+          top._scheduled = false;
+          top = sched.peek();
+        }
+      }
+      // Phase 2: due timers, in (when, seq) order. `<=`: a timer never runs before its deadline.
+      let top = sched.peek();
+      if (top !== undefined) {
+        const now = this.time();
+        while (top !== undefined && top._when <= now) {
+          sched.pop();
+          top._scheduled = false;
+          this._ready.push(top);
+          top = sched.peek();
+        }
+      }
+    }
+    // Phase 3: run the snapshot. Handles added now run on the next pass (the starvation argument).
+    const ready = this._ready;
+    let ntodo = ready.length;
+    if (this._debug || this._tracer !== null) {
+      while (ntodo-- > 0) {
+        const handle = ready.shift()!;
+        if (handle._cancelled) continue;
+        this._runHandleInstrumented(handle);
+      }
+      return;
+    }
+    while (ntodo-- > 0) {
+      const handle = ready.shift()!;
+      if (handle._cancelled) continue;
+      handle._run();
+    }
+  }
+
+  private _runHandleInstrumented(handle: Handle): void {
+    this._currentHandle = handle;
+    const tracer = this._tracer;
+    const t0 = this._host.now();
+    try {
+      if (tracer !== null) tracer.beforeHandle?.(handle);
+      handle._run();
+    } finally {
+      this._currentHandle = null;
+      if (tracer !== null) tracer.afterHandle?.(handle);
+      const dt = (this._host.now() - t0) / 1000;
+      if (this._debug && dt >= this.slowCallbackDuration) {
+        logger.warning(`Executing ${formatHandle(handle)} took ${dt.toFixed(3)} seconds`);
+      }
+    }
+  }
+
+  /**
+   * @internal Run passes until the loop must wait. Returns STOPPED, 0 (give the host a turn), the seconds
+   * until the next timer, or Infinity (nothing scheduled: wait for host work).
+   */
+  _drive(): number {
+    const host = this._host;
+    const start = host.now();
+    let n = 0;
+    for (;;) {
+      this._runOnce();
+      if (this._stopping) return STOPPED;
+      // The host budget: check the clock every 16 passes, not every pass (it is the costly part).
+      if ((++n & 15) === 0 && host.now() - start >= HOST_BUDGET_MS) return 0;
+      if (this._ready.length > 0) continue;
+      const sched = this._scheduled;
+      let top = sched.peek();
+      while (top?._cancelled) {
+        this._timerCancelledCount--;
+        sched.pop();
+        top._scheduled = false;
+        top = sched.peek();
+      }
+      if (top === undefined) return Infinity;
+      const wait = top._when - this.time();
+      if (wait <= 0) continue;
+      if (this._virtual) {
+        // Autojump: every task is blocked on timers alone, so nothing can happen before the next one.
+        if (this._hostPending === 0) {
+          this._virtualNow = top._when;
+          continue;
+        }
+        return Infinity;
+      }
+      return Math.min(wait, MAXIMUM_SELECT_TIMEOUT);
+    }
+  }
+
+  /** @internal The async driver: one batch, then arrange the next wake-up with the host. */
+  private _pump(): void {
+    this._wakeKind = WAKE_NONE;
+    this._cancelWake = null;
+    if (!this._running) return;
+    this._inPump = true;
+    let r: number;
+    try {
+      r = this._drive();
+    } catch (e) {
+      this._inPump = false;
+      this._finishRun(e, true);
+      return;
+    }
+    this._inPump = false;
+    if (r === STOPPED) {
+      this._finishRun(undefined, false);
+    } else if (r === 0) {
+      this._wakeKind = WAKE_IMMEDIATE;
+      this._cancelWake = this._host.immediate(this._pumpBound);
+    } else if (r === Infinity) {
+      sweepNursery();
+    } else {
+      sweepNursery();
+      this._wakeKind = WAKE_TIMER;
+      this._cancelWake = this._host.timer(this._pumpBound, Math.ceil(r * 1000));
+    }
+  }
+
+  /** @internal Host work arrived (or stop was requested): make sure the loop runs soon. */
+  _wakeup(): void {
+    if (!this._running || this._inPump || this._syncMode || this._wakeKind === WAKE_IMMEDIATE) return;
+    if (this._cancelWake !== null) this._cancelWake();
+    this._wakeKind = WAKE_IMMEDIATE;
+    this._cancelWake = this._host.immediate(this._pumpBound);
+  }
+
+  private _finishRun(error: unknown, failed: boolean): void {
+    if (this._cancelWake !== null) this._cancelWake();
+    this._cancelWake = null;
+    this._wakeKind = WAKE_NONE;
+    this._stopping = false;
+    this._running = false;
+    _setRunningLoop(null);
+    if (this._debug) coroutineDebug.originTrackingDepth = 0;
+    const resolve = this._runResolve;
+    const reject = this._runReject;
+    this._runResolve = this._runReject = null;
+    if (failed) reject?.(error);
+    else resolve?.();
+  }
+
+  private _startRun(): void {
+    this._checkClosed();
+    this._checkRunning();
+    this._running = true;
+    _setRunningLoop(this);
+    if (this._debug) coroutineDebug.originTrackingDepth = DEBUG_STACK_DEPTH;
+  }
+
+  /**
+   * Run until `stop()` is called. Returns a Promise because the host must be able to run while the loop
+   * waits; errors of misuse (closed, already running) are thrown synchronously.
+   */
+  runForever(): Promise<void> {
+    this._startRun();
+    return new Promise<void>((resolve, reject) => {
+      this._runResolve = resolve;
+      this._runReject = reject;
+      this._pump();
+    });
+  }
+
+  /**
+   * Run until `future` (a Future, Task or coroutine, wrapped in a Task) is done; resolves to its result
+   * or rejects with its exception.
+   */
+  runUntilComplete<T>(
+    future: Future<T> | Iterable<unknown> | { [Symbol.iterator](): Iterator<unknown, T> },
+  ): Promise<T> {
+    this._checkClosed();
+    this._checkRunning();
+    const newTask = !isFuture(future);
+    const fut = ensureFuture(future as any, { loop: this }) as Future<T>;
+    fut._addCallback(runUntilCompleteCb, currentContext());
+    let running: Promise<void>;
+    try {
+      running = this.runForever();
+    } catch (e) {
+      fut.removeDoneCallback(runUntilCompleteCb);
+      throw e;
+    }
+    return running.then(
+      () => {
+        fut.removeDoneCallback(runUntilCompleteCb);
+        if (!fut.done()) throw new RuntimeError('Event loop stopped before Future completed.');
+        return fut.result();
+      },
+      (e) => {
+        fut.removeDoneCallback(runUntilCompleteCb);
+        // The future's exception is the loop's exception: don't also log it as never retrieved.
+        if (newTask && fut.done() && !fut.cancelled()) fut.exception();
+        throw e;
+      },
+    );
+  }
+
+  /**
+   * @internal runSync's driver: like runUntilComplete, but blocks the thread while waiting for timers
+   * and refuses host work.
+   */
+  _runUntilCompleteSync<T>(future: Future<T>): T {
+    this._startRun();
+    this._syncMode = true;
+    future._addCallback(runUntilCompleteCb, currentContext());
+    try {
+      for (;;) {
+        const r = this._drive();
+        if (r === STOPPED) break;
+        if (r === 0) continue;
+        if (r === Infinity) {
+          if (this._scheduled.length > 0) continue;
+          throw new RuntimeError(
+            'runSync(): the coroutine waits for something that can never happen ' +
+              '(nothing is scheduled and runSync cannot wait for host I/O); use run() instead',
+          );
+        }
+        if (!this._host.block(r * 1000)) {
+          throw new RuntimeError('runSync(): this host cannot block to wait for timers; use run() instead');
+        }
+      }
+    } catch (e) {
+      future.removeDoneCallback(runUntilCompleteCb);
+      this._syncMode = false;
+      this._stopping = false;
+      this._running = false;
+      _setRunningLoop(null);
+      throw e;
+    }
+    future.removeDoneCallback(runUntilCompleteCb);
+    this._syncMode = false;
+    this._stopping = false;
+    this._running = false;
+    _setRunningLoop(null);
+    if (this._debug) coroutineDebug.originTrackingDepth = 0;
+    if (!future.done()) throw new RuntimeError('Event loop stopped before Future completed.');
+    return future.result();
+  }
+
+  /** Stop after the current iteration (callbacks scheduled now run when the loop runs again). */
+  stop(): void {
+    this._stopping = true;
+    this._wakeup();
+  }
+
+  isRunning(): boolean {
+    return this._running;
+  }
+
+  isClosed(): boolean {
+    return this._closed;
+  }
+
+  /**
+   * Close the loop: drop pending callbacks and timers and shut the default executor down without
+   * waiting. Synchronous, as in Python. Reports failed futures whose exception was never retrieved.
+   */
+  close(): void {
+    if (this._running) throw new RuntimeError('Cannot close a running event loop');
+    if (this._closed) return;
+    if (this._debug) logger.debug(`Close ${this}`);
+    this._closed = true;
+    this._ready.clear();
+    this._scheduled.items.length = 0;
+    this._timerCancelledCount = 0;
+    this._executorShutdownCalled = true;
+    const executor = this._defaultExecutor;
+    if (executor !== null) {
+      this._defaultExecutor = null;
+      void executor.shutdown(false);
+    }
+    this._reportUnretrievedAtClose();
+  }
+
+  /** @internal */
+  _checkClosed(): void {
+    if (this._closed) throw new RuntimeError('Event loop is closed');
+  }
+
+  private _checkRunning(): void {
+    if (this._running) throw new RuntimeError('This event loop is already running');
+    if (_getRunningLoop() !== null) {
+      throw new RuntimeError('Cannot run the event loop while another loop is running');
+    }
+  }
+
+  // -- futures and tasks -------------------------------------------------------------------------------
+
+  /** A new Future bound to this loop. */
+  createFuture<T = unknown>(): Future<T> {
+    return new Future<T>({ loop: this });
+  }
+
+  /** Wrap a coroutine in a Task scheduled on this loop (through the task factory, if set). */
+  createTask<T>(
+    coro: Iterable<unknown> | { [Symbol.iterator](): Iterator<unknown, T> },
+    options?: TaskOptions,
+  ): Task<T> {
+    this._checkClosed();
+    if (this._taskFactory !== null) {
+      const task = this._taskFactory(this, coro, options);
+      return task as Task<T>;
+    }
+    return new TaskClass<T>(coro as any, { ...options, loop: this });
+  }
+
+  setTaskFactory(factory: TaskFactory | null | undefined): void {
+    if (factory !== null && factory !== undefined && typeof factory !== 'function') {
+      throw new TypeError('task factory must be a callable or None');
+    }
+    this._taskFactory = factory ?? null;
+  }
+
+  getTaskFactory(): TaskFactory | undefined {
+    return this._taskFactory ?? undefined;
+  }
+
+  // -- errors ------------------------------------------------------------------------------------------
+
+  setExceptionHandler(handler: ExceptionHandler | null | undefined): void {
+    if (handler !== null && handler !== undefined && typeof handler !== 'function') {
+      throw new TypeError(`A callable object or None is expected, got ${repr(handler)}`);
+    }
+    this._exceptionHandler = handler ?? null;
+  }
+
+  getExceptionHandler(): ExceptionHandler | undefined {
+    return this._exceptionHandler ?? undefined;
+  }
+
+  /** Log the context: the message, the other keys (sorted, as Python), and the exception's stack. */
+  defaultExceptionHandler(context: ExceptionContext): void {
+    const message = context.message || 'Unhandled exception in event loop';
+    const lines = [message];
+    for (const key of Object.keys(context).sort()) {
+      if (key === 'message' || key === 'exception') continue;
+      let value = context[key];
+      if (key === 'source_traceback' && Array.isArray(value)) {
+        value = `Object created at (most recent call last):\n${value.join('\n')}`;
+      } else {
+        value = typeof value === 'string' ? value : repr(value);
+      }
+      lines.push(`${key}: ${value}`);
+    }
+    const exc = context.exception;
+    if (exc !== undefined) lines.push(formatException(exc));
+    logger.error(lines.join('\n'));
+  }
+
+  /**
+   * Report something that cannot be raised (a callback's error, a never-retrieved exception) to the
+   * exception handler, or to the default handler.
+   */
+  callExceptionHandler(context: ExceptionContext): void {
+    if (this._exceptionHandler === null) {
+      try {
+        this.defaultExceptionHandler(context);
+      } catch (e) {
+        if (e instanceof KeyboardInterrupt || e instanceof SystemExit) throw e;
+        logger.error(`Exception in default exception handler\n${formatException(e)}`);
+      }
+      return;
+    }
+    try {
+      this._exceptionHandler(this, context);
+    } catch (e) {
+      if (e instanceof KeyboardInterrupt || e instanceof SystemExit) throw e;
+      try {
+        this.defaultExceptionHandler({
+          message: 'Unhandled error in exception handler',
+          exception: e,
+          context,
+        });
+      } catch (e2) {
+        if (e2 instanceof KeyboardInterrupt || e2 instanceof SystemExit) throw e2;
+        logger.error(
+          'Exception in default exception handler while handling an unexpected error in custom exception handler\n' +
+            formatException(e2),
+        );
+      }
+    }
+  }
+
+  /** @internal A future failed: report it if nobody retrieves the exception. */
+  _trackUnretrieved(fut: Future<any>): void {
+    const exc = fut._exception;
+    // Format the stack now: V8 keeps what an unformatted stack references alive.
+    if (exc instanceof Error) void exc.stack;
+    this._registry ??= new FinalizationRegistry((held) => {
+      this._unretrieved.delete(held.id);
+      const context: ExceptionContext = { message: held.message, exception: held.exception };
+      this.callExceptionHandler(context);
+    });
+    const id = this._nextUnretrievedId++;
+    this._unretrievedIds.set(fut, id);
+    this._unretrieved.set(id, new WeakRef(fut));
+    const message = `${fut.constructor.name} exception was never retrieved`;
+    this._registry.register(fut, { id, message, exception: exc }, fut);
+  }
+
+  /** @internal The exception was retrieved: no report. */
+  _forgetUnretrieved(fut: Future<any>): void {
+    const id = this._unretrievedIds.get(fut);
+    if (id === undefined) return;
+    this._unretrievedIds.delete(fut);
+    this._unretrieved.delete(id);
+    this._registry?.unregister(fut);
+  }
+
+  private _reportUnretrievedAtClose(): void {
+    for (const [id, ref] of this._unretrieved) {
+      this._unretrieved.delete(id);
+      const fut = ref.deref();
+      if (fut === undefined) continue;
+      this._registry?.unregister(fut);
+      this._unretrievedIds.delete(fut);
+      if (!fut._logTraceback) continue;
+      fut._logTraceback = false;
+      const context: ExceptionContext = {
+        message: `${fut.constructor.name} exception was never retrieved`,
+        exception: fut._exception,
+        future: fut,
+      };
+      if (fut._sourceTraceback) context.source_traceback = fut._sourceTraceback;
+      this.callExceptionHandler(context);
+    }
+  }
+
+  // -- debug -----------------------------------------------------------------------------------------
+
+  getDebug(): boolean {
+    return this._debug;
+  }
+
+  setDebug(enabled: boolean): void {
+    this._debug = Boolean(enabled);
+    if (this._running) coroutineDebug.originTrackingDepth = this._debug ? DEBUG_STACK_DEPTH : 0;
+  }
+
+  /** @internal */
+  _captureStack(): string[] {
+    return extractStack(2, DEBUG_STACK_DEPTH);
+  }
+
+  // -- host work ---------------------------------------------------------------------------------------
+
+  /**
+   * @internal Adopt a host promise as a Future of this loop. The settlement re-enters through
+   * callSoonThreadsafe; while it is pending the virtual clock does not jump.
+   */
+  _wrapHostPromise<T>(promise: PromiseLike<T>, onCancel?: () => void): Future<T> {
+    if (this._syncMode) {
+      throw new RuntimeError('runSync() cannot wait for host I/O (a Promise); use run() instead');
+    }
+    const fut = new Future<T>({ loop: this });
+    this._hostPending++;
+    let settled = false;
+    const settle = (ok: boolean, value: unknown): void => {
+      if (settled) return;
+      settled = true;
+      this._hostPending--;
+      if (this._closed) return;
+      this.callSoonThreadsafe(() => {
+        if (fut.done()) return;
+        if (ok) fut.setResult(value as T);
+        else fut.setException(value ?? new RuntimeError('promise rejected with undefined'));
+      });
+    };
+    promise.then(
+      (v) => settle(true, v),
+      (e) => settle(false, e),
+    );
+    if (onCancel !== undefined) {
+      fut._addCallback((f: Future<T>) => {
+        if (f.cancelled()) onCancel();
+      }, currentContext());
+    }
+    return fut;
+  }
+
+  // -- async generators and executors ------------------------------------------------------------------
+
+  /**
+   * Close every async generator first iterated on this loop (Python's `shutdown_asyncgens`). On a running
+   * loop it returns a Task (await it with `yield*` or `await`); otherwise it runs the loop until done.
+   */
+  shutdownAsyncgens(): PromiseLike<void> {
+    const work = shutdownAsyncgensCoro(this);
+    if (this._running) return this.createTask(work);
+    return this.runUntilComplete(work);
+  }
+
+  /** Run `fn(...args)` in `executor` (or the default executor) and return a Future of its result. */
+  runInExecutor<T = unknown>(
+    executor: Executor | null | undefined,
+    fn: unknown,
+    ...args: unknown[]
+  ): Future<T> {
+    this._checkClosed();
+    if (isCoroutine(fn)) throw new TypeError('coroutines cannot be used with runInExecutor()');
+    if (executor === null || executor === undefined) {
+      if (this._executorShutdownCalled) throw new RuntimeError('Executor shutdown has been called');
+      if (this._defaultExecutor === null) {
+        if (defaultExecutorFactory === null) {
+          throw new RuntimeError(
+            'no default executor on this host: import tsyncio from Node (tsyncio/node) or pass an executor',
+          );
+        }
+        this._defaultExecutor = defaultExecutorFactory();
+      }
+      executor = this._defaultExecutor;
+    }
+    return this._wrapHostPromise(executor.submit(fn, ...args) as PromiseLike<T>);
+  }
+
+  /** Use `executor` as the default executor of runInExecutor/toThread. */
+  setDefaultExecutor(executor: Executor): void {
+    if (executor === null || typeof executor !== 'object' || typeof executor.submit !== 'function') {
+      throw new TypeError('executor must be an executor (an object with submit and shutdown)');
+    }
+    this._defaultExecutor = executor;
+  }
+
+  /** Shut the default executor down and wait for it (Python's `shutdown_default_executor`). */
+  shutdownDefaultExecutor(timeout?: number | null): PromiseLike<void> {
+    const work = shutdownDefaultExecutorCoro(this, timeout ?? null);
+    if (this._running) return this.createTask(work);
+    return this.runUntilComplete(work);
+  }
+
+  // -- signals (Node) ------------------------------------------------------------------------------------
+
+  /** Call `callback(...args)` on the loop when the process receives `sig` (Node only: `tsyncio/node`). */
+  addSignalHandler<A extends unknown[]>(sig: string, callback: (...args: A) => unknown, ...args: A): void {
+    this._checkClosed();
+    checkCallback(callback, 'addSignalHandler');
+    if (_hostHooks.addSignalHandler === null) {
+      throw new RuntimeError('signal handlers need the Node entry point (import from tsyncio on Node)');
+    }
+    const ctx = currentContext().copy();
+    _hostHooks.addSignalHandler(this, sig, () => {
+      if (this._closed) return;
+      this._callSoonWithContext(callback as any, args, ctx);
+      this._wakeup();
+    });
+  }
+
+  /** Remove the handler for `sig`; returns whether one was installed. */
+  removeSignalHandler(sig: string): boolean {
+    if (_hostHooks.removeSignalHandler === null) return false;
+    return _hostHooks.removeSignalHandler(this, sig);
+  }
+
+  toString(): string {
+    return `<EventLoop running=${this._running ? 'True' : 'False'} closed=${this._closed ? 'True' : 'False'} debug=${this._debug ? 'True' : 'False'}>`;
+  }
+}
+
+function checkCallback(callback: unknown, method: string): void {
+  if (typeof callback !== 'function') {
+    throw new TypeError(`a callable object was expected by ${method}(), got ${repr(callback)}`);
+  }
+}
+
+function runUntilCompleteCb(fut: Future<any>): void {
+  if (!fut.cancelled()) {
+    const exc = fut.exception();
+    // run_forever() already finished for these (CPython issue #22429): no need to stop it.
+    if (exc instanceof KeyboardInterrupt || exc instanceof SystemExit) return;
+  }
+  fut.getLoop().stop();
+}
+
+function* shutdownAsyncgensCoro(loop: EventLoop): Generator<unknown, void, unknown> {
+  loop._asyncgensShutdownCalled = true;
+  if (loop._asyncgens.size === 0) return;
+  const closing = [...loop._asyncgens];
+  loop._asyncgens.clear();
+  const results = (yield* gather(...closing.map((ag) => ag.aclose()), {
+    returnExceptions: true,
+  })) as unknown[];
+  results.forEach((result, i) => {
+    if (result instanceof Error) {
+      loop.callExceptionHandler({
+        message: `an error occurred during closing of asynchronous generator ${closing[i]}`,
+        exception: result,
+        asyncgen: closing[i],
+      });
+    }
+  });
+}
+
+function* shutdownDefaultExecutorCoro(
+  loop: EventLoop,
+  timeout: number | null,
+): Generator<unknown, void, unknown> {
+  loop._executorShutdownCalled = true;
+  const executor = loop._defaultExecutor;
+  if (executor === null) return;
+  try {
+    const joined = loop._wrapHostPromise(Promise.resolve(executor.shutdown(true)).then(() => true));
+    if (timeout !== null) {
+      // Whichever comes first: the executor joined, or the timeout.
+      const timer = loop._callLaterOne(
+        timeout,
+        (f: Future<boolean>) => {
+          if (!f.done()) f.cancel();
+        },
+        joined,
+        currentContext(),
+      );
+      try {
+        yield* joined;
+      } catch (e) {
+        if (!(e instanceof CancelledError) || !joined.cancelled() || currentTaskCancelling(loop)) throw e;
+        logger.warning(`The executor did not finishing joining its threads within ${timeout} seconds.`);
+        void executor.shutdown(false);
+      } finally {
+        timer.cancel();
+      }
+    } else {
+      yield* joined;
+    }
+  } finally {
+    loop._defaultExecutor = null;
+  }
+}
+
+function currentTaskCancelling(loop: EventLoop): boolean {
+  return (loop._currentTask?.cancelling() ?? 0) > 0;
+}
+
+/** @internal "Executing <Task …> took …": tasks are shown as the task, other handles as themselves. */
+export function formatHandle(handle: Handle): string {
+  const arg = handle._argMode === 1 ? handle._args : undefined;
+  if (arg instanceof TaskClass && (handle._callback as { _isTaskStep?: boolean } | null)?._isTaskStep) {
+    return String(arg);
+  }
+  return String(handle);
+}
+
+/** @internal Python-style rendering of an exception for logs: the JS stack, or `Name: message`. */
+export function formatException(e: unknown): string {
+  if (e instanceof Error) {
+    let text = e.stack ?? `${e.name}: ${e.message}`;
+    if (e instanceof AggregateError && e.errors?.length) {
+      text += e.errors
+        .map(
+          (sub, i) =>
+            `\n  +---------------- ${i + 1} ----------------\n  | ${formatException(sub).split('\n').join('\n  | ')}`,
+        )
+        .join('');
+    }
+    return text;
+  }
+  return repr(e);
+}
+
+_registerLoopFactory(() => new EventLoop());

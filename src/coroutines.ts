@@ -1,0 +1,402 @@
+/**
+ * Coroutine objects (CPython's coroutines.py plus the interpreter's coroutine type).
+ *
+ * `coroutine(function* square(n) { … })` returns a coroutine function; calling it runs nothing and
+ * returns a `Coroutine<T>` — a lazy object with Python's `send`/`throw`/`close`, a name and a state.
+ * `yield* coro` is `await coro`: the Coroutine hands its underlying generator to the `yield*`, so plain
+ * delegation is V8's own generator delegation and never touches the event loop (deep await chains cost
+ * one generator frame per level and nothing else).
+ *
+ * What a coroutine may yield (the await protocol, see futures.ts): a Future (wait for it), or `undefined`
+ * (a bare yield: give up the rest of this loop iteration, what `sleep(0)` does). Users never `yield`
+ * directly; they `yield*` awaitables that yield these on their behalf.
+ *
+ * Never-awaited detection. Python warns when an unstarted coroutine is collected. Registering every
+ * coroutine with a FinalizationRegistry would cost more than creating it, and nearly all coroutines are
+ * awaited at once. So new coroutines go to a *nursery* (a plain array); when it fills up, or the loop goes
+ * idle, or the process exits, the nursery is swept: started coroutines are dropped, unstarted ones are
+ * registered (weakly). A coroutine is therefore held strongly only until the next sweep.
+ */
+import { RuntimeError, StopIteration } from './exceptions.js';
+import { extractStack, objectId } from './format_helpers.js';
+
+/** The states of `inspect.getcoroutinestate`, as a string-literal union. */
+export type CoroutineState = 'created' | 'running' | 'suspended' | 'closed';
+
+/**
+ * Anything `yield*` can await: a Coroutine, a Future/Task, or any iterable whose iterator yields
+ * Futures or `undefined` and returns T. `yield* x` evaluates to T.
+ */
+export interface Awaitable<T> {
+  [Symbol.iterator](): Iterator<unknown, T, unknown>;
+}
+
+/** The value a coroutine's generator yields to its Task: a Future to wait for, or undefined. */
+export type Yielded = unknown;
+
+/** A generator that can serve as a coroutine body. */
+export type CoroutineGenerator<T> = Generator<Yielded, T, unknown>;
+
+const CREATED = 0;
+const RUNNING = 1;
+const SUSPENDED = 2;
+const CLOSED = 3;
+const STATES: readonly CoroutineState[] = ['created', 'running', 'suspended', 'closed'];
+
+/** Options shared by the never-awaited machinery; set by debug mode (like coroutine origin tracking). */
+export const coroutineDebug = {
+  /** When > 0, each coroutine records where it was created, up to this many frames. */
+  originTrackingDepth: 0,
+};
+
+/**
+ * A coroutine object: the lazy result of calling a coroutine function.
+ *
+ * `send`/`throw`/`close` behave like Python's: `send(v)` and `throw(e)` return the next yielded value and
+ * throw `StopIteration` (carrying the return value) when the coroutine finishes.
+ */
+export class Coroutine<T> implements Awaitable<T> {
+  /** @internal */ _gen: CoroutineGenerator<T>;
+  /** @internal */ _fn: { name: string; qualname?: string };
+  /** @internal 0 created, 1 running, 2 suspended, 3 closed; see STATES. */
+  _state = CREATED;
+  /** @internal true once handed to a `yield*` or a Task: it has an awaiter, so it is not "never awaited". */
+  _awaited = false;
+  /** @internal set when the nursery sweep registered this coroutine for a never-awaited warning. */
+  _registered = false;
+  /** @internal creation stack (debug mode only). */
+  _origin: string[] | undefined;
+
+  constructor(gen: CoroutineGenerator<T>, fn: { name: string; qualname?: string }) {
+    this._gen = gen;
+    this._fn = fn;
+    if (coroutineDebug.originTrackingDepth > 0) {
+      this._origin = extractStack(2, coroutineDebug.originTrackingDepth);
+    }
+    if (nursery.push(this) >= NURSERY_SIZE) sweepNursery();
+  }
+
+  /** The coroutine function's name (Python's `__name__`). */
+  get name(): string {
+    return this._fn.name;
+  }
+
+  /** The qualified name (`Class.method` for coroutine methods; Python's `__qualname__`). */
+  get qualname(): string {
+    return this._fn.qualname ?? this._fn.name;
+  }
+
+  /** `inspect.getcoroutinestate()`: created, running, suspended or closed. */
+  get state(): CoroutineState {
+    return STATES[this._state]!;
+  }
+
+  /** Where the coroutine was created, in debug mode (Python's `cr_origin`). */
+  get origin(): readonly string[] | undefined {
+    return this._origin;
+  }
+
+  /**
+   * `yield* coro` — await this coroutine. Hands over the underlying generator, so delegation is native.
+   * A coroutine can be awaited once (Python's "cannot reuse already awaited coroutine").
+   */
+  [Symbol.iterator](): CoroutineGenerator<T> {
+    this._claim();
+    this._state = RUNNING;
+    return this._gen;
+  }
+
+  /** @internal Mark as owned by an awaiter (yield* or a Task). */
+  _claim(): void {
+    if (this._awaited || this._state !== CREATED) {
+      if (this._state === CLOSED) throw new RuntimeError('cannot reuse already awaited coroutine');
+      throw new RuntimeError('coroutine is being awaited already');
+    }
+    this._awaited = true;
+    if (this._registered) unregister(this);
+  }
+
+  /**
+   * @internal Iterator-protocol step used by Task (no StopIteration allocation on the hot path).
+   * Keeps `state` exact for coroutines driven by a Task.
+   */
+  _step(value: unknown, error: unknown, isError: boolean): IteratorResult<Yielded, T> {
+    if (this._state === RUNNING) throw new ValueError_('coroutine already executing');
+    this._state = RUNNING;
+    let r: IteratorResult<Yielded, T>;
+    try {
+      r = isError ? this._gen.throw(error) : this._gen.next(value);
+    } catch (e) {
+      this._state = CLOSED;
+      throw e;
+    }
+    this._state = r.done ? CLOSED : SUSPENDED;
+    return r;
+  }
+
+  /** Python's `coro.send(value)`: resume; returns the next yielded value, or throws StopIteration. */
+  send(value?: unknown): Yielded {
+    if (this._state === CREATED && value !== undefined) {
+      throw new TypeError("can't send non-None value to a just-started coroutine");
+    }
+    if (this._state === CLOSED) throw new RuntimeError('cannot reuse already awaited coroutine');
+    this._startByHand();
+    const r = this._step(value, undefined, false);
+    if (r.done) throw new StopIteration(r.value);
+    return r.value;
+  }
+
+  /** Python's `coro.throw(exc)`: raise `exc` at the suspension point; like `send` otherwise. */
+  throw(error: unknown): Yielded {
+    if (this._state === CLOSED) throw error;
+    this._startByHand();
+    const r = this._step(undefined, error, true);
+    if (r.done) throw new StopIteration(r.value);
+    return r.value;
+  }
+
+  /**
+   * Python's `coro.close()`: raise GeneratorExit at the suspension point. tsyncio uses the generator's
+   * `return()`, which runs `finally` blocks; a `finally` that awaits is an error here, as in Python
+   * ("coroutine ignored GeneratorExit").
+   */
+  close(): void {
+    if (this._state === CLOSED) return;
+    if (this._state === RUNNING) throw new ValueError_('coroutine already executing');
+    const wasCreated = this._state === CREATED;
+    this._awaited = true;
+    if (this._registered) unregister(this);
+    this._state = RUNNING;
+    try {
+      const r = this._gen.return(undefined as T);
+      if (!r.done && !wasCreated) {
+        this._state = CLOSED;
+        throw new RuntimeError('coroutine ignored GeneratorExit');
+      }
+    } finally {
+      this._state = CLOSED;
+    }
+  }
+
+  private _startByHand(): void {
+    if (!this._awaited) {
+      this._awaited = true;
+      if (this._registered) unregister(this);
+    }
+  }
+
+  toString(): string {
+    return `<coroutine object ${this.qualname} at ${objectId(this)}>`;
+  }
+
+  [Symbol.for('nodejs.util.inspect.custom')](): string {
+    return this.toString();
+  }
+}
+
+// Python raises ValueError for "already executing"; imported lazily-free to keep this module's deps small.
+class ValueError_ extends Error {
+  override name = 'ValueError';
+}
+
+/** A function returning a Coroutine: what `coroutine(function* …)` produces. */
+export type CoroutineFunction<A extends unknown[], T> = ((...args: A) => Coroutine<T>) & {
+  readonly [IS_COROUTINE_FUNCTION]: true;
+};
+
+const IS_COROUTINE_FUNCTION: unique symbol = Symbol.for('tsyncio.coroutineFunction');
+
+/**
+ * Make a coroutine function from a generator function. Calling it returns a lazy `Coroutine<T>`.
+ *
+ * ```ts
+ * const square = coroutine(function* square(n: number) { return n * n; });
+ * const x: number = yield* square(10);
+ * ```
+ *
+ * `this` is passed through, so methods work: `fetch = coroutine(function* fetch(this: Client, url: string) {…})`
+ * as a class field or prototype property (see `coroutineMethod` for the decorator form).
+ */
+export function coroutine<A extends unknown[], T, This = unknown>(
+  fn: (this: This, ...args: A) => Generator<Yielded, T, any>,
+  options?: { name?: string; qualname?: string },
+): CoroutineFunction<A, T> & ((this: This, ...args: A) => Coroutine<T>) {
+  if (typeof fn !== 'function') throw new TypeError('coroutine() expects a generator function');
+  if (!isGeneratorFunction(fn)) {
+    throw new TypeError(
+      `coroutine() expects a generator function (function*), got ${fn.name || 'a function'}`,
+    );
+  }
+  const info = { name: options?.name ?? (fn.name || '<lambda>'), qualname: options?.qualname };
+  const wrapper = function (this: This, ...args: A): Coroutine<T> {
+    return new Coroutine(fn.apply(this, args), info);
+  };
+  Object.defineProperty(wrapper, 'name', { value: info.name });
+  Object.defineProperty(wrapper, IS_COROUTINE_FUNCTION, { value: true });
+  return wrapper as CoroutineFunction<A, T> & ((this: This, ...args: A) => Coroutine<T>);
+}
+
+/**
+ * A method decorator (TC39 decorators, TypeScript ≥ 5) that turns a generator method into a coroutine
+ * method; its qualname is `Class.method`.
+ *
+ * ```ts
+ * class Client {
+ *   @coroutineMethod *fetch(url: string) { yield* sleep(1); return url; }
+ * }
+ * ```
+ */
+export function coroutineMethod<This, A extends unknown[], T>(
+  method: (this: This, ...args: A) => Generator<Yielded, T, any>,
+  context: ClassMethodDecoratorContext<This, (this: This, ...args: A) => Generator<Yielded, T, any>>,
+): (this: This, ...args: A) => Generator<Yielded, T, any> {
+  const name = String(context.name);
+  let wrapped: ((this: This, ...args: A) => Coroutine<T>) | undefined;
+  const replacement = function (this: This, ...args: A): Coroutine<T> {
+    if (wrapped === undefined) {
+      const owner = (this as object)?.constructor?.name;
+      wrapped = coroutine(method, { name, qualname: owner ? `${owner}.${name}` : name });
+    }
+    return wrapped.apply(this, args);
+  };
+  Object.defineProperty(replacement, IS_COROUTINE_FUNCTION, { value: true });
+  // A Coroutine is iterable like a generator, so the method's declared type stays usable with yield*.
+  return replacement as unknown as (this: This, ...args: A) => Generator<Yielded, T, any>;
+}
+
+const GeneratorFunction = Object.getPrototypeOf(function* () {}).constructor;
+
+function isGeneratorFunction(fn: unknown): boolean {
+  return fn instanceof GeneratorFunction;
+}
+
+/** True for coroutine objects and plain generator objects (Python's generator-based coroutines). */
+export function isCoroutine(obj: unknown): obj is Coroutine<unknown> | Generator {
+  if (obj instanceof Coroutine) return true;
+  return isGenerator(obj);
+}
+
+/** @internal A generator object, or any object with the generator methods (duck-typed like CPython). */
+export function isGenerator(obj: unknown): obj is Generator {
+  return (
+    typeof obj === 'object' &&
+    obj !== null &&
+    typeof (obj as Generator).next === 'function' &&
+    typeof (obj as Generator).throw === 'function' &&
+    typeof (obj as Generator).return === 'function' &&
+    typeof (obj as Generator)[Symbol.iterator] === 'function'
+  );
+}
+
+/** True for functions made by `coroutine()` or `@coroutineMethod`, and for generator functions. */
+export function isCoroutineFunction(fn: unknown): boolean {
+  if (typeof fn !== 'function') return false;
+  return (fn as any)[IS_COROUTINE_FUNCTION] === true || isGeneratorFunction(fn);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Never-awaited detection
+
+const NURSERY_SIZE = 1024;
+let nursery: Coroutine<unknown>[] = [];
+
+interface Unstarted {
+  name: string;
+  origin: string[] | undefined;
+  id: number;
+}
+
+let nextRegistrationId = 1;
+// Unstarted coroutines that survived a sweep, by registration id, to warn about those alive at exit.
+const liveUnstarted = new Map<number, WeakRef<Coroutine<unknown>>>();
+const registrationIds = new WeakMap<Coroutine<unknown>, number>();
+
+const registry =
+  typeof FinalizationRegistry === 'function'
+    ? new FinalizationRegistry<Unstarted>((held) => {
+        liveUnstarted.delete(held.id);
+        warnNeverAwaited(held.name, held.origin, false);
+      })
+    : undefined;
+
+function unregister(c: Coroutine<unknown>): void {
+  c._registered = false;
+  registry?.unregister(c);
+  const id = registrationIds.get(c);
+  if (id !== undefined) liveUnstarted.delete(id);
+}
+
+/**
+ * @internal Move unstarted coroutines from the nursery to the weak registry. Called when the nursery is
+ * full and by the loop when it goes idle; cheap when the nursery is empty.
+ */
+export function sweepNursery(): void {
+  if (nursery.length === 0) return;
+  const batch = nursery;
+  nursery = [];
+  for (const c of batch) {
+    if (c._awaited || c._state !== CREATED || c._registered) continue;
+    c._registered = true;
+    const id = nextRegistrationId++;
+    registrationIds.set(c, id);
+    liveUnstarted.set(id, new WeakRef(c));
+    registry?.register(c, { name: c.qualname, origin: c._origin, id }, c);
+  }
+}
+
+/** @internal True if anything is waiting in the nursery (for tests and the exit sweep). */
+export function nurserySize(): number {
+  return nursery.length;
+}
+
+type WarnSink = (message: string, detail: string | undefined, sync: boolean) => void;
+
+const proc = (globalThis as { process?: any }).process;
+
+const defaultSink: WarnSink = (message, detail, sync) => {
+  if (proc && typeof proc.emitWarning === 'function') {
+    if (sync) {
+      // An 'exit' handler cannot use the asynchronous emitWarning: write Node's format ourselves.
+      let text = `(node:${proc.pid}) RuntimeWarning: ${message}\n`;
+      if (detail) text += detail + '\n';
+      proc.stderr?.write?.(text);
+    } else {
+      proc.emitWarning(message, { type: 'RuntimeWarning', detail });
+    }
+  } else {
+    console.warn(`RuntimeWarning: ${message}${detail ? '\n' + detail : ''}`);
+  }
+};
+
+let warnSink: WarnSink = defaultSink;
+
+/** @internal Tests replace the sink to observe warnings; pass undefined to restore. */
+export function setNeverAwaitedSink(sink: WarnSink | undefined): void {
+  warnSink = sink ?? defaultSink;
+}
+
+function warnNeverAwaited(name: string, origin: string[] | undefined, sync: boolean): void {
+  const message = `coroutine '${name}' was never awaited`;
+  const detail =
+    origin && origin.length > 0
+      ? `Coroutine created at (most recent call last)\n${origin.join('\n')}`
+      : '(Set TSYNCIO_DEBUG=1 to show where the coroutine was created)';
+  warnSink(message, detail, sync);
+}
+
+/** @internal Warn, synchronously, for every unstarted coroutine still alive (the process is exiting). */
+export function reportUnstartedAtExit(): void {
+  sweepNursery();
+  for (const [id, ref] of liveUnstarted) {
+    const c = ref.deref();
+    liveUnstarted.delete(id);
+    if (c === undefined || c._awaited || c._state !== CREATED) continue;
+    registry?.unregister(c);
+    c._registered = false;
+    warnNeverAwaited(c.qualname, c._origin, true);
+  }
+}
+
+if (proc && typeof proc.on === 'function') {
+  proc.on('exit', reportUnstartedAtExit);
+}

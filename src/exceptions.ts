@@ -1,0 +1,238 @@
+/**
+ * Python's built-in exceptions that JavaScript lacks, and asyncio's own exceptions (exceptions.py).
+ *
+ * Every class sets `name` so that `String(err)` reads like Python's traceback line
+ * (`CancelledError: msg`). Messages are written where the error is raised, as in CPython.
+ */
+
+/** Marks Python's BaseException-but-not-Exception classes (CancelledError, KeyboardInterrupt, SystemExit). */
+export const BASE_EXCEPTION: unique symbol = Symbol.for('tsyncio.BaseException');
+
+function named<T extends new (...args: any[]) => Error>(cls: T, name: string): T {
+  Object.defineProperty(cls.prototype, 'name', { value: name, writable: true, configurable: true });
+  return cls;
+}
+
+/** Python's RuntimeError. */
+export class RuntimeError extends Error {}
+named(RuntimeError, 'RuntimeError');
+
+/** Python's ValueError. */
+export class ValueError extends Error {}
+named(ValueError, 'ValueError');
+
+/** Python's LookupError. */
+export class LookupError extends Error {}
+named(LookupError, 'LookupError');
+
+/** Python's KeyError (raised by Context lookups and ContextVar.get without a default). */
+export class KeyError extends LookupError {}
+named(KeyError, 'KeyError');
+
+/** Python's NotImplementedError. */
+export class NotImplementedError extends RuntimeError {}
+named(NotImplementedError, 'NotImplementedError');
+
+/** Python's StopIteration: `value` is the return value of the finished coroutine. */
+export class StopIteration<T = unknown> extends Error {
+  readonly value: T;
+  constructor(value?: T) {
+    super(value === undefined ? '' : String(value));
+    this.value = value as T;
+  }
+}
+named(StopIteration, 'StopIteration');
+
+/** Python's StopAsyncIteration: thrown by `anext()` at the end of an async iterator. */
+export class StopAsyncIteration extends Error {}
+named(StopAsyncIteration, 'StopAsyncIteration');
+
+/** Python's EOFError. */
+export class EOFError extends Error {}
+named(EOFError, 'EOFError');
+
+/** Python's OSError; `errno` and `code` carry the host's error number/code when known. */
+export class OSError extends Error {
+  errno?: number;
+  code?: string;
+}
+named(OSError, 'OSError');
+
+/** Python's TimeoutError (an OSError since Python 3.3; asyncio.TimeoutError is this class since 3.11). */
+export class TimeoutError extends OSError {}
+named(TimeoutError, 'TimeoutError');
+
+/** Python's ConnectionError and its subclasses. */
+export class ConnectionError extends OSError {}
+named(ConnectionError, 'ConnectionError');
+export class ConnectionRefusedError extends ConnectionError {}
+named(ConnectionRefusedError, 'ConnectionRefusedError');
+export class ConnectionResetError extends ConnectionError {}
+named(ConnectionResetError, 'ConnectionResetError');
+export class ConnectionAbortedError extends ConnectionError {}
+named(ConnectionAbortedError, 'ConnectionAbortedError');
+export class BrokenPipeError extends ConnectionError {}
+named(BrokenPipeError, 'BrokenPipeError');
+
+/**
+ * Python's KeyboardInterrupt: what `run()` raises after SIGINT cancelled the main task.
+ * A BaseException in Python: TaskGroup does not wrap it in an ExceptionGroup.
+ */
+export class KeyboardInterrupt extends Error {
+  static readonly [BASE_EXCEPTION] = true;
+}
+named(KeyboardInterrupt, 'KeyboardInterrupt');
+
+/** Python's SystemExit (a BaseException). */
+export class SystemExit extends Error {
+  readonly code: number | string | undefined;
+  constructor(code?: number | string) {
+    super(code === undefined ? '' : String(code));
+    this.code = code;
+  }
+  static readonly [BASE_EXCEPTION] = true;
+}
+named(SystemExit, 'SystemExit');
+
+// ---------------------------------------------------------------------------------------------
+// asyncio's exceptions (exceptions.py)
+
+/**
+ * The operation has been cancelled. `message` is the message given to `cancel(msg)` (empty when none).
+ * In Python this is a BaseException, so that `except Exception` does not swallow it; JavaScript has a
+ * single Error hierarchy, so code that catches everything must re-throw it (see `isCancelledError`).
+ */
+export class CancelledError extends Error {
+  /** The `msg` passed to `cancel()`, or undefined (Python: `args == ()`). */
+  readonly args: unknown[];
+  constructor(message?: unknown) {
+    super(message === undefined || message === null ? '' : String(message));
+    this.args = message === undefined || message === null ? [] : [message];
+  }
+  static readonly [BASE_EXCEPTION] = true;
+}
+named(CancelledError, 'CancelledError');
+
+/** The operation is not allowed in this state. */
+export class InvalidStateError extends Error {}
+named(InvalidStateError, 'InvalidStateError');
+
+/** Sendfile syscall is not available (kept for parity; tsyncio never raises it). */
+export class SendfileNotAvailableError extends RuntimeError {}
+named(SendfileNotAvailableError, 'SendfileNotAvailableError');
+
+/** Incomplete read error: `partial` holds the bytes read before EOF, `expected` the wanted count. */
+export class IncompleteReadError extends EOFError {
+  readonly partial: Uint8Array;
+  readonly expected: number | null;
+  constructor(partial: Uint8Array, expected: number | null) {
+    const r = expected === null ? 'undefined' : String(expected);
+    super(`${partial.length} bytes read on a total of ${r} expected bytes`);
+    this.partial = partial;
+    this.expected = expected;
+  }
+}
+named(IncompleteReadError, 'IncompleteReadError');
+
+/** Reached the buffer limit while looking for a separator; `consumed` is how many bytes to consume. */
+export class LimitOverrunError extends Error {
+  readonly consumed: number;
+  constructor(message: string, consumed: number) {
+    super(message);
+    this.consumed = consumed;
+  }
+}
+named(LimitOverrunError, 'LimitOverrunError');
+
+/** Barrier is broken by barrier.abort() call. */
+export class BrokenBarrierError extends RuntimeError {}
+named(BrokenBarrierError, 'BrokenBarrierError');
+
+// ---------------------------------------------------------------------------------------------
+// ExceptionGroup (Python 3.11, PEP 654)
+
+type ErrorClass = abstract new (...args: any[]) => unknown;
+type Matcher = ErrorClass | readonly ErrorClass[] | ((e: unknown) => boolean);
+
+function toPredicate(m: Matcher): (e: unknown) => boolean {
+  if (Array.isArray(m)) return (e) => m.some((c) => e instanceof c);
+  if (typeof m === 'function' && (m as ErrorClass).prototype !== undefined && isErrorClass(m)) {
+    return (e) => e instanceof (m as ErrorClass);
+  }
+  return m as (e: unknown) => boolean;
+}
+
+function isErrorClass(f: unknown): boolean {
+  if (typeof f !== 'function') return false;
+  const proto = (f as { prototype?: unknown }).prototype;
+  return proto === Error.prototype || proto instanceof Error;
+}
+
+/**
+ * A group of exceptions raised together (PEP 654). Python distinguishes BaseExceptionGroup; tsyncio has one
+ * class: it extends AggregateError, `exceptions` keeps the order in which they happened, and `String(eg)`
+ * ends with ` (2 sub-exceptions)` like Python's `str()`.
+ */
+export class ExceptionGroup<E = unknown> extends AggregateError {
+  /** The message given at construction (without the sub-exception count). */
+  readonly rawMessage: string;
+  readonly exceptions: readonly E[];
+
+  constructor(message: string, exceptions: readonly E[]) {
+    if (typeof message !== 'string') throw new TypeError('argument 1 must be str');
+    if (
+      !Array.isArray(exceptions) &&
+      !(exceptions && typeof (exceptions as any)[Symbol.iterator] === 'function')
+    ) {
+      throw new TypeError('second argument (exceptions) must be a sequence');
+    }
+    const list = [...exceptions];
+    if (list.length === 0) throw new ValueError('second argument (exceptions) must be a non-empty sequence');
+    const n = list.length;
+    super(list, `${message} (${n} sub-exception${n === 1 ? '' : 's'})`);
+    this.rawMessage = message;
+    this.exceptions = Object.freeze(list);
+  }
+
+  /** Python's `derive`: a group of the same type with the same message around other exceptions. */
+  derive<F>(exceptions: readonly F[]): ExceptionGroup<F> {
+    return new ExceptionGroup(this.rawMessage, exceptions);
+  }
+
+  /** The sub-group of exceptions matching `m` (a class, list of classes, or predicate), or undefined. */
+  subgroup(m: Matcher): ExceptionGroup<E> | undefined {
+    return this.split(m)[0];
+  }
+
+  /** Python's `split`: `[match, rest]`, each a group or undefined; nesting is preserved. */
+  split(m: Matcher): [ExceptionGroup<E> | undefined, ExceptionGroup<E> | undefined] {
+    const pred = toPredicate(m);
+    if (pred(this)) return [this, undefined];
+    const match: E[] = [];
+    const rest: E[] = [];
+    for (const e of this.exceptions) {
+      if (e instanceof ExceptionGroup) {
+        const [a, b] = e.split(pred);
+        if (a) match.push(a as E);
+        if (b) rest.push(b as E);
+      } else if (pred(e)) {
+        match.push(e);
+      } else {
+        rest.push(e);
+      }
+    }
+    const wrap = (list: E[]): ExceptionGroup<E> | undefined => {
+      if (list.length === 0) return undefined;
+      const g = this.derive(list);
+      if (this.cause !== undefined) g.cause = this.cause;
+      return g;
+    };
+    return [wrap(match), wrap(rest)];
+  }
+}
+named(ExceptionGroup, 'ExceptionGroup');
+
+/** True for the classes Python derives from BaseException but not Exception. */
+export function isBaseExceptionOnly(e: unknown): boolean {
+  return e instanceof CancelledError || e instanceof KeyboardInterrupt || e instanceof SystemExit;
+}

@@ -1,0 +1,149 @@
+/**
+ * Reprs and stack formatting (CPython's base_futures.py, base_tasks.py and format_helpers.py).
+ *
+ * Python shows objects as `<coroutine object square at 0x7f…>`. JavaScript has no addresses, so each object
+ * that needs one gets a stable, unique, address-like id the first time it is asked for.
+ */
+
+const ids = new WeakMap<object, string>();
+// Start at an address-looking value so ids read like CPython's (0x7f3a…) and never collide.
+let nextId = 0x7f0000001000;
+
+/** A stable, unique hex id for `obj` ("0x7f0000001010"), assigned on first use. */
+export function objectId(obj: object): string {
+  let id = ids.get(obj);
+  if (id === undefined) {
+    nextId += 0x10;
+    id = '0x' + nextId.toString(16);
+    ids.set(obj, id);
+  }
+  return id;
+}
+
+function reprString(s: string): string {
+  // Python prefers single quotes unless the string contains one and no double quote.
+  const useDouble = s.includes("'") && !s.includes('"');
+  const q = useDouble ? '"' : "'";
+  let out = '';
+  for (const ch of s) {
+    if (ch === '\\') out += '\\\\';
+    else if (ch === q) out += '\\' + q;
+    else if (ch === '\n') out += '\\n';
+    else if (ch === '\r') out += '\\r';
+    else if (ch === '\t') out += '\\t';
+    else out += ch;
+  }
+  return q + out + q;
+}
+
+/** Python's `repr()` for JS values, used in reprs and error messages ("Task got bad yield: 1"). */
+export function repr(value: unknown, depth = 0): string {
+  switch (typeof value) {
+    case 'undefined':
+      return 'None';
+    case 'boolean':
+      return value ? 'True' : 'False';
+    case 'number':
+      if (Number.isNaN(value)) return 'nan';
+      if (value === Infinity) return 'inf';
+      if (value === -Infinity) return '-inf';
+      return String(value);
+    case 'bigint':
+      return String(value);
+    case 'string':
+      return reprString(value);
+    case 'symbol':
+      return value.toString();
+    case 'function':
+      return `<function ${value.name || '<anonymous>'} at ${objectId(value)}>`;
+  }
+  if (value === null) return 'None';
+  if (depth > 3) return '...';
+  if (value instanceof Error) {
+    const args = (value as { args?: unknown[] }).args;
+    if (Array.isArray(args)) return `${value.name}(${args.map((a) => repr(a, depth + 1)).join(', ')})`;
+    return value.message === '' ? `${value.name}()` : `${value.name}(${reprString(value.message)})`;
+  }
+  if (Array.isArray(value)) return '[' + value.map((v) => repr(v, depth + 1)).join(', ') + ']';
+  if (value instanceof Uint8Array) return bytesRepr(value);
+  if (value instanceof Set) {
+    return value.size === 0 ? 'set()' : '{' + [...value].map((v) => repr(v, depth + 1)).join(', ') + '}';
+  }
+  if (value instanceof Map) {
+    return '{' + [...value].map(([k, v]) => `${repr(k, depth + 1)}: ${repr(v, depth + 1)}`).join(', ') + '}';
+  }
+  const toString = (value as { toString?: () => string }).toString;
+  if (typeof toString === 'function' && toString !== Object.prototype.toString) {
+    return String(value);
+  }
+  const proto = Object.getPrototypeOf(value);
+  if (proto === Object.prototype || proto === null) {
+    const entries = Object.entries(value as object);
+    return '{' + entries.map(([k, v]) => `${reprString(k)}: ${repr(v, depth + 1)}`).join(', ') + '}';
+  }
+  const name = proto?.constructor?.name ?? 'object';
+  return `<${name} object at ${objectId(value as object)}>`;
+}
+
+/** Python's `repr(bytes)`: b'abc\n'. */
+export function bytesRepr(b: Uint8Array): string {
+  let out = "b'";
+  for (const c of b) {
+    if (c === 0x5c) out += '\\\\';
+    else if (c === 0x27) out += "\\'";
+    else if (c === 0x0a) out += '\\n';
+    else if (c === 0x0d) out += '\\r';
+    else if (c === 0x09) out += '\\t';
+    else if (c >= 0x20 && c < 0x7f) out += String.fromCharCode(c);
+    else out += '\\x' + c.toString(16).padStart(2, '0');
+  }
+  return out + "'";
+}
+
+/** Name of a callback for handle reprs, like CPython's `_format_callback_source`. */
+export function callbackName(fn: unknown): string {
+  if (typeof fn === 'function') return fn.name || '<anonymous>';
+  return repr(fn);
+}
+
+/**
+ * The current stack as "most recent call last" lines (File "x", line N, in f), dropping tsyncio's own
+ * frames. Formatted at once, so the report never keeps objects alive (V8's unformatted stacks do).
+ */
+export function extractStack(skip = 1, limit = 20): string[] {
+  const holder: { stack?: string } = {};
+  const prev = Error.stackTraceLimit;
+  Error.stackTraceLimit = limit + skip + 10;
+  Error.captureStackTrace?.(holder);
+  Error.stackTraceLimit = prev;
+  const lines = (holder.stack ?? '').split('\n').slice(1 + skip);
+  const frames: string[] = [];
+  for (const line of lines) {
+    const m = /^\s*at (?:(.*?) \()?(.*?):(\d+):(\d+)\)?$/.exec(line);
+    if (!m) continue;
+    const [, fn, file, lineNo] = m;
+    if (file === undefined || isInternalFile(file)) continue;
+    frames.push(`  File "${file}", line ${lineNo}, in ${fn ?? '<module>'}`);
+    if (frames.length >= limit) break;
+  }
+  return frames.reverse();
+}
+
+function isInternalFile(file: string): boolean {
+  return (
+    file.startsWith('node:') ||
+    /[\\/]tsyncio[\\/](src|dist)[\\/]/.test(file) ||
+    /[\\/]node_modules[\\/](vitest|@vitest|tinypool|tsx)[\\/]/.test(file) ||
+    file.includes(TSYNCIO_DIR)
+  );
+}
+
+// The directory of this module: frames inside tsyncio itself are not the user's creation site.
+const TSYNCIO_DIR = (() => {
+  try {
+    const url = new URL('.', import.meta.url);
+    return url.protocol === 'file:' ? decodeURIComponent(url.pathname) : url.href;
+  } catch {
+    return '\u0000';
+  }
+})();

@@ -1,0 +1,356 @@
+/**
+ * Future<T>: a result slot whose done-callbacks run through the loop (CPython's futures.py).
+ *
+ * THE AWAIT PROTOCOL — the only values that ever reach a Task from its coroutine:
+ *   - a Future whose `_blocking` flag is set: the Task waits for it (`yield* fut` sets the flag through
+ *     `next()`, below, then yields the future itself — CPython's `yield self  # This tells Task to wait`);
+ *   - `undefined` (a bare yield): the Task gives up the rest of this loop iteration (`sleep(0)`);
+ *   - anything else: "Task got bad yield" (a Future yielded with plain `yield` has `_blocking` unset:
+ *     "yield was used instead of yield from").
+ *
+ * A Future is its own iterator, so `yield* fut` allocates nothing but the iterator results. It is also
+ * PromiseLike: `await fut` in ordinary async code works, and the native Promise behind it is only created
+ * when `then` is first called, so a failed future nobody awaits natively never becomes an unhandled
+ * rejection (which would kill a Node process).
+ */
+import type { EventLoop } from './base_events.js';
+import { type Context, currentContext } from './contextvars.js';
+import type { Awaitable } from './coroutines.js';
+import { getEventLoop } from './events.js';
+import { CancelledError, InvalidStateError, RuntimeError, StopIteration } from './exceptions.js';
+import { extractStack, repr } from './format_helpers.js';
+
+const PENDING = 0;
+const CANCELLED = 1;
+const FINISHED = 2;
+const STATE_NAMES = ['PENDING', 'CANCELLED', 'FINISHED'] as const;
+
+export type FutureState = (typeof STATE_NAMES)[number];
+
+export type DoneCallback<F> = (fut: F) => unknown;
+
+export interface FutureOptions {
+  loop?: EventLoop;
+}
+
+/** Brand checked by `isFuture` (Python's `_asyncio_future_blocking` attribute presence). */
+export const FUTURE_BRAND: unique symbol = Symbol.for('tsyncio.Future');
+
+export class Future<T = unknown> implements Awaitable<T>, PromiseLike<T>, Iterator<unknown, T, unknown> {
+  /** @internal */ _state: number = PENDING;
+  /** @internal */ _result: T | undefined = undefined;
+  /** @internal */ _exception: unknown = undefined;
+  /** @internal true once an exception is set, false once someone retrieved it */ _logTraceback = false;
+  /** @internal */ _loop: EventLoop;
+  // Done callbacks: the first is stored inline (nearly every future has exactly one awaiter), the rest
+  // in an array of [fn, context] pairs. [HOT]
+  /** @internal */ _cb0: DoneCallback<any> | null = null;
+  /** @internal */ _ctx0: Context | null = null;
+  /** @internal */ _cbs: (DoneCallback<any> | Context)[] | null = null;
+  /** @internal */ _cancelMessage: unknown = undefined;
+  /** @internal the CancelledError instance that ended a task, re-raised once by result() */
+  _cancelledExc: CancelledError | undefined = undefined;
+  /** @internal set by next() when the future is awaited with yield*, cleared by the Task */
+  _blocking = false;
+  /** @internal who awaits this future (call graph): a Future or a Set of them */
+  _awaitedBy: Future<any> | Set<Future<any>> | null = null;
+  /** @internal */ _sourceTraceback: string[] | undefined = undefined;
+  /** @internal */ _promise: Promise<T> | undefined = undefined;
+
+  constructor(options?: FutureOptions) {
+    this._loop = options?.loop ?? getEventLoop();
+    if (this._loop._debug) this._sourceTraceback = extractStack(1);
+  }
+
+  static readonly [FUTURE_BRAND] = true;
+
+  /** The loop the future is bound to. */
+  getLoop(): EventLoop {
+    return this._loop;
+  }
+
+  done(): boolean {
+    return this._state !== PENDING;
+  }
+
+  cancelled(): boolean {
+    return this._state === CANCELLED;
+  }
+
+  /**
+   * Cancel the future and schedule its callbacks. Returns false if it is already done.
+   * `msg` becomes the CancelledError's message.
+   */
+  cancel(msg?: unknown): boolean {
+    this._logTraceback = false;
+    if (this._state !== PENDING) return false;
+    this._state = CANCELLED;
+    this._cancelMessage = msg;
+    this._scheduleCallbacks();
+    return true;
+  }
+
+  /** @internal The CancelledError to raise for a cancelled future (CPython's `_make_cancelled_error`). */
+  _makeCancelledError(): CancelledError {
+    if (this._cancelledExc !== undefined) {
+      const exc = this._cancelledExc;
+      this._cancelledExc = undefined;
+      return exc;
+    }
+    return new CancelledError(this._cancelMessage);
+  }
+
+  /** The result; raises the exception if one was set, CancelledError if cancelled, InvalidStateError if pending. */
+  result(): T {
+    if (this._state === CANCELLED) throw this._makeCancelledError();
+    if (this._state !== FINISHED) throw new InvalidStateError('Result is not ready.');
+    this._logTraceback = false;
+    if (this._exception !== undefined) {
+      this._loop._forgetUnretrieved(this);
+      throw this._exception;
+    }
+    return this._result as T;
+  }
+
+  /** The exception set on the future (undefined if none); raises like `result()` when cancelled or pending. */
+  exception(): unknown {
+    if (this._state === CANCELLED) throw this._makeCancelledError();
+    if (this._state !== FINISHED) throw new InvalidStateError('Exception is not set.');
+    this._logTraceback = false;
+    if (this._exception !== undefined) this._loop._forgetUnretrieved(this);
+    return this._exception;
+  }
+
+  /**
+   * Call `fn(this)` when the future is done, through the loop (never synchronously), in `context`
+   * (default: a copy of the current context).
+   */
+  addDoneCallback(fn: DoneCallback<this>, options?: { context?: Context | null }): void {
+    if (typeof fn !== 'function')
+      throw new TypeError(`a callable object was expected by addDoneCallback(), got ${repr(fn)}`);
+    const context = options?.context ?? currentContext().copy();
+    if (this._state !== PENDING) {
+      this._loop._callSoonOne(fn, this, context);
+    } else {
+      this._addCallback(fn, context);
+    }
+  }
+
+  /** @internal Register without copying the context (the caller passes one). [HOT] */
+  _addCallback(fn: DoneCallback<any>, context: Context): void {
+    if (this._cb0 === null && this._cbs === null) {
+      this._cb0 = fn;
+      this._ctx0 = context;
+    } else {
+      (this._cbs ??= []).push(fn, context);
+    }
+  }
+
+  /** Remove every registration of `fn`; returns how many were removed. */
+  removeDoneCallback(fn: DoneCallback<this>): number {
+    let removed = 0;
+    if (this._cb0 === fn) {
+      this._cb0 = null;
+      this._ctx0 = null;
+      removed++;
+    }
+    const cbs = this._cbs;
+    if (cbs !== null) {
+      const kept: (DoneCallback<any> | Context)[] = [];
+      for (let i = 0; i < cbs.length; i += 2) {
+        if (cbs[i] === fn) removed++;
+        else kept.push(cbs[i]!, cbs[i + 1]!);
+      }
+      this._cbs = kept.length > 0 ? kept : null;
+    }
+    return removed;
+  }
+
+  /** @internal The registered callbacks, in order (for reprs and tests). */
+  _callbackList(): DoneCallback<any>[] {
+    const list: DoneCallback<any>[] = [];
+    if (this._cb0 !== null) list.push(this._cb0);
+    if (this._cbs !== null)
+      for (let i = 0; i < this._cbs.length; i += 2) list.push(this._cbs[i] as DoneCallback<any>);
+    return list;
+  }
+
+  /** @internal Schedule every callback with callSoon, in registration order. [HOT] */
+  _scheduleCallbacks(): void {
+    const loop = this._loop;
+    const cb0 = this._cb0;
+    if (cb0 !== null) {
+      loop._callSoonOne(cb0, this, this._ctx0!);
+      this._cb0 = null;
+      this._ctx0 = null;
+    }
+    const cbs = this._cbs;
+    if (cbs !== null) {
+      this._cbs = null;
+      for (let i = 0; i < cbs.length; i += 2) {
+        loop._callSoonOne(cbs[i] as DoneCallback<any>, this, cbs[i + 1] as Context);
+      }
+    }
+  }
+
+  /** Mark the future done with a result; InvalidStateError if it is already done. */
+  setResult(result: T): void {
+    if (this._state !== PENDING) throw new InvalidStateError(`${STATE_NAMES[this._state]}: ${this}`);
+    this._result = result;
+    this._state = FINISHED;
+    this._scheduleCallbacks();
+  }
+
+  /** Mark the future done with an exception (an Error class is instantiated, as Python does). */
+  setException(exception: unknown): void {
+    if (this._state !== PENDING) throw new InvalidStateError(`${STATE_NAMES[this._state]}: ${this}`);
+    if (
+      typeof exception === 'function' &&
+      (exception as { prototype?: unknown }).prototype instanceof Error
+    ) {
+      exception = new (exception as new () => Error)();
+    }
+    if (exception === undefined || exception === null) {
+      throw new TypeError('exception must be an error, not None');
+    }
+    if (exception instanceof StopIteration) {
+      const newExc = new RuntimeError(
+        'StopIteration interacts badly with generators and cannot be raised into a Future',
+      );
+      newExc.cause = exception;
+      exception = newExc;
+    }
+    this._exception = exception;
+    this._state = FINISHED;
+    this._scheduleCallbacks();
+    this._logTraceback = true;
+    this._loop._trackUnretrieved(this);
+  }
+
+  // -- the await protocol (see the header) --------------------------------------------------------
+
+  /** `yield* fut` — the future is its own iterator. */
+  [Symbol.iterator](): this {
+    return this;
+  }
+
+  /** @internal Iterator step for `yield*`: yield the future itself while pending, then return the result. */
+  next(): IteratorResult<unknown, T> {
+    if (this._state === PENDING) {
+      this._blocking = true;
+      return { value: this, done: false };
+    }
+    return { value: this.result(), done: true };
+  }
+
+  /** @internal An error thrown into the awaiting coroutine propagates from the `yield*`. */
+  throw(error: unknown): IteratorResult<unknown, T> {
+    throw error;
+  }
+
+  /** @internal */
+  return(value?: any): IteratorResult<unknown, T> {
+    return { value, done: true };
+  }
+
+  // -- PromiseLike ---------------------------------------------------------------------------------
+
+  /** `await fut` from ordinary async code. The native promise is created on first use only. */
+  then<R1 = T, R2 = never>(
+    onfulfilled?: ((value: T) => R1 | PromiseLike<R1>) | null,
+    onrejected?: ((reason: any) => R2 | PromiseLike<R2>) | null,
+  ): Promise<R1 | R2> {
+    return this._asPromise().then(onfulfilled, onrejected);
+  }
+
+  /** @internal */
+  _asPromise(): Promise<T> {
+    let p = this._promise;
+    if (p === undefined) {
+      p = new Promise<T>((resolve, reject) => {
+        const settle = (fut: Future<T>): void => {
+          if (fut._state === CANCELLED) reject(fut._makeCancelledError());
+          else if (fut._exception !== undefined) reject(fut.exception());
+          else resolve(fut._result as T);
+        };
+        if (this._state !== PENDING) settle(this);
+        else this._addCallback(settle, currentContext());
+      });
+      this._promise = p;
+    }
+    return p;
+  }
+
+  // -- repr ------------------------------------------------------------------------------------------
+
+  /** @internal CPython's `_future_repr_info`. */
+  _reprInfo(): string[] {
+    const info = [STATE_NAMES[this._state].toLowerCase()];
+    if (this._state === FINISHED) {
+      if (this._exception !== undefined) info.push(`exception=${repr(this._exception)}`);
+      else info.push(`result=${repr(this._result)}`);
+    }
+    const cbs = this._callbackList();
+    if (cbs.length > 0) {
+      const names = cbs.map(
+        (c) => `${(c as { _reprName?: string })._reprName ?? (c.name || '<anonymous>')}()`,
+      );
+      const shown =
+        names.length > 2 ? [names[0], `<${names.length - 2} more>`, names[names.length - 1]] : names;
+      info.push(`cb=[${shown.join(', ')}]`);
+    }
+    return info;
+  }
+
+  toString(): string {
+    return `<${this.constructor.name} ${this._reprInfo().join(' ')}>`;
+  }
+
+  [Symbol.for('nodejs.util.inspect.custom')](): string {
+    return this.toString();
+  }
+}
+
+/** True for tsyncio Futures and Tasks (and duck-typed futures that carry the brand). */
+export function isFuture(obj: unknown): obj is Future<unknown> {
+  return (
+    obj instanceof Future ||
+    (typeof obj === 'object' && obj !== null && (obj.constructor as any)?.[FUTURE_BRAND] === true)
+  );
+}
+
+/** @internal Set the result unless the future was cancelled (CPython's `_set_result_unless_cancelled`). */
+export function setResultUnlessCancelled<T>(fut: Future<T>, result: T): void {
+  if (fut._state === CANCELLED) return;
+  fut.setResult(result);
+}
+
+/** @internal Copy the state of a done future into another (CPython's `_copy_future_state`). */
+export function copyFutureState<T>(source: Future<T>, dest: Future<T>): void {
+  if (dest._state === CANCELLED) return;
+  if (source._state === CANCELLED) {
+    dest.cancel();
+    return;
+  }
+  const exc = source.exception();
+  if (exc !== undefined) dest.setException(exc);
+  else dest.setResult(source._result as T);
+}
+
+/** @internal Record that `waiter` awaits `fut` (call graph; CPython's `future_add_to_awaited_by`). */
+export function futureAddToAwaitedBy(fut: Future<any>, waiter: Future<any>): void {
+  const cur = fut._awaitedBy;
+  if (cur === null) fut._awaitedBy = waiter;
+  else if (cur instanceof Set) cur.add(waiter);
+  else if (cur !== waiter) fut._awaitedBy = new Set([cur, waiter]);
+}
+
+/** @internal */
+export function futureDiscardFromAwaitedBy(fut: Future<any>, waiter: Future<any>): void {
+  const cur = fut._awaitedBy;
+  if (cur === waiter) fut._awaitedBy = null;
+  else if (cur instanceof Set) cur.delete(waiter);
+}
+
+/** @internal Internal state access for tasks.ts. */
+export const _futureStates = { PENDING, CANCELLED, FINISHED } as const;

@@ -1,0 +1,35 @@
+/**
+ * tsyncio — Python's asyncio for TypeScript. The public API: every name is exported from here, the way
+ * asyncio's __init__.py gathers its submodules' __all__.
+ */
+
+export type {
+  EventLoopOptions,
+  ExceptionContext,
+  ExceptionHandler,
+  Executor,
+  TaskFactory,
+} from './base_events.js';
+export { EventLoop } from './base_events.js';
+export { Context, ContextVar, copyContext, Token } from './contextvars.js';
+export type { Awaitable, CoroutineFunction, CoroutineState } from './coroutines.js';
+export { Coroutine, coroutine, coroutineMethod, isCoroutine, isCoroutineFunction } from './coroutines.js';
+export { getEventLoop, getRunningLoop, Handle, newEventLoop, setEventLoop, TimerHandle } from './events.js';
+export * from './exceptions.js';
+export type { FutureState } from './futures.js';
+export { Future, isFuture } from './futures.js';
+export { abortable, fromPromise } from './interop.js';
+export { logger } from './log.js';
+export type { RunOptions } from './runners.js';
+export { Runner, run, runSync } from './runners.js';
+export type { AwaitedOf, GatherOptions, TaskOptions } from './tasks.js';
+export {
+  allTasks,
+  createTask,
+  currentTask,
+  ensureFuture,
+  GatheringFuture,
+  gather,
+  sleep,
+  Task,
+} from './tasks.js';

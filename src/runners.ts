@@ -1,0 +1,295 @@
+/**
+ * run, runSync and Runner: the loop's life cycle and the shutdown sequence (CPython's runners.py).
+ *
+ * run(main) = a Runner: new loop → main task → run until done → cancel what is left and wait for it →
+ * shut down async generators → shut down the default executor → close the loop.
+ */
+import { EventLoop, type EventLoopOptions } from './base_events.js';
+import { THREAD_JOIN_TIMEOUT } from './constants.js';
+import { type Context, copyContext } from './contextvars.js';
+import { type Awaitable, Coroutine, isCoroutine } from './coroutines.js';
+import { _getRunningLoop, setEventLoop } from './events.js';
+import { CancelledError, KeyboardInterrupt, RuntimeError } from './exceptions.js';
+import { isFuture } from './futures.js';
+import { allTasks, gather, type Task } from './tasks.js';
+
+export interface RunOptions {
+  /** Debug mode (slow callbacks, creation stacks); default: TSYNCIO_DEBUG in the environment. */
+  debug?: boolean | null;
+  /** Make the loop (default: a new EventLoop with `clock`). */
+  loopFactory?: (() => EventLoop) | null;
+  /** 'virtual': simulated time that jumps to the next timer when every task waits on timers. */
+  clock?: EventLoopOptions['clock'];
+}
+
+type State = 'created' | 'initialized' | 'closed';
+
+const proc = (globalThis as { process?: any }).process;
+
+/** Extension point for the Node entry: SIGINT handling while Runner.run() is active. */
+export const _runnerHooks: {
+  installSigint: ((onSigint: () => void) => () => void) | null;
+} = {
+  installSigint:
+    proc && typeof proc.on === 'function' && typeof proc.off === 'function'
+      ? (onSigint) => {
+          // Only when nobody else handles SIGINT (Python: when the default int handler is installed).
+          if (proc.listenerCount('SIGINT') > 0) return () => {};
+          proc.on('SIGINT', onSigint);
+          return () => proc.off('SIGINT', onSigint);
+        }
+      : null,
+};
+
+/**
+ * Runs coroutines on one event loop it owns, keeping one context across run() calls (Python's
+ * `asyncio.Runner`). Dispose it with `await using runner = new Runner()` or `await runner.close()`.
+ */
+export class Runner {
+  private _state: State = 'created';
+  private _debug: boolean | null;
+  private _loopFactory: (() => EventLoop) | null;
+  private _clock: EventLoopOptions['clock'];
+  private _loop: EventLoop | null = null;
+  private _context: Context | null = null;
+  private _interruptCount = 0;
+  private _setEventLoop = false;
+
+  constructor(options?: RunOptions) {
+    this._debug = options?.debug ?? null;
+    this._loopFactory = options?.loopFactory ?? null;
+    this._clock = options?.clock;
+  }
+
+  /**
+   * Run `coro` (a coroutine or any awaitable) in the runner's loop and resolve to its result.
+   * Misuse (called from a running loop, not awaitable, runner closed) throws synchronously.
+   */
+  run<T>(coro: Awaitable<T>, options?: { context?: Context | null }): Promise<T> {
+    if (_getRunningLoop() !== null) {
+      throw new RuntimeError('Runner.run() cannot be called from a running event loop');
+    }
+    this._lazyInit();
+    const main = toCoroutine(coro);
+    const context = options?.context ?? this._context!;
+    const loop = this._loop!;
+    const task = loop.createTask(main, { context }) as Task<T>;
+    this._interruptCount = 0;
+    const uninstall = _runnerHooks.installSigint?.(() => this._onSigint(task)) ?? (() => {});
+    let result: Promise<T>;
+    try {
+      result = loop.runUntilComplete(task);
+    } catch (e) {
+      uninstall();
+      throw e;
+    }
+    return result.then(
+      (v) => {
+        uninstall();
+        return v;
+      },
+      (e) => {
+        uninstall();
+        if (e instanceof CancelledError && this._interruptCount > 0) {
+          if (task.uncancel() === 0) throw new KeyboardInterrupt();
+        }
+        throw e;
+      },
+    );
+  }
+
+  /** @internal The synchronous twin of run() for runSync. */
+  _runSync<T>(coro: Awaitable<T>): T {
+    if (_getRunningLoop() !== null) {
+      throw new RuntimeError('Runner.run() cannot be called from a running event loop');
+    }
+    this._lazyInit();
+    const main = toCoroutine(coro);
+    const loop = this._loop!;
+    const task = loop.createTask(main, { context: this._context }) as Task<T>;
+    return loop._runUntilCompleteSync(task);
+  }
+
+  private _onSigint(task: Task<unknown>): void {
+    this._interruptCount += 1;
+    if (this._interruptCount === 1 && !task.done()) {
+      task.cancel();
+      // Wake the loop if it is waiting for a long timer.
+      this._loop?.callSoonThreadsafe(() => {});
+      return;
+    }
+    // A second Ctrl-C: stop waiting for the task to clean up.
+    this._loop?.stop();
+    proc?.exit?.(130);
+  }
+
+  private _lazyInit(): void {
+    if (this._state === 'closed') throw new RuntimeError('Runner is closed');
+    if (this._state === 'initialized') return;
+    if (this._loopFactory === null) {
+      this._loop = new EventLoop({ clock: this._clock });
+      if (!this._setEventLoop) {
+        setEventLoop(this._loop);
+        this._setEventLoop = true;
+      }
+    } else {
+      this._loop = this._loopFactory();
+    }
+    if (this._debug !== null) this._loop.setDebug(this._debug);
+    this._context = copyContext();
+    this._state = 'initialized';
+  }
+
+  /** The runner's loop (created on first use). */
+  getLoop(): EventLoop {
+    this._lazyInit();
+    return this._loop!;
+  }
+
+  /**
+   * Shut down and close the loop: cancel the remaining tasks and wait for them, shut down async
+   * generators and the default executor, close the loop.
+   */
+  async close(): Promise<void> {
+    if (this._state !== 'initialized') return;
+    const loop = this._loop!;
+    try {
+      await cancelAllTasks(loop);
+      await loop.shutdownAsyncgens();
+      await loop.shutdownDefaultExecutor(THREAD_JOIN_TIMEOUT);
+    } finally {
+      if (this._setEventLoop) setEventLoop(null);
+      loop.close();
+      this._loop = null;
+      this._state = 'closed';
+    }
+  }
+
+  /** @internal Synchronous close for runSync (no executor can have been used). */
+  _closeSync(): void {
+    if (this._state !== 'initialized') return;
+    const loop = this._loop!;
+    try {
+      const toCancel = [...allTasks(loop)];
+      if (toCancel.length > 0) {
+        for (const t of toCancel) t.cancel();
+        loop._runUntilCompleteSync(gather(...toCancel, { returnExceptions: true }));
+        reportShutdownErrors(loop, toCancel);
+      }
+      if (loop._asyncgens.size > 0) {
+        loop._runUntilCompleteSync(loop.createTask(shutdownAsyncgensSync(loop)));
+      }
+    } finally {
+      if (this._setEventLoop) setEventLoop(null);
+      loop.close();
+      this._loop = null;
+      this._state = 'closed';
+    }
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+}
+
+function* shutdownAsyncgensSync(loop: EventLoop): Generator<unknown, void, unknown> {
+  yield* loop.shutdownAsyncgens() as unknown as Generator<unknown, void, unknown>;
+}
+
+function toCoroutine<T>(coro: Awaitable<T>): Coroutine<T> | Generator<unknown, T, unknown> {
+  if (isCoroutine(coro)) return coro as Coroutine<T>;
+  if (
+    isFuture(coro) ||
+    (coro !== null &&
+      typeof coro === 'object' &&
+      typeof (coro as Awaitable<T>)[Symbol.iterator] === 'function')
+  ) {
+    return new Coroutine(
+      (function* _wrap_awaitable() {
+        return yield* coro as unknown as Generator<unknown, T, unknown>;
+      })(),
+      { name: '_wrap_awaitable' },
+    );
+  }
+  throw new TypeError('An asyncio.Future, a coroutine or an awaitable is required');
+}
+
+async function cancelAllTasks(loop: EventLoop): Promise<void> {
+  const toCancel = [...allTasks(loop)];
+  if (toCancel.length === 0) return;
+  for (const t of toCancel) t.cancel();
+  await loop.runUntilComplete(gather(...toCancel, { returnExceptions: true }));
+  reportShutdownErrors(loop, toCancel);
+}
+
+function reportShutdownErrors(loop: EventLoop, tasks: Task<unknown>[]): void {
+  for (const task of tasks) {
+    if (task.cancelled()) continue;
+    const exc = task.exception();
+    if (exc !== undefined) {
+      loop.callExceptionHandler({
+        message: 'unhandled exception during asyncio.run() shutdown',
+        exception: exc,
+        task,
+      });
+    }
+  }
+}
+
+/**
+ * Run `main` (a coroutine) on a new event loop and resolve to its result: Python's `asyncio.run()`.
+ * Leftover tasks are cancelled and awaited, async generators and the default executor are shut down,
+ * and the loop is closed. SIGINT (Ctrl-C) cancels the main task and surfaces as KeyboardInterrupt.
+ */
+export function run<T>(main: Awaitable<T>, options?: RunOptions): Promise<T> {
+  if (_getRunningLoop() !== null) {
+    throw new RuntimeError('run() cannot be called from a running event loop');
+  }
+  if (!isCoroutine(main)) {
+    throw new TypeError(`a coroutine was expected, got ${describe(main)}`);
+  }
+  const runner = new Runner(options);
+  let result: Promise<T>;
+  try {
+    result = runner.run(main);
+  } catch (e) {
+    return runner.close().then(() => {
+      throw e;
+    });
+  }
+  return result.then(
+    async (v) => {
+      await runner.close();
+      return v;
+    },
+    async (e) => {
+      await runner.close();
+      throw e;
+    },
+  );
+}
+
+/**
+ * Run `main` to completion synchronously, for programs that touch no host I/O: timers are waited for by
+ * blocking the thread. Awaiting a host promise inside raises RuntimeError (use run()).
+ */
+export function runSync<T>(main: Awaitable<T>, options?: RunOptions): T {
+  if (_getRunningLoop() !== null) {
+    throw new RuntimeError('runSync() cannot be called from a running event loop');
+  }
+  if (!isCoroutine(main)) {
+    throw new TypeError(`a coroutine was expected, got ${describe(main)}`);
+  }
+  const runner = new Runner(options);
+  try {
+    return runner._runSync(main);
+  } finally {
+    runner._closeSync();
+  }
+}
+
+function describe(x: unknown): string {
+  if (x === null || x === undefined) return 'None';
+  if (typeof x === 'object' || typeof x === 'function') return String(x);
+  return JSON.stringify(x) ?? String(x);
+}

@@ -1,0 +1,642 @@
+/**
+ * Task and the functions around it (CPython's tasks.py): Task, createTask, currentTask, allTasks,
+ * ensureFuture, sleep, gather. The combinators built on timeouts (waitFor, wait, asCompleted, shield)
+ * live in combinators.ts.
+ *
+ * HOW A TASK STEPS (CPython's `__step` / `__wakeup`):
+ *   step(exc?) resumes the coroutine with `next()` or `throw(exc)`; a pending cancellation turns `exc` into
+ *   a CancelledError first. What comes back decides what happens next:
+ *     - the coroutine returned       → setResult (or cancelled, if a cancel arrived during this step);
+ *     - it raised CancelledError     → the task ends cancelled (that very exception is kept for result());
+ *     - it raised anything else      → setException;
+ *     - it yielded a blocking Future → wait: the future's done-callback is wakeup(), and a pending cancel
+ *                                      is forwarded to that future;
+ *     - it yielded undefined         → a bare yield (sleep(0)): step again on the next iteration;
+ *     - it yielded anything else     → RuntimeError thrown *into* the coroutine on the next step, never
+ *                                      raised in place ("Task got bad yield: …").
+ *   wakeup(fut) calls step() — or step(exc) when the future failed; the value itself is not passed: the
+ *   Future's own iterator returns it to the `yield*` that awaited it.
+ */
+import type { EventLoop } from './base_events.js';
+import { type Context, copyContext, currentContext } from './contextvars.js';
+import { type Awaitable, Coroutine, isCoroutine } from './coroutines.js';
+import { _getRunningLoop, getEventLoop, getRunningLoop } from './events.js';
+import {
+  CancelledError,
+  InvalidStateError,
+  KeyboardInterrupt,
+  RuntimeError,
+  SystemExit,
+  ValueError,
+} from './exceptions.js';
+import { repr } from './format_helpers.js';
+import {
+  _futureStates,
+  Future,
+  futureAddToAwaitedBy,
+  futureDiscardFromAwaitedBy,
+  isFuture,
+  setResultUnlessCancelled,
+} from './futures.js';
+
+const { PENDING, CANCELLED } = _futureStates;
+
+export interface TaskOptions {
+  /** The task's name (default `Task-N`). */
+  name?: string | null;
+  /** The context the task runs in (default: a copy of the current context). */
+  context?: Context | null;
+  /** Run the coroutine synchronously until its first suspension (Python 3.14's `eager_start`). */
+  eagerStart?: boolean;
+}
+
+export interface TaskConstructorOptions extends TaskOptions {
+  loop?: EventLoop;
+}
+
+let taskNameCounter = 0;
+
+type Driven<T> = Coroutine<T> | Generator<unknown, T, unknown>;
+
+// The loop calls these with the task as the single argument: no bound function per task.
+function taskStep(task: Task<any>): void {
+  task._step(undefined, false);
+}
+(taskStep as { _isTaskStep?: boolean })._isTaskStep = true;
+
+function taskStepWithError(task: Task<any>, exc: unknown): void {
+  task._step(exc, true);
+}
+(taskStepWithError as { _isTaskStep?: boolean })._isTaskStep = true;
+
+export class Task<T = unknown> extends Future<T> {
+  /** @internal */ _coro: Driven<T> | null;
+  /** @internal the Coroutine wrapper, when the task drives one (keeps its `state` exact) */
+  _isCoro: boolean;
+  /** @internal a number until first asked for: `Task-N` is formatted lazily */
+  _name: string | number;
+  /** @internal */ _context: Context;
+  /** @internal */ _numCancelsRequested = 0;
+  /** @internal */ _mustCancel = false;
+  /** @internal the future this task waits for */ _futWaiter: Future<any> | null = null;
+  /** @internal done-callback registered on awaited futures; created on first wait */
+  _wakeupFn: ((fut: Future<any>) => void) | null = null;
+  /** @internal */ _abortController: AbortController | null = null;
+
+  constructor(coro: Driven<T>, options?: TaskConstructorOptions) {
+    super({ loop: options?.loop });
+    if (!isCoroutine(coro)) {
+      throw new TypeError(`a coroutine was expected, got ${repr(coro)}`);
+    }
+    const name = options?.name;
+    this._name = name === undefined || name === null ? ++taskNameCounter : String(name);
+    this._coro = coro;
+    this._isCoro = coro instanceof Coroutine;
+    if (this._isCoro) (coro as Coroutine<T>)._claim();
+    this._context = options?.context ?? copyContext();
+    const loop = this._loop;
+    if (loop._tracer !== null) loop._tracer.taskCreated?.(this);
+    if (options?.eagerStart && loop._running) {
+      this._eagerStart();
+    } else {
+      loop._callSoonOne(taskStep, this, this._context);
+      loop._tasks.add(this);
+    }
+  }
+
+  // -- Future API that a Task forbids ------------------------------------------------------------
+
+  override setResult(_result: T): never {
+    throw new RuntimeError('Task does not support set_result operation');
+  }
+
+  override setException(_exception: unknown): never {
+    throw new RuntimeError('Task does not support set_exception operation');
+  }
+
+  // -- introspection -------------------------------------------------------------------------------
+
+  getCoro(): Driven<T> | undefined {
+    return this._coro ?? undefined;
+  }
+
+  getContext(): Context {
+    return this._context;
+  }
+
+  getName(): string {
+    if (typeof this._name === 'number') this._name = `Task-${this._name}`;
+    return this._name;
+  }
+
+  setName(value: unknown): void {
+    this._name = String(value);
+  }
+
+  /**
+   * The coroutine frames this task is suspended in, outermost first. JavaScript does not expose a
+   * suspended generator's frames, so these are the coroutine objects known to the task (its coroutine);
+   * see docs/PYTHON_DIFFERENCES.md.
+   */
+  getStack(options?: { limit?: number }): string[] {
+    const frames: string[] = [];
+    if (this._coro !== null && !this.done()) frames.push(String(this._coro));
+    const limit = options?.limit;
+    return limit === undefined ? frames : frames.slice(0, Math.max(0, limit));
+  }
+
+  /** Print the stack (see getStack) or, for a failed task, the exception. */
+  printStack(options?: { limit?: number; file?: { write(s: string): unknown } }): void {
+    const out = options?.file ?? { write: (s: string) => console.log(s.replace(/\n$/, '')) };
+    const frames = this.getStack(options);
+    if (frames.length > 0) out.write(`Stack for ${this} (most recent call last):\n`);
+    else out.write(`No stack for ${this}\n`);
+    for (const f of frames) out.write(`  ${f}\n`);
+    if (this._state !== PENDING && this._state !== CANCELLED && this._exception !== undefined) {
+      const e = this._exception;
+      out.write(`${e instanceof Error ? (e.stack ?? String(e)) : repr(e)}\n`);
+    }
+  }
+
+  /** An AbortSignal that aborts when the task is cancelled (pass it to fetch & co.). */
+  get signal(): AbortSignal {
+    if (this._abortController === null) {
+      this._abortController = new AbortController();
+      if (this._numCancelsRequested > 0 || this._state === CANCELLED) {
+        this._abortController.abort(new CancelledError(this._cancelMessage));
+      }
+    }
+    return this._abortController.signal;
+  }
+
+  // -- cancellation --------------------------------------------------------------------------------
+
+  /**
+   * Request cancellation: CancelledError(msg) is thrown into the coroutine at its suspension point.
+   * Returns false if the task is already done. Every call counts (see `cancelling()`).
+   */
+  override cancel(msg?: unknown): boolean {
+    this._logTraceback = false;
+    if (this._state !== PENDING) return false;
+    this._numCancelsRequested += 1;
+    if (this._loop._tracer !== null) this._loop._tracer.taskCancelRequested?.(this, msg);
+    if (this._abortController !== null && !this._abortController.signal.aborted) {
+      this._abortController.abort(new CancelledError(msg));
+    }
+    if (this._futWaiter !== null) {
+      if (this._futWaiter.cancel(msg)) {
+        // Leave _mustCancel unset: the waiter's cancellation wakes us with a CancelledError.
+        return true;
+      }
+    }
+    // It must be cancelled on the next step.
+    this._mustCancel = true;
+    this._cancelMessage = msg;
+    return true;
+  }
+
+  /** The number of pending cancellation requests (cancel() calls minus uncancel() calls). */
+  cancelling(): number {
+    return this._numCancelsRequested;
+  }
+
+  /**
+   * Decrement the pending cancellation count; when it reaches 0, a cancellation that has not been
+   * delivered yet is withdrawn (Python 3.14). Returns the new count.
+   */
+  uncancel(): number {
+    if (this._numCancelsRequested > 0) {
+      this._numCancelsRequested -= 1;
+      if (this._numCancelsRequested === 0) this._mustCancel = false;
+    }
+    return this._numCancelsRequested;
+  }
+
+  // -- stepping [HOT] ------------------------------------------------------------------------------
+
+  /** @internal */
+  _step(exc: unknown, hasExc: boolean): void {
+    if (this._state !== PENDING) {
+      throw new InvalidStateError(`_step(): already done: ${this}, ${repr(exc)}`);
+    }
+    if (this._mustCancel) {
+      if (!(exc instanceof CancelledError)) {
+        exc = this._makeCancelledError();
+        hasExc = true;
+      }
+      this._mustCancel = false;
+    }
+    this._futWaiter = null;
+    const loop = this._loop;
+    const prev = loop._currentTask;
+    if (prev !== null) {
+      throw new RuntimeError(`Cannot enter into task ${this} while another task ${prev} is being executed.`);
+    }
+    loop._currentTask = this;
+    try {
+      this._stepRun(exc, hasExc);
+    } finally {
+      loop._currentTask = null;
+    }
+  }
+
+  /** @internal CPython's `__step_run_and_handle_result`. */
+  _stepRun(exc: unknown, hasExc: boolean): void {
+    const coro = this._coro!;
+    const loop = this._loop;
+    const tracer = loop._tracer;
+    if (tracer !== null) tracer.taskStepStart?.(this);
+    let r: IteratorResult<unknown, T>;
+    try {
+      if (this._isCoro) r = (coro as Coroutine<T>)._step(undefined, exc, hasExc);
+      else r = hasExc ? (coro as Generator<unknown, T>).throw(exc) : (coro as Generator<unknown, T>).next();
+    } catch (e) {
+      if (tracer !== null) tracer.taskStepEnd?.(this);
+      if (e instanceof CancelledError) {
+        // Keep this exact exception: result() re-raises it (with its message and chain) once.
+        this._cancelledExc = e;
+        super.cancel();
+      } else if (e instanceof KeyboardInterrupt || e instanceof SystemExit) {
+        super.setException(e);
+        this._finished();
+        throw e;
+      } else {
+        super.setException(e);
+      }
+      this._finished();
+      return;
+    }
+    if (tracer !== null) tracer.taskStepEnd?.(this);
+    if (r.done) {
+      if (this._mustCancel) {
+        // Task is cancelled right before coro stops.
+        this._mustCancel = false;
+        super.cancel(this._cancelMessage);
+      } else {
+        super.setResult(r.value);
+      }
+      this._finished();
+      return;
+    }
+    const result = r.value;
+    if (result === undefined) {
+      // Bare yield (sleep(0)): relinquish control for one iteration.
+      loop._callSoonOne(taskStep, this, this._context);
+      return;
+    }
+    if (result instanceof Future || isFuture(result)) {
+      const fut = result as Future<any>;
+      let newExc: RuntimeError;
+      if (fut._loop !== loop) {
+        newExc = new RuntimeError(`Task ${this} got Future ${fut} attached to a different loop`);
+      } else if (fut._blocking) {
+        if (fut === this) {
+          newExc = new RuntimeError(`Task cannot await on itself: ${this}`);
+        } else {
+          fut._blocking = false;
+          futureAddToAwaitedBy(fut, this);
+          fut._addCallback(this._wakeupFn ?? this._makeWakeup(), this._context);
+          this._futWaiter = fut;
+          if (tracer !== null) tracer.taskWaits?.(this, fut);
+          if (this._mustCancel) {
+            if (fut.cancel(this._cancelMessage)) this._mustCancel = false;
+          }
+          return;
+        }
+      } else {
+        newExc = new RuntimeError(`yield was used instead of yield from in task ${this} with ${fut}`);
+      }
+      loop._callSoonWithContext(taskStepWithError, [this, newExc], this._context);
+      return;
+    }
+    let newExc: RuntimeError;
+    if (isCoroutine(result)) {
+      newExc = new RuntimeError(
+        `yield was used instead of yield from for generator in task ${this} with ${repr(result)}`,
+      );
+    } else {
+      newExc = new RuntimeError(`Task got bad yield: ${repr(result)}`);
+      if (result !== null && typeof (result as PromiseLike<unknown>).then === 'function') {
+        // A JS hint beside Python's message, never inside it.
+        (newExc as { hint?: string }).hint =
+          'a Promise cannot be awaited with yield: use `yield* fromPromise(promise)`';
+      }
+    }
+    loop._callSoonWithContext(taskStepWithError, [this, newExc], this._context);
+  }
+
+  private _makeWakeup(): (fut: Future<any>) => void {
+    const wakeup = (fut: Future<any>): void => {
+      futureDiscardFromAwaitedBy(fut, this);
+      if (fut._state === CANCELLED || fut._exception !== undefined) {
+        let error: unknown;
+        try {
+          fut.result();
+        } catch (e) {
+          error = e;
+        }
+        this._step(error, true);
+      } else {
+        this._step(undefined, false);
+      }
+    };
+    (wakeup as { _reprName?: string })._reprName = 'Task.task_wakeup';
+    this._wakeupFn = wakeup;
+    return wakeup;
+  }
+
+  private _finished(): void {
+    this._loop._tasks.delete(this);
+    if (this._loop._tracer !== null) this._loop._tracer.taskDone?.(this);
+  }
+
+  /** @internal Python 3.12's eager start: run the first step now, inside createTask. */
+  _eagerStart(): void {
+    const loop = this._loop;
+    const prev = loop._currentTask;
+    loop._currentTask = this;
+    const ctx = this._context;
+    const entered = !ctx._entered;
+    if (entered) ctx._enter();
+    try {
+      this._stepRun(undefined, false);
+    } finally {
+      if (entered) ctx._exit();
+      loop._currentTask = prev;
+      if (!this.done()) loop._tasks.add(this);
+    }
+  }
+
+  // -- repr ------------------------------------------------------------------------------------------
+
+  override _reprInfo(): string[] {
+    const info = super._reprInfo();
+    if (this._numCancelsRequested > 0 && !this.done()) info[0] = 'cancelling';
+    info.splice(1, 0, `name=${repr(this.getName())}`);
+    if (this._futWaiter !== null) info.splice(2, 0, `wait_for=${this._futWaiter}`);
+    if (this._coro !== null) info.splice(2, 0, `coro=${formatCoroutine(this._coro)}`);
+    return info;
+  }
+}
+
+function formatCoroutine(coro: Driven<unknown>): string {
+  if (coro instanceof Coroutine) return String(coro);
+  return `<generator object at ${repr(coro)
+    .replace(/^.* at /, '')
+    .replace(/>$/, '')}>`;
+}
+
+// ---------------------------------------------------------------------------------------------
+
+/** Schedule a coroutine as a Task on the running loop (RuntimeError when none). */
+export function createTask<T>(coro: Awaitable<T> & Iterable<unknown>, options?: TaskOptions): Task<T> {
+  const loop = getRunningLoop();
+  return loop.createTask(coro as any, options) as Task<T>;
+}
+
+/** The task running now, or undefined (RuntimeError when no loop runs and none is given). */
+export function currentTask(loop?: EventLoop): Task<any> | undefined {
+  const l = loop ?? getRunningLoop();
+  return l._currentTask ?? undefined;
+}
+
+/** The loop's tasks that are not done yet. */
+export function allTasks(loop?: EventLoop): Set<Task<any>> {
+  const l = loop ?? getRunningLoop();
+  const result = new Set<Task<any>>();
+  for (const t of l._tasks) if (!t.done()) result.add(t);
+  return result;
+}
+
+/**
+ * A Future for `obj`: a Future or Task is returned as is; a coroutine (or plain generator, or any
+ * `yield*`-able object) is wrapped in a Task.
+ */
+export function ensureFuture<T>(obj: Future<T> | Awaitable<T>, options?: { loop?: EventLoop }): Future<T> {
+  const loop = options?.loop;
+  if (isFuture(obj)) {
+    if (loop !== undefined && loop !== obj._loop) {
+      throw new ValueError(
+        'The future belongs to a different loop than the one specified as the loop argument',
+      );
+    }
+    return obj as Future<T>;
+  }
+  if (isCoroutine(obj)) {
+    return (loop ?? getEventLoop()).createTask(obj as any) as Task<T>;
+  }
+  if (
+    obj !== null &&
+    typeof obj === 'object' &&
+    typeof (obj as Awaitable<T>)[Symbol.iterator] === 'function'
+  ) {
+    return (loop ?? getEventLoop()).createTask(wrapAwaitable(obj as Awaitable<T>) as any) as Task<T>;
+  }
+  const err = new TypeError('An asyncio.Future, a coroutine or an awaitable is required');
+  if (obj !== null && typeof (obj as unknown as PromiseLike<T>)?.then === 'function') {
+    (err as { hint?: string }).hint = 'wrap a Promise with fromPromise(promise)';
+  }
+  throw err;
+}
+
+const wrapAwaitable = (() => {
+  const info = { name: '_wrap_awaitable' };
+  return <T>(aw: Awaitable<T>): Coroutine<T> =>
+    new Coroutine(
+      (function* _wrap_awaitable() {
+        return yield* aw as unknown as Generator<unknown, T, unknown>;
+      })(),
+      info,
+    );
+})();
+
+// ---------------------------------------------------------------------------------------------
+// sleep
+
+function* sleep0Gen<T>(result: T): Generator<unknown, T, unknown> {
+  yield undefined;
+  return result;
+}
+
+function* sleepGen<T>(delay: number, result: T): Generator<unknown, T, unknown> {
+  if (typeof delay !== 'number')
+    throw new TypeError(`'<=' not supported between instances of ${repr(delay)} and 'int'`);
+  if (delay <= 0) {
+    yield undefined;
+    return result;
+  }
+  if (Number.isNaN(delay)) throw new ValueError('Invalid delay: NaN');
+  const loop = getRunningLoop();
+  const future = new Future<T>({ loop });
+  const h =
+    result === undefined
+      ? loop._callLaterOne(delay, setResultUndefinedUnlessCancelled, future, currentContext())
+      : loop._callLaterOne(delay, setResultFromPair, [future, result], currentContext());
+  try {
+    return yield* future;
+  } finally {
+    h.cancel();
+  }
+}
+
+function setResultUndefinedUnlessCancelled(fut: Future<any>): void {
+  setResultUnlessCancelled(fut, undefined);
+}
+
+function setResultFromPair(pair: [Future<any>, unknown]): void {
+  setResultUnlessCancelled(pair[0], pair[1]);
+}
+
+const SLEEP_INFO = { name: 'sleep' };
+
+/**
+ * Suspend the current task for `delay` seconds and return `result`. `sleep(0)` gives up exactly one loop
+ * iteration. A sleep never returns before `delay` seconds have passed on `loop.time()`.
+ */
+export function sleep(delay: number): Coroutine<void>;
+export function sleep<T>(delay: number, result: T): Coroutine<T>;
+export function sleep<T>(delay: number, result?: T): Coroutine<T | undefined> {
+  return new Coroutine(delay === 0 ? sleep0Gen(result) : sleepGen(delay, result), SLEEP_INFO);
+}
+
+// ---------------------------------------------------------------------------------------------
+// gather
+
+/** The result type of awaiting A. */
+export type AwaitedOf<A> = A extends Awaitable<infer R> ? R : never;
+
+export interface GatherOptions {
+  /** Put exceptions (and CancelledErrors of cancelled children) in the result list instead of raising. */
+  returnExceptions?: boolean;
+}
+
+/** The Future gather() returns: cancelling it cancels every child. */
+export class GatheringFuture<T> extends Future<T> {
+  /** @internal */ _children: Future<any>[];
+  /** @internal */ _cancelRequested = false;
+
+  constructor(children: Future<any>[], loop: EventLoop) {
+    super({ loop });
+    this._children = children;
+  }
+
+  override cancel(msg?: unknown): boolean {
+    if (this.done()) return false;
+    let ret = false;
+    for (const child of this._children) {
+      if (child.cancel(msg)) ret = true;
+    }
+    // If any child was actually cancelled, propagate the cancellation whatever returnExceptions says.
+    if (ret) this._cancelRequested = true;
+    return ret;
+  }
+}
+
+function isGatherOptions(x: unknown): x is GatherOptions {
+  return (
+    typeof x === 'object' &&
+    x !== null &&
+    !isFuture(x) &&
+    typeof (x as { [Symbol.iterator]?: unknown })[Symbol.iterator] !== 'function' &&
+    typeof (x as PromiseLike<unknown>).then !== 'function'
+  );
+}
+
+/**
+ * Run awaitables concurrently and return a Future of their results, in argument order. Coroutines are
+ * wrapped in tasks. The first exception is raised (the other children keep running), unless
+ * `returnExceptions` is set. Cancelling the gather cancels every child.
+ *
+ * `const [a, b] = yield* gather(fa(), fb());` — typed as a tuple.
+ */
+export function gather<A extends readonly Awaitable<unknown>[]>(
+  ...aws: A
+): GatheringFuture<{ -readonly [K in keyof A]: AwaitedOf<A[K]> }>;
+export function gather<A extends readonly Awaitable<unknown>[]>(
+  ...args: [...A, { returnExceptions: true }]
+): GatheringFuture<{ -readonly [K in keyof A]: AwaitedOf<A[K]> | Error }>;
+export function gather<A extends readonly Awaitable<unknown>[]>(
+  ...args: [...A, GatherOptions]
+): GatheringFuture<{ -readonly [K in keyof A]: AwaitedOf<A[K]> | Error }>;
+export function gather(...args: unknown[]): Future<unknown[]> {
+  let returnExceptions = false;
+  if (args.length > 0 && isGatherOptions(args[args.length - 1])) {
+    returnExceptions = Boolean((args.pop() as GatherOptions).returnExceptions);
+  }
+  if (args.length === 0) {
+    const loop = _getRunningLoop() ?? getEventLoop();
+    const outer = new Future<unknown[]>({ loop });
+    outer.setResult([]);
+    return outer;
+  }
+  let loop: EventLoop | null = _getRunningLoop();
+  const curTask = loop !== null ? (loop._currentTask ?? null) : null;
+  const argToFut = new Map<unknown, Future<any>>();
+  const children: Future<any>[] = [];
+  const doneFuts: Future<any>[] = [];
+  let nfuts = 0;
+  let nfinished = 0;
+  let outer: GatheringFuture<unknown[]> | null = null;
+
+  const doneCallback = (fut: Future<any>): void => {
+    nfinished += 1;
+    if (curTask !== null) futureDiscardFromAwaitedBy(fut, curTask);
+    if (outer === null || outer.done()) {
+      // Mark the exception retrieved.
+      if (!fut.cancelled()) fut.exception();
+      return;
+    }
+    if (!returnExceptions) {
+      if (fut.cancelled()) {
+        // fut.exception() would *raise* the CancelledError: make it instead.
+        outer.setException(fut._makeCancelledError());
+        return;
+      }
+      const exc = fut.exception();
+      if (exc !== undefined) {
+        outer.setException(exc);
+        return;
+      }
+    }
+    if (nfinished === nfuts) {
+      const results: unknown[] = [];
+      for (const child of children) {
+        if (child.cancelled()) {
+          results.push(new CancelledError(child._cancelMessage ?? ''));
+        } else {
+          const exc = child.exception();
+          results.push(exc !== undefined ? exc : child._result);
+        }
+      }
+      if (outer._cancelRequested) {
+        // The gather itself was cancelled: propagate it whatever returnExceptions says (bpo-32684).
+        outer.setException(fut._makeCancelledError());
+      } else {
+        outer.setResult(results);
+      }
+    }
+  };
+  (doneCallback as { _reprName?: string })._reprName = 'gather.<locals>._done_callback';
+
+  const ctx = currentContext();
+  for (const arg of args) {
+    let fut = argToFut.get(arg);
+    if (fut === undefined) {
+      fut = ensureFuture(arg as Awaitable<unknown>, loop !== null ? { loop } : undefined);
+      if (loop === null) loop = fut._loop;
+      nfuts += 1;
+      argToFut.set(arg, fut);
+      if (fut.done()) {
+        doneFuts.push(fut);
+      } else {
+        if (curTask !== null) futureAddToAwaitedBy(fut, curTask);
+        fut._addCallback(doneCallback, ctx.copy());
+      }
+    }
+    children.push(fut);
+  }
+  outer = new GatheringFuture(children, loop!);
+  // Done callbacks of children finished already (eager tasks) run now that `outer` exists.
+  for (const fut of doneFuts) doneCallback(fut);
+  return outer;
+}
