@@ -103,7 +103,7 @@ export class Future<T = unknown> implements Awaitable<T>, PromiseLike<T>, Iterat
   /** The result; raises the exception if one was set, CancelledError if cancelled, InvalidStateError if pending. */
   result(): T {
     if (this._state === CANCELLED) throw this._makeCancelledError();
-    if (this._state !== FINISHED) throw new InvalidStateError('Result is not ready.');
+    if (this._state !== FINISHED) throw new InvalidStateError('Result is not set.');
     this._logTraceback = false;
     if (this._exception !== undefined) {
       this._loop._forgetUnretrieved(this);
@@ -195,7 +195,7 @@ export class Future<T = unknown> implements Awaitable<T>, PromiseLike<T>, Iterat
 
   /** Mark the future done with a result; InvalidStateError if it is already done. */
   setResult(result: T): void {
-    if (this._state !== PENDING) throw new InvalidStateError(`${STATE_NAMES[this._state]}: ${this}`);
+    if (this._state !== PENDING) throw new InvalidStateError('invalid state');
     this._result = result;
     this._state = FINISHED;
     this._scheduleCallbacks();
@@ -203,7 +203,7 @@ export class Future<T = unknown> implements Awaitable<T>, PromiseLike<T>, Iterat
 
   /** Mark the future done with an exception (an Error class is instantiated, as Python does). */
   setException(exception: unknown): void {
-    if (this._state !== PENDING) throw new InvalidStateError(`${STATE_NAMES[this._state]}: ${this}`);
+    if (this._state !== PENDING) throw new InvalidStateError('invalid state');
     if (
       typeof exception === 'function' &&
       (exception as { prototype?: unknown }).prototype instanceof Error

@@ -1,0 +1,53 @@
+/**
+ * Every program in examples/ runs as pasted (as a separate process, the way a user runs it) and prints
+ * exactly what its expectation says. Add new examples to EXPECTED.
+ */
+import { spawnSync } from 'node:child_process';
+import { readdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const tsx = fileURLToPath(new URL('../node_modules/tsx/dist/cli.mjs', import.meta.url));
+
+/** Run an example with tsx; returns stdout, stderr and the exit status. */
+export function runExample(
+  file: string,
+  env: Record<string, string> = {},
+): { stdout: string; stderr: string; status: number | null } {
+  const r = spawnSync(process.execPath, [tsx, `examples/${file}`], {
+    cwd: root,
+    encoding: 'utf8',
+    timeout: 60_000,
+    env: { ...process.env, ...env, NODE_OPTIONS: '' },
+  });
+  return { stdout: r.stdout, stderr: r.stderr, status: r.status };
+}
+
+const ADDR = /0x[0-9a-f]+/g;
+
+/** Expected stdout per example; `stderr` is matched as a regular expression when given. */
+const EXPECTED: Record<string, { stdout: string; stderr?: RegExp }> = {
+  'tutorial1_run.ts': { stdout: '100\n' },
+  'tutorial2_never_awaited.ts': {
+    stdout: '<coroutine object square at 0x…>\n',
+    stderr: /^\(node:\d+\) RuntimeWarning: coroutine 'square' was never awaited\n/,
+  },
+  'tutorial3_await.ts': { stdout: 'x=100\ny=25\ntotal=125\n' },
+};
+
+describe('examples run as pasted', () => {
+  for (const [file, expected] of Object.entries(EXPECTED)) {
+    it(file, () => {
+      const r = runExample(file);
+      expect(r.status, r.stderr).toBe(0);
+      expect(r.stdout.replace(ADDR, '0x…')).toBe(expected.stdout);
+      if (expected.stderr) expect(r.stderr).toMatch(expected.stderr);
+    });
+  }
+
+  it('every example has an expectation', () => {
+    const files = readdirSync(new URL('../examples', import.meta.url)).filter((f) => f.endsWith('.ts'));
+    expect(files.filter((f) => !(f in EXPECTED) && !f.startsWith('_'))).toEqual([]);
+  });
+});
