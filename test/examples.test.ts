@@ -11,7 +11,7 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 const tsx = fileURLToPath(new URL('../node_modules/tsx/dist/cli.mjs', import.meta.url));
 
 /** Run an example with tsx; returns stdout, stderr and the exit status. */
-export function runExample(
+function runExample(
   file: string,
   env: Record<string, string> = {},
 ): { stdout: string; stderr: string; status: number | null } {
