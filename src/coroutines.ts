@@ -64,6 +64,8 @@ export class Coroutine<T> implements Awaitable<T> {
   _awaited = false;
   /** @internal set when the nursery sweep registered this coroutine for a never-awaited warning. */
   _registered = false;
+  /** @internal handed to a native `yield*`: its progress is no longer observable */
+  _delegated = false;
   /** @internal creation stack (debug mode only). */
   _origin: string[] | undefined;
 
@@ -103,13 +105,18 @@ export class Coroutine<T> implements Awaitable<T> {
   [Symbol.iterator](): CoroutineGenerator<T> {
     this._claim();
     this._state = RUNNING;
+    this._delegated = true;
     return this._gen;
   }
 
   /** @internal Mark as owned by an awaiter (yield* or a Task). */
   _claim(): void {
     if (this._awaited || this._state !== CREATED) {
-      if (this._state === CLOSED) throw new RuntimeError('cannot reuse already awaited coroutine');
+      // A coroutine handed to `yield*` is driven natively, so whether it finished is unknown: Python's
+      // message for the common case (awaiting a finished coroutine again) is used for both.
+      if (this._state === CLOSED || this._delegated) {
+        throw new RuntimeError('cannot reuse already awaited coroutine');
+      }
       throw new RuntimeError('coroutine is being awaited already');
     }
     this._awaited = true;
