@@ -6,7 +6,6 @@ import { fileURLToPath } from 'node:url';
 import {
   Coroutine,
   coroutine,
-  coroutineMethod,
   createTask,
   isCoroutine,
   isCoroutineFunction,

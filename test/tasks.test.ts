@@ -242,7 +242,7 @@ describe('tasks: cancellation (test_tasks.py)', () => {
       const stubborn = coroutine(function* stubborn() {
         try {
           yield* sleep(1);
-        } catch (e) {
+        } catch {
           log.push('swallowed');
         }
         yield* sleep(1);
