@@ -1,0 +1,83 @@
+// Shared by the Node-side benchmark processes: CLI parsing, the deterministic delays, percentiles and the
+// one-JSON-line output of bench/README.md.
+export const now = () => performance.now() / 1000; // seconds, monotonic
+
+export function delayMs(i) {
+  return (((i * 7919) % 10007) * 10) / 10007;
+}
+
+export function parseArgs(argv) {
+  const args = { workload: undefined, n: undefined, rep: 1, warmup: false };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '--workload') args.workload = argv[++i];
+    else if (a === '--n') args.n = Number(argv[++i]);
+    else if (a === '--rep') args.rep = Number(argv[++i]);
+    else if (a === '--warmup') args.warmup = true;
+    else throw new Error(`unknown argument ${a}`);
+  }
+  if (!args.workload) throw new Error('--workload is required');
+  return args;
+}
+
+export function check(cond, what) {
+  if (!cond) throw new Error(`check failed: ${what}`);
+}
+
+/** Nearest-rank percentile of an ascending array. */
+export function percentile(sorted, p) {
+  const k = Math.max(1, Math.ceil((sorted.length * p) / 100));
+  return sorted[k - 1];
+}
+
+export function overshootStats(overs) {
+  const s = Float64Array.from(overs).sort();
+  let sum = 0;
+  for (const v of s) sum += v;
+  return {
+    overshoot_ms_min: s[0],
+    overshoot_ms_mean: sum / s.length,
+    overshoot_ms_p50: percentile(s, 50),
+    overshoot_ms_p99: percentile(s, 99),
+    overshoot_ms_max: s[s.length - 1],
+  };
+}
+
+export function heapAfterGc() {
+  globalThis.gc();
+  globalThis.gc();
+  return process.memoryUsage().heapUsed;
+}
+
+/** Run one measurement and print its JSON line (an "error" field instead of figures on failure). */
+export async function report(system, version, args, workloads, defaults) {
+  const line = { system, workload: args.workload, rep: args.rep, version };
+  try {
+    const fn = workloads[args.workload];
+    if (fn === undefined) throw new Error(`unknown workload ${args.workload}`);
+    const n = args.n ?? defaults[args.workload];
+    const out = await fn(n, args);
+    Object.assign(line, out);
+    line.ops_per_s = out.n / out.seconds;
+  } catch (e) {
+    line.error = `${e?.name ?? 'Error'}: ${e?.message ?? String(e)}`;
+  }
+  line.rss_mb = process.resourceUsage().maxRSS / 1024;
+  process.stdout.write(`${JSON.stringify(line)}\n`);
+}
+
+export const DEFAULT_N = {
+  switch: 1_000_000,
+  switch_immediate: 1_000_000,
+  pingpong: 200_000,
+  spawn_gather: 100_000,
+  deep_await: 1_000_000,
+  timers: 100_000,
+  timers_light: 100,
+  cancel: 100_000,
+  mem_tasks: 200_000,
+  echo: 100_000,
+};
+
+/** Workloads whose warm-up would disturb the measurement itself (memory baseline, timer precision). */
+export const NO_WARMUP = new Set(['mem_tasks', 'timers_light']);

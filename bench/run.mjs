@@ -1,0 +1,470 @@
+#!/usr/bin/env node
+// `npm run bench [-- --quick] [-- --reps N] [-- --only a,b] [-- --no-scaling] [-- --out DIR]`
+//
+// Runs every workload of bench/README.md on tsyncio, native promises, CPython asyncio and (when
+// importable) uvloop, in ONE run: one fresh process per (system, workload, repetition), repetitions
+// interleaved across systems so a noisy minute hurts every column alike. Reports the median, the ratios
+// tsyncio ÷ each anchor and the issue's targets, and writes BENCHMARKS.md + an SVG chart + JSON.
+//
+// Full run (default): default N, 3 repetitions (1 for mem_tasks) after an in-process warm-up, plus the
+// scaling check (10k/100k/1M tasks). Output: docs/BENCHMARKS.md, docs/benchmarks.svg, docs/benchmarks.json.
+// --quick: N/10, 1 repetition (still warmed up), no scaling; output to $TMPDIR/tsyncio-bench/ (a smoke run never touches the
+// docs).
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { renderChart } from './chart.mjs';
+import { DEFAULT_N } from './common.mjs';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const root = path.resolve(here, '..');
+
+// ---------------------------------------------------------------------------------------------------
+// options
+
+const argv = process.argv.slice(2);
+const opt = { quick: false, reps: undefined, only: undefined, scaling: true, out: undefined };
+for (let i = 0; i < argv.length; i++) {
+  const a = argv[i];
+  if (a === '--quick') opt.quick = true;
+  else if (a === '--reps') opt.reps = Number(argv[++i]);
+  else if (a === '--only') opt.only = argv[++i].split(',');
+  else if (a === '--no-scaling') opt.scaling = false;
+  else if (a === '--scaling-only') opt.scalingOnly = true;
+  else if (a === '--out') opt.out = path.resolve(argv[++i]);
+  else {
+    console.error(`unknown option ${a}`);
+    process.exit(2);
+  }
+}
+if (opt.quick) opt.scaling = false;
+const reps = opt.reps ?? (opt.quick ? 1 : 3);
+const outDir = opt.out ?? (opt.quick ? path.join(os.tmpdir(), 'tsyncio-bench') : path.join(root, 'docs'));
+const scale = opt.quick ? 0.1 : 1;
+
+// Rows of the table: [workload, which systems run it]. switch_immediate is native only (the I/O-letting
+// native yield: what a library's sleep(0) would cost if it were one macrotask).
+const ROWS = [
+  'switch',
+  'switch_immediate',
+  'pingpong',
+  'spawn_gather',
+  'deep_await',
+  'timers',
+  'timers_light',
+  'cancel',
+  'mem_tasks',
+  'echo',
+].filter((w) => opt.only === undefined || opt.only.includes(w));
+
+const TARGETS = {
+  switch: { 'cpython-asyncio': 15, 'node-native': 0.4 },
+  pingpong: { 'cpython-uvloop': 10, 'node-native': 0.4 },
+  spawn_gather: { 'cpython-asyncio': 10, 'node-native': 0.8 },
+  deep_await: { 'node-native': 1.5 },
+  timers: { 'node-native': 1 },
+  cancel: { 'node-native': 2, 'cpython-asyncio': 4 },
+  echo: { 'node-native': 0.9, 'cpython-asyncio': 2.5 },
+};
+const MEM_TARGET = 600; // heap bytes per pending task
+
+// ---------------------------------------------------------------------------------------------------
+// systems
+
+function findPython() {
+  for (const p of ['/usr/bin/python3.11', 'python3']) {
+    const r = spawnSync(p, ['-c', 'import sys; print(sys.version.split()[0])'], { encoding: 'utf8' });
+    if (r.status === 0) return { exe: p, version: r.stdout.trim() };
+  }
+  return null;
+}
+
+const python = findPython();
+let uvloopVersion = null;
+if (python !== null) {
+  const r = spawnSync(python.exe, ['-c', 'import uvloop; print(uvloop.__version__)'], { encoding: 'utf8' });
+  if (r.status === 0) uvloopVersion = r.stdout.trim();
+}
+
+const SYSTEMS = [
+  {
+    name: 'tsyncio',
+    cmd: (w, n, rep, warm) => [
+      process.execPath,
+      ['--expose-gc', '--import', 'tsx', path.join(here, 'tsyncio_bench.ts'), ...cli(w, n, rep, warm)],
+    ],
+    has: (w) => w !== 'switch_immediate',
+  },
+  {
+    name: 'node-native',
+    cmd: (w, n, rep, warm) => [
+      process.execPath,
+      ['--expose-gc', path.join(here, 'native_bench.mjs'), ...cli(w, n, rep, warm)],
+    ],
+    has: () => true,
+  },
+];
+if (python !== null) {
+  for (const loop of uvloopVersion !== null ? ['asyncio', 'uvloop'] : ['asyncio']) {
+    SYSTEMS.push({
+      name: `cpython-${loop}`,
+      cmd: (w, n, rep, warm) => [
+        python.exe,
+        [path.join(here, 'asyncio_bench.py'), '--loop', loop, ...cli(w, n, rep, warm)],
+      ],
+      has: (w) => w !== 'switch_immediate',
+    });
+  }
+}
+
+function cli(w, n, rep, warm) {
+  const a = ['--workload', w, '--n', String(n), '--rep', String(rep)];
+  if (warm) a.push('--warmup');
+  return a;
+}
+
+function sizeOf(w) {
+  return Math.max(
+    w === 'timers_light' ? 100 : 1,
+    Math.round(DEFAULT_N[w] * (w === 'timers_light' ? 1 : scale)),
+  );
+}
+
+function measure(system, w, n, rep, warm) {
+  const [exe, args] = system.cmd(w, n, rep, warm);
+  const r = spawnSync(exe, args, { cwd: root, encoding: 'utf8', timeout: 300_000, maxBuffer: 1 << 24 });
+  const last = (r.stdout ?? '').trim().split('\n').pop();
+  try {
+    return JSON.parse(last);
+  } catch {
+    const why = r.error?.message ?? (r.stderr || '').trim().split('\n').slice(-3).join(' | ');
+    return { system: system.name, workload: w, rep, error: `no result (exit ${r.status}): ${why}` };
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------
+// run
+
+const started = new Date();
+const t0 = performance.now();
+const lines = [];
+const log = (s) => process.stderr.write(`${s}\n`);
+log(
+  `bench: ${opt.quick ? 'quick' : 'full'} run, ${reps} repetition(s), systems: ${SYSTEMS.map((s) => s.name).join(', ')}` +
+    (python === null ? ' (no python3: CPython columns skipped)' : '') +
+    (python !== null && uvloopVersion === null ? ' (uvloop not importable: column skipped)' : ''),
+);
+
+if (!opt.scalingOnly) {
+  for (const w of ROWS) {
+    const n = sizeOf(w);
+    const wreps = w === 'mem_tasks' ? 1 : reps;
+    for (let rep = 1; rep <= wreps; rep++) {
+      for (const s of SYSTEMS) {
+        if (!s.has(w)) continue;
+        const line = measure(s, w, n, rep, true);
+        lines.push(line);
+        log(`  ${w.padEnd(16)} ${s.name.padEnd(16)} rep ${rep}: ${summarize(line)}`);
+      }
+    }
+  }
+}
+
+function summarize(line) {
+  if (line.error) return `ERROR ${line.error}`;
+  if (line.skipped) return `skipped (${line.skipped})`;
+  return `${fmt(line.ops_per_s)} ops/s (${line.seconds.toFixed(3)} s)`;
+}
+
+// Scaling check: per-op cost of the task-heavy workloads at 10k, 100k, 1M tasks (tsyncio only).
+const SCALING_WORKLOADS = ['spawn_gather', 'timers', 'cancel', 'mem_tasks'];
+const SCALING_N = [10_000, 100_000, 1_000_000];
+const scaling = [];
+if (opt.scaling) {
+  for (const w of SCALING_WORKLOADS) {
+    for (const n of SCALING_N) {
+      const line = measure(SYSTEMS[0], w, n, 1, false);
+      scaling.push(line);
+      log(`  scaling ${w.padEnd(14)} n=${String(n).padEnd(8)}: ${summarize(line)}`);
+    }
+  }
+}
+
+const elapsed = (performance.now() - t0) / 1000;
+
+// ---------------------------------------------------------------------------------------------------
+// summarize
+
+function median(xs) {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+const systemNames = SYSTEMS.map((s) => s.name);
+const results = {};
+for (const w of ROWS) {
+  results[w] = {};
+  for (const s of systemNames) {
+    const mine = lines.filter((l) => l.workload === w && l.system === s);
+    if (mine.length === 0) continue;
+    const ok = mine.filter((l) => !l.error && !l.skipped);
+    if (ok.length === 0) {
+      results[w][s] = { error: mine[0].error, skipped: mine[0].skipped };
+      continue;
+    }
+    const ops = ok.map((l) => l.ops_per_s);
+    const med = median(ops);
+    const r = {
+      ops_per_s: med,
+      spread: ops.length > 1 ? (Math.max(...ops) - Math.min(...ops)) / 2 / med : 0,
+      runs: ok.length,
+      n: ok[0].n,
+      unit: ok[0].unit,
+      version: ok[0].version,
+      rss_mb: median(ok.map((l) => l.rss_mb)),
+    };
+    for (const k of Object.keys(ok[0])) {
+      if (k.startsWith('overshoot_ms_') || k.endsWith('_per_task') || k === 'wall_s' || k === 'create_s') {
+        r[k] = median(ok.map((l) => l[k]));
+      }
+    }
+    results[w][s] = r;
+  }
+}
+
+const ratios = {};
+for (const w of ROWS) {
+  const mine = results[w].tsyncio;
+  if (!mine?.ops_per_s) continue;
+  ratios[w] = {};
+  for (const s of systemNames.slice(1)) {
+    const other = results[w][s];
+    if (other?.ops_per_s) ratios[w][s] = mine.ops_per_s / other.ops_per_s;
+  }
+}
+
+function targetVerdict(w) {
+  if (w === 'mem_tasks') {
+    const b = results[w].tsyncio?.heap_bytes_per_task;
+    if (b === undefined) return '';
+    return `≤ ${MEM_TARGET} B/task: ${b <= MEM_TARGET ? 'met' : `**not met** (${fmt(b)})`}`;
+  }
+  const t = TARGETS[w];
+  if (!t) return '';
+  return Object.entries(t)
+    .map(([s, want]) => {
+      const got = ratios[w]?.[s];
+      const label = `≥ ${want}× ${shortName(s)}`;
+      if (got === undefined) return `${label}: n/a`;
+      return `${label}: ${got >= want ? 'met' : '**not met**'}`;
+    })
+    .join('; ');
+}
+
+function shortName(s) {
+  return { 'node-native': 'native', 'cpython-asyncio': 'asyncio', 'cpython-uvloop': 'uvloop' }[s] ?? s;
+}
+
+function fmt(x) {
+  if (x === undefined || x === null || Number.isNaN(x)) return '—';
+  if (x >= 100) return Math.round(x).toLocaleString('en-US');
+  if (x >= 10) return x.toFixed(1);
+  return x.toFixed(2);
+}
+
+function cell(w, s) {
+  const r = results[w][s];
+  if (r === undefined) return '—';
+  if (r.skipped) return 'skipped';
+  if (r.error) return 'error';
+  const spread = r.runs > 1 ? ` ±${Math.round(r.spread * 100)}%` : '';
+  return `${fmt(r.ops_per_s)}${spread}`;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// write
+
+function gitRev() {
+  try {
+    return execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: root, encoding: 'utf8' }).trim();
+  } catch {
+    return 'unknown';
+  }
+}
+
+const machine = {
+  date: started.toISOString(),
+  cpus: `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'unknown'}`,
+  memory_gib: Math.round(os.totalmem() / 2 ** 30),
+  os: `${os.type()} ${os.release()}`,
+  node: process.version,
+  v8: process.versions.v8,
+  python: python === null ? null : `${python.version} (${python.exe})`,
+  uvloop: uvloopVersion,
+  tsyncio_commit: gitRev(),
+};
+
+const json = {
+  mode: opt.quick ? 'quick' : 'full',
+  repetitions: reps,
+  seconds: elapsed,
+  machine,
+  systems: systemNames,
+  results,
+  ratios,
+  scaling: scaling.map((l) => ({
+    workload: l.workload,
+    n: l.n,
+    seconds: l.seconds,
+    ops_per_s: l.ops_per_s,
+    us_per_op: l.seconds !== undefined ? (l.seconds / l.n) * 1e6 : undefined,
+    heap_bytes_per_task: l.heap_bytes_per_task,
+    error: l.error,
+  })),
+  raw: lines,
+};
+
+mkdirSync(outDir, { recursive: true });
+writeFileSync(path.join(outDir, 'benchmarks.json'), `${JSON.stringify(json, null, 2)}\n`);
+writeFileSync(path.join(outDir, 'benchmarks.svg'), renderChart(ROWS, systemNames, results));
+writeFileSync(path.join(outDir, 'BENCHMARKS.md'), renderMarkdown());
+log(`bench: done in ${elapsed.toFixed(1)} s → ${path.relative(root, outDir) || '.'}/BENCHMARKS.md`);
+
+// A failed measurement is a failed benchmark run (skips are not).
+const failed = [...lines, ...scaling].filter((l) => l.error);
+if (failed.length > 0) {
+  log(`bench: ${failed.length} measurement(s) failed`);
+  process.exitCode = 1;
+}
+
+function renderMarkdown() {
+  const out = [];
+  const cols = systemNames;
+  out.push('# Benchmarks');
+  out.push('');
+  out.push(
+    'tsyncio next to native promises, CPython asyncio and uvloop, measured in **one run on one machine** ' +
+      '(`npm run bench`; the workloads are defined in [bench/README.md](../bench/README.md)). ' +
+      'Every figure is the median of the repetitions, each a fresh process that first runs the workload ' +
+      'at N/20 as a warm-up (all systems alike). Higher is better. This file, the chart and ' +
+      '`benchmarks.json` are generated by `bench/run.mjs`; do not edit them by hand.',
+  );
+  out.push('');
+  out.push(
+    `- Date: ${machine.date} (${opt.quick ? 'quick run: N/10, 1 repetition' : `full run, ${reps} repetitions`}; the whole run took ${elapsed.toFixed(0)} s)`,
+  );
+  out.push(`- Machine: ${machine.cpus}, ${machine.memory_gib} GiB, ${machine.os}`);
+  out.push(`- Node ${machine.node} (V8 ${machine.v8}); tsyncio ${machine.tsyncio_commit}`);
+  out.push(
+    `- CPython: ${machine.python ?? 'not found (columns skipped)'}; uvloop: ${machine.uvloop ?? 'not importable (column skipped)'}`,
+  );
+  out.push('');
+  out.push('## Throughput (operations per second) and ratios');
+  out.push('');
+  out.push(`![ops/s per workload and system](benchmarks.svg)`);
+  out.push('');
+  const ratioCols = cols.slice(1).map((s) => `tsyncio ÷ ${shortName(s)}`);
+  out.push(`| workload | N | unit | ${cols.join(' | ')} | ${ratioCols.join(' | ')} | target |`);
+  out.push(`|---|---:|---|${cols.map(() => '---:').join('|')}|${ratioCols.map(() => '---:').join('|')}|---|`);
+  for (const w of ROWS) {
+    const any = Object.values(results[w]).find((r) => r.unit);
+    const rs = cols.slice(1).map((s) => {
+      if (w === 'timers_light') return '—';
+      const x = ratios[w]?.[s];
+      return x === undefined ? '—' : `${fmt(x)}×`;
+    });
+    out.push(
+      `| ${w} | ${any ? any.n.toLocaleString('en-US') : '—'} | ${any?.unit ?? ''} | ${cols.map((s) => cell(w, s)).join(' | ')} | ${rs.join(' | ')} | ${targetVerdict(w)} |`,
+    );
+  }
+  out.push('');
+  out.push(
+    'Native `switch` is `await null` (one microtask: never lets I/O run); `switch_immediate` is the native ' +
+      'yield that does let I/O run (`setImmediate`). tsyncio `sleep(0)` lets I/O run: the loop drains its ready ' +
+      'queue in batches and gives the host a turn at least every 4 ms. `timers_light` ops/s is meaningless ' +
+      '(wall ≈ the longest delay): read its overshoot below. ± is half the min–max range of the repetitions.',
+  );
+  out.push('');
+  if (ROWS.includes('mem_tasks')) {
+    out.push('## Memory per pending task (mem_tasks: tasks parked in `sleep(3600)`)');
+    out.push('');
+    out.push('| system | N | heap bytes/task | how | RSS bytes/task | peak RSS MB |');
+    out.push('|---|---:|---:|---|---:|---:|');
+    for (const s of cols) {
+      const r = results.mem_tasks[s];
+      if (!r?.ops_per_s) continue;
+      out.push(
+        `| ${s} | ${r.n.toLocaleString('en-US')} | ${fmt(r.heap_bytes_per_task)} | ${lines.find((l) => l.workload === 'mem_tasks' && l.system === s)?.heap_how ?? ''} | ${fmt(r.rss_bytes_per_task)} | ${fmt(r.rss_mb)} |`,
+      );
+    }
+    out.push('');
+  }
+  const timerRows = ['timers', 'timers_light'].filter((w) => ROWS.includes(w));
+  if (timerRows.length > 0) {
+    out.push('## Timers: wall time and sleep overshoot (ms, signed; negative = woke early)');
+    out.push('');
+    out.push('| workload | system | N | wall s | min | mean | p50 | p99 | max |');
+    out.push('|---|---|---:|---:|---:|---:|---:|---:|---:|');
+    for (const w of timerRows) {
+      for (const s of cols) {
+        const r = results[w][s];
+        if (!r?.ops_per_s) continue;
+        out.push(
+          `| ${w} | ${s} | ${r.n.toLocaleString('en-US')} | ${r.wall_s.toFixed(3)} | ${r.overshoot_ms_min.toFixed(2)} | ${r.overshoot_ms_mean.toFixed(2)} | ${r.overshoot_ms_p50.toFixed(2)} | ${r.overshoot_ms_p99.toFixed(2)} | ${r.overshoot_ms_max.toFixed(2)} |`,
+        );
+      }
+    }
+    out.push('');
+  }
+  if (scaling.length > 0) {
+    out.push('## Scaling: per-task cost at 10k, 100k and 1M tasks (tsyncio, one run each)');
+    out.push('');
+    out.push(
+      'Flat per-op cost means no O(n²) anywhere (ready queue, timer heap with cancellation, done-callback ' +
+        'lists). "max ÷ min" compares the worst and best per-op cost across the three sizes.',
+    );
+    out.push('');
+    out.push(
+      `| workload | ${SCALING_N.map((n) => `µs/op @ ${n.toLocaleString('en-US')}`).join(' | ')} | max ÷ min |`,
+    );
+    out.push(`|---|${SCALING_N.map(() => '---:').join('|')}|---:|`);
+    for (const w of SCALING_WORKLOADS) {
+      const per = SCALING_N.map((n) => {
+        const l = scaling.find((x) => x.workload === w && x.n === n);
+        return l && !l.error ? (l.seconds / l.n) * 1e6 : undefined;
+      });
+      const ok = per.filter((x) => x !== undefined);
+      const ratio = ok.length > 1 ? `${(Math.max(...ok) / Math.min(...ok)).toFixed(2)}` : '—';
+      out.push(
+        `| ${w} | ${per.map((x) => (x === undefined ? 'error' : x.toFixed(2))).join(' | ')} | ${ratio} |`,
+      );
+    }
+    const mem = SCALING_N.map((n) => scaling.find((x) => x.workload === 'mem_tasks' && x.n === n));
+    if (mem.some((l) => l?.heap_bytes_per_task !== undefined)) {
+      out.push(
+        `| mem_tasks heap B/task | ${mem.map((l) => (l?.heap_bytes_per_task !== undefined ? fmt(l.heap_bytes_per_task) : 'error')).join(' | ')} | |`,
+      );
+    }
+    out.push('');
+  }
+  const skipped = lines.filter((l) => l.skipped);
+  const errors = lines.filter((l) => l.error);
+  if (skipped.length + errors.length > 0 || python === null || uvloopVersion === null) {
+    out.push('## Skipped and failed measurements');
+    out.push('');
+    if (python === null) out.push('- No python3: the CPython columns were skipped.');
+    else if (uvloopVersion === null) out.push('- uvloop is not importable: its column was skipped.');
+    const seen = new Set();
+    for (const l of [...skipped, ...errors]) {
+      const key = `${l.system} ${l.workload} ${l.skipped ?? l.error}`;
+      if (seen.has(key)) continue;
+      seen.add(key);
+      out.push(`- ${l.system} ${l.workload}: ${l.skipped ? `skipped — ${l.skipped}` : `error — ${l.error}`}`);
+    }
+    out.push('');
+  }
+  return `${out.join('\n')}\n`;
+}
