@@ -26,7 +26,7 @@ import {
   MIN_SCHEDULED_TIMER_HANDLES,
 } from './constants.js';
 import { type Context, currentContext } from './contextvars.js';
-import { coroutineDebug, isCoroutine, sweepNursery } from './coroutines.js';
+import { coroutineDebug, isCoroutine, isCoroutineFunction, sweepNursery } from './coroutines.js';
 import { _getRunningLoop, _registerLoopFactory, _setRunningLoop, Handle, TimerHandle } from './events.js';
 import { CancelledError, KeyboardInterrupt, RuntimeError, SystemExit, ValueError } from './exceptions.js';
 import { extractStack, repr } from './format_helpers.js';
@@ -827,6 +827,10 @@ export class EventLoop {
 }
 
 function checkCallback(callback: unknown, method: string): void {
+  // CPython checks only in debug mode; a typeof test is cheap enough to always give the clear error.
+  if (isCoroutine(callback) || isCoroutineFunction(callback)) {
+    throw new TypeError(`coroutines cannot be used with ${method}()`);
+  }
   if (typeof callback !== 'function') {
     throw new TypeError(`a callable object was expected by ${method}(), got ${repr(callback)}`);
   }

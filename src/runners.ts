@@ -245,13 +245,11 @@ export function run<T>(main: Awaitable<T>, options?: RunOptions): Promise<T> {
   if (_getRunningLoop() !== null) {
     throw new RuntimeError('run() cannot be called from a running event loop');
   }
-  if (!isCoroutine(main)) {
-    throw new TypeError(`a coroutine was expected, got ${describe(main)}`);
-  }
+  const coro = toCoroutine(main);
   const runner = new Runner(options);
   let result: Promise<T>;
   try {
-    result = runner.run(main);
+    result = runner.run(coro);
   } catch (e) {
     return runner.close().then(() => {
       throw e;
@@ -277,19 +275,11 @@ export function runSync<T>(main: Awaitable<T>, options?: RunOptions): T {
   if (_getRunningLoop() !== null) {
     throw new RuntimeError('runSync() cannot be called from a running event loop');
   }
-  if (!isCoroutine(main)) {
-    throw new TypeError(`a coroutine was expected, got ${describe(main)}`);
-  }
+  const coro = toCoroutine(main);
   const runner = new Runner(options);
   try {
-    return runner._runSync(main);
+    return runner._runSync(coro);
   } finally {
     runner._closeSync();
   }
-}
-
-function describe(x: unknown): string {
-  if (x === null || x === undefined) return 'None';
-  if (typeof x === 'object' || typeof x === 'function') return String(x);
-  return JSON.stringify(x) ?? String(x);
 }

@@ -1,0 +1,159 @@
+/** run(), runSync() and Runner (CPython's test_runners.py behaviours), checked with py314. */
+
+import {
+  ContextVar,
+  coroutine,
+  createTask,
+  EventLoop,
+  fromPromise,
+  getRunningLoop,
+  Runner,
+  RuntimeError,
+  run,
+  runSync,
+  sleep,
+  ValueError,
+} from 'tsyncio';
+import { describe, expect, it } from 'vitest';
+
+describe('run()', () => {
+  it('cancels leftover tasks, waits for them, and reports their errors', async () => {
+    const log: unknown[] = [];
+    const leftover = coroutine(function* leftover() {
+      try {
+        yield* sleep(10);
+      } finally {
+        log.push('leftover cancelled');
+      }
+    });
+    const failingLeftover = coroutine(function* failingLeftover() {
+      try {
+        yield* sleep(10);
+      } finally {
+        throw new ValueError('in cleanup');
+      }
+    });
+    const main = coroutine(function* main() {
+      createTask(leftover());
+      createTask(failingLeftover());
+      yield* sleep(0);
+      return 'ok';
+    });
+    const factory = () => {
+      const loop = new EventLoop();
+      loop.setExceptionHandler((_l, ctx) => log.push([ctx.message, (ctx.exception as Error)?.name]));
+      return loop;
+    };
+    expect(await run(main(), { loopFactory: factory })).toBe('ok');
+    expect(log).toEqual([
+      'leftover cancelled',
+      ['unhandled exception during asyncio.run() shutdown', 'ValueError'],
+    ]);
+  });
+
+  it('rejects with the main coroutine exception, after shutting down', async () => {
+    let loop: EventLoop | undefined;
+    const main = coroutine(function* main() {
+      loop = getRunningLoop();
+      yield* sleep(0);
+      throw new ValueError('main failed');
+    });
+    await expect(run(main())).rejects.toThrow(new ValueError('main failed'));
+    expect(loop!.isClosed()).toBe(true);
+  });
+
+  it('only awaitables: TypeError at the call', () => {
+    expect(() => run(1 as any)).toThrow(
+      new TypeError('An asyncio.Future, a coroutine or an awaitable is required'),
+    );
+  });
+
+  it('debug option turns on the loop debug mode', async () => {
+    const main = coroutine(function* main() {
+      return getRunningLoop().getDebug();
+    });
+    expect(await run(main(), { debug: true })).toBe(true);
+    expect(await run(main(), { debug: false })).toBe(false);
+  });
+});
+
+describe('Runner', () => {
+  it('keeps one context across run() calls (test_run_keeps_context)', async () => {
+    const v = new ContextVar('v', { default: 0 });
+    const setv = coroutine(function* setv(x: number) {
+      v.set(x);
+      return v.get();
+    });
+    const getv = coroutine(function* getv() {
+      return v.get();
+    });
+    const runner = new Runner();
+    expect(await runner.run(setv(5))).toBe(5);
+    expect(await runner.run(getv())).toBe(5);
+    expect(v.get()).toBe(0);
+    const loop = runner.getLoop();
+    await runner.close();
+    expect(loop.isClosed()).toBe(true);
+    expect(() => runner.run(getv())).toThrow(new RuntimeError('Runner is closed'));
+  });
+
+  it('is disposable with Symbol.asyncDispose', async () => {
+    const runner = new Runner();
+    const loop = runner.getLoop();
+    await runner[Symbol.asyncDispose]();
+    expect(loop.isClosed()).toBe(true);
+  });
+});
+
+describe('runSync()', () => {
+  it('runs a coroutine to completion synchronously, blocking for timers', () => {
+    const main = coroutine(function* main() {
+      const t0 = getRunningLoop().time();
+      const r = yield* sleep(0.02, 'slept');
+      return [r, getRunningLoop().time() - t0 >= 0.02];
+    });
+    expect(runSync(main())).toEqual(['slept', true]);
+  });
+
+  it('runs virtual time without waiting', () => {
+    const main = coroutine(function* main() {
+      yield* sleep(3600);
+      return getRunningLoop().time();
+    });
+    expect(runSync(main(), { clock: 'virtual' })).toBe(3600);
+  });
+
+  it('raises RuntimeError when the coroutine awaits a host promise', () => {
+    const main = coroutine(function* main() {
+      return yield* fromPromise(Promise.resolve(1));
+    });
+    expect(() => runSync(main())).toThrow(
+      /runSync\(\) cannot wait for host I\/O \(a Promise\); use run\(\) instead/,
+    );
+  });
+
+  it('raises RuntimeError when the coroutine can never finish', () => {
+    const main = coroutine(function* main() {
+      yield* getRunningLoop().createFuture();
+    });
+    expect(() => runSync(main())).toThrow(RuntimeError);
+  });
+
+  it('cancels leftovers at the end', () => {
+    const log: string[] = [];
+    const leftover = coroutine(function* leftover() {
+      try {
+        yield* sleep(10);
+      } finally {
+        log.push('cleaned');
+      }
+    });
+    const main = coroutine(function* main() {
+      createTask(leftover());
+      yield* sleep(0);
+      return 1;
+    });
+    expect(runSync(main())).toBe(1);
+    expect(log).toEqual(['cleaned']);
+  });
+});
