@@ -95,7 +95,7 @@ describe('abortable', () => {
       try {
         yield* t;
       } catch (e) {
-        return [e instanceof CancelledError, seen?.aborted, (seen?.reason as CancelledError).message];
+        return [e instanceof CancelledError, seen?.aborted, (seen!.reason as CancelledError).message];
       }
     });
     expect(await run(main())).toEqual([true, true, 'enough']);

@@ -29,7 +29,7 @@ describe('run()', () => {
     const failingLeftover = coroutine(function* failingLeftover() {
       try {
         yield* sleep(10);
-      } finally {
+      } catch {
         throw new ValueError('in cleanup');
       }
     });
