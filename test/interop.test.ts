@@ -17,7 +17,10 @@ describe('fromPromise', () => {
   it('awaits any promise or thenable inside a coroutine, result or rejection', async () => {
     const main = coroutine(function* main() {
       const a = yield* fromPromise(new Promise<number>((r) => setTimeout(() => r(1), 5)));
-      const b = yield* fromPromise({ then: (res: (v: string) => void) => res('thenable') });
+      const thenable = {
+        then: (res: (v: string) => void) => res('thenable'),
+      } as unknown as PromiseLike<string>;
+      const b = yield* fromPromise(thenable);
       let err: unknown;
       try {
         yield* fromPromise(Promise.reject(new TypeError('rejected')));
