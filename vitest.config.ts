@@ -9,6 +9,9 @@ export default defineConfig({
     hookTimeout: 20_000,
   },
   resolve: {
-    alias: { tsyncio: new URL('./src/index.ts', import.meta.url).pathname },
+    alias: [
+      { find: /^tsyncio\/node$/, replacement: new URL('./src/node/index.ts', import.meta.url).pathname },
+      { find: /^tsyncio$/, replacement: new URL('./src/index.ts', import.meta.url).pathname },
+    ],
   },
 });

@@ -35,6 +35,7 @@ import { defaultHost, type Host } from './host.js';
 import { logger } from './log.js';
 import type { Task, TaskOptions } from './tasks.js';
 import { ensureFuture, gather, Task as TaskClass } from './tasks.js';
+import type { WorkerFunction } from './threads.js';
 
 /** What `callExceptionHandler` receives (Python's context dict; keys keep Python's names). */
 export interface ExceptionContext {
@@ -51,9 +52,13 @@ export type ExceptionHandler = (loop: EventLoop, context: ExceptionContext) => v
 
 export type TaskFactory = (loop: EventLoop, coro: any, options?: TaskOptions) => Task<any>;
 
-/** The unit of work an executor runs; for the Node worker pool, see `tsyncio/node`. */
+/**
+ * What runInExecutor runs work on (Python's concurrent.futures.Executor). `submit` returns a thenable;
+ * when it also has `cancel()` (Python's concurrent Future.cancel), cancelling the awaiting Future calls
+ * it. On Node the default executor is a worker-thread pool (`ThreadPoolExecutor` in `tsyncio/node`).
+ */
 export interface Executor {
-  submit(fn: unknown, ...args: unknown[]): PromiseLike<unknown>;
+  submit(fn: unknown, ...args: unknown[]): PromiseLike<unknown> & { cancel?(): boolean };
   shutdown(wait?: boolean): void | PromiseLike<void>;
 }
 
@@ -760,7 +765,20 @@ export class EventLoop {
     return this.runUntilComplete(work);
   }
 
-  /** Run `fn(...args)` in `executor` (or the default executor) and return a Future of its result. */
+  /**
+   * Run `fn(...args)` in `executor` (or the default executor) and return a Future of its result.
+   * Cancelling the Future cancels the job if it has not started (Python's `wrap_future`).
+   */
+  runInExecutor<A extends unknown[], R>(
+    executor: Executor | null | undefined,
+    fn: WorkerFunction<A, R>,
+    ...args: A
+  ): Future<R>;
+  runInExecutor<T = unknown>(
+    executor: Executor | null | undefined,
+    fn: unknown,
+    ...args: unknown[]
+  ): Future<T>;
   runInExecutor<T = unknown>(
     executor: Executor | null | undefined,
     fn: unknown,
@@ -780,7 +798,11 @@ export class EventLoop {
       }
       executor = this._defaultExecutor;
     }
-    return this._wrapHostPromise(executor.submit(fn, ...args) as PromiseLike<T>);
+    const job = executor.submit(fn, ...args);
+    return this._wrapHostPromise(
+      job as PromiseLike<T>,
+      typeof job.cancel === 'function' ? () => job.cancel!() : undefined,
+    );
   }
 
   /** Use `executor` as the default executor of runInExecutor/toThread. */

@@ -33,3 +33,5 @@ export {
   sleep,
   Task,
 } from './tasks.js';
+export type { WorkerFunction } from './threads.js';
+export { isWorkerFunction, toThread, workerFunction } from './threads.js';

@@ -1,0 +1,385 @@
+/**
+ * Worker-thread executors: toThread, runInExecutor, ThreadPoolExecutor (src/threads.ts,
+ * src/node/executor.ts). The functions run on workers live in test/fixtures/work.mjs.
+ */
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import {
+  BrokenThreadPool,
+  CancelledError,
+  coroutine,
+  createTask,
+  getRunningLoop,
+  RuntimeError,
+  run,
+  runSync,
+  sleep,
+  ThreadPoolExecutor,
+  toThread,
+  ValueError,
+  workerFunction,
+} from 'tsyncio/node';
+import { afterAll, describe, expect, it } from 'vitest';
+
+const WORK = new URL('./fixtures/work.mjs', import.meta.url);
+const fib = workerFunction<(n: number) => number>(WORK, 'fib');
+const spin = workerFunction<(ms: number) => { threadId: number; loops: number }>(WORK, 'spin');
+const blockThenCount = workerFunction<(ms: number, counter: Int32Array, index: number) => number>(
+  WORK,
+  'blockThenCount',
+);
+const addLater = workerFunction<(a: number, b: number) => Promise<number>>(WORK, 'addLater');
+const whoAmI = workerFunction<() => number>(WORK, 'whoAmI');
+
+const pools: ThreadPoolExecutor[] = [];
+function pool(maxWorkers: number): ThreadPoolExecutor {
+  const p = new ThreadPoolExecutor({ maxWorkers });
+  pools.push(p);
+  return p;
+}
+afterAll(async () => {
+  await Promise.all(pools.map((p) => p.terminateWorkers()));
+});
+
+/** Await `fut` inside a coroutine and return what it raised (or fail if it did not raise). */
+function* raised(fut: Iterable<unknown> & object): Generator<unknown, unknown> {
+  try {
+    yield* fut as Generator<unknown, unknown>;
+  } catch (e) {
+    return e;
+  }
+  throw new Error('expected an exception');
+}
+
+describe('toThread and runInExecutor', () => {
+  it('runs a CPU-bound function on a worker while the loop keeps serving timers', async () => {
+    const ticks: number[] = [];
+    const main = coroutine(function* main() {
+      const loop = getRunningLoop();
+      const job = createTask(toThread(spin, 300));
+      const t0 = loop.time();
+      while (!job.done()) {
+        yield* sleep(0.02);
+        ticks.push(loop.time() - t0);
+      }
+      return yield* job;
+    });
+    const r = await run(main());
+    expect(r.loops).toBeGreaterThan(0);
+    expect(r.threadId).toBeGreaterThan(0); // not the main thread (threadId 0)
+    // 300 ms of computation, a 20 ms ticker: had the spin run on the loop's thread, no tick would fire.
+    expect(ticks.length).toBeGreaterThanOrEqual(8);
+  });
+
+  it('returns typed results, awaits async functions, and reuses workers', async () => {
+    const main = coroutine(function* main() {
+      const loop = getRunningLoop();
+      const p = pool(1);
+      const a: number = yield* toThread(fib, 20);
+      const b: number = yield* loop.runInExecutor(p, addLater, 2, 3);
+      const t1 = yield* loop.runInExecutor(p, whoAmI);
+      const t2 = yield* loop.runInExecutor(p, whoAmI);
+      return [a, b, t1 === t2, p.workerCount];
+    });
+    expect(await run(main())).toEqual([6765, 5, true, 1]);
+  });
+
+  it('starts at most maxWorkers workers and runs that many jobs in parallel', async () => {
+    const main = coroutine(function* main() {
+      const loop = getRunningLoop();
+      const p = pool(2);
+      const t0 = performance.now();
+      const jobs = [1, 2, 3, 4].map(() => loop.runInExecutor(p, spin, 100));
+      const results = [];
+      for (const j of jobs) results.push(yield* j);
+      return {
+        ms: performance.now() - t0,
+        threads: new Set(results.map((r) => r.threadId)).size,
+        n: p.workerCount,
+      };
+    });
+    const r = await run(main());
+    expect(r.threads).toBe(2);
+    expect(r.n).toBe(2);
+    expect(r.ms).toBeGreaterThanOrEqual(195); // 4 jobs of 100 ms on 2 workers: two rounds
+  });
+
+  it('does not let the virtual clock jump past work running on a worker', async () => {
+    const main = coroutine(function* main() {
+      const loop = getRunningLoop();
+      const sleeper = createTask(sleep(50));
+      yield* toThread(spin, 30);
+      const during = loop.time();
+      yield* sleeper;
+      return [during, loop.time()];
+    });
+    expect(await run(main(), { clock: 'virtual' })).toEqual([0, 50]);
+  });
+
+  it('refuses plain functions and coroutines with TypeError, at the call', async () => {
+    const main = coroutine(function* main() {
+      const loop = getRunningLoop();
+      const errors: unknown[] = [];
+      try {
+        loop.runInExecutor(
+          null,
+          function square(x: number) {
+            return x * x;
+          },
+          3,
+        );
+      } catch (e) {
+        errors.push(e);
+      }
+      try {
+        loop.runInExecutor(null, sleep(1) as unknown);
+      } catch (e) {
+        errors.push(e);
+      }
+      return errors;
+    });
+    const [plain, coro] = (await run(main())) as Error[];
+    expect(plain).toBeInstanceOf(TypeError);
+    expect(plain!.message).toBe(
+      "a worker thread cannot run the function square: JS functions cannot cross threads; pass workerFunction(new URL('./module.js', import.meta.url), 'exportedName') instead",
+    );
+    expect(coro).toBeInstanceOf(TypeError);
+    expect(coro!.message).toBe('coroutines cannot be used with runInExecutor()');
+  });
+
+  it('raises RuntimeError under runSync, which cannot wait for threads', () => {
+    const main = coroutine(function* main() {
+      return yield* raised(toThread(fib, 3));
+    });
+    const e = runSync(main()) as Error;
+    expect(e).toBeInstanceOf(RuntimeError);
+    expect(e.message).toBe('runSync() cannot wait for host I/O (a Promise); use run() instead');
+  });
+});
+
+describe('workerFunction', () => {
+  it('names a module by URL or absolute path and refuses relative paths', () => {
+    expect(workerFunction(WORK, 'fib').module).toBe(WORK.href);
+    expect(workerFunction(fileURLToPath(WORK), 'fib').module).toBe(WORK.href);
+    expect(workerFunction('/tmp/a b#1.mjs', 'f').module).toBe('file:///tmp/a%20b%231.mjs');
+    expect(String(workerFunction(WORK, 'fib'))).toBe(`<workerFunction fib from ${WORK.href}>`);
+    expect(() => workerFunction('./work.mjs', 'fib')).toThrow(ValueError);
+    expect(() => workerFunction('./work.mjs', 'fib')).toThrow(
+      "workerFunction(): relative module path './work.mjs': pass new URL('./work.mjs', import.meta.url) or an absolute path",
+    );
+    expect(() => workerFunction(WORK, '')).toThrow(TypeError);
+    expect(() => workerFunction(42 as unknown as string, 'f')).toThrow(
+      'workerFunction(): module must be a URL or an absolute path, got 42',
+    );
+  });
+});
+
+describe('errors raised in the worker', () => {
+  const call = (name: string, ...args: unknown[]) => {
+    const main = coroutine(function* main() {
+      return yield* raised(toThread(workerFunction(WORK, name), ...args));
+    });
+    return run(main()) as Promise<any>;
+  };
+
+  it('re-raise with their class, message and the worker-side stack', async () => {
+    const e = await call('failTyped', 'no good');
+    expect(e).toBeInstanceOf(TypeError);
+    expect(e.message).toBe('no good');
+    expect(e.stack).toMatch(/^TypeError: no good\n\s+at failTyped \(file:\/\/.*work\.mjs:\d+:\d+\)/);
+  });
+
+  it('keep the name, own properties and cause of classes the main thread does not know', async () => {
+    const e = await call('failCustom');
+    expect(e).toBeInstanceOf(Error);
+    expect(e.name).toBe('FibError');
+    expect(String(e)).toBe('FibError: fib exploded');
+    expect(e.code).toBe(42);
+    const c = await call('failWithCause');
+    expect(c.message).toBe('outer');
+    expect(c.cause).toBeInstanceOf(RangeError);
+    expect(c.cause.message).toBe('inner');
+  });
+
+  it("rebuild tsyncio's exception classes by name", async () => {
+    const e = await call('failValueError');
+    expect(e).toBeInstanceOf(ValueError);
+    expect(e.message).toBe('bad value');
+  });
+
+  it('pass non-Error thrown values through', async () => {
+    expect(await call('throwString')).toBe('plain string');
+  });
+
+  it('say which export is missing', async () => {
+    const e = await call('nope');
+    expect(e).toBeInstanceOf(TypeError);
+    expect(e.message).toBe(`'nope' is not a function exported by ${WORK.href}`);
+    const n = await call('notAFunction');
+    expect(n.message).toBe(`'notAFunction' is not a function exported by ${WORK.href} (it is number)`);
+  });
+
+  it('name the argument that cannot be sent to a worker', async () => {
+    const e = await call('fib', 1, () => 2);
+    expect(e).toBeInstanceOf(TypeError);
+    expect(e.message).toBe(
+      'argument 2 of fib() cannot be sent to a worker thread (not structured-cloneable): () => 2 could not be cloned.',
+    );
+    expect(e.cause?.name).toBe('DataCloneError');
+  });
+
+  it('say when the result cannot be sent back', async () => {
+    const e = await call('returnsFunction');
+    expect(e).toBeInstanceOf(TypeError);
+    expect(e.message).toBe(
+      'the result of returnsFunction() cannot be sent back from the worker thread: () => 1 could not be cloned.',
+    );
+  });
+});
+
+describe('cancellation and broken workers leave the pool usable', () => {
+  it('a queued job never runs; a running job finishes and its result is discarded', async () => {
+    const counter = new Int32Array(new SharedArrayBuffer(8));
+    const p = pool(1);
+    const main = coroutine(function* main() {
+      const loop = getRunningLoop();
+      const running = loop.runInExecutor(p, blockThenCount, 150, counter, 0);
+      const queued = loop.runInExecutor(p, blockThenCount, 0, counter, 1);
+      yield* sleep(0.03);
+      running.cancel();
+      queued.cancel();
+      const states = [running.cancelled(), queued.cancelled()];
+      // The only worker is still busy with the cancelled job; the next job runs after it.
+      const after = yield* loop.runInExecutor(p, fib, 10);
+      return { states, after, counts: [...counter] };
+    });
+    const r = await run(main());
+    expect(r.states).toEqual([true, true]);
+    expect(r.after).toBe(55);
+    expect(r.counts).toEqual([1, 0]);
+  });
+
+  it('cancelling a task awaiting toThread raises CancelledError in it at once', async () => {
+    const main = coroutine(function* main() {
+      const loop = getRunningLoop();
+      const t = createTask(toThread(spin, 200));
+      yield* sleep(0.01);
+      const t0 = loop.time();
+      t.cancel('enough');
+      const e = (yield* raised(t)) as CancelledError;
+      return { e, waited: loop.time() - t0, next: yield* toThread(fib, 12) };
+    });
+    const r = await run(main());
+    expect(r.e).toBeInstanceOf(CancelledError);
+    expect(r.e.message).toBe('enough');
+    expect(r.waited).toBeLessThan(0.1);
+    expect(r.next).toBe(144);
+  });
+
+  it('a worker that exits fails its job with BrokenThreadPool and is replaced', async () => {
+    const p = pool(1);
+    const main = coroutine(function* main() {
+      const loop = getRunningLoop();
+      const e = (yield* raised(loop.runInExecutor(p, workerFunction(WORK, 'exitWorker'), 3))) as Error;
+      const stray = (yield* raised(loop.runInExecutor(p, workerFunction(WORK, 'strayError')))) as Error;
+      return { e, stray, next: yield* loop.runInExecutor(p, fib, 15) };
+    });
+    const r = await run(main());
+    expect(r.e).toBeInstanceOf(BrokenThreadPool);
+    expect(r.e).toBeInstanceOf(RuntimeError);
+    expect(r.e.message).toBe('A worker thread exited with code 3 while running exitWorker()');
+    expect(r.stray.message).toBe('stray callback error');
+    expect(r.next).toBe(610);
+  });
+
+  it('terminateWorkers() stops a runaway job: BrokenThreadPool, queued jobs cancelled', async () => {
+    const p = pool(1);
+    const counter = new Int32Array(new SharedArrayBuffer(8));
+    const main = coroutine(function* main() {
+      const loop = getRunningLoop();
+      const runaway = loop.runInExecutor(p, blockThenCount, 10_000, counter, 0);
+      const queued = loop.runInExecutor(p, fib, 5);
+      yield* sleep(0.05);
+      const t0 = loop.time();
+      void p.terminateWorkers();
+      const e = (yield* raised(runaway)) as Error;
+      const q = yield* raised(queued);
+      return { e, q, waited: loop.time() - t0 };
+    });
+    const r = await run(main());
+    expect(r.e).toBeInstanceOf(BrokenThreadPool);
+    expect(r.e.message).toBe('A worker thread was terminated while running blockThenCount()');
+    expect(r.q).toBeInstanceOf(CancelledError);
+    expect(r.waited).toBeLessThan(2);
+    expect(p.workerCount).toBe(0);
+    expect(() => p.submit(fib, 1)).toThrow('cannot schedule new futures after shutdown');
+  });
+});
+
+describe('shutdown', () => {
+  it('run() shuts the default executor down: workers exit, new jobs are refused', async () => {
+    const p = pool(2);
+    const main = coroutine(function* main() {
+      getRunningLoop().setDefaultExecutor(p);
+      return yield* toThread(fib, 10);
+    });
+    expect(await run(main())).toBe(55);
+    expect(p.workerCount).toBe(0);
+    expect(() => p.submit(fib, 1)).toThrow(RuntimeError);
+    expect(() => p.submit(fib, 1)).toThrow('cannot schedule new futures after shutdown');
+  });
+
+  it('shutdown() lets queued jobs finish first; cancelFutures cancels them', async () => {
+    const p = pool(1);
+    const a = p.submit(addLater, 1, 2);
+    const b = p.submit(addLater, 3, 4);
+    await p.shutdown();
+    expect([await a, await b, p.workerCount]).toEqual([3, 7, 0]);
+
+    const q = pool(1);
+    const c = q.submit(addLater, 1, 1);
+    const d = q.submit(addLater, 2, 2);
+    await q.shutdown(true, { cancelFutures: true });
+    expect(await c).toBe(2);
+    await expect(d).rejects.toBeInstanceOf(CancelledError);
+    expect(d.state).toBe('cancelled');
+  });
+
+  it('runInExecutor(null) after shutdownDefaultExecutor raises RuntimeError', async () => {
+    const main = coroutine(function* main() {
+      const loop = getRunningLoop();
+      yield* toThread(fib, 1);
+      yield* loop.shutdownDefaultExecutor() as unknown as Generator<unknown, void>;
+      try {
+        loop.runInExecutor(null, fib, 1);
+      } catch (e) {
+        return e;
+      }
+    });
+    const e = (await run(main())) as Error;
+    expect(e).toBeInstanceOf(RuntimeError);
+    expect(e.message).toBe('Executor shutdown has been called');
+  });
+
+  it('an idle pool that nobody shut down does not keep the process alive', () => {
+    const tsx = fileURLToPath(new URL('../node_modules/tsx/dist/cli.mjs', import.meta.url));
+    const program = `
+      import { EventLoop, toThread, workerFunction } from './src/node/index.ts';
+      const fib = workerFunction(${JSON.stringify(WORK.href)}, 'fib');
+      const loop = new EventLoop();
+      const r = await loop.runUntilComplete(toThread(fib, 20));
+      console.log('fib', r);
+    `;
+    const t0 = performance.now();
+    const r = spawnSync(process.execPath, [tsx, '--input-type=module', '-e', program], {
+      cwd: fileURLToPath(new URL('..', import.meta.url)),
+      encoding: 'utf8',
+      timeout: 15_000,
+      env: { ...process.env, NODE_OPTIONS: '' },
+    });
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe('fib 6765\n');
+    expect(r.status).toBe(0);
+    expect(performance.now() - t0).toBeLessThan(10_000);
+  });
+});
