@@ -447,7 +447,7 @@ export class EventLoop {
     this._checkRunning();
     const newTask = !isFuture(future);
     const fut = ensureFuture(future as any, { loop: this }) as Future<T>;
-    fut._addCallback(runUntilCompleteCb, currentContext());
+    fut.addDoneCallback(runUntilCompleteCb, { context: currentContext() });
     let running: Promise<void>;
     try {
       running = this.runForever();
@@ -477,7 +477,7 @@ export class EventLoop {
   _runUntilCompleteSync<T>(future: Future<T>): T {
     this._startRun();
     this._syncMode = true;
-    future._addCallback(runUntilCompleteCb, currentContext());
+    future.addDoneCallback(runUntilCompleteCb, { context: currentContext() });
     try {
       for (;;) {
         const r = this._drive();

@@ -11,6 +11,16 @@ export type {
   TaskFactory,
 } from './base_events.js';
 export { EventLoop } from './base_events.js';
+export type { ReturnWhen, WaitOptions } from './combinators.js';
+export {
+  ALL_COMPLETED,
+  AsCompletedIterator,
+  asCompleted,
+  FIRST_COMPLETED,
+  FIRST_EXCEPTION,
+  shield,
+  wait,
+} from './combinators.js';
 export { Context, ContextVar, copyContext, Token } from './contextvars.js';
 export type { Awaitable, CoroutineFunction, CoroutineState } from './coroutines.js';
 export { Coroutine, coroutine, coroutineMethod, isCoroutine, isCoroutineFunction } from './coroutines.js';

@@ -1,0 +1,391 @@
+/**
+ * The waiting combinators of CPython's tasks.py: wait, asCompleted, shield (and their constants).
+ * They are built on Futures and done-callbacks only; gather lives in tasks.ts beside Task.
+ *
+ * Callback ordering matters here as much as in the loop: every wake-up goes through a done-callback,
+ * which the loop runs on the *next* iteration. Each function below registers its callbacks in the same
+ * order as CPython, so the number of iterations between "a child finished" and "the waiter resumed" is
+ * the same, and tests can state CPython's orderings exactly.
+ */
+import type { EventLoop } from './base_events.js';
+import type { Awaitable } from './coroutines.js';
+import { Coroutine, isCoroutine } from './coroutines.js';
+import { getEventLoop, getRunningLoop } from './events.js';
+import { StopAsyncIteration, TimeoutError, ValueError } from './exceptions.js';
+import { repr } from './format_helpers.js';
+import { type Future, futureAddToAwaitedBy, futureDiscardFromAwaitedBy, isFuture } from './futures.js';
+import { type AwaitedOf, ensureFuture } from './tasks.js';
+
+/** wait(): return when any future finishes or is cancelled. */
+export const FIRST_COMPLETED = 'FIRST_COMPLETED';
+/** wait(): return when any future finishes by raising (or all finish); like ALL_COMPLETED otherwise. */
+export const FIRST_EXCEPTION = 'FIRST_EXCEPTION';
+/** wait(): return when every future has finished or was cancelled (the default). */
+export const ALL_COMPLETED = 'ALL_COMPLETED';
+
+export type ReturnWhen = typeof FIRST_COMPLETED | typeof FIRST_EXCEPTION | typeof ALL_COMPLETED;
+
+export interface WaitOptions {
+  /** Seconds to wait at most; `null`/`undefined` waits without limit. wait() never raises TimeoutError. */
+  timeout?: number | null;
+  /** When to return (default ALL_COMPLETED). */
+  returnWhen?: ReturnWhen;
+}
+
+/** Python's `type(x).__name__` for the values error messages mention. */
+function typeName(x: unknown): string {
+  if (x === null || x === undefined) return 'NoneType';
+  if (x instanceof Coroutine) return 'coroutine';
+  switch (typeof x) {
+    case 'number':
+      return Number.isInteger(x) ? 'int' : 'float';
+    case 'string':
+      return 'str';
+    case 'boolean':
+      return 'bool';
+    case 'function':
+      return 'function';
+    case 'object':
+      return (x as object).constructor?.name ?? 'object';
+    default:
+      return typeof x;
+  }
+}
+
+function isIterable(x: unknown): x is Iterable<unknown> {
+  return (
+    x !== null &&
+    (typeof x === 'object' || typeof x === 'string') &&
+    typeof (x as Iterable<unknown>)[Symbol.iterator] === 'function'
+  );
+}
+
+/**
+ * An awaitable that is not a collection: a Future/Task, or a coroutine object. A plain generator object
+ * is iterated as a collection (JS's lazy sequence, Python's generator expression), not taken for a
+ * generator-based coroutine.
+ */
+function isSingleAwaitable(x: unknown): boolean {
+  return isFuture(x) || x instanceof Coroutine;
+}
+
+function releaseWaiter(waiter: Future<void>): void {
+  if (!waiter.done()) waiter.setResult(undefined);
+}
+
+// ---------------------------------------------------------------------------------------------
+// wait
+
+const WAIT_INFO = { name: 'wait' };
+
+/**
+ * Wait for the Futures and Tasks in `fs` and return `[done, pending]` (two Sets). Nothing is cancelled
+ * and TimeoutError is never raised: when `timeout` passes, the unfinished futures are in `pending`.
+ *
+ * `const [done, pending] = yield* wait([t1, t2], { returnWhen: FIRST_COMPLETED });`
+ *
+ * Coroutines are refused (TypeError, Python 3.11+): wrap them in tasks so that you can tell which one
+ * finished. Validation happens when the returned coroutine is awaited, as in Python.
+ */
+export function wait<F extends Future<any>>(
+  fs: Iterable<F>,
+  options?: WaitOptions,
+): Coroutine<[Set<F>, Set<F>]> {
+  return new Coroutine(waitGen(fs, options?.timeout, options?.returnWhen ?? ALL_COMPLETED), WAIT_INFO);
+}
+
+function* waitGen<F extends Future<any>>(
+  fs: Iterable<F>,
+  timeout: number | null | undefined,
+  returnWhen: ReturnWhen,
+): Generator<unknown, [Set<F>, Set<F>], unknown> {
+  if (isSingleAwaitable(fs)) {
+    throw new TypeError(`expect a list of futures, not ${typeName(fs)}`);
+  }
+  if (!isIterable(fs)) throw new TypeError(`'${typeName(fs)}' object is not iterable`);
+  // Python checks `not fs` before anything else: an empty collection (a Set or an array).
+  if ((Array.isArray(fs) && fs.length === 0) || (fs instanceof Set && fs.size === 0)) {
+    throw new ValueError('Set of Tasks/Futures is empty.');
+  }
+  if (returnWhen !== FIRST_COMPLETED && returnWhen !== FIRST_EXCEPTION && returnWhen !== ALL_COMPLETED) {
+    throw new ValueError(
+      `Invalid return_when value: ${typeof returnWhen === 'string' ? returnWhen : repr(returnWhen)}`,
+    );
+  }
+  const set = new Set<F>(fs);
+  for (const f of set) {
+    if (isFuture(f)) continue;
+    if (isCoroutine(f)) throw new TypeError('Passing coroutines is forbidden, use tasks explicitly.');
+    throw new TypeError(`wait() expects Futures or Tasks, got ${repr(f)}`);
+  }
+  // An iterator that turned out empty (Python would fail an assert here).
+  if (set.size === 0) throw new ValueError('Set of Tasks/Futures is empty.');
+  const loop = getRunningLoop();
+  return yield* _wait(set, timeout, returnWhen, loop);
+}
+
+/** @internal CPython's `_wait`: `fs` is a non-empty Set of futures. Shared with waitFor-style helpers. */
+export function* _wait<F extends Future<any>>(
+  fs: Set<F>,
+  timeout: number | null | undefined,
+  returnWhen: ReturnWhen,
+  loop: EventLoop,
+): Generator<unknown, [Set<F>, Set<F>], unknown> {
+  const waiter = loop.createFuture<void>();
+  const timeoutHandle =
+    timeout === null || timeout === undefined ? null : loop.callLater(timeout, releaseWaiter, waiter);
+  let counter = fs.size;
+  const curTask = loop._currentTask;
+
+  const onCompletion = (f: F): void => {
+    counter -= 1;
+    if (
+      counter <= 0 ||
+      returnWhen === FIRST_COMPLETED ||
+      (returnWhen === FIRST_EXCEPTION && !f.cancelled() && f.exception() !== undefined)
+    ) {
+      if (timeoutHandle !== null) timeoutHandle.cancel();
+      if (!waiter.done()) waiter.setResult(undefined);
+    }
+    if (curTask !== null) futureDiscardFromAwaitedBy(f, curTask);
+  };
+  (onCompletion as { _reprName?: string })._reprName = '_wait.<locals>._on_completion';
+
+  for (const f of fs) {
+    f.addDoneCallback(onCompletion);
+    if (curTask !== null) futureAddToAwaitedBy(f, curTask);
+  }
+  try {
+    yield* waiter;
+  } finally {
+    if (timeoutHandle !== null) timeoutHandle.cancel();
+    for (const f of fs) f.removeDoneCallback(onCompletion);
+  }
+  const done = new Set<F>();
+  const pending = new Set<F>();
+  for (const f of fs) {
+    if (f.done()) done.add(f);
+    else pending.add(f);
+  }
+  return [done, pending];
+}
+
+// ---------------------------------------------------------------------------------------------
+// asCompleted
+
+/**
+ * The iterator asCompleted returns (CPython's `_AsCompletedIterator`). Two ways to use it:
+ *
+ * - as a plain iterable of awaitables, each resolving to the result of the *next* awaitable to finish
+ *   (`for (const next of asCompleted(aws)) { const r = yield* next; }`);
+ * - as an async iterator (`aiter()`/`anext()`, iterated with `asyncFor`), yielding the finished
+ *   Futures and Tasks themselves — the very objects passed in, or the Tasks wrapping coroutines.
+ *
+ * Once the timeout passes, every awaitable still to come raises TimeoutError.
+ */
+export class AsCompletedIterator<T> implements Iterable<Coroutine<T>>, Iterator<Coroutine<T>, undefined> {
+  // Finished futures in completion order; `null` is the timeout's sentinel. A tiny FIFO with getters,
+  // woken through futures exactly as asyncio.Queue does, so the iteration counts match CPython's.
+  /** @internal */ _done: (Future<T> | null)[] = [];
+  /** @internal */ _getters: Future<void>[] = [];
+  /** @internal */ _todo: Set<Future<T>>;
+  /** @internal */ _todoLeft: number;
+  /** @internal */ _timeoutHandle: { cancel(): void } | null = null;
+  /** @internal */ _loop: EventLoop;
+  private readonly _handleCompletionBound: (f: Future<T>) => void;
+
+  /** @internal Use asCompleted(). */
+  constructor(aws: Iterable<unknown>, timeout: number | null | undefined) {
+    const loop = getEventLoop();
+    this._loop = loop;
+    this._handleCompletionBound = (f) => this._handleCompletion(f);
+    (this._handleCompletionBound as { _reprName?: string })._reprName =
+      '_AsCompletedIterator._handle_completion';
+    const todo = new Set<Future<T>>();
+    for (const aw of new Set(aws)) todo.add(ensureFuture(aw as Future<T>, { loop }));
+    for (const f of todo) f.addDoneCallback(this._handleCompletionBound);
+    if (todo.size > 0 && timeout !== null && timeout !== undefined) {
+      this._timeoutHandle = loop.callLater(timeout, () => this._handleTimeout());
+    }
+    this._todo = todo;
+    this._todoLeft = todo.size;
+  }
+
+  // -- plain iteration ---------------------------------------------------------------------------
+
+  [Symbol.iterator](): this {
+    return this;
+  }
+
+  /** The next awaitable: a coroutine resolving to (or raising) the next finished awaitable's outcome. */
+  next(): IteratorResult<Coroutine<T>, undefined> {
+    if (this._todoLeft === 0) return { value: undefined, done: true };
+    this._todoLeft -= 1;
+    return {
+      value: new Coroutine(this._waitForOne(true) as Generator<unknown, T>, WAIT_FOR_ONE_INFO),
+      done: false,
+    };
+  }
+
+  // -- async iteration (asyncFor) ------------------------------------------------------------------
+
+  aiter(): this {
+    return this;
+  }
+
+  /** A coroutine giving the next finished Future/Task; it raises StopAsyncIteration at the end. */
+  anext(): Coroutine<Future<T>> {
+    return new Coroutine(this._anextGen(), ANEXT_INFO);
+  }
+
+  private *_anextGen(): Generator<unknown, Future<T>, unknown> {
+    if (this._todoLeft === 0) throw new StopAsyncIteration();
+    this._todoLeft -= 1;
+    return (yield* this._waitForOne(false)) as Future<T>;
+  }
+
+  // -- internals -----------------------------------------------------------------------------------
+
+  private _handleTimeout(): void {
+    for (const f of this._todo) {
+      f.removeDoneCallback(this._handleCompletionBound);
+      this._put(null); // Sentinel for _waitForOne().
+    }
+    this._todo.clear();
+  }
+
+  private _handleCompletion(f: Future<T>): void {
+    if (this._todo.size === 0) return; // _handleTimeout() was here first.
+    this._todo.delete(f);
+    this._put(f);
+    if (this._todo.size === 0 && this._timeoutHandle !== null) this._timeoutHandle.cancel();
+  }
+
+  private _put(item: Future<T> | null): void {
+    this._done.push(item);
+    // Wake the first getter still waiting (asyncio.Queue's _wakeup_next).
+    while (this._getters.length > 0) {
+      const g = this._getters.shift()!;
+      if (!g.done()) {
+        g.setResult(undefined);
+        break;
+      }
+    }
+  }
+
+  private *_get(): Generator<unknown, Future<T> | null, unknown> {
+    while (this._done.length === 0) {
+      const getter = this._loop.createFuture<void>();
+      this._getters.push(getter);
+      try {
+        yield* getter;
+      } catch (e) {
+        getter.cancel();
+        const i = this._getters.indexOf(getter);
+        if (i >= 0) this._getters.splice(i, 1);
+        if (this._done.length > 0 && !getter.cancelled()) {
+          // We were woken but will not consume: pass the wake-up on.
+          for (const g of this._getters) {
+            if (!g.done()) {
+              g.setResult(undefined);
+              break;
+            }
+          }
+        }
+        throw e;
+      }
+    }
+    return this._done.shift()!;
+  }
+
+  private *_waitForOne(resolve: boolean): Generator<unknown, T | Future<T>, unknown> {
+    const f = yield* this._get();
+    if (f === null) throw new TimeoutError(); // The timeout's sentinel.
+    return resolve ? f.result() : f;
+  }
+}
+
+const WAIT_FOR_ONE_INFO = { name: '_wait_for_one', qualname: '_AsCompletedIterator._wait_for_one' };
+const ANEXT_INFO = { name: '__anext__', qualname: '_AsCompletedIterator.__anext__' };
+
+/**
+ * Run the awaitables concurrently and iterate over them in completion order (see AsCompletedIterator
+ * for the two ways to iterate). Duplicates are collapsed; coroutines are wrapped in Tasks.
+ *
+ * ```ts
+ * for (const next of asCompleted([t1, t2])) console.log(yield* next);   // results, earliest first
+ * yield* asyncFor(asCompleted([t1, t2]), function* (task) { … });       // the tasks themselves
+ * ```
+ */
+export function asCompleted<A extends Iterable<unknown>>(
+  fs: A,
+  options?: { timeout?: number | null },
+): AsCompletedIterator<A extends Iterable<infer E> ? AwaitedOf<E> : never> {
+  if (isSingleAwaitable(fs)) {
+    throw new TypeError(`expects an iterable of awaitables, not ${typeName(fs)}`);
+  }
+  if (!isIterable(fs)) throw new TypeError(`'${typeName(fs)}' object is not iterable`);
+  return new AsCompletedIterator(fs, options?.timeout);
+}
+
+// ---------------------------------------------------------------------------------------------
+// shield
+
+function logOnException(fut: Future<any>): void {
+  if (fut.cancelled()) return;
+  const exc = fut.exception();
+  if (exc === undefined) return;
+  const context: Parameters<EventLoop['callExceptionHandler']>[0] = {
+    message: `${typeName(exc)} exception in shielded future`,
+    exception: exc,
+    future: fut,
+  };
+  if (fut._sourceTraceback) context.source_traceback = fut._sourceTraceback;
+  fut._loop.callExceptionHandler(context);
+}
+(logOnException as { _reprName?: string })._reprName = '_log_on_exception';
+
+/**
+ * Wait for `aw`, shielding it from cancellation: cancelling the task that awaits `shield(aw)` raises
+ * CancelledError in that task, but `aw` keeps running. If `aw` later fails, nobody is left to retrieve
+ * its exception, so it is reported to the loop's exception handler (once).
+ *
+ * Keep a reference to the shielded task: the shield is what cancellation cannot reach.
+ */
+export function shield<T>(aw: Future<T> | Awaitable<T>): Future<T> {
+  const inner = ensureFuture(aw);
+  if (inner.done()) return inner; // Shortcut.
+  const loop = inner._loop;
+  const outer = loop.createFuture<T>();
+  const curTask = loop._currentTask;
+  if (curTask !== null) futureAddToAwaitedBy(inner, curTask);
+
+  const clearAwaitedBy = (f: Future<T>): void => {
+    futureDiscardFromAwaitedBy(f, curTask!);
+  };
+  const innerDone = (f: Future<T>): void => {
+    if (outer.cancelled()) return;
+    if (f.cancelled()) {
+      outer.cancel();
+    } else {
+      const exc = f.exception();
+      if (exc !== undefined) outer.setException(exc);
+      else outer.setResult(f.result());
+    }
+  };
+  (innerDone as { _reprName?: string })._reprName = 'shield.<locals>._inner_done_callback';
+  const outerDone = (_outer: Future<T>): void => {
+    if (!inner.done()) {
+      inner.removeDoneCallback(innerDone);
+      // Keep only one callback to log on cancel.
+      inner.removeDoneCallback(logOnException);
+      inner.addDoneCallback(logOnException);
+    }
+  };
+  (outerDone as { _reprName?: string })._reprName = 'shield.<locals>._outer_done_callback';
+
+  if (curTask !== null) inner.addDoneCallback(clearAwaitedBy);
+  inner.addDoneCallback(innerDone);
+  outer.addDoneCallback(outerDone);
+  return outer;
+}
