@@ -141,7 +141,9 @@ export class EventLoop {
   private _unretrieved = new Map<number, WeakRef<Future<any>>>();
   private _unretrievedIds = new WeakMap<Future<any>, number>();
   private _nextUnretrievedId = 1;
-  private _registry: FinalizationRegistry<{ id: number; message: string; exception: unknown }> | undefined;
+  private _registry:
+    | FinalizationRegistry<{ id: number; message: string; exception: unknown; sourceTraceback?: string[] }>
+    | undefined;
   private readonly _pumpBound: () => void;
 
   constructor(options?: EventLoopOptions) {
@@ -170,6 +172,7 @@ export class EventLoop {
   callSoon<A extends unknown[]>(callback: (...args: A) => unknown, ...args: A): Handle {
     this._checkClosed();
     checkCallback(callback, 'callSoon');
+    if (this._debug) this._checkThread();
     const h = new Handle(callback, args, this, currentContext().copy());
     if (this._debug) h._sourceTraceback = this._captureStack();
     this._ready.push(h);
@@ -216,6 +219,7 @@ export class EventLoop {
     if (Number.isNaN(when)) throw new ValueError('Invalid time: NaN');
     this._checkClosed();
     checkCallback(callback, 'callAt');
+    if (this._debug) this._checkThread();
     const h = new TimerHandle(when, callback, args, this, currentContext().copy(), this._seq++);
     if (this._debug) h._sourceTraceback = this._captureStack();
     h._scheduled = true;
@@ -407,7 +411,7 @@ export class EventLoop {
     this._stopping = false;
     this._running = false;
     _setRunningLoop(null);
-    if (this._debug) coroutineDebug.originTrackingDepth = 0;
+    if (this._debug) setDebugTracking(false);
     const resolve = this._runResolve;
     const reject = this._runReject;
     this._runResolve = this._runReject = null;
@@ -420,7 +424,7 @@ export class EventLoop {
     this._checkRunning();
     this._running = true;
     _setRunningLoop(this);
-    if (this._debug) coroutineDebug.originTrackingDepth = DEBUG_STACK_DEPTH;
+    if (this._debug) setDebugTracking(true);
   }
 
   /**
@@ -507,7 +511,7 @@ export class EventLoop {
     this._stopping = false;
     this._running = false;
     _setRunningLoop(null);
-    if (this._debug) coroutineDebug.originTrackingDepth = 0;
+    if (this._debug) setDebugTracking(false);
     if (!future.done()) throw new RuntimeError('Event loop stopped before Future completed.');
     return future.result();
   }
@@ -664,13 +668,16 @@ export class EventLoop {
     this._registry ??= new FinalizationRegistry((held) => {
       this._unretrieved.delete(held.id);
       const context: ExceptionContext = { message: held.message, exception: held.exception };
+      if (held.sourceTraceback !== undefined) context.source_traceback = held.sourceTraceback;
       this.callExceptionHandler(context);
     });
     const id = this._nextUnretrievedId++;
     this._unretrievedIds.set(fut, id);
     this._unretrieved.set(id, new WeakRef(fut));
     const message = `${fut.constructor.name} exception was never retrieved`;
-    this._registry.register(fut, { id, message, exception: exc }, fut);
+    // The creation stack (debug mode) is plain strings: holding it keeps nothing else alive.
+    const held = { id, message, exception: exc, sourceTraceback: fut._sourceTraceback };
+    this._registry.register(fut, held, fut);
   }
 
   /** @internal The exception was retrieved: no report. */
@@ -709,7 +716,18 @@ export class EventLoop {
 
   setDebug(enabled: boolean): void {
     this._debug = Boolean(enabled);
-    if (this._running) coroutineDebug.originTrackingDepth = this._debug ? DEBUG_STACK_DEPTH : 0;
+    if (this._running) setDebugTracking(this._debug);
+  }
+
+  /**
+   * @internal CPython's `_check_thread` (debug mode only): a non-threadsafe method was called while the
+   * loop runs but from outside its own callbacks — from a host callback (a raw setTimeout, a Node event
+   * handler) or from code driven by something else. Nothing would wake the loop for that work:
+   * callSoonThreadsafe is the method to use there.
+   */
+  _checkThread(): void {
+    if (!this._running || this._inPump || this._syncMode) return;
+    throw new RuntimeError('Non-thread-safe operation invoked on an event loop other than the current one');
   }
 
   /** @internal */
@@ -928,11 +946,22 @@ function currentTaskCancelling(loop: EventLoop): boolean {
 
 /** @internal "Executing <Task …> took …": tasks are shown as the task, other handles as themselves. */
 export function formatHandle(handle: Handle): string {
-  const arg = handle._argMode === 1 ? handle._args : undefined;
-  if (arg instanceof TaskClass && (handle._callback as { _isTaskStep?: boolean } | null)?._isTaskStep) {
-    return String(arg);
+  const cb = handle._callback as { _isTaskStep?: boolean; _task?: Task<any> } | null;
+  if (cb?._task !== undefined) return String(cb._task);
+  if (cb?._isTaskStep) {
+    const arg = handle._argMode === 1 ? handle._args : (handle._args as unknown[] | null)?.[0];
+    if (arg instanceof TaskClass) return String(arg);
   }
   return String(handle);
+}
+
+/**
+ * @internal Debug mode's creation stacks for coroutines and await stacks for tasks are on while a debug
+ * loop runs (CPython's coroutine origin tracking); trackAwaitStacks() keeps await stacks on regardless.
+ */
+export function setDebugTracking(on: boolean): void {
+  coroutineDebug.originTrackingDepth = on ? DEBUG_STACK_DEPTH : 0;
+  coroutineDebug.awaitStacks = on || coroutineDebug.awaitStacksRequested;
 }
 
 /** @internal Python-style rendering of an exception for logs: the JS stack, or `Name: message`. */

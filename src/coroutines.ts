@@ -47,6 +47,13 @@ const STATES: readonly CoroutineState[] = ['created', 'running', 'suspended', 'c
 export const coroutineDebug = {
   /** When > 0, each coroutine records where it was created, up to this many frames. */
   originTrackingDepth: 0,
+  /**
+   * When true, a task records the JS stack each time it suspends (its await chain, for the call graph and
+   * Task reprs). On while a debug-mode loop runs, or after `trackAwaitStacks(true)`.
+   */
+  awaitStacks: false,
+  /** @internal set by trackAwaitStacks(); debug mode turns awaitStacks on by itself */
+  awaitStacksRequested: false,
 };
 
 /**

@@ -7,7 +7,7 @@
 import type { EventLoop, ExceptionContext } from './base_events.js';
 import type { Context } from './contextvars.js';
 import { RuntimeError } from './exceptions.js';
-import { callbackName, repr } from './format_helpers.js';
+import { callbackName, createdAt, repr } from './format_helpers.js';
 
 /** The arguments marker for the single-argument fast path: `_args` holds the one argument itself. */
 const ONE_ARG = 1;
@@ -114,6 +114,8 @@ export class Handle {
     const info: string[] = [];
     if (this._cancelled) info.push('cancelled');
     if (this._callback !== null) info.push(this._formatCallback());
+    const created = createdAt(this._sourceTraceback);
+    if (created !== null) info.push(`created at ${created}`);
     return info;
   }
 

@@ -129,7 +129,33 @@ export function extractStack(skip = 1, limit = 20): string[] {
   return frames.reverse();
 }
 
-function isInternalFile(file: string): boolean {
+/** @internal "file:line" of the innermost frame of a debug-mode creation stack (CPython's `created at`). */
+export function createdAt(tb: string[] | undefined): string | null {
+  if (tb === undefined || tb.length === 0) return null;
+  const m = /File "(.*)", line (\d+)/.exec(tb[tb.length - 1]!);
+  return m === null ? null : `${m[1]}:${m[2]}`;
+}
+
+/** @internal A captured, not yet formatted stack: reading `.stack` formats it (V8 does that lazily). */
+export interface RawStack {
+  stack?: string;
+}
+
+/**
+ * @internal Capture the stack at the call (innermost frame first, up to `limit` frames) without
+ * formatting it: formatting is the costly part, so only an introspection request that reads `.stack` pays.
+ */
+export function captureRawStack(limit = 64): RawStack {
+  const holder: RawStack = {};
+  const prev = Error.stackTraceLimit;
+  Error.stackTraceLimit = limit;
+  Error.captureStackTrace?.(holder, captureRawStack);
+  Error.stackTraceLimit = prev;
+  return holder;
+}
+
+/** @internal Is `file` one of tsyncio's own modules (or the host's / test runner's)? */
+export function isInternalFile(file: string): boolean {
   return (
     file.startsWith('node:') ||
     /[\\/]tsyncio[\\/](src|dist)[\\/]/.test(file) ||

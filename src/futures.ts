@@ -15,10 +15,10 @@
  */
 import type { EventLoop } from './base_events.js';
 import { type Context, currentContext } from './contextvars.js';
-import type { Awaitable } from './coroutines.js';
+import { type Awaitable, coroutineDebug } from './coroutines.js';
 import { getEventLoop } from './events.js';
 import { CancelledError, InvalidStateError, RuntimeError, StopIteration } from './exceptions.js';
-import { extractStack, repr } from './format_helpers.js';
+import { captureRawStack, createdAt, extractStack, type RawStack, repr } from './format_helpers.js';
 
 const PENDING = 0;
 const CANCELLED = 1;
@@ -238,6 +238,8 @@ export class Future<T = unknown> implements Awaitable<T>, PromiseLike<T>, Iterat
   next(): IteratorResult<unknown, T> {
     if (this._state === PENDING) {
       this._blocking = true;
+      // Still inside the awaiting coroutines' frames: the JS stack *is* the await chain (call graph).
+      if (coroutineDebug.awaitStacks) recordAwaitStack(this._loop._currentTask);
       return { value: this, done: false };
     }
     return { value: this.result(), done: true };
@@ -299,6 +301,8 @@ export class Future<T = unknown> implements Awaitable<T>, PromiseLike<T>, Iterat
         names.length > 2 ? [names[0], `<${names.length - 2} more>`, names[names.length - 1]] : names;
       info.push(`cb=[${shown.join(', ')}]`);
     }
+    const created = createdAt(this._sourceTraceback);
+    if (created !== null) info.push(`created at ${created}`);
     return info;
   }
 
@@ -350,6 +354,14 @@ export function futureDiscardFromAwaitedBy(fut: Future<any>, waiter: Future<any>
   const cur = fut._awaitedBy;
   if (cur === waiter) fut._awaitedBy = null;
   else if (cur instanceof Set) cur.delete(waiter);
+}
+
+/**
+ * @internal Remember where `task` suspends: called from inside the suspending coroutines (Future.next,
+ * sleep(0)), while their generator frames are still on the JS stack. Unformatted until someone asks.
+ */
+export function recordAwaitStack(task: { _awaitStack: RawStack | null } | null): void {
+  if (task !== null) task._awaitStack = captureRawStack();
 }
 
 /** @internal Internal state access for tasks.ts. */

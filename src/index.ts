@@ -45,3 +45,12 @@ export {
 } from './tasks.js';
 export type { WorkerFunction } from './threads.js';
 export { isWorkerFunction, toThread, workerFunction } from './threads.js';
+export type { CallGraphFrame, CallGraphOptions } from './graph.js';
+export {
+  captureCallGraph,
+  FrameCallGraphEntry,
+  FutureCallGraph,
+  formatCallGraph,
+  printCallGraph,
+  trackAwaitStacks,
+} from './graph.js';

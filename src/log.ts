@@ -4,8 +4,16 @@
  */
 export type LogLevel = 'debug' | 'info' | 'warning' | 'error';
 
+const RANK: Record<LogLevel, number> = { debug: 10, info: 20, warning: 30, error: 40 };
+
 export const logger = {
+  /**
+   * The least severe level the default sink prints: 'warning', as Python's logging does when nothing is
+   * configured (so debug mode's "Close <EventLoop …>" stays quiet). A replaced sink receives every level.
+   */
+  level: 'warning' as LogLevel,
   sink: (level: LogLevel, message: string): void => {
+    if (RANK[level] < RANK[logger.level]) return;
     if (level === 'error') console.error(message);
     else if (level === 'warning') console.warn(message);
     else console.log(message);

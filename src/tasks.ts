@@ -19,7 +19,8 @@
  */
 import type { EventLoop } from './base_events.js';
 import { type Context, copyContext, currentContext } from './contextvars.js';
-import { type Awaitable, Coroutine, isCoroutine } from './coroutines.js';
+import { suspendedCoroutineFrames } from './_internal/v8stack.js';
+import { type Awaitable, Coroutine, coroutineDebug, isCoroutine } from './coroutines.js';
 import { _getRunningLoop, getEventLoop, getRunningLoop } from './events.js';
 import {
   CancelledError,
@@ -29,13 +30,14 @@ import {
   SystemExit,
   ValueError,
 } from './exceptions.js';
-import { repr } from './format_helpers.js';
+import { type RawStack, repr } from './format_helpers.js';
 import {
   _futureStates,
   Future,
   futureAddToAwaitedBy,
   futureDiscardFromAwaitedBy,
   isFuture,
+  recordAwaitStack,
   setResultUnlessCancelled,
 } from './futures.js';
 
@@ -82,6 +84,8 @@ export class Task<T = unknown> extends Future<T> {
   /** @internal done-callback registered on awaited futures; created on first wait */
   _wakeupFn: ((fut: Future<any>) => void) | null = null;
   /** @internal */ _abortController: AbortController | null = null;
+  /** @internal the JS stack where the task last suspended (only while await stacks are tracked) */
+  _awaitStack: RawStack | null = null;
 
   constructor(coro: Driven<T>, options?: TaskConstructorOptions) {
     super({ loop: options?.loop });
@@ -227,6 +231,8 @@ export class Task<T = unknown> extends Future<T> {
       this._mustCancel = false;
     }
     this._futWaiter = null;
+    // A recorded await stack describes the suspension that this step ends.
+    if (this._awaitStack !== null) this._awaitStack = null;
     const loop = this._loop;
     const prev = loop._currentTask;
     if (prev !== null) {
@@ -341,12 +347,15 @@ export class Task<T = unknown> extends Future<T> {
       }
     };
     (wakeup as { _reprName?: string })._reprName = 'Task.task_wakeup';
+    // Debug reports show a task's wakeup as the task itself (CPython's _format_handle).
+    (wakeup as { _task?: Task<any> })._task = this;
     this._wakeupFn = wakeup;
     return wakeup;
   }
 
   private _finished(): void {
     this._loop._tasks.delete(this);
+    this._awaitStack = null;
     if (this._loop._tracer !== null) this._loop._tracer.taskDone?.(this);
   }
 
@@ -374,16 +383,33 @@ export class Task<T = unknown> extends Future<T> {
     if (this._numCancelsRequested > 0 && !this.done()) info[0] = 'cancelling';
     info.splice(1, 0, `name=${repr(this.getName())}`);
     if (this._futWaiter !== null) info.splice(2, 0, `wait_for=${this._futWaiter}`);
-    if (this._coro !== null) info.splice(2, 0, `coro=${formatCoroutine(this._coro)}`);
+    if (this._coro !== null) info.splice(2, 0, `coro=<${formatCoroutine(this._coro, this)}>`);
     return info;
   }
 }
 
-function formatCoroutine(coro: Driven<unknown>): string {
-  if (coro instanceof Coroutine) return String(coro);
-  return `<generator object at ${repr(coro)
-    .replace(/^.* at /, '')
-    .replace(/>$/, '')}>`;
+/**
+ * CPython's `_format_coroutine`: `main() running at file:line` where the task's outermost coroutine is
+ * suspended (known when await stacks are tracked: debug mode), `main() done` once it finished.
+ */
+function formatCoroutine(coro: Driven<unknown>, task: Task<any>): string {
+  if (!(coro instanceof Coroutine)) {
+    return `generator object at ${repr(coro)
+      .replace(/^.* at /, '')
+      .replace(/>$/, '')}`;
+  }
+  const name = `${coro.qualname}()`;
+  if (coro.state === 'closed') return `${name} done`;
+  if (coro.state === 'running' && task._loop._currentTask === task) return `${name} running`;
+  const raw = task._awaitStack?.stack;
+  if (raw !== undefined) {
+    const frames = suspendedCoroutineFrames(raw);
+    const outer = frames[frames.length - 1];
+    if (outer !== undefined && outer.filename !== null) {
+      return `${name} running at ${outer.filename}:${outer.lineno}`;
+    }
+  }
+  return name;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -453,15 +479,18 @@ const wrapAwaitable = (() => {
 // ---------------------------------------------------------------------------------------------
 // sleep
 
-function* sleep0Gen<T>(result: T): Generator<unknown, T, unknown> {
+// Named `sleep` so that call graphs show `async sleep()`, as CPython's do.
+const sleep0Gen = function* sleep<T>(result: T): Generator<unknown, T, unknown> {
+  if (coroutineDebug.awaitStacks) recordAwaitStack(_getRunningLoop()?._currentTask ?? null);
   yield undefined;
   return result;
-}
+};
 
-function* sleepGen<T>(delay: number, result: T): Generator<unknown, T, unknown> {
+const sleepGen = function* sleep<T>(delay: number, result: T): Generator<unknown, T, unknown> {
   if (typeof delay !== 'number')
     throw new TypeError(`'<=' not supported between instances of ${repr(delay)} and 'int'`);
   if (delay <= 0) {
+    if (coroutineDebug.awaitStacks) recordAwaitStack(_getRunningLoop()?._currentTask ?? null);
     yield undefined;
     return result;
   }
@@ -477,7 +506,7 @@ function* sleepGen<T>(delay: number, result: T): Generator<unknown, T, unknown> 
   } finally {
     h.cancel();
   }
-}
+};
 
 function setResultUndefinedUnlessCancelled(fut: Future<any>): void {
   setResultUnlessCancelled(fut, undefined);
