@@ -107,7 +107,11 @@ function awaitedByOf(future: Future<any>, limit: number | null, path: Set<Future
   return out;
 }
 
-function buildGraphForFuture(future: Future<any>, limit: number | null, path: Set<Future<any>>): FutureCallGraph {
+function buildGraphForFuture(
+  future: Future<any>,
+  limit: number | null,
+  path: Set<Future<any>>,
+): FutureCallGraph {
   checkFuture(future);
   let st = limit !== 0 ? suspendedStack(future) : [];
   const awaitedBy = awaitedByOf(future, limit, path);

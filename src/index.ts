@@ -28,7 +28,17 @@ export { getEventLoop, getRunningLoop, Handle, newEventLoop, setEventLoop, Timer
 export * from './exceptions.js';
 export type { FutureState } from './futures.js';
 export { Future, isFuture } from './futures.js';
+export type { CallGraphFrame, CallGraphOptions } from './graph.js';
+export {
+  captureCallGraph,
+  FrameCallGraphEntry,
+  FutureCallGraph,
+  formatCallGraph,
+  printCallGraph,
+  trackAwaitStacks,
+} from './graph.js';
 export { abortable, fromPromise } from './interop.js';
+export type { LogLevel } from './log.js';
 export { logger } from './log.js';
 export type { RunOptions } from './runners.js';
 export { Runner, run, runSync } from './runners.js';
@@ -45,12 +55,3 @@ export {
 } from './tasks.js';
 export type { WorkerFunction } from './threads.js';
 export { isWorkerFunction, toThread, workerFunction } from './threads.js';
-export type { CallGraphFrame, CallGraphOptions } from './graph.js';
-export {
-  captureCallGraph,
-  FrameCallGraphEntry,
-  FutureCallGraph,
-  formatCallGraph,
-  printCallGraph,
-  trackAwaitStacks,
-} from './graph.js';

@@ -17,9 +17,10 @@
  *   wakeup(fut) calls step() — or step(exc) when the future failed; the value itself is not passed: the
  *   Future's own iterator returns it to the `yield*` that awaited it.
  */
+
+import { suspendedCoroutineFrames } from './_internal/v8stack.js';
 import type { EventLoop } from './base_events.js';
 import { type Context, copyContext, currentContext } from './contextvars.js';
-import { suspendedCoroutineFrames } from './_internal/v8stack.js';
 import { type Awaitable, Coroutine, coroutineDebug, isCoroutine } from './coroutines.js';
 import { _getRunningLoop, getEventLoop, getRunningLoop } from './events.js';
 import {

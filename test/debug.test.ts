@@ -1,0 +1,259 @@
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import {
+  coroutine,
+  createTask,
+  EventLoop,
+  type ExceptionContext,
+  fromPromise,
+  getRunningLoop,
+  type LogLevel,
+  logger,
+  run,
+  sleep,
+} from 'tsyncio';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { setNeverAwaitedSink, sweepNursery } from '../src/coroutines.js';
+import { collectGarbage } from './helpers.js';
+
+const THIS_FILE = fileURLToPath(import.meta.url);
+const SOURCE = readFileSync(THIS_FILE, 'utf8').split('\n');
+/** The 1-based line of this file that contains `marker` (so expectations survive edits above them). */
+function lineOf(marker: string): number {
+  const i = SOURCE.findIndex((l) => l.includes(marker) && !l.includes('lineOf('));
+  if (i < 0) throw new Error(`marker ${marker} not found`);
+  return i + 1;
+}
+
+function busy(ms: number): void {
+  const t = performance.now();
+  while (performance.now() - t < ms) {
+    // Spin: a callback that hogs the loop.
+  }
+}
+
+let logs: [LogLevel, string][] = [];
+const origSink = logger.sink;
+beforeEach(() => {
+  logs = [];
+  logger.sink = (level, message) => {
+    logs.push([level, message]);
+  };
+});
+afterEach(() => {
+  logger.sink = origSink;
+  delete process.env.TSYNCIO_DEBUG;
+});
+
+describe('debug mode: slow callbacks', () => {
+  it('reports a task step slower than slowCallbackDuration as the task, with its duration (CPython format)', async () => {
+    const slowpoke = coroutine(function* slowpoke() {
+      busy(130);
+      yield* sleep(0.01); // @slowpoke-suspends
+    });
+    const main = coroutine(function* main() {
+      yield* createTask(slowpoke(), { name: 'slowpoke' }); // @create-slowpoke
+    });
+    await run(main(), { debug: true });
+    const warnings = logs.filter(([level]) => level === 'warning').map(([, m]) => m);
+    expect(warnings).toHaveLength(1);
+    const line = lineOf('@slowpoke-suspends');
+    const created = lineOf('@create-slowpoke');
+    // CPython: "Executing <Task pending name='Task-2' coro=<slow() running at slow.py:4> wait_for=<Future
+    // pending …> cb=[…] created at …> took 0.130 seconds"
+    expect(warnings[0]).toMatch(
+      new RegExp(
+        `^Executing <Task pending name='slowpoke' coro=<slowpoke\\(\\) running at ${THIS_FILE}:${line}> ` +
+          `wait_for=<Future pending cb=\\[Task\\.task_wakeup\\(\\)\\] created at [^>]*> ` +
+          `cb=\\[Task\\.task_wakeup\\(\\)\\] created at ${THIS_FILE}:${created}> took 0\\.1[3-9]\\d seconds$`,
+      ),
+    );
+  });
+
+  it('reports a slow plain callback as its handle, with where it was scheduled', async () => {
+    const main = coroutine(function* main() {
+      const loop = getRunningLoop();
+      loop.slowCallbackDuration = 0.05;
+      loop.callSoon(function hog() {
+        busy(60);
+      }); // @schedule-hog
+      yield* sleep(0.001);
+    });
+    await run(main(), { debug: true });
+    const warnings = logs.filter(([level]) => level === 'warning').map(([, m]) => m);
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatch(
+      new RegExp(
+        `^Executing <Handle hog\\(\\) created at ${THIS_FILE}:${lineOf('@schedule-hog') - 2}> took 0\\.0[6-9]\\d seconds$`,
+      ),
+    );
+  });
+
+  it('reports nothing outside debug mode, and nothing for fast callbacks', async () => {
+    const main = coroutine(function* main() {
+      getRunningLoop().callSoon(() => busy(120));
+      yield* sleep(0.001);
+    });
+    await run(main());
+    const quick = coroutine(function* quick() {
+      yield* sleep(0.001);
+    });
+    await run(quick(), { debug: true });
+    expect(logs.filter(([level]) => level === 'warning')).toEqual([]);
+  });
+
+  it('is switched on by run({debug}), loop.setDebug and TSYNCIO_DEBUG=1 (like PYTHONASYNCIODEBUG)', async () => {
+    const getDebug = coroutine(function* getDebug() {
+      return getRunningLoop().getDebug();
+    });
+    expect(await run(getDebug())).toBe(false);
+    expect(await run(getDebug(), { debug: true })).toBe(true);
+    process.env.TSYNCIO_DEBUG = '1';
+    expect(await run(getDebug())).toBe(true);
+    expect(await run(getDebug(), { debug: false })).toBe(false);
+    expect(new EventLoop().getDebug()).toBe(true);
+    process.env.TSYNCIO_DEBUG = '0';
+    expect(new EventLoop().getDebug()).toBe(false);
+    const loop = new EventLoop();
+    loop.setDebug(true);
+    expect(loop.getDebug()).toBe(true);
+    expect(String(loop)).toBe('<EventLoop running=False closed=False debug=True>');
+    loop.close();
+  });
+
+  it('keeps "Close <EventLoop …>" at debug level, which the default sink does not print (as Python logging)', async () => {
+    const nothing = coroutine(function* nothing() {});
+    await run(nothing(), { debug: true });
+    expect(logs).toContainEqual(['debug', 'Close <EventLoop running=False closed=False debug=True>']);
+    expect(logger.level).toBe('warning');
+  });
+});
+
+describe('debug mode: creation sites', () => {
+  afterEach(() => setNeverAwaitedSink(undefined));
+
+  it("a never-awaited coroutine's warning says where it was created (the user's file:line)", async () => {
+    const warnings: { message: string; detail: string | undefined }[] = [];
+    setNeverAwaitedSink((message, detail) => warnings.push({ message, detail }));
+    const forgotten = coroutine(function* forgotten() {});
+    const main = coroutine(function* main() {
+      forgotten(); // @never-awaited
+      yield* sleep(0);
+    });
+    await run(main(), { debug: true });
+    sweepNursery();
+    await collectGarbage();
+    const mine = warnings.filter((w) => w.message === "coroutine 'forgotten' was never awaited");
+    expect(mine).toHaveLength(1);
+    const detail = mine[0]!.detail!.split('\n');
+    expect(detail[0]).toBe('Coroutine created at (most recent call last)');
+    // The innermost frame is the call in this file, not a tsyncio frame.
+    expect(detail[detail.length - 1]).toBe(
+      `  File "${THIS_FILE}", line ${lineOf('@never-awaited')}, in main`,
+    );
+    expect(detail.join('\n')).not.toMatch(/src[\\/]coroutines\.ts/);
+  });
+
+  it('outside debug mode the warning hints at TSYNCIO_DEBUG instead', async () => {
+    const warnings: { message: string; detail: string | undefined }[] = [];
+    setNeverAwaitedSink((message, detail) => warnings.push({ message, detail }));
+    const forgotten2 = coroutine(function* forgotten2() {});
+    const main = coroutine(function* main() {
+      forgotten2();
+      yield* sleep(0);
+    });
+    await run(main());
+    sweepNursery();
+    await collectGarbage();
+    const mine = warnings.filter((w) => w.message === "coroutine 'forgotten2' was never awaited");
+    expect(mine).toEqual([
+      {
+        message: "coroutine 'forgotten2' was never awaited",
+        detail: '(Set TSYNCIO_DEBUG=1 to show where the coroutine was created)',
+      },
+    ]);
+  });
+
+  it("a never-retrieved exception is reported with the future's source_traceback (at close)", async () => {
+    const reports: ExceptionContext[] = [];
+    let keep: unknown;
+    const main = coroutine(function* main() {
+      const loop = getRunningLoop();
+      loop.setExceptionHandler((_l, ctx) => reports.push(ctx));
+      const fut = loop.createFuture(); // @future-created
+      fut.setException(new Error('boom'));
+      keep = fut;
+      yield* sleep(0);
+    });
+    await run(main(), { debug: true });
+    expect(keep).toBeDefined();
+    expect(reports).toHaveLength(1);
+    expect(reports[0]!.message).toBe('Future exception was never retrieved');
+    expect((reports[0]!.exception as Error).message).toBe('boom');
+    const tb = reports[0]!.source_traceback!;
+    expect(tb[tb.length - 1]).toBe(`  File "${THIS_FILE}", line ${lineOf('@future-created')}, in main`);
+  });
+
+  it('a never-retrieved exception found by the garbage collector keeps its source_traceback', async () => {
+    const reports: ExceptionContext[] = [];
+    const loop = new EventLoop({ debug: true });
+    loop.setExceptionHandler((_l, ctx) => reports.push(ctx));
+    const main = coroutine(function* main() {
+      (function dropIt() {
+        const fut = getRunningLoop().createFuture(); // @collected-future
+        fut.setException(new Error('lost'));
+      })();
+      yield* sleep(0);
+    });
+    await loop.runUntilComplete(main());
+    await collectGarbage();
+    expect(reports.map((r) => r.message)).toEqual(['Future exception was never retrieved']);
+    const tb = reports[0]!.source_traceback!;
+    expect(tb[tb.length - 1]).toBe(`  File "${THIS_FILE}", line ${lineOf('@collected-future')}, in dropIt`);
+    loop.close();
+  });
+});
+
+describe('debug mode: non-threadsafe calls (CPython test_check_thread)', () => {
+  it('callSoon/callLater from a host callback while the loop runs raise RuntimeError in debug mode only', async () => {
+    const attempt = coroutine(function* attempt() {
+      const loop = getRunningLoop();
+      const errors = yield* fromPromise(
+        new Promise<string[]>((resolve) => {
+          setTimeout(() => {
+            const out: string[] = [];
+            for (const call of [() => loop.callSoon(() => {}), () => loop.callLater(1, () => {})]) {
+              try {
+                call();
+                out.push('ok');
+              } catch (e) {
+                out.push(`${(e as Error).name}: ${(e as Error).message}`);
+              }
+            }
+            // The supported way from host code: wakes the loop, never flagged.
+            loop.callSoonThreadsafe(() => {});
+            resolve(out);
+          }, 1);
+        }),
+      );
+      return errors;
+    });
+    const msg = 'RuntimeError: Non-thread-safe operation invoked on an event loop other than the current one';
+    expect(await run(attempt(), { debug: true })).toEqual([msg, msg]);
+    expect(await run(attempt())).toEqual(['ok', 'ok']);
+  });
+
+  it("is not flagged from the loop's own callbacks, nor on a loop that is not running", async () => {
+    const loop = new EventLoop({ debug: true });
+    loop.callSoon(() => {});
+    const main = coroutine(function* main() {
+      const l = getRunningLoop();
+      l.callSoon(() => {});
+      l.callLater(0.001, () => {});
+      yield* sleep(0.002);
+      return 'fine';
+    });
+    expect(await loop.runUntilComplete(main())).toBe('fine');
+    loop.close();
+  });
+});
