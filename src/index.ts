@@ -42,11 +42,19 @@ export type { LogLevel } from './log.js';
 export { logger } from './log.js';
 export type { RunOptions } from './runners.js';
 export { Runner, run, runSync } from './runners.js';
-export type { AwaitedOf, GatherOptions, TaskOptions } from './tasks.js';
+export type {
+  AwaitedOf,
+  GatherOptions,
+  TaskConstructor,
+  TaskConstructorOptions,
+  TaskOptions,
+} from './tasks.js';
 export {
   allTasks,
+  createEagerTaskFactory,
   createTask,
   currentTask,
+  eagerTaskFactory,
   ensureFuture,
   GatheringFuture,
   gather,

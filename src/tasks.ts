@@ -19,7 +19,7 @@
  */
 
 import { suspendedCoroutineFrames } from './_internal/v8stack.js';
-import type { EventLoop } from './base_events.js';
+import type { EventLoop, TaskFactory } from './base_events.js';
 import { type Context, copyContext, currentContext } from './contextvars.js';
 import { type Awaitable, Coroutine, coroutineDebug, isCoroutine } from './coroutines.js';
 import { _getRunningLoop, getEventLoop, getRunningLoop } from './events.js';
@@ -360,20 +360,27 @@ export class Task<T = unknown> extends Future<T> {
     if (this._loop._tracer !== null) this._loop._tracer.taskDone?.(this);
   }
 
-  /** @internal Python 3.12's eager start: run the first step now, inside createTask. */
+  /**
+   * @internal Python 3.12's eager start (CPython's `__eager_start`): run the first step now, inside
+   * createTask, as the current task and in the task's context. The task is registered while it runs,
+   * so allTasks() sees it; if the step finished it, it is never scheduled and drops its coroutine
+   * (getCoro() is then undefined, as in CPython).
+   */
   _eagerStart(): void {
     const loop = this._loop;
+    const ctx = this._context;
+    // Python's context.run() refuses an entered context; check before touching any state.
+    if (ctx._entered) throw new RuntimeError(`cannot enter context: ${ctx} is already entered`);
     const prev = loop._currentTask;
     loop._currentTask = this;
-    const ctx = this._context;
-    const entered = !ctx._entered;
-    if (entered) ctx._enter();
+    loop._tasks.add(this);
+    ctx._enter();
     try {
       this._stepRun(undefined, false);
     } finally {
-      if (entered) ctx._exit();
+      ctx._exit();
       loop._currentTask = prev;
-      if (!this.done()) loop._tasks.add(this);
+      if (this._state !== PENDING) this._coro = null;
     }
   }
 
@@ -412,6 +419,39 @@ function formatCoroutine(coro: Driven<unknown>, task: Task<any>): string {
   }
   return name;
 }
+
+// ---------------------------------------------------------------------------------------------
+// Eager task factories (Python 3.12)
+
+/** What createEagerTaskFactory accepts: a Task class, or a function returning a Task. */
+export type TaskConstructor =
+  | (new (
+      coro: any,
+      options?: TaskConstructorOptions,
+    ) => Task<any>)
+  | ((coro: any, options?: TaskConstructorOptions) => Task<any>);
+
+/**
+ * A task factory for `loop.setTaskFactory()` whose tasks start eagerly: `customTaskConstructor(coro,
+ * { loop, eagerStart: true, ...options })` — `eagerStart: false` in the options still wins. A coroutine
+ * that finishes without suspending is then never scheduled on the loop at all.
+ */
+export function createEagerTaskFactory(customTaskConstructor: TaskConstructor): TaskFactory {
+  if (typeof customTaskConstructor !== 'function') {
+    throw new TypeError(`a callable was expected, got ${repr(customTaskConstructor)}`);
+  }
+  // Classes (and ordinary functions) are called with `new`; arrow functions cannot be.
+  const construct = customTaskConstructor.prototype !== undefined;
+  return function factory(loop: EventLoop, coro: any, options?: TaskOptions): Task<any> {
+    const opts: TaskConstructorOptions = { ...options, loop, eagerStart: options?.eagerStart ?? true };
+    return construct
+      ? new (customTaskConstructor as new (c: any, o?: TaskConstructorOptions) => Task<any>)(coro, opts)
+      : (customTaskConstructor as (c: any, o?: TaskConstructorOptions) => Task<any>)(coro, opts);
+  };
+}
+
+/** `loop.setTaskFactory(eagerTaskFactory)`: every task created on the loop starts eagerly. */
+export const eagerTaskFactory: TaskFactory = createEagerTaskFactory(Task);
 
 // ---------------------------------------------------------------------------------------------
 
