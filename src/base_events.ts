@@ -549,6 +549,8 @@ export class EventLoop {
       void executor.shutdown(false);
     }
     this._reportUnretrievedAtClose();
+    // A trace started with an onClose callback (run(main(), { trace })) is written now.
+    if (this._tracer !== null) this._tracer.loopClosed?.();
   }
 
   /** @internal */

@@ -61,5 +61,8 @@ export {
   sleep,
   Task,
 } from './tasks.js';
+export { now, runVirtual, runVirtualSync } from './testing.js';
 export type { WorkerFunction } from './threads.js';
 export { isWorkerFunction, toThread, workerFunction } from './threads.js';
+export type { ChromeTrace, TraceEvent, TracingOptions } from './trace.js';
+export { startTracing, stopTracing, Tracer } from './trace.js';

@@ -12,6 +12,7 @@ import { _getRunningLoop, setEventLoop } from './events.js';
 import { CancelledError, KeyboardInterrupt, RuntimeError } from './exceptions.js';
 import { isFuture } from './futures.js';
 import { allTasks, gather, type Task } from './tasks.js';
+import { _traceHooks, type ChromeTrace, startTracing } from './trace.js';
 
 export interface RunOptions {
   /** Debug mode (slow callbacks, creation stacks); default: TSYNCIO_DEBUG in the environment. */
@@ -20,6 +21,11 @@ export interface RunOptions {
   loopFactory?: (() => EventLoop) | null;
   /** 'virtual': simulated time that jumps to the next timer when every task waits on timers. */
   clock?: EventLoopOptions['clock'];
+  /**
+   * Record a trace of the run (see startTracing): a file path (Node entry: written as Chrome trace-event
+   * JSON when the loop closes) or a function that receives the trace.
+   */
+  trace?: string | ((trace: ChromeTrace) => void) | null;
 }
 
 type State = 'created' | 'initialized' | 'closed';
@@ -54,8 +60,19 @@ export class Runner {
   private _context: Context | null = null;
   private _interruptCount = 0;
   private _setEventLoop = false;
+  private _trace: RunOptions['trace'];
 
   constructor(options?: RunOptions) {
+    const trace = options?.trace ?? null;
+    if (trace !== null && typeof trace !== 'string' && typeof trace !== 'function') {
+      throw new TypeError(`trace must be a file path or a function, got ${String(trace)}`);
+    }
+    if (typeof trace === 'string' && _traceHooks.writeFile === null) {
+      throw new RuntimeError(
+        "writing a trace file needs the Node entry: import from 'tsyncio/node' (or pass a function)",
+      );
+    }
+    this._trace = trace;
     this._debug = options?.debug ?? null;
     this._loopFactory = options?.loopFactory ?? null;
     this._clock = options?.clock;
@@ -136,6 +153,14 @@ export class Runner {
       this._loop = this._loopFactory();
     }
     if (this._debug !== null) this._loop.setDebug(this._debug);
+    const trace = this._trace;
+    if (trace !== null && trace !== undefined) {
+      const onClose =
+        typeof trace === 'function'
+          ? trace
+          : (t: ChromeTrace) => _traceHooks.writeFile!(trace, JSON.stringify(t));
+      startTracing(this._loop, { onClose });
+    }
     this._context = copyContext();
     this._state = 'initialized';
   }

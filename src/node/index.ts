@@ -3,6 +3,8 @@
  * signal handlers, subprocesses and streams. Importing this entry also installs the Node hooks (the
  * default executor for runInExecutor/toThread, and signal handling for addSignalHandler and run()).
  */
+import './trace.js';
+
 export * from '../index.js';
 export type { ThreadPoolExecutorOptions } from './executor.js';
 export {
