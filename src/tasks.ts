@@ -397,8 +397,9 @@ export class Task<T = unknown> extends Future<T> {
 }
 
 /**
- * CPython's `_format_coroutine`: `main() running at file:line` where the task's outermost coroutine is
- * suspended (known when await stacks are tracked: debug mode), `main() done` once it finished.
+ * The `coro=<…>` part of a Task repr. SPEC §4 fixes it as the coroutine object's repr
+ * (`coroutine object main at 0x…`). Where the suspension point is known (await stacks are recorded in
+ * debug mode), CPython's ` running at file:line` follows, so slow-step reports say where the task was.
  */
 function formatCoroutine(coro: Driven<unknown>, task: Task<any>): string {
   if (!(coro instanceof Coroutine)) {
@@ -406,11 +407,10 @@ function formatCoroutine(coro: Driven<unknown>, task: Task<any>): string {
       .replace(/^.* at /, '')
       .replace(/>$/, '')}`;
   }
-  const name = `${coro.qualname}()`;
-  if (coro.state === 'closed') return `${name} done`;
-  if (coro.state === 'running' && task._loop._currentTask === task) return `${name} running`;
+  const name = String(coro).slice(1, -1);
+  if (coro.state === 'closed') return name;
   const raw = task._awaitStack?.stack;
-  if (raw !== undefined) {
+  if (raw !== undefined && !(coro.state === 'running' && task._loop._currentTask === task)) {
     const frames = suspendedCoroutineFrames(raw);
     const outer = frames[frames.length - 1];
     if (outer !== undefined && outer.filename !== null) {

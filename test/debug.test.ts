@@ -63,7 +63,7 @@ describe('debug mode: slow callbacks', () => {
     // pending …> cb=[…] created at …> took 0.130 seconds"
     expect(warnings[0]).toMatch(
       new RegExp(
-        `^Executing <Task pending name='slowpoke' coro=<slowpoke\\(\\) running at ${THIS_FILE}:${line}> ` +
+        `^Executing <Task pending name='slowpoke' coro=<coroutine object slowpoke at 0x[0-9a-f]+ running at ${THIS_FILE}:${line}> ` +
           `wait_for=<Future pending cb=\\[Task\\.task_wakeup\\(\\)\\] created at [^>]*> ` +
           `cb=\\[Task\\.task_wakeup\\(\\)\\] created at ${THIS_FILE}:${created}> took (\\d\\.\\d{3}) seconds$`,
       ),
