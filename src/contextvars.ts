@@ -6,7 +6,7 @@
  * makes `copy()` O(1) (the copy shares the map), which matters because every Task and every callSoon
  * copies the current context (Python's HAMT gives the same O(1) copy).
  */
-import { LookupError, RuntimeError, ValueError } from './exceptions.js';
+import { KeyError, LookupError, RuntimeError, ValueError } from './exceptions.js';
 import { objectId, repr } from './format_helpers.js';
 
 const MISSING: unique symbol = Symbol('MISSING');
@@ -69,7 +69,7 @@ export class Context {
   /** Python's `ctx[var]`: raises KeyError (a LookupError) when unset. */
   getItem<T>(v: ContextVar<T>): T {
     checkVar(v);
-    if (!this._map.has(v)) throw new LookupError(repr(v));
+    if (!this._map.has(v)) throw new KeyError(repr(v));
     return this._map.get(v) as T;
   }
 
@@ -117,13 +117,18 @@ export interface ContextVarOptions<T> {
 }
 
 export class ContextVar<T> {
-  readonly name: string;
+  /** @internal */ readonly _name: string;
   /** @internal */ readonly _default: T | typeof MISSING;
 
   constructor(name: string, options?: ContextVarOptions<T>) {
     if (typeof name !== 'string') throw new TypeError('context variable name must be a str');
-    this.name = name;
+    this._name = name;
     this._default = options && 'default' in options ? (options.default as T) : MISSING;
+  }
+
+  /** The variable's name (read-only, as in Python: assigning to it throws a TypeError). */
+  get name(): string {
+    return this._name;
   }
 
   /**

@@ -58,7 +58,20 @@ export function repr(value: unknown, depth = 0): string {
       return `<function ${value.name || '<anonymous>'} at ${objectId(value)}>`;
   }
   if (value === null) return 'None';
+  // A value that contains itself prints `...` (Python's Py_ReprEnter), whatever reprs sit in between.
+  if (reprActive.has(value)) return Array.isArray(value) ? '[...]' : '...';
   if (depth > 3) return '...';
+  reprActive.add(value);
+  try {
+    return reprObject(value as object, depth);
+  } finally {
+    reprActive.delete(value);
+  }
+}
+
+const reprActive = new Set<unknown>();
+
+function reprObject(value: object, depth: number): string {
   if (value instanceof Error) {
     const args = (value as { args?: unknown[] }).args;
     if (Array.isArray(args)) return `${value.name}(${args.map((a) => repr(a, depth + 1)).join(', ')})`;
