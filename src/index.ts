@@ -38,8 +38,20 @@ export {
   trackAwaitStacks,
 } from './graph.js';
 export { abortable, fromPromise } from './interop.js';
+export type { BarrierState } from './locks.js';
+export { Barrier, BoundedSemaphore, Condition, Event, Lock, Semaphore } from './locks.js';
 export type { LogLevel } from './log.js';
 export { logger } from './log.js';
+export type { PriorityQueueOptions } from './queues.js';
+export {
+  LifoQueue,
+  PriorityQueue,
+  Queue,
+  QueueEmpty,
+  QueueFull,
+  QueueIterator,
+  QueueShutDown,
+} from './queues.js';
 export type { RunOptions } from './runners.js';
 export { Runner, run, runSync } from './runners.js';
 export type {

@@ -1,0 +1,373 @@
+/**
+ * Queues (CPython's queues.py): Queue (FIFO), PriorityQueue (smallest first), LifoQueue (last in, first
+ * out), and QueueEmpty, QueueFull, QueueShutDown.
+ *
+ * HOW WAITING WORKS: a `get()` on an empty queue parks a waiter Future in `_getters`; `putNowait()` wakes the
+ * first pending getter, which then takes an item when its task runs (the item is not handed over
+ * directly). A getter cancelled after it was woken, but before it ran, passes the wake-up on to the next
+ * getter, so no item is ever left behind with a getter waiting. Putters on a full queue work the same way
+ * with `_putters`. Waiter lists are O(1) per operation (see _internal/waiters.ts).
+ *
+ * SHUTDOWN (Python 3.13): `shutdown()` makes `put()` raise QueueShutDown at once and `get()` raise once the
+ * queue is drained; `shutdown(true)` also drains the queue (counting each dropped item as done for
+ * `join()`) so getters raise at once. Every blocked putter and getter is woken to re-check.
+ *
+ * Queues are also async-iterable (a JavaScript nicety, not in Python): `asyncFor(queue, function* (item)
+ * {…})` gets items until the queue is shut down and drained.
+ */
+
+import { type Comparator, PyHeap, typeName } from './_internal/compare.js';
+import { Deque } from './_internal/deque.js';
+import { Waiter, WaiterList } from './_internal/waiters.js';
+import { Coroutine } from './coroutines.js';
+import { StopAsyncIteration, ValueError } from './exceptions.js';
+import { objectId, repr } from './format_helpers.js';
+import { Event } from './locks.js';
+import { LoopBoundMixin } from './mixins.js';
+
+function named<T extends abstract new (...args: any[]) => Error>(cls: T, name: string): T {
+  Object.defineProperty(cls.prototype, 'name', { value: name, writable: true, configurable: true });
+  return cls;
+}
+
+/** Raised by `getNowait()` on an empty queue. */
+export class QueueEmpty extends Error {}
+named(QueueEmpty, 'QueueEmpty');
+
+/** Raised by `putNowait()` on a full queue. */
+export class QueueFull extends Error {}
+named(QueueFull, 'QueueFull');
+
+/** Raised when putting on to, or getting from, a queue that has been shut down. */
+export class QueueShutDown extends Error {}
+named(QueueShutDown, 'QueueShutDown');
+
+const QUEUE_PUT = { name: 'put', qualname: 'Queue.put' };
+const QUEUE_GET = { name: 'get', qualname: 'Queue.get' };
+const QUEUE_JOIN = { name: 'join', qualname: 'Queue.join' };
+const QUEUE_ANEXT = { name: 'anext', qualname: 'QueueIterator.anext' };
+
+/**
+ * A FIFO queue for coordinating producer and consumer tasks. With `maxsize` <= 0 (the default) it is
+ * unbounded; otherwise `put()` waits while `maxsize` items are queued.
+ */
+export class Queue<T = unknown> extends LoopBoundMixin {
+  /** @internal */ _maxsize: number;
+  /** @internal the items; subclasses choose the container in `_init` */ _queue!: { readonly length: number };
+  /** @internal */ _getters = new WaiterList();
+  /** @internal */ _putters = new WaiterList();
+  /** @internal */ _unfinishedTasks = 0;
+  /** @internal */ _finished = new Event();
+  /** @internal */ _isShutdown = false;
+
+  constructor(maxsize = 0) {
+    super();
+    if (typeof maxsize !== 'number') {
+      throw new TypeError(`maxsize must be a number, not '${typeName(maxsize)}'`);
+    }
+    this._maxsize = maxsize;
+    this._finished.set();
+    this._init(maxsize);
+  }
+
+  // These four are overridable in subclasses (CPython's _init/_get/_put, plus the items for reprs).
+
+  /** @internal Create the container. */
+  protected _init(_maxsize: number): void {
+    this._queue = new Deque<T>();
+  }
+
+  /** @internal Remove and return the next item (the queue is not empty). */
+  protected _get(): T {
+    return (this._queue as Deque<T>).shift() as T;
+  }
+
+  /** @internal Add an item. */
+  protected _put(item: T): void {
+    (this._queue as Deque<T>).push(item);
+  }
+
+  /** @internal The items in container order, for reprs. */
+  protected _items(): T[] {
+    return [...(this._queue as Deque<T>)];
+  }
+
+  // End of the overridable methods.
+
+  /** Wake the next waiter that is not done (cancelled ones are dropped on the way). */
+  private _wakeupNext(waiters: WaiterList): void {
+    for (;;) {
+      const waiter = waiters.shift();
+      if (waiter === null) return;
+      if (!waiter.done()) {
+        waiter.setResult(undefined);
+        return;
+      }
+    }
+  }
+
+  /** @internal CPython's `_format`. */
+  _format(): string {
+    let result = `maxsize=${repr(this._maxsize)}`;
+    if (this._queue !== undefined && this._queue.length > 0) result += ` _queue=${repr(this._items())}`;
+    if (this._getters.length > 0) result += ` _getters[${this._getters.length}]`;
+    if (this._putters.length > 0) result += ` _putters[${this._putters.length}]`;
+    if (this._unfinishedTasks) result += ` tasks=${this._unfinishedTasks}`;
+    if (this._isShutdown) result += ' shutdown';
+    return result;
+  }
+
+  /** Python's `repr(queue)`: `<Queue at 0x… maxsize=0 _queue=[1, 2] tasks=2>`. */
+  override toString(): string {
+    return `<${this.constructor.name} at ${objectId(this)} ${this._format()}>`;
+  }
+
+  [Symbol.for('nodejs.util.inspect.custom')](): string {
+    return this.toString();
+  }
+
+  /** The number of items in the queue. */
+  qsize(): number {
+    return this._queue.length;
+  }
+
+  /** The number of items allowed in the queue (<= 0: unbounded). */
+  get maxsize(): number {
+    return this._maxsize;
+  }
+
+  /** True if the queue is empty. */
+  empty(): boolean {
+    return this._queue.length === 0;
+  }
+
+  /** True if there are `maxsize` items in the queue; never true for an unbounded queue. */
+  full(): boolean {
+    if (this._maxsize <= 0) return false;
+    return this.qsize() >= this._maxsize;
+  }
+
+  /** Put an item into the queue, waiting for a free slot if it is full. QueueShutDown after shutdown. */
+  put(item: T): Coroutine<void> {
+    return new Coroutine(this._putCoro(item), QUEUE_PUT);
+  }
+
+  private *_putCoro(item: T): Generator<unknown, void, unknown> {
+    while (this.full()) {
+      if (this._isShutdown) throw new QueueShutDown();
+      const putter = new Waiter<undefined>(this._getLoop());
+      this._putters.push(putter);
+      try {
+        yield* putter;
+      } catch (e) {
+        putter.cancel(); // Just in case putter is not done yet.
+        // Drop it from _putters (a getNowait() or shutdown() may have removed it already).
+        this._putters.remove(putter);
+        if (!this.full() && !putter.cancelled()) {
+          // We were woken up by getNowait(), but can't take the call: wake up the next in line.
+          this._wakeupNext(this._putters);
+        }
+        throw e;
+      }
+    }
+    this.putNowait(item);
+  }
+
+  /** Put an item without waiting: QueueFull if there is no free slot, QueueShutDown after shutdown. */
+  putNowait(item: T): void {
+    if (this._isShutdown) throw new QueueShutDown();
+    if (this.full()) throw new QueueFull();
+    this._put(item);
+    this._unfinishedTasks += 1;
+    this._finished.clear();
+    this._wakeupNext(this._getters);
+  }
+
+  /**
+   * Remove and return an item, waiting for one if the queue is empty. QueueShutDown if the queue has been
+   * shut down and is empty, or shut down immediately.
+   */
+  get(): Coroutine<T> {
+    return new Coroutine(this._getCoro(), QUEUE_GET);
+  }
+
+  private *_getCoro(): Generator<unknown, T, unknown> {
+    while (this.empty()) {
+      if (this._isShutdown) throw new QueueShutDown();
+      const getter = new Waiter<undefined>(this._getLoop());
+      this._getters.push(getter);
+      try {
+        yield* getter;
+      } catch (e) {
+        getter.cancel(); // Just in case getter is not done yet.
+        // Drop it from _getters (a putNowait() or shutdown() may have removed it already).
+        this._getters.remove(getter);
+        if (!this.empty() && !getter.cancelled()) {
+          // We were woken up by putNowait(), but can't take the call: wake up the next in line.
+          this._wakeupNext(this._getters);
+        }
+        throw e;
+      }
+    }
+    return this.getNowait();
+  }
+
+  /**
+   * Remove and return an item if one is available, else raise QueueEmpty. QueueShutDown if the queue has
+   * been shut down and is empty, or shut down immediately.
+   */
+  getNowait(): T {
+    if (this.empty()) {
+      if (this._isShutdown) throw new QueueShutDown();
+      throw new QueueEmpty();
+    }
+    const item = this._get();
+    this._wakeupNext(this._putters);
+    return item;
+  }
+
+  /**
+   * Indicate that a formerly enqueued item is processed: each `get()` is followed by one `taskDone()`.
+   * `join()` returns when every item put has been marked done. ValueError if called too many times.
+   */
+  taskDone(): void {
+    if (this._unfinishedTasks <= 0) throw new ValueError('task_done() called too many times');
+    this._unfinishedTasks -= 1;
+    if (this._unfinishedTasks === 0) this._finished.set();
+  }
+
+  /** Wait until every item put into the queue has been gotten and marked done with `taskDone()`. */
+  join(): Coroutine<void> {
+    return new Coroutine(this._joinCoro(), QUEUE_JOIN);
+  }
+
+  private *_joinCoro(): Generator<unknown, void, unknown> {
+    if (this._unfinishedTasks > 0) yield* this._finished.wait();
+  }
+
+  /**
+   * Shut the queue down: `put()` raises QueueShutDown, and `get()` does once the queue is empty. With
+   * `immediate`, the queue is drained first (each dropped item counts as done for `join()`), so `get()`
+   * raises at once. Every blocked `put()` and `get()` is woken.
+   */
+  shutdown(immediate = false): void {
+    this._isShutdown = true;
+    if (immediate) {
+      while (!this.empty()) {
+        this._get();
+        if (this._unfinishedTasks > 0) this._unfinishedTasks -= 1;
+      }
+      if (this._unfinishedTasks === 0) this._finished.set();
+    }
+    // Every getter must re-check whether the queue is empty, to raise QueueShutDown.
+    for (let getter = this._getters.shift(); getter !== null; getter = this._getters.shift()) {
+      if (!getter.done()) getter.setResult(undefined);
+    }
+    for (let putter = this._putters.shift(); putter !== null; putter = this._putters.shift()) {
+      if (!putter.done()) putter.setResult(undefined);
+    }
+  }
+
+  /**
+   * The async-iterator protocol (`aiter(queue)`): an iterator whose `anext()` is `get()`, ending with
+   * StopAsyncIteration once the queue is shut down and drained. Items still need `taskDone()`.
+   */
+  aiter(): QueueIterator<T> {
+    return new QueueIterator(this);
+  }
+}
+
+/** The async iterator over a queue: each `anext()` gets one item; the end is the queue's shutdown. */
+export class QueueIterator<T> {
+  /** @internal */ readonly _queue: Queue<T>;
+
+  constructor(queue: Queue<T>) {
+    this._queue = queue;
+  }
+
+  aiter(): this {
+    return this;
+  }
+
+  /** The next item; StopAsyncIteration (caused by the QueueShutDown) when the queue is shut down and empty. */
+  anext(): Coroutine<T> {
+    return new Coroutine(this._anext(), QUEUE_ANEXT);
+  }
+
+  private *_anext(): Generator<unknown, T, unknown> {
+    try {
+      return yield* this._queue.get();
+    } catch (e) {
+      if (e instanceof QueueShutDown) {
+        const stop = new StopAsyncIteration();
+        stop.cause = e;
+        throw stop;
+      }
+      throw e;
+    }
+  }
+}
+
+export interface PriorityQueueOptions<T> {
+  /**
+   * Orders items that are not ordering values (numbers, strings, bigints, arrays of them): negative when
+   * `a` comes out first, as for `Array.prototype.sort`.
+   */
+  comparator?: Comparator<T> | null;
+}
+
+/**
+ * A Queue that retrieves the smallest item first, by Python's ordering (arrays compare like tuples, so
+ * `[priority, data]` entries work) or by a `comparator`. TypeError when two items cannot be ordered.
+ */
+export class PriorityQueue<T = unknown> extends Queue<T> {
+  declare _queue: PyHeap<T>;
+
+  constructor(maxsize = 0, options?: PriorityQueueOptions<T>) {
+    super(maxsize);
+    const comparator = options?.comparator;
+    if (comparator !== undefined && comparator !== null) {
+      if (typeof comparator !== 'function') {
+        throw new TypeError(`comparator must be a function, not '${typeName(comparator)}'`);
+      }
+      this._queue = new PyHeap<T>(comparator);
+    }
+  }
+
+  protected override _init(_maxsize: number): void {
+    this._queue = new PyHeap<T>();
+  }
+
+  protected override _put(item: T): void {
+    this._queue.push(item);
+  }
+
+  protected override _get(): T {
+    return this._queue.pop();
+  }
+
+  protected override _items(): T[] {
+    return [...this._queue.items];
+  }
+}
+
+/** A Queue that retrieves the most recently added item first. */
+export class LifoQueue<T = unknown> extends Queue<T> {
+  declare _queue: T[];
+
+  protected override _init(_maxsize: number): void {
+    this._queue = [];
+  }
+
+  protected override _put(item: T): void {
+    this._queue.push(item);
+  }
+
+  protected override _get(): T {
+    return this._queue.pop() as T;
+  }
+
+  protected override _items(): T[] {
+    return [...this._queue];
+  }
+}
