@@ -31,8 +31,11 @@ function info(qualname: string): { name: string; qualname: string } {
   return { name: qualname.slice(qualname.lastIndexOf('.') + 1), qualname };
 }
 
+/** Python's `<asyncio.locks.Lock object at 0x… [locked]>`; a subclass shows just its own name. */
 function objectRepr(obj: object, extra: string): string {
-  return `<${obj.constructor.name} object at ${objectId(obj)} [${extra}]>`;
+  const cls = obj.constructor;
+  const module = BUILTIN_CLASSES.has(cls) ? 'asyncio.locks.' : '';
+  return `<${module}${cls.name} object at ${objectId(obj)} [${extra}]>`;
 }
 
 function waitersSuffix(extra: string, waiters: WaiterList | null): string {
@@ -597,3 +600,12 @@ export class Barrier extends LoopBoundMixin {
 function* noop(): Generator<unknown, undefined, unknown> {
   return undefined;
 }
+
+const BUILTIN_CLASSES: ReadonlySet<unknown> = new Set([
+  Lock,
+  Event,
+  Condition,
+  Semaphore,
+  BoundedSemaphore,
+  Barrier,
+]);
