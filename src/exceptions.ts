@@ -94,6 +94,15 @@ export class SystemExit extends Error {
 }
 named(SystemExit, 'SystemExit');
 
+/**
+ * Python's GeneratorExit: what `aclose()` throws into an async generator at its suspension point, so its
+ * `finally` blocks run (and may await). A BaseException in Python: a broad `catch` must re-throw it.
+ */
+export class GeneratorExit extends Error {
+  static readonly [BASE_EXCEPTION] = true;
+}
+named(GeneratorExit, 'GeneratorExit');
+
 // ---------------------------------------------------------------------------------------------
 // asyncio's exceptions (exceptions.py)
 
@@ -223,8 +232,11 @@ export class ExceptionGroup<E = unknown> extends AggregateError {
     }
     const wrap = (list: E[]): ExceptionGroup<E> | undefined => {
       if (list.length === 0) return undefined;
+      // Python copies __cause__, __context__ and __notes__ to both halves.
       const g = this.derive(list);
       if (this.cause !== undefined) g.cause = this.cause;
+      const context = (this as { context?: unknown }).context;
+      if (context !== undefined) (g as { context?: unknown }).context = context;
       return g;
     };
     return [wrap(match), wrap(rest)];
@@ -232,7 +244,36 @@ export class ExceptionGroup<E = unknown> extends AggregateError {
 }
 named(ExceptionGroup, 'ExceptionGroup');
 
+/**
+ * @internal Python's implicit exception chaining (`__context__`): record that `error` was raised while
+ * `handled` was being handled. JavaScript has no implicit chaining, so tsyncio sets the `context` property
+ * only where it sees the chaining itself (asyncWith when `aexit` raises, timeouts); an existing `context`
+ * is kept, and a link that would make the chain cyclic is not made (see docs/PYTHON_DIFFERENCES.md).
+ */
+export function chainContext(error: unknown, handled: unknown): void {
+  if (error === handled || typeof error !== 'object' || error === null) return;
+  const e = error as { context?: unknown };
+  if (e.context !== undefined || handled === undefined || handled === null) return;
+  for (
+    let c: unknown = handled;
+    typeof c === 'object' && c !== null;
+    c = (c as { context?: unknown }).context
+  ) {
+    if (c === error) return;
+  }
+  try {
+    e.context = handled;
+  } catch {
+    // A frozen error object: nothing to record.
+  }
+}
+
 /** True for the classes Python derives from BaseException but not Exception. */
 export function isBaseExceptionOnly(e: unknown): boolean {
-  return e instanceof CancelledError || e instanceof KeyboardInterrupt || e instanceof SystemExit;
+  return (
+    e instanceof CancelledError ||
+    e instanceof KeyboardInterrupt ||
+    e instanceof SystemExit ||
+    e instanceof GeneratorExit
+  );
 }
