@@ -1,5 +1,6 @@
 /**
- * The waiting combinators of CPython's tasks.py: wait, asCompleted, shield (and their constants).
+ * The waiting combinators of CPython's tasks.py: wait, asCompleted, shield (and their constants), and
+ * waitFor, which is built on timeout() exactly as CPython 3.12+ does.
  * They are built on Futures and done-callbacks only; gather lives in tasks.ts beside Task.
  *
  * Callback ordering matters here as much as in the loop: every wake-up goes through a done-callback,
@@ -8,13 +9,15 @@
  * the same, and tests can state CPython's orderings exactly.
  */
 import type { EventLoop } from './base_events.js';
-import type { Awaitable } from './coroutines.js';
+import type { Awaitable, Yielded } from './coroutines.js';
 import { Coroutine, isCoroutine } from './coroutines.js';
 import { getEventLoop, getRunningLoop } from './events.js';
-import { StopAsyncIteration, TimeoutError, ValueError } from './exceptions.js';
+import { CancelledError, StopAsyncIteration, TimeoutError, ValueError } from './exceptions.js';
 import { repr } from './format_helpers.js';
 import { type Future, futureAddToAwaitedBy, futureDiscardFromAwaitedBy, isFuture } from './futures.js';
+import { asyncWith } from './syntax.js';
 import { type AwaitedOf, ensureFuture } from './tasks.js';
+import { timeout as makeTimeout } from './timeouts.js';
 
 /** wait(): return when any future finishes or is cancelled. */
 export const FIRST_COMPLETED = 'FIRST_COMPLETED';
@@ -388,4 +391,78 @@ export function shield<T>(aw: Future<T> | Awaitable<T>): Future<T> {
   inner.addDoneCallback(innerDone);
   outer.addDoneCallback(outerDone);
   return outer;
+}
+
+// ---------------------------------------------------------------------------------------------
+// waitFor (built on timeout(), as CPython 3.12+ does)
+
+const WAIT_FOR_INFO = { name: 'wait_for' };
+
+/**
+ * Wait for `aw` (a coroutine, Task, Future or other awaitable) to complete, with a timeout in seconds
+ * (null or undefined: no timeout). On timeout `aw` is cancelled, waitFor waits for the cancellation to
+ * finish, and raises TimeoutError; if `aw` swallows the cancellation and returns a value, that value is
+ * returned. Cancelling the waitFor cancels `aw`. To keep `aw` running on timeout, wrap it in `shield()`.
+ *
+ * A coroutine is awaited directly in the calling task (Python 3.12+) — except with a timeout of 0 or less,
+ * where it is wrapped in a task, cancelled before it starts, and TimeoutError is raised at once.
+ */
+export function waitFor<T>(aw: Future<T> | Awaitable<T>, timeout: number | null | undefined): Coroutine<T> {
+  if (timeout !== null && timeout !== undefined && typeof timeout !== 'number') {
+    throw new TypeError(`timeout must be a number or None, got ${repr(timeout)}`);
+  }
+  if (
+    !isFuture(aw) &&
+    (aw === null ||
+      (typeof aw !== 'object' && typeof aw !== 'function') ||
+      typeof (aw as Awaitable<T>)[Symbol.iterator] !== 'function')
+  ) {
+    const err = new TypeError('An asyncio.Future, a coroutine or an awaitable is required');
+    if (aw !== null && typeof (aw as unknown as PromiseLike<T>)?.then === 'function') {
+      (err as { hint?: string }).hint = 'wrap a Promise with fromPromise(promise)';
+    }
+    throw err;
+  }
+  return new Coroutine(waitForGen(aw, timeout ?? null), WAIT_FOR_INFO);
+}
+
+function* waitForGen<T>(
+  aw: Future<T> | Awaitable<T>,
+  timeout: number | null,
+): Generator<Yielded, T, unknown> {
+  if (timeout !== null && timeout <= 0) {
+    // No time at all: a coroutine must not even start (wrapped in a task and cancelled before its first
+    // step); a future that is already done still gives its result.
+    const fut = ensureFuture(aw);
+    if (fut.done()) return fut.result();
+    yield* cancelAndWait(fut);
+    try {
+      return fut.result();
+    } catch (exc) {
+      if (!(exc instanceof CancelledError)) throw exc;
+      const te = new TimeoutError();
+      te.cause = exc;
+      (te as { context?: unknown }).context = exc;
+      throw te;
+    }
+  }
+  return (yield* asyncWith(makeTimeout(timeout), function* () {
+    return yield* aw;
+  })) as T;
+}
+
+/** CPython's `_cancel_and_wait`: cancel `fut` and wait until it is done, staying cancellable ourselves. */
+function* cancelAndWait(fut: Future<unknown>): Generator<Yielded, void, unknown> {
+  const waiter = getRunningLoop().createFuture<void>();
+  const releaseWaiter = (): void => {
+    if (!waiter.done()) waiter.setResult(undefined);
+  };
+  fut.addDoneCallback(releaseWaiter);
+  try {
+    fut.cancel();
+    // Not `yield* fut`: waiting on our own waiter keeps this coroutine reliably cancellable.
+    yield* waiter;
+  } finally {
+    fut.removeDoneCallback(releaseWaiter);
+  }
 }

@@ -20,6 +20,7 @@ export {
   FIRST_EXCEPTION,
   shield,
   wait,
+  waitFor,
 } from './combinators.js';
 export { Context, ContextVar, copyContext, Token } from './contextvars.js';
 export type { Awaitable, CoroutineFunction, CoroutineState } from './coroutines.js';
@@ -55,6 +56,17 @@ export {
 export type { RunOptions } from './runners.js';
 export { Runner, run, runSync } from './runners.js';
 export type {
+  AsyncContextManager,
+  AsyncGeneratorFunction,
+  AsyncGeneratorState,
+  AsyncIterableProtocol,
+  AsyncIteratorProtocol,
+  Body,
+  Emit,
+} from './syntax.js';
+export { AsyncGenerator, aclosing, aiter, anext, asyncFor, asyncGenerator, asyncWith } from './syntax.js';
+export { TaskGroup } from './taskgroups.js';
+export type {
   AwaitedOf,
   GatherOptions,
   TaskConstructor,
@@ -76,5 +88,7 @@ export {
 export { now, runVirtual, runVirtualSync } from './testing.js';
 export type { WorkerFunction } from './threads.js';
 export { isWorkerFunction, toThread, workerFunction } from './threads.js';
+export type { TimeoutState } from './timeouts.js';
+export { Timeout, timeout, timeoutAt } from './timeouts.js';
 export type { ChromeTrace, TraceEvent, TracingOptions } from './trace.js';
 export { startTracing, stopTracing, Tracer } from './trace.js';
