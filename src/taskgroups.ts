@@ -13,8 +13,7 @@
  *     and CancelledError is never put in it. KeyboardInterrupt and SystemExit propagate bare.
  */
 import type { EventLoop } from './base_events.js';
-import { currentContext } from './contextvars.js';
-import { Coroutine, type Yielded } from './coroutines.js';
+import { type Awaitable, Coroutine, type Yielded } from './coroutines.js';
 import { getRunningLoop } from './events.js';
 import {
   CancelledError,
@@ -197,10 +196,7 @@ export class TaskGroup implements AsyncContextManager<TaskGroup> {
    * Create a task in this group (options as for `createTask`) and return it. RuntimeError (and the
    * coroutine is closed) if the group has not been entered, is finished, or is shutting down.
    */
-  createTask<T>(
-    coro: Iterable<unknown> | { [Symbol.iterator](): Iterator<unknown, T> },
-    options?: TaskOptions,
-  ): Task<T> {
+  createTask<T>(coro: Awaitable<T>, options?: TaskOptions): Task<T> {
     if (!this._entered) {
       closeCoroutine(coro);
       throw new RuntimeError(`TaskGroup ${this} has not been entered`);
@@ -218,7 +214,7 @@ export class TaskGroup implements AsyncContextManager<TaskGroup> {
     // Always add the done callback, even if the task is already done (it completed eagerly): otherwise a
     // failed eager task would cancel the parent too early (gh-128550, gh-128588).
     this._tasks.add(task);
-    task._addCallback(this._onTaskDoneBound, currentContext().copy());
+    task.addDoneCallback(this._onTaskDoneBound);
     // An eager task can cancel the group before joining _tasks (gh-155418).
     if (this._aborting && !task.done()) task.cancel();
     return task;

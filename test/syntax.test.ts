@@ -11,8 +11,8 @@ import {
   GeneratorExit,
   getRunningLoop,
   run,
-  sleep,
   StopAsyncIteration,
+  sleep,
 } from 'tsyncio';
 import { describe, expect, it } from 'vitest';
 import { contextOf, runWith } from './structured_helpers.js';

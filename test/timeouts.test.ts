@@ -15,7 +15,7 @@ import {
   run,
   sleep,
   TaskGroup,
-  Timeout,
+  type Timeout,
   TimeoutError,
   timeout,
   timeoutAt,
@@ -29,7 +29,7 @@ function inTask<T>(fn: () => Generator<unknown, T, any>): Promise<T> {
 }
 
 /** Run `body` and return what it threw (fails if it did not throw). */
-function* raises(body: () => Generator<unknown, unknown, any>): Generator<unknown, any, any> {
+function* raises(body: () => Iterable<unknown>): Generator<unknown, any, any> {
   try {
     yield* body();
   } catch (e) {
@@ -497,13 +497,17 @@ describe('timeout()', () => {
           yield* sleep(1);
         }),
       );
-      expect(() => expired.reschedule(0.02)).toThrow(new RuntimeError('Cannot change state of expired Timeout'));
+      expect(() => expired.reschedule(0.02)).toThrow(
+        new RuntimeError('Cannot change state of expired Timeout'),
+      );
       yield* asyncWith(timeout(0.01), function* (cm) {
         const e = yield* raises(function* () {
           yield* sleep(1);
         });
         expect(e).toBeInstanceOf(CancelledError);
-        expect(() => cm.reschedule(0.02)).toThrow(new RuntimeError('Cannot change state of expiring Timeout'));
+        expect(() => cm.reschedule(0.02)).toThrow(
+          new RuntimeError('Cannot change state of expiring Timeout'),
+        );
       });
       expect(() => timeout(0.01).reschedule(0.02)).toThrow(new RuntimeError('Timeout has not been entered'));
     });
@@ -574,16 +578,18 @@ describe('timeout()', () => {
 
   it('cancels its timer handle on exit (nothing left scheduled)', async () => {
     const loop = new EventLoop({ clock: 'virtual' });
-    await loop.runUntilComplete(
-      coroutine(function* main() {
-        for (let i = 0; i < 100; i++) {
-          yield* asyncWith(timeout(1000), function* () {
-            yield* sleep(0);
-          });
-        }
-        return loop._scheduled.items.filter((h) => !h._cancelled).length;
-      })(),
-    ).then((n) => expect(n).toBe(0));
+    await loop
+      .runUntilComplete(
+        coroutine(function* main() {
+          for (let i = 0; i < 100; i++) {
+            yield* asyncWith(timeout(1000), function* () {
+              yield* sleep(0);
+            });
+          }
+          return loop._scheduled.items.filter((h) => !h._cancelled).length;
+        })(),
+      )
+      .then((n) => expect(n).toBe(0));
     loop.close();
   });
 });
