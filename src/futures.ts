@@ -250,8 +250,11 @@ export class Future<T = unknown> implements Awaitable<T>, PromiseLike<T>, Iterat
     throw error;
   }
 
-  /** @internal */
-  return(value?: any): IteratorResult<unknown, T> {
+  /**
+   * @internal `value` is typed T, not any: TypeScript derives a `yield*` result type from both next() and
+   * return(), and `any` here would make every `yield* future` untyped.
+   */
+  return(value: T): IteratorResult<unknown, T> {
     return { value, done: true };
   }
 
