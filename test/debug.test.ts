@@ -81,7 +81,8 @@ describe('debug mode: slow callbacks', () => {
       yield* sleep(0.001);
     });
     await run(main(), { debug: true });
-    const warnings = logs.filter(([level]) => level === 'warning').map(([, m]) => m);
+    // Only the hog is certain to be slow; on a loaded machine another step may cross 50 ms too.
+    const warnings = logs.filter(([level, m]) => level === 'warning' && m.includes('hog')).map(([, m]) => m);
     expect(warnings).toHaveLength(1);
     expect(warnings[0]).toMatch(
       new RegExp(

@@ -47,8 +47,9 @@ describe('virtual time', () => {
   });
 
   it('observes the same order of events as the real clock (the same program on both clocks)', async () => {
-    // Deadlines at least 35 ms apart, so the real clock's scheduling drift (even on a loaded machine)
-    // cannot reorder them; equal deadlines (the two 'd' tasks) run in scheduling order on both clocks.
+    // Deadlines at least 105 ms apart, so the real clock's scheduling drift (even on a loaded CI machine
+    // running test files in parallel) cannot reorder them; equal deadlines (the two 'd' tasks) run in
+    // scheduling order on both clocks.
     const program = coroutine(function* program() {
       const log: string[] = [];
       const worker = coroutine(function* worker(name: string, delays: number[]) {
@@ -58,12 +59,12 @@ describe('virtual time', () => {
         }
       });
       const loop = getRunningLoop();
-      loop.callLater(0.26, () => log.push('timer'));
+      loop.callLater(0.78, () => log.push('timer'));
       loop.callSoon(() => log.push('soon'));
       yield* gather(
-        worker('a', [0.15, 0.15, 0.15]),
-        worker('b', [0.075, 0.15, 0.15]),
-        worker('c', [0.5]),
+        worker('a', [0.45, 0.45, 0.45]),
+        worker('b', [0.225, 0.45, 0.45]),
+        worker('c', [1.5]),
         worker('d1', [0]),
         worker('d2', [0]),
       );
