@@ -51,9 +51,13 @@ named(StopAsyncIteration, 'StopAsyncIteration');
 export class EOFError extends Error {}
 named(EOFError, 'EOFError');
 
-/** Python's OSError; `errno` and `code` carry the host's error number/code when known. */
+/**
+ * Python's OSError; `errno` (Python's positive number), `strerror` and `code` (Node's 'ECONNREFUSED')
+ * carry the host's error when known.
+ */
 export class OSError extends Error {
   errno?: number;
+  strerror?: string;
   code?: string;
 }
 named(OSError, 'OSError');
@@ -73,6 +77,16 @@ export class ConnectionAbortedError extends ConnectionError {}
 named(ConnectionAbortedError, 'ConnectionAbortedError');
 export class BrokenPipeError extends ConnectionError {}
 named(BrokenPipeError, 'BrokenPipeError');
+
+/** Python's OSError subclasses for file and process errors (ENOENT, EEXIST, EACCES/EPERM, ESRCH). */
+export class FileNotFoundError extends OSError {}
+named(FileNotFoundError, 'FileNotFoundError');
+export class FileExistsError extends OSError {}
+named(FileExistsError, 'FileExistsError');
+export class PermissionError extends OSError {}
+named(PermissionError, 'PermissionError');
+export class ProcessLookupError extends OSError {}
+named(ProcessLookupError, 'ProcessLookupError');
 
 /**
  * Python's KeyboardInterrupt: what `run()` raises after SIGINT cancelled the main task.

@@ -6,6 +6,16 @@
 import './trace.js';
 
 export * from '../index.js';
+export type {
+  ConnectionOptions,
+  ServerOptions,
+  StartTlsOptions,
+  TlsOptions,
+  UnixConnectionOptions,
+  UnixServerOptions,
+} from './base_events.js';
+export { Server, ServerSocket } from './base_events.js';
+export { SSLCertVerificationError, SSLError } from './errors.js';
 export type { ThreadPoolExecutorOptions } from './executor.js';
 export {
   BrokenExecutor,
@@ -14,3 +24,28 @@ export {
   ThreadPoolExecutor,
   WorkerJob,
 } from './executor.js';
+export type {
+  ClientConnectedCallback,
+  NodeStreamOptions,
+  OpenConnectionOptions,
+  OpenUnixConnectionOptions,
+  ReadTransport,
+  Separator,
+  StartServerOptions,
+  StartUnixServerOptions,
+} from './streams.js';
+export {
+  DEFAULT_LIMIT,
+  openConnection,
+  openUnixConnection,
+  readerFromReadable,
+  StreamReader,
+  StreamReaderProtocol,
+  StreamWriter,
+  startServer,
+  startUnixServer,
+  streamsFromDuplex,
+  writerFromWritable,
+} from './streams.js';
+export type { NodeStream, Protocol, StreamTransportOptions } from './transports.js';
+export { StreamTransport } from './transports.js';

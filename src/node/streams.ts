@@ -1,0 +1,980 @@
+/**
+ * Streams: StreamReader, StreamWriter, StreamReaderProtocol and the high-level openConnection /
+ * startServer / openUnixConnection / startUnixServer (CPython's streams.py, behaviour for behaviour).
+ *
+ * The layering is CPython's: a transport (transports.ts, over a Node stream) calls a protocol
+ * (StreamReaderProtocol) from loop callbacks; the protocol feeds a StreamReader and does the write flow
+ * control that StreamWriter.drain() waits on. Connections and servers are made in base_events.ts.
+ *
+ * Bytes are Uint8Array; what the reader returns is a Node Buffer (a Uint8Array subclass). A StreamReader
+ * works without any transport too (feedData / feedEof / setException), as in Python.
+ */
+import type { EventLoop } from '../base_events.js';
+import type { Context } from '../contextvars.js';
+import { Coroutine, isCoroutine } from '../coroutines.js';
+import { getEventLoop, getRunningLoop } from '../events.js';
+import {
+  ConnectionResetError,
+  IncompleteReadError,
+  LimitOverrunError,
+  RuntimeError,
+  StopAsyncIteration,
+  ValueError,
+} from '../exceptions.js';
+import { extractStack, repr } from '../format_helpers.js';
+import { Future } from '../futures.js';
+import { logger } from '../log.js';
+import { sleep } from '../tasks.js';
+import {
+  type ConnectionOptions,
+  createConnection,
+  createServer,
+  createUnixConnection,
+  createUnixServer,
+  type Server,
+  type ServerOptions,
+  startTls,
+  type StartTlsOptions,
+  type TlsOptions,
+  type UnixConnectionOptions,
+  type UnixServerOptions,
+} from './base_events.js';
+import { type NodeStream, type Protocol, StreamTransport } from './transports.js';
+
+/** The default buffer limit of a StreamReader: 64 KiB (CPython's _DEFAULT_LIMIT). */
+export const DEFAULT_LIMIT = 2 ** 16;
+
+const EMPTY = Buffer.alloc(0);
+
+/** What a StreamReader needs from its transport: read flow control. */
+export interface ReadTransport {
+  pauseReading(): void;
+  resumeReading(): void;
+}
+
+/** The callback startServer calls for each client: a plain function or a coroutine function. */
+export type ClientConnectedCallback = (reader: StreamReader, writer: StreamWriter) => unknown;
+
+/** A separator for readuntil(): bytes, or a string (UTF-8). */
+export type Separator = Uint8Array | string;
+
+function info(name: string): { name: string; qualname: string } {
+  return { name, qualname: `StreamReader.${name}` };
+}
+const READ_INFO = info('read');
+const READLINE_INFO = info('readline');
+const READUNTIL_INFO = info('readuntil');
+const READEXACTLY_INFO = info('readexactly');
+const ANEXT_INFO = info('__anext__');
+const DRAIN_INFO = { name: 'drain', qualname: 'StreamWriter.drain' };
+const WAIT_CLOSED_INFO = { name: 'wait_closed', qualname: 'StreamWriter.wait_closed' };
+const START_TLS_INFO = { name: 'start_tls', qualname: 'StreamWriter.start_tls' };
+
+// ---------------------------------------------------------------------------------------------------
+// high-level API
+
+export interface OpenConnectionOptions extends ConnectionOptions {
+  /** The StreamReader's buffer limit (default 64 KiB). */
+  limit?: number;
+}
+
+/**
+ * Connect to `host`:`port` and return `[reader, writer]` (Python's `asyncio.open_connection`). TLS with
+ * `{ ssl: true }` or TLS options; errors are Python's (ConnectionRefusedError, …).
+ */
+export function openConnection(
+  host?: string | null,
+  port?: number | null,
+  options?: OpenConnectionOptions,
+): Coroutine<[StreamReader, StreamWriter]> {
+  return new Coroutine(openConnectionGen(host, port, options), {
+    name: 'open_connection',
+    qualname: 'open_connection',
+  });
+}
+
+function* openConnectionGen(
+  host: string | null | undefined,
+  port: number | null | undefined,
+  options: OpenConnectionOptions | undefined,
+): Generator<unknown, [StreamReader, StreamWriter], unknown> {
+  const loop = getRunningLoop();
+  const { limit = DEFAULT_LIMIT, ...rest } = options ?? {};
+  const reader = new StreamReader(limit, loop);
+  const protocol = new StreamReaderProtocol(reader, null, loop);
+  const [transport] = yield* createConnection(loop, () => protocol, host, port, rest);
+  const writer = new StreamWriter(transport, protocol, reader, loop);
+  return [reader, writer];
+}
+
+export interface StartServerOptions extends ServerOptions {
+  /** The buffer limit of each client's StreamReader (default 64 KiB). */
+  limit?: number;
+}
+
+/**
+ * Start a TCP server that calls `clientConnected(reader, writer)` for each connection (a coroutine
+ * function's coroutine becomes a Task); returns the Server (Python's `asyncio.start_server`).
+ */
+export function startServer(
+  clientConnected: ClientConnectedCallback,
+  host?: string | readonly string[] | null,
+  port?: number | null,
+  options?: StartServerOptions,
+): Coroutine<Server> {
+  return new Coroutine(startServerGen(clientConnected, host, port, options), {
+    name: 'start_server',
+    qualname: 'start_server',
+  });
+}
+
+function* startServerGen(
+  clientConnected: ClientConnectedCallback,
+  host: string | readonly string[] | null | undefined,
+  port: number | null | undefined,
+  options: StartServerOptions | undefined,
+): Generator<unknown, Server, unknown> {
+  checkClientCallback(clientConnected);
+  const loop = getRunningLoop();
+  const { limit = DEFAULT_LIMIT, ...rest } = options ?? {};
+  checkLimit(limit);
+  const factory = (): StreamReaderProtocol =>
+    new StreamReaderProtocol(new StreamReader(limit, loop), clientConnected, loop);
+  return yield* createServer(loop, factory, host, port, rest);
+}
+
+export interface OpenUnixConnectionOptions extends UnixConnectionOptions {
+  limit?: number;
+}
+
+/** Like openConnection, over a Unix domain socket at `path`. */
+export function openUnixConnection(
+  path?: string | null,
+  options?: OpenUnixConnectionOptions,
+): Coroutine<[StreamReader, StreamWriter]> {
+  return new Coroutine(openUnixConnectionGen(path, options), {
+    name: 'open_unix_connection',
+    qualname: 'open_unix_connection',
+  });
+}
+
+function* openUnixConnectionGen(
+  path: string | null | undefined,
+  options: OpenUnixConnectionOptions | undefined,
+): Generator<unknown, [StreamReader, StreamWriter], unknown> {
+  const loop = getRunningLoop();
+  const { limit = DEFAULT_LIMIT, ...rest } = options ?? {};
+  const reader = new StreamReader(limit, loop);
+  const protocol = new StreamReaderProtocol(reader, null, loop);
+  const [transport] = yield* createUnixConnection(loop, () => protocol, path, rest);
+  const writer = new StreamWriter(transport, protocol, reader, loop);
+  return [reader, writer];
+}
+
+export interface StartUnixServerOptions extends UnixServerOptions {
+  limit?: number;
+}
+
+/** Like startServer, listening on a Unix domain socket at `path`. */
+export function startUnixServer(
+  clientConnected: ClientConnectedCallback,
+  path?: string | null,
+  options?: StartUnixServerOptions,
+): Coroutine<Server> {
+  return new Coroutine(startUnixServerGen(clientConnected, path, options), {
+    name: 'start_unix_server',
+    qualname: 'start_unix_server',
+  });
+}
+
+function* startUnixServerGen(
+  clientConnected: ClientConnectedCallback,
+  path: string | null | undefined,
+  options: StartUnixServerOptions | undefined,
+): Generator<unknown, Server, unknown> {
+  checkClientCallback(clientConnected);
+  const loop = getRunningLoop();
+  const { limit = DEFAULT_LIMIT, ...rest } = options ?? {};
+  checkLimit(limit);
+  const factory = (): StreamReaderProtocol =>
+    new StreamReaderProtocol(new StreamReader(limit, loop), clientConnected, loop);
+  return yield* createUnixServer(loop, factory, path, rest);
+}
+
+function checkClientCallback(cb: unknown): void {
+  if (typeof cb !== 'function') {
+    throw new TypeError(`client_connected_cb must be a callable, got ${repr(cb)}`);
+  }
+}
+
+function checkLimit(limit: unknown): asserts limit is number {
+  if (typeof limit !== 'number' || Number.isNaN(limit)) {
+    throw new TypeError(`limit must be a number, got ${repr(limit)}`);
+  }
+  if (limit <= 0) throw new ValueError('Limit cannot be <= 0');
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Node streams as tsyncio streams (subprocess pipes, any Duplex)
+
+export interface NodeStreamOptions {
+  /** Buffer limit of the reader (default 64 KiB). */
+  limit?: number;
+  /** The loop (default: the running loop). */
+  loop?: EventLoop;
+  /** Values for getExtraInfo(). */
+  extra?: Record<string, unknown>;
+}
+
+/**
+ * A StreamReader fed by a Node Readable (a child process's stdout, a file stream): back-pressure pauses
+ * the Readable, its end is EOF, its error becomes the reader's exception (as a Python OSError).
+ */
+export function readerFromReadable(readable: NodeStream, options?: NodeStreamOptions): StreamReader {
+  const loop = options?.loop ?? getRunningLoop();
+  const reader = new StreamReader(options?.limit ?? DEFAULT_LIMIT, loop);
+  const protocol = new StreamReaderProtocol(reader, null, loop);
+  const transport = new StreamTransport(loop, readable, protocol, { extra: options?.extra });
+  protocol.connectionMade(transport);
+  return reader;
+}
+
+/**
+ * A StreamWriter over a Node Writable or Duplex (a child process's stdin, a socket you made yourself):
+ * drain() waits while more than the high-water mark is buffered; close() ends the stream.
+ * With a Duplex, the returned writer's `reader` (and the first element) reads from it.
+ */
+export function writerFromWritable(writable: NodeStream, options?: NodeStreamOptions): StreamWriter {
+  const loop = options?.loop ?? getRunningLoop();
+  const protocol = new StreamReaderProtocol(null, null, loop);
+  const transport = new StreamTransport(loop, writable, protocol, { extra: options?.extra });
+  protocol.connectionMade(transport);
+  return new StreamWriter(transport, protocol, null, loop);
+}
+
+/** `[reader, writer]` over a Node Duplex (both directions, one transport). */
+export function streamsFromDuplex(
+  duplex: NodeStream,
+  options?: NodeStreamOptions,
+): [StreamReader, StreamWriter] {
+  const loop = options?.loop ?? getRunningLoop();
+  const reader = new StreamReader(options?.limit ?? DEFAULT_LIMIT, loop);
+  const protocol = new StreamReaderProtocol(reader, null, loop);
+  const transport = new StreamTransport(loop, duplex, protocol, { extra: options?.extra });
+  protocol.connectionMade(transport);
+  return [reader, new StreamWriter(transport, protocol, reader, loop)];
+}
+
+// ---------------------------------------------------------------------------------------------------
+// StreamReaderProtocol (with CPython's FlowControlMixin folded in)
+
+/**
+ * Adapts a transport's protocol callbacks to a StreamReader, and keeps the write flow-control state that
+ * StreamWriter.drain() waits on (CPython's StreamReaderProtocol + FlowControlMixin).
+ */
+export class StreamReaderProtocol implements Protocol {
+  /** @internal */ _loop: EventLoop;
+  /** @internal writing is paused: drain() waits */ _paused = false;
+  /** @internal */ _drainWaiters: Future<void>[] = [];
+  /** @internal */ _connectionLost = false;
+  /** @internal */ _streamReader: StreamReader | null;
+  /** @internal */ _clientConnectedCb: ClientConnectedCallback | null;
+  /** @internal */ _task: Future<unknown> | null = null;
+  /** @internal */ _transport: StreamTransport | null = null;
+  /** @internal */ _overSsl = false;
+  /** @internal resolved (or failed) when the connection is lost: StreamWriter.waitClosed() */
+  _closed: Future<void>;
+  /** @internal the context new client tasks start from (the server's, as CPython's accept handle) */
+  _context: Context | null = null;
+
+  constructor(
+    streamReader: StreamReader | null,
+    clientConnectedCb?: ClientConnectedCallback | null,
+    loop?: EventLoop | null,
+  ) {
+    this._loop = loop ?? getEventLoop();
+    this._streamReader = streamReader;
+    this._clientConnectedCb = clientConnectedCb ?? null;
+    this._closed = this._loop.createFuture<void>();
+  }
+
+  /** @internal startTls swapped the transport under this protocol. */
+  _replaceTransport(transport: StreamTransport): void {
+    this._transport = transport;
+    this._overSsl = transport.getExtraInfo('sslcontext') !== undefined;
+    if (this._streamReader !== null) this._streamReader._transport = transport;
+  }
+
+  connectionMade(transport: StreamTransport): void {
+    this._transport = transport;
+    const reader = this._streamReader;
+    if (reader !== null) reader.setTransport(transport);
+    this._overSsl = transport.getExtraInfo('sslcontext') !== undefined;
+    const cb = this._clientConnectedCb;
+    if (cb === null) return;
+    const writer = new StreamWriter(transport, this, reader, this._loop);
+    const res = cb(reader!, writer);
+    if (isCoroutine(res)) {
+      const loop = this._loop;
+      const task = loop.createTask(res);
+      this._task = task;
+      task.addDoneCallback((t) => {
+        if (t.cancelled()) {
+          transport.close();
+          return;
+        }
+        const exc = t.exception();
+        if (exc !== undefined) {
+          loop.callExceptionHandler({
+            message: 'Unhandled exception in client_connected_cb',
+            exception: exc,
+            transport,
+          });
+          transport.close();
+        }
+      });
+    }
+  }
+
+  connectionLost(exc: unknown): void {
+    const reader = this._streamReader;
+    if (reader !== null) {
+      if (exc === null || exc === undefined) reader.feedEof();
+      else reader.setException(exc);
+    }
+    const closed = this._closed;
+    if (!closed.done()) {
+      if (exc === null || exc === undefined) {
+        closed.setResult(undefined);
+      } else {
+        closed.setException(exc);
+        // Nobody may ever call waitClosed(): don't report this as never retrieved (CPython's __del__).
+        closed.exception();
+      }
+    }
+    // FlowControlMixin.connection_lost: wake up the writers if they are paused.
+    this._connectionLost = true;
+    if (this._paused) {
+      for (const waiter of this._drainWaiters) {
+        if (waiter.done()) continue;
+        if (exc === null || exc === undefined) waiter.setResult(undefined);
+        else waiter.setException(exc);
+      }
+    }
+    this._streamReader = null;
+    this._task = null;
+    this._transport = null;
+  }
+
+  dataReceived(data: Buffer): void {
+    this._streamReader?._feedOwned(data);
+  }
+
+  eofReceived(): boolean | undefined {
+    this._streamReader?.feedEof();
+    // Over TLS, keeping a half-open connection makes no sense: let the transport close.
+    return !this._overSsl;
+  }
+
+  pauseWriting(): void {
+    this._paused = true;
+    if (this._loop._debug) logger.debug(`${this} pauses writing`);
+  }
+
+  resumeWriting(): void {
+    this._paused = false;
+    if (this._loop._debug) logger.debug(`${this} resumes writing`);
+    for (const waiter of this._drainWaiters) {
+      if (!waiter.done()) waiter.setResult(undefined);
+    }
+  }
+
+  /** @internal What drain() waits on (FlowControlMixin._drain_helper). */
+  *_drainHelper(): Generator<unknown, void, unknown> {
+    if (this._connectionLost) throw new ConnectionResetError('Connection lost');
+    if (!this._paused) return;
+    const loop = this._loop;
+    const waiter = loop.createFuture<void>();
+    this._drainWaiters.push(waiter);
+    // The transport's flush is host I/O: the virtual clock must not jump past it.
+    loop._hostPending++;
+    try {
+      yield* waiter;
+    } finally {
+      loop._hostPending--;
+      const i = this._drainWaiters.indexOf(waiter);
+      if (i !== -1) this._drainWaiters.splice(i, 1);
+    }
+  }
+
+  /** @internal */
+  _getCloseWaiter(): Future<void> {
+    return this._closed;
+  }
+
+  toString(): string {
+    return `<StreamReaderProtocol${this._paused ? ' paused' : ''}>`;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------
+// StreamWriter
+
+/**
+ * Wraps a transport: write(), writelines(), writeEof(), canWriteEof(), getExtraInfo(), close(), and
+ * drain(), which waits while the transport's write buffer is over its high-water mark.
+ */
+export class StreamWriter {
+  /** @internal */ _transport: StreamTransport;
+  /** @internal */ _protocol: StreamReaderProtocol;
+  /** @internal */ _reader: StreamReader | null;
+  /** @internal */ _loop: EventLoop;
+
+  constructor(
+    transport: StreamTransport,
+    protocol: StreamReaderProtocol,
+    reader: StreamReader | null,
+    loop: EventLoop,
+  ) {
+    this._transport = transport;
+    this._protocol = protocol;
+    this._reader = reader;
+    this._loop = loop;
+  }
+
+  /** The underlying transport. */
+  get transport(): StreamTransport {
+    return this._transport;
+  }
+
+  /** Write bytes (a string is written as UTF-8). Never blocks: follow with `yield* writer.drain()`. */
+  write(data: Uint8Array | string): void {
+    this._transport.write(data);
+  }
+
+  /** Write each chunk of `data`. */
+  writelines(data: Iterable<Uint8Array | string>): void {
+    this._transport.writelines(data);
+  }
+
+  /** Close the write end after flushing; reading goes on (not over TLS). */
+  writeEof(): void {
+    this._transport.writeEof();
+  }
+
+  canWriteEof(): boolean {
+    return this._transport.canWriteEof();
+  }
+
+  /** Close the stream (buffered data is still sent); wait with `yield* writer.waitClosed()`. */
+  close(): void {
+    this._transport.close();
+  }
+
+  isClosing(): boolean {
+    return this._transport.isClosing();
+  }
+
+  /** Wait until the connection is closed; raises the error that closed it, if any. */
+  waitClosed(): Coroutine<void> {
+    return new Coroutine(waitClosedGen(this), WAIT_CLOSED_INFO);
+  }
+
+  /**
+   * 'peername' ([host, port], kept after close), 'sockname', 'socket' (the Node socket), 'sslcontext'
+   * (the TLS options), 'peercert', 'cipher', 'ssl_object' (the TLSSocket); `defaultValue` otherwise.
+   */
+  getExtraInfo(name: string, defaultValue?: unknown): unknown {
+    return this._transport.getExtraInfo(name, defaultValue);
+  }
+
+  /**
+   * Wait until it is appropriate to write more: returns at once unless the write buffer is over the
+   * high-water mark; raises the reader's exception, or ConnectionResetError once the connection is lost.
+   */
+  drain(): Coroutine<void> {
+    return new Coroutine(drainGen(this), DRAIN_INFO);
+  }
+
+  /** Upgrade the connection to TLS (Python 3.11 `start_tls`); the writer and reader keep working. */
+  startTls(ssl: TlsOptions | true, options?: StartTlsOptions): Coroutine<void> {
+    return new Coroutine(startTlsGen(this, ssl, options), START_TLS_INFO);
+  }
+
+  /** `asyncWith(writer, …)`: the writer itself. */
+  aenter(): Coroutine<StreamWriter> {
+    const self = this;
+    return new Coroutine(
+      (function* () {
+        return self;
+      })(),
+      { name: '__aenter__', qualname: 'StreamWriter.__aenter__' },
+    );
+  }
+
+  /** Close and wait; an error while closing is raised only if the body did not fail. */
+  aexit(error?: unknown): Coroutine<boolean> {
+    return new Coroutine(aexitGen(this, error), { name: '__aexit__', qualname: 'StreamWriter.__aexit__' });
+  }
+
+  toString(): string {
+    const parts = ['StreamWriter', `transport=${this._transport}`];
+    if (this._reader !== null) parts.push(`reader=${this._reader}`);
+    return `<${parts.join(' ')}>`;
+  }
+
+  [Symbol.for('nodejs.util.inspect.custom')](): string {
+    return this.toString();
+  }
+}
+
+function* waitClosedGen(w: StreamWriter): Generator<unknown, void, unknown> {
+  const closed = w._protocol._getCloseWaiter();
+  if (closed.done()) {
+    yield* closed;
+    return;
+  }
+  const loop = w._loop;
+  loop._hostPending++;
+  try {
+    yield* closed;
+  } finally {
+    loop._hostPending--;
+  }
+}
+
+function* drainGen(w: StreamWriter): Generator<unknown, void, unknown> {
+  const reader = w._reader;
+  if (reader !== null) {
+    const exc = reader.exception();
+    if (exc !== undefined) throw exc;
+  }
+  if (w._transport.isClosing()) {
+    // Let connectionLost() run before checking: code that writes and drains in a loop on a closed
+    // connection must see an error rather than spin (CPython's comment in drain()).
+    yield* sleep(0);
+  }
+  yield* w._protocol._drainHelper();
+}
+
+function* aexitGen(w: StreamWriter, error: unknown): Generator<unknown, boolean, unknown> {
+  w.close();
+  try {
+    yield* w.waitClosed();
+  } catch (e) {
+    if (error === undefined) throw e;
+  }
+  return false;
+}
+
+function* startTlsGen(
+  w: StreamWriter,
+  ssl: TlsOptions | true,
+  options: StartTlsOptions | undefined,
+): Generator<unknown, void, unknown> {
+  const protocol = w._protocol;
+  const serverSide = protocol._clientConnectedCb !== null;
+  yield* w.drain();
+  const transport = yield* startTls(w._loop, w._transport, protocol, ssl, { ...options, serverSide });
+  w._transport = transport;
+  protocol._replaceTransport(transport);
+}
+
+// ---------------------------------------------------------------------------------------------------
+// StreamReader
+
+/**
+ * A buffer of received bytes with coroutines to read from it: read(n), readline(), readexactly(n),
+ * readuntil(separator). Fed by a protocol (or by hand: feedData, feedEof, setException).
+ *
+ * The buffer is one Buffer with a window [start, end). A chunk that arrives into an empty buffer is
+ * adopted as is and reads return views of it (no copy: transports hand over fresh Buffers); bytes are
+ * copied only when data accumulates. [HOT: the echo path is read() on an adopted chunk.]
+ */
+export class StreamReader {
+  /** @internal */ _limit: number;
+  /** @internal */ _loop: EventLoop;
+  /** @internal */ _buf: Buffer = EMPTY;
+  /** @internal */ _start = 0;
+  /** @internal */ _end = 0;
+  /** @internal _buf was allocated here (it may be written into; reads from it are copied out) */
+  _owned = false;
+  /** @internal feedEof() was called */ _eof = false;
+  /** @internal the future a read*() coroutine waits on (_waitForData) */
+  _waiter: Future<void> | null = null;
+  /** @internal */ _exception: unknown = undefined;
+  /** @internal */ _transport: ReadTransport | null = null;
+  /** @internal reading is paused on the transport (buffer over 2 × limit) */
+  _paused = false;
+  /** @internal */ _sourceTraceback: string[] | undefined;
+
+  /** `limit` bounds a line (and half the buffer); `loop` defaults to the current event loop. */
+  constructor(limit: number = DEFAULT_LIMIT, loop?: EventLoop | null) {
+    checkLimit(limit);
+    this._limit = limit;
+    this._loop = loop ?? getEventLoop();
+    if (this._loop._debug) this._sourceTraceback = extractStack(1);
+  }
+
+  /** The buffer limit. */
+  get limit(): number {
+    return this._limit;
+  }
+
+  /** The exception set by setException (or the connection's error), or undefined. */
+  exception(): unknown {
+    return this._exception;
+  }
+
+  /** Fail every current and future read with `exc`. */
+  setException(exc: unknown): void {
+    this._exception = exc;
+    const waiter = this._waiter;
+    if (waiter !== null) {
+      this._waiter = null;
+      if (!waiter.cancelled()) waiter.setException(exc);
+    }
+  }
+
+  /** @internal Wake up the read*() coroutine waiting for data or EOF. */
+  _wakeupWaiter(): void {
+    const waiter = this._waiter;
+    if (waiter !== null) {
+      this._waiter = null;
+      if (!waiter.cancelled()) waiter.setResult(undefined);
+    }
+  }
+
+  /** Attach the transport whose reading is paused while the buffer is over 2 × limit. */
+  setTransport(transport: ReadTransport): void {
+    if (this._transport !== null) throw new RuntimeError('Transport already set');
+    this._transport = transport;
+  }
+
+  /** @internal */
+  _maybeResumeTransport(): void {
+    if (this._paused && this._end - this._start <= this._limit) {
+      this._paused = false;
+      this._transport!.resumeReading();
+    }
+  }
+
+  /** Signal the end of the stream: reads return what is buffered, then empty. */
+  feedEof(): void {
+    this._eof = true;
+    this._wakeupWaiter();
+  }
+
+  /** True when the buffer is empty and feedEof() was called. */
+  atEof(): boolean {
+    return this._eof && this._end === this._start;
+  }
+
+  /** Add bytes to the buffer (copied), waking a waiting reader. */
+  feedData(data: Uint8Array): void {
+    if (!(data instanceof Uint8Array)) {
+      throw new TypeError(`data must be a bytes-like object (Uint8Array), not ${repr(data)}`);
+    }
+    this._feed(data, false);
+  }
+
+  /** @internal feedData for a Buffer nobody else holds (a chunk from a Node stream): adopted, not copied. */
+  _feedOwned(data: Buffer): void {
+    this._feed(data, true);
+  }
+
+  private _feed(data: Uint8Array, adopt: boolean): void {
+    if (this._eof) throw new RuntimeError('feed_data after feed_eof');
+    const n = data.length;
+    if (n === 0) return;
+    this._append(data, adopt);
+    this._wakeupWaiter();
+    const transport = this._transport;
+    if (transport !== null && !this._paused && this._end - this._start > 2 * this._limit) {
+      try {
+        transport.pauseReading();
+        this._paused = true;
+      } catch (e) {
+        // A transport that cannot pause: buffer everything, and stop trying.
+        if (!(e instanceof Error && e.name === 'NotImplementedError')) throw e;
+        this._transport = null;
+      }
+    }
+  }
+
+  private _append(data: Uint8Array, adopt: boolean): void {
+    const n = data.length;
+    const len = this._end - this._start;
+    if (len === 0) {
+      this._buf = adopt ? (data as Buffer) : Buffer.from(data);
+      this._start = 0;
+      this._end = n;
+      this._owned = false;
+      return;
+    }
+    let buf = this._buf;
+    if (this._owned && buf.length - this._end >= n) {
+      buf.set(data, this._end);
+      this._end += n;
+      return;
+    }
+    if (this._owned && buf.length >= len + n) {
+      buf.copyWithin(0, this._start, this._end);
+    } else {
+      const grown = Buffer.allocUnsafe(Math.max(len + n, 2 * len, 1024));
+      buf.copy(grown, 0, this._start, this._end);
+      buf = grown;
+      this._buf = grown;
+      this._owned = true;
+    }
+    this._start = 0;
+    this._end = len;
+    buf.set(data, len);
+    this._end = len + n;
+  }
+
+  /** @internal Remove and return the first n buffered bytes (n ≤ buffered). */
+  _take(n: number): Buffer {
+    const start = this._start;
+    const end = start + n;
+    let out: Buffer;
+    if (this._owned) {
+      out = Buffer.allocUnsafe(n);
+      this._buf.copy(out, 0, start, end);
+    } else {
+      out = this._buf.subarray(start, end);
+    }
+    if (end === this._end) {
+      this._buf = EMPTY;
+      this._start = this._end = 0;
+      this._owned = false;
+    } else {
+      this._start = end;
+    }
+    return out;
+  }
+
+  /** @internal Bytes buffered. */
+  get _buffered(): number {
+    return this._end - this._start;
+  }
+
+  /** @internal Wait until feedData() or feedEof() is called; resume the transport if it was paused. */
+  *_waitForData(funcName: string): Generator<unknown, void, unknown> {
+    // Two readers at once would race for the same bytes: CPython forbids it, and so do we.
+    if (this._waiter !== null) {
+      throw new RuntimeError(
+        `${funcName}() called while another coroutine is already waiting for incoming data`,
+      );
+    }
+    if (this._eof) throw new RuntimeError('_wait_for_data after EOF');
+    // Waiting while paused would deadlock (readexactly(n) with n > limit needs more than the buffer).
+    if (this._paused) {
+      this._paused = false;
+      this._transport!.resumeReading();
+    }
+    const waiter = this._loop.createFuture<void>();
+    this._waiter = waiter;
+    // Data from a transport is host I/O: the virtual clock must not jump while we wait for it.
+    const loop = this._loop;
+    const host = this._transport !== null;
+    if (host) loop._hostPending++;
+    try {
+      yield* waiter;
+    } finally {
+      if (this._waiter === waiter) this._waiter = null;
+      if (host) loop._hostPending--;
+    }
+  }
+
+  /**
+   * Read one line, ending with '\n'. At EOF, the partial line (possibly empty). A line longer than the
+   * limit raises ValueError (and is discarded up to its newline, or the whole buffer).
+   */
+  readline(): Coroutine<Buffer> {
+    return new Coroutine(readlineGen(this), READLINE_INFO);
+  }
+
+  /**
+   * Read up to and including `separator` (bytes or a string; or a list of them: the shortest match
+   * wins). IncompleteReadError at EOF without it; LimitOverrunError past the limit (data stays buffered).
+   */
+  readuntil(separator: Separator | readonly Separator[] = '\n'): Coroutine<Buffer> {
+    return new Coroutine(readuntilGen(this, separator), READUNTIL_INFO);
+  }
+
+  /**
+   * Read up to `n` bytes (n < 0: until EOF). Returns as soon as any byte is available; empty at EOF.
+   */
+  read(n = -1): Coroutine<Buffer> {
+    if (typeof n !== 'number' || !Number.isInteger(n)) {
+      throw new TypeError(`read() argument must be an integer, not ${repr(n)}`);
+    }
+    return new Coroutine(readGen(this, n), READ_INFO);
+  }
+
+  /** Read exactly `n` bytes; IncompleteReadError (with `partial`) if EOF comes first. */
+  readexactly(n: number): Coroutine<Buffer> {
+    if (typeof n !== 'number' || !Number.isInteger(n)) {
+      throw new TypeError(`readexactly() argument must be an integer, not ${repr(n)}`);
+    }
+    return new Coroutine(readexactlyGen(this, n), READEXACTLY_INFO);
+  }
+
+  /** `asyncFor(reader, …)` iterates by line (Python's `async for line in reader`). */
+  aiter(): this {
+    return this;
+  }
+
+  /** The next line; StopAsyncIteration at EOF. */
+  anext(): Coroutine<Buffer> {
+    return new Coroutine(anextGen(this), ANEXT_INFO);
+  }
+
+  /** `for await (const line of reader)` from plain async code, while the reader's loop runs. */
+  async *[Symbol.asyncIterator](): AsyncGenerator<Buffer, void, undefined> {
+    for (;;) {
+      const line = await this._loop.createTask(this.readline());
+      if (line.length === 0) return;
+      yield line;
+    }
+  }
+
+  toString(): string {
+    const parts = ['StreamReader'];
+    const n = this._end - this._start;
+    if (n > 0) parts.push(`${n} bytes`);
+    if (this._eof) parts.push('eof');
+    if (this._limit !== DEFAULT_LIMIT) parts.push(`limit=${this._limit}`);
+    if (this._waiter !== null) parts.push(`waiter=${this._waiter}`);
+    if (this._exception !== undefined) parts.push(`exception=${repr(this._exception)}`);
+    if (this._transport !== null) parts.push(`transport=${this._transport}`);
+    if (this._paused) parts.push('paused');
+    return `<${parts.join(' ')}>`;
+  }
+
+  [Symbol.for('nodejs.util.inspect.custom')](): string {
+    return this.toString();
+  }
+}
+
+const NEWLINE = Buffer.from('\n');
+
+function* readlineGen(r: StreamReader): Generator<unknown, Buffer, unknown> {
+  try {
+    return yield* readuntilGen(r, NEWLINE);
+  } catch (e) {
+    if (e instanceof IncompleteReadError) return e.partial as Buffer;
+    if (e instanceof LimitOverrunError) {
+      const consumed = e.consumed;
+      if (r._buffered > consumed && r._buf[r._start + consumed] === 0x0a) r._take(consumed + 1);
+      else if (r._buffered > 0) r._take(r._buffered);
+      r._maybeResumeTransport();
+      throw new ValueError(e.message);
+    }
+    throw e;
+  }
+}
+
+function toSeparator(sep: unknown): Buffer {
+  if (typeof sep === 'string') return Buffer.from(sep, 'utf8');
+  if (sep instanceof Uint8Array) return Buffer.from(sep.buffer, sep.byteOffset, sep.length);
+  throw new TypeError(`separator must be bytes (Uint8Array) or str, not ${repr(sep)}`);
+}
+
+function* readuntilGen(
+  r: StreamReader,
+  separator: Separator | readonly Separator[],
+): Generator<unknown, Buffer, unknown> {
+  // A list of separators: sorted so that the shortest match wins (CPython 3.13).
+  const seps = Array.isArray(separator)
+    ? (separator as readonly Separator[]).map(toSeparator).sort((a, b) => a.length - b.length)
+    : [toSeparator(separator)];
+  if (seps.length === 0) throw new ValueError('Separator should contain at least one element');
+  const minSeplen = seps[0]!.length;
+  const maxSeplen = seps[seps.length - 1]!.length;
+  if (minSeplen === 0) throw new ValueError('Separator should be at least one-byte string');
+  if (r._exception !== undefined) throw r._exception;
+
+  // `offset`: how many bytes from the start of the buffer are known to hold no separator. Only the
+  // last maxSeplen - 1 bytes are searched again when more data arrives.
+  let offset = 0;
+  let matchStart = -1;
+  let matchEnd = -1;
+  for (;;) {
+    const buflen = r._end - r._start;
+    if (buflen - offset >= minSeplen) {
+      const view = r._buf.subarray(r._start, r._end);
+      for (const sep of seps) {
+        const i = view.indexOf(sep, offset);
+        if (i !== -1) {
+          const end = i + sep.length;
+          if (matchEnd === -1 || end < matchEnd) {
+            matchEnd = end;
+            matchStart = i;
+          }
+        }
+      }
+      if (matchEnd !== -1) break;
+      offset = Math.max(0, buflen + 1 - maxSeplen);
+      if (offset > r._limit) {
+        throw new LimitOverrunError('Separator is not found, and chunk exceed the limit', offset);
+      }
+    }
+    // The last chunk may complete a separator even when EOF is set: check EOF after the search.
+    if (r._eof) {
+      const chunk = r._take(r._end - r._start);
+      throw new IncompleteReadError(chunk, null);
+    }
+    yield* r._waitForData('readuntil');
+  }
+  if (matchStart > r._limit) {
+    throw new LimitOverrunError('Separator is found, but chunk is longer than limit', matchStart);
+  }
+  const chunk = r._take(matchEnd);
+  r._maybeResumeTransport();
+  return chunk;
+}
+
+function* readGen(r: StreamReader, n: number): Generator<unknown, Buffer, unknown> {
+  if (r._exception !== undefined) throw r._exception;
+  if (n === 0) return Buffer.alloc(0);
+  if (n < 0) {
+    // Read limit-sized blocks until EOF, so that a paused transport is resumed as we go (waiting for
+    // all of it at once would deadlock once the buffer passes 2 × limit).
+    const blocks: Buffer[] = [];
+    for (;;) {
+      const block = yield* readGen(r, r._limit);
+      if (block.length === 0) break;
+      blocks.push(block);
+    }
+    return blocks.length === 1 ? blocks[0]! : Buffer.concat(blocks);
+  }
+  if (r._end === r._start && !r._eof) yield* r._waitForData('read');
+  const available = r._end - r._start;
+  const data = available === 0 ? Buffer.alloc(0) : r._take(Math.min(n, available));
+  r._maybeResumeTransport();
+  return data;
+}
+
+function* readexactlyGen(r: StreamReader, n: number): Generator<unknown, Buffer, unknown> {
+  if (n < 0) throw new ValueError('readexactly size can not be less than zero');
+  if (r._exception !== undefined) throw r._exception;
+  if (n === 0) return Buffer.alloc(0);
+  while (r._end - r._start < n) {
+    if (r._eof) {
+      const incomplete = r._take(r._end - r._start);
+      throw new IncompleteReadError(incomplete, n);
+    }
+    yield* r._waitForData('readexactly');
+  }
+  const data = r._take(n);
+  r._maybeResumeTransport();
+  return data;
+}
+
+function* anextGen(r: StreamReader): Generator<unknown, Buffer, unknown> {
+  const line = yield* readlineGen(r);
+  if (line.length === 0) throw new StopAsyncIteration();
+  return line;
+}

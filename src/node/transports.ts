@@ -1,0 +1,477 @@
+/**
+ * StreamTransport: a Node stream (a net.Socket, a tls.TLSSocket, a child process's pipe, any Duplex,
+ * Readable or Writable) seen as an asyncio transport, driving a protocol (CPython's
+ * selector_events._SelectorSocketTransport and transports._FlowControlMixin).
+ *
+ * HOW HOST EVENTS ENTER THE LOOP. Node emits 'data', 'end', 'drain', 'error' and 'close' from its own
+ * event loop, outside tsyncio's. Each handler does the least it can (record, and post one callback with
+ * `loop.callSoonThreadsafe`, which wakes the loop); the protocol is only ever called from a loop callback,
+ * as in CPython where transports call protocols from the selector's callbacks. Chunks that arrive while a
+ * delivery is already posted join it, so a burst costs one loop callback, not one per chunk. All posts go
+ * through the same FIFO ready queue, so data, EOF and connection loss reach the protocol in the order Node
+ * reported them. [HOT: the data path is what the echo benchmark measures.]
+ *
+ * WRITE FLOW CONTROL. Node buffers every write itself (`writableLength`); the transport pauses the
+ * protocol (so `drain()` blocks) when that buffer passes the high-water mark (64 KiB by default, as
+ * CPython) and resumes it when Node reports the buffer flushed down to the low-water mark. READ FLOW
+ * CONTROL: `pauseReading()` pauses the Node stream, which stops reading from the kernel once Node's own
+ * small read buffer is full, so a slow reader pushes back on a fast writer through TCP.
+ */
+import type { Duplex, Readable, Writable } from 'node:stream';
+import type { EventLoop } from '../base_events.js';
+import { RuntimeError, ValueError } from '../exceptions.js';
+import { logger } from '../log.js';
+import { fromNodeError } from './errors.js';
+
+/** The protocol side of a transport (CPython's protocols.Protocol); StreamReaderProtocol implements it. */
+export interface Protocol {
+  connectionMade(transport: StreamTransport): void;
+  dataReceived(data: Buffer): void;
+  /** Return true to keep the transport open for writing after the peer's EOF. */
+  eofReceived(): boolean | undefined;
+  connectionLost(exc: unknown): void;
+  pauseWriting(): void;
+  resumeWriting(): void;
+}
+
+/** What a transport tells the server it was accepted by (CPython's Server._attach/_detach). */
+export interface TransportOwner {
+  _attach(transport: StreamTransport): void;
+  _detach(transport: StreamTransport): void;
+}
+
+export type NodeStream = Duplex | Readable | Writable;
+
+export interface StreamTransportOptions {
+  /** Values for getExtraInfo(): peername, sockname, socket, sslcontext, … */
+  extra?: Record<string, unknown>;
+  /** The server that accepted this connection, told when the connection is lost. */
+  server?: TransportOwner | null;
+  /** Whether writeEof() is supported (false for TLS, as CPython's SSL transport). Default: true. */
+  canWriteEof?: boolean;
+  /** Whether the transport stays usable for writing after EOF is received (TLS: false). */
+  halfOpen?: boolean;
+}
+
+/** After this many writes on a lost connection, log a warning (CPython's LOG_THRESHOLD_FOR_CONNLOST_WRITES). */
+const LOG_THRESHOLD_FOR_CONNLOST_WRITES = 5;
+const DEFAULT_HIGH_WATER = 64 * 1024;
+const EMPTY = Buffer.alloc(0);
+
+export class StreamTransport {
+  /** @internal */ _loop: EventLoop;
+  /** @internal */ _stream: NodeStream;
+  /** @internal */ _protocol: Protocol | null;
+  /** @internal */ _extra: Record<string, unknown>;
+  /** @internal */ _server: TransportOwner | null;
+  /** @internal close() or abort() was called, or the connection was lost */
+  _closing = false;
+  /** @internal connectionLost() was delivered */
+  _lost = false;
+  /** @internal writes attempted after the connection was lost (CPython's _conn_lost) */
+  _connLostWrites = 0;
+  /** @internal pauseReading() is in effect */
+  _readPaused = false;
+  /** @internal writeEof() was called */
+  _eof = false;
+  /** @internal the protocol was told to pause writing */
+  _protocolPaused = false;
+  /** @internal */ _highWater = DEFAULT_HIGH_WATER;
+  /** @internal */ _lowWater = DEFAULT_HIGH_WATER / 4;
+  /** @internal the first error Node reported, delivered with connectionLost */
+  _error: unknown = null;
+  /** @internal chunks received from Node, not yet handed to the protocol */
+  _pending: Buffer[] = [];
+  /** @internal */ _deliverPosted = false;
+  /** @internal a flush notification was requested from Node (see _pauseProtocol) */
+  _flushArmed = false;
+  /** @internal */ readonly _readable: boolean;
+  /** @internal */ readonly _writable: boolean;
+  /** @internal */ readonly _canWriteEof: boolean;
+  /** @internal */ readonly _halfOpen: boolean;
+  /** @internal removed listeners for startTls */
+  _detached = false;
+
+  constructor(loop: EventLoop, stream: NodeStream, protocol: Protocol, options?: StreamTransportOptions) {
+    this._loop = loop;
+    this._stream = stream;
+    this._protocol = protocol;
+    this._extra = { ...options?.extra };
+    this._server = options?.server ?? null;
+    const s = stream as Partial<Duplex>;
+    this._readable = typeof s.read === 'function' && s.readable !== undefined;
+    this._writable = typeof s.write === 'function' && s.writable !== undefined;
+    this._canWriteEof = options?.canWriteEof ?? true;
+    this._halfOpen = options?.halfOpen ?? true;
+    if (this._writable) {
+      const hwm = (stream as Writable).writableHighWaterMark ?? 0;
+      // Node signals 'drain' only for writes made at or past its own mark: never pause below it.
+      if (hwm > this._highWater) {
+        this._highWater = hwm;
+        this._lowWater = hwm / 4;
+      }
+    }
+    this._server?._attach(this);
+    stream.on('error', this._onHostError);
+    stream.on('close', this._onHostClose);
+    if (this._readable) {
+      stream.on('end', this._onHostEnd);
+      stream.on('data', this._onHostData);
+      // A server socket accepted with pauseOnConnect stays paused until told otherwise.
+      (stream as Readable).resume();
+    }
+    if (this._writable) stream.on('drain', this._onHostDrain);
+    // A stream that already failed or closed before the transport existed (an accepted socket reset
+    // while it waited in the ready queue) will not emit 'close' again.
+    if ((stream as { closed?: boolean }).closed) {
+      this._error ??= (stream as { errored?: unknown }).errored ?? null;
+      this._post(this._deliverClose);
+    }
+  }
+
+  // -- host side (Node event handlers: record and post, nothing more) ---------------------------------
+
+  private readonly _onHostData = (chunk: Buffer): void => {
+    this._pending.push(chunk);
+    if (!this._deliverPosted) {
+      this._deliverPosted = true;
+      this._post(this._deliverData);
+    }
+  };
+
+  private readonly _onHostEnd = (): void => {
+    this._post(this._deliverEof);
+  };
+
+  private readonly _onHostError = (err: unknown): void => {
+    if (this._error === null) this._error = err;
+  };
+
+  private readonly _onHostClose = (): void => {
+    this._post(this._deliverClose);
+  };
+
+  private readonly _onHostDrain = (): void => {
+    this._post(this._deliverFlushed);
+  };
+
+  private readonly _onHostFlushed = (): void => {
+    this._flushArmed = false;
+    this._post(this._deliverFlushed);
+  };
+
+  /** Enter the loop from a Node event; a closed loop can no longer be told, so the stream is dropped. */
+  private _post(callback: () => void): void {
+    const loop = this._loop;
+    if (loop.isClosed()) {
+      this._stream.destroy();
+      return;
+    }
+    loop.callSoonThreadsafe(callback);
+  }
+
+  // -- loop side (callbacks posted above) ---------------------------------------------------------------
+
+  private readonly _deliverData = (): void => {
+    this._deliverPosted = false;
+    const chunks = this._pending;
+    if (chunks.length === 0) return;
+    this._pending = [];
+    const protocol = this._protocol;
+    // After close(), CPython stops reading at once: what was still in flight is dropped.
+    if (protocol === null || this._closing || this._detached) return;
+    try {
+      for (let i = 0; i < chunks.length; i++) protocol.dataReceived(chunks[i]!);
+    } catch (e) {
+      this._fatalError(e, 'Fatal error: protocol.data_received() call failed.');
+    }
+  };
+
+  private readonly _deliverEof = (): void => {
+    const protocol = this._protocol;
+    if (protocol === null || this._lost || this._detached) return;
+    let keepOpen: boolean | undefined;
+    try {
+      keepOpen = protocol.eofReceived();
+    } catch (e) {
+      this._fatalError(e, 'Fatal error: protocol.eof_received() call failed.');
+      return;
+    }
+    if (!keepOpen || !this._halfOpen || !this._writable) this.close();
+  };
+
+  private readonly _deliverClose = (): void => {
+    if (this._detached) return;
+    this._deliverData();
+    const err = this._error;
+    this._connectionLost(err === null ? null : fromNodeError(err));
+  };
+
+  private readonly _deliverFlushed = (): void => {
+    if (!this._protocolPaused || this._lost) return;
+    if (this._writeBufferSize() <= this._lowWater) {
+      this._protocolPaused = false;
+      try {
+        this._protocol?.resumeWriting();
+      } catch (e) {
+        this._loop.callExceptionHandler({
+          message: 'protocol.resume_writing() failed',
+          exception: e,
+          transport: this,
+          protocol: this._protocol,
+        });
+      }
+    } else {
+      this._armFlushNotification();
+    }
+  };
+
+  /** @internal CPython's _fatal_error: report what is not an OSError, then close at once. */
+  _fatalError(exc: unknown, message: string): void {
+    if (!(exc instanceof Error && 'errno' in exc)) {
+      this._loop.callExceptionHandler({ message, exception: exc, transport: this, protocol: this._protocol });
+    }
+    if (this._error === null) this._error = exc;
+    this.abort();
+  }
+
+  private _connectionLost(exc: unknown): void {
+    if (this._lost) return;
+    this._lost = true;
+    this._closing = true;
+    this._pending = [];
+    const stream = this._stream;
+    stream.off('data', this._onHostData);
+    stream.off('end', this._onHostEnd);
+    stream.off('drain', this._onHostDrain);
+    stream.off('close', this._onHostClose);
+    // The 'error' listener stays: a late error on a dead stream must not crash the process.
+    const protocol = this._protocol;
+    this._protocol = null;
+    try {
+      protocol?.connectionLost(exc);
+    } finally {
+      const server = this._server;
+      this._server = null;
+      server?._detach(this);
+    }
+  }
+
+  // -- the transport API ---------------------------------------------------------------------------
+
+  /** Extra information: 'peername', 'sockname', 'socket', 'sslcontext', 'peercert', 'cipher', … */
+  getExtraInfo(name: string, defaultValue?: unknown): unknown {
+    return name in this._extra ? this._extra[name] : defaultValue;
+  }
+
+  isClosing(): boolean {
+    return this._closing;
+  }
+
+  isReading(): boolean {
+    return !this._closing && !this._readPaused;
+  }
+
+  /** Stop calling protocol.dataReceived() until resumeReading(); Node stops reading from the kernel. */
+  pauseReading(): void {
+    if (!this.isReading() || !this._readable) return;
+    this._readPaused = true;
+    (this._stream as Readable).pause();
+    if (this._loop._debug) logger.debug(`${this} pauses reading`);
+  }
+
+  resumeReading(): void {
+    if (this._closing || !this._readPaused) return;
+    this._readPaused = false;
+    (this._stream as Readable).resume();
+    if (this._loop._debug) logger.debug(`${this} resumes reading`);
+  }
+
+  getProtocol(): Protocol | null {
+    return this._protocol;
+  }
+
+  setProtocol(protocol: Protocol): void {
+    this._protocol = protocol;
+  }
+
+  /** Write bytes (or a string, as UTF-8); never blocks: Node buffers what the kernel does not take yet. */
+  write(data: Uint8Array | string): void {
+    if (typeof data === 'string') {
+      data = Buffer.from(data, 'utf8');
+    } else if (!(data instanceof Uint8Array)) {
+      throw new TypeError(
+        `data argument must be a bytes-like object (Uint8Array) or str, not ${typeName(data)}`,
+      );
+    }
+    if (this._eof) throw new RuntimeError('Cannot call write() after write_eof()');
+    if (!this._writable) throw new RuntimeError('this transport is not writable');
+    if (data.length === 0) return;
+    if (this._closing) {
+      // CPython drops writes on a lost connection and complains past a threshold.
+      if (++this._connLostWrites >= LOG_THRESHOLD_FOR_CONNLOST_WRITES) {
+        logger.warning('socket.send() raised exception.');
+      }
+      return;
+    }
+    const stream = this._stream as Writable;
+    stream.write(data);
+    if (!this._protocolPaused && stream.writableLength > this._highWater) this._pauseProtocol();
+  }
+
+  /** Write every chunk of `list` (joined into one write, as CPython's sendmsg path). */
+  writelines(list: Iterable<Uint8Array | string>): void {
+    if (this._eof) throw new RuntimeError('Cannot call writelines() after write_eof()');
+    const chunks: Uint8Array[] = [];
+    for (const item of list) {
+      if (typeof item === 'string') chunks.push(Buffer.from(item, 'utf8'));
+      else if (item instanceof Uint8Array) chunks.push(item);
+      else {
+        throw new TypeError(
+          `data argument must be a bytes-like object (Uint8Array) or str, not ${typeName(item)}`,
+        );
+      }
+    }
+    if (chunks.length === 0) return;
+    this.write(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks));
+  }
+
+  canWriteEof(): boolean {
+    return this._canWriteEof && this._writable;
+  }
+
+  /** Close the write side after the buffered data is sent; the peer sees EOF, reading goes on. */
+  writeEof(): void {
+    if (this._closing || this._eof) return;
+    this._eof = true;
+    (this._stream as Writable).end();
+  }
+
+  /** Bytes buffered for writing. */
+  getWriteBufferSize(): number {
+    return this._writeBufferSize();
+  }
+
+  private _writeBufferSize(): number {
+    return this._writable ? (this._stream as Writable).writableLength : 0;
+  }
+
+  /** [low, high] (CPython's get_write_buffer_limits). */
+  getWriteBufferLimits(): [number, number] {
+    return [this._lowWater, this._highWater];
+  }
+
+  /** Set the write flow-control marks (CPython's defaults: high 64 KiB, low high/4). */
+  setWriteBufferLimits(high?: number | null, low?: number | null): void {
+    if (high === undefined || high === null) {
+      high = low === undefined || low === null ? DEFAULT_HIGH_WATER : 4 * low;
+    }
+    if (low === undefined || low === null) low = Math.floor(high / 4);
+    if (!(high >= low && low >= 0)) {
+      throw new ValueError(`high (${high}) must be >= low (${low}) must be >= 0`);
+    }
+    this._highWater = high;
+    this._lowWater = low;
+    if (!this._protocolPaused && this._writeBufferSize() > high) this._pauseProtocol();
+  }
+
+  private _pauseProtocol(): void {
+    this._protocolPaused = true;
+    try {
+      this._protocol?.pauseWriting();
+    } catch (e) {
+      this._loop.callExceptionHandler({
+        message: 'protocol.pause_writing() failed',
+        exception: e,
+        transport: this,
+        protocol: this._protocol,
+      });
+    }
+    this._armFlushNotification();
+  }
+
+  /**
+   * Make sure Node will tell us when the buffer has flushed: it emits 'drain' only after a write that
+   * reached its own high-water mark; below it, an empty write's callback runs once everything before it
+   * is flushed.
+   */
+  private _armFlushNotification(): void {
+    const stream = this._stream as Writable;
+    if (this._flushArmed || stream.writableNeedDrain || this._closing) return;
+    this._flushArmed = true;
+    stream.write(EMPTY, this._onHostFlushed);
+  }
+
+  /**
+   * Close: stop reading now, send what is buffered, then close the connection; the protocol's
+   * connectionLost(null) follows.
+   */
+  close(): void {
+    if (this._closing) return;
+    this._closing = true;
+    const stream = this._stream;
+    if (this._readable) (stream as Readable).pause();
+    if (!this._writable) {
+      stream.destroy();
+      return;
+    }
+    const w = stream as Writable;
+    if (!w.writableEnded) w.end();
+    if (w.writableFinished) stream.destroy();
+    else w.once('finish', () => stream.destroy());
+  }
+
+  /** Close at once, dropping buffered data; the protocol's connectionLost(null) follows. */
+  abort(): void {
+    this._closing = true;
+    this._stream.destroy();
+  }
+
+  /** @internal startTls: hand the stream over to a TLS socket; undelivered bytes go back to it. */
+  _detachForTls(): NodeStream {
+    this._detached = true;
+    const stream = this._stream as Readable;
+    stream.pause();
+    stream.off('data', this._onHostData);
+    stream.off('end', this._onHostEnd);
+    stream.off('drain', this._onHostDrain);
+    stream.off('close', this._onHostClose);
+    const pending = this._pending;
+    this._pending = [];
+    for (let i = pending.length - 1; i >= 0; i--) stream.unshift(pending[i]!);
+    return stream;
+  }
+
+  toString(): string {
+    const info = ['StreamTransport'];
+    if (this._lost) info.push('closed');
+    else if (this._closing) info.push('closing');
+    const peer = this._extra.peername;
+    if (peer !== undefined && peer !== null) info.push(`peername=${formatAddress(peer)}`);
+    if (!this._lost) {
+      info.push(`read=${this.isReading() ? 'polling' : 'idle'}`);
+      info.push(`write=<bufsize=${this._writeBufferSize()}>`);
+    }
+    return `<${info.join(' ')}>`;
+  }
+
+  [Symbol.for('nodejs.util.inspect.custom')](): string {
+    return this.toString();
+  }
+}
+
+function typeName(x: unknown): string {
+  if (x === null) return "'None'";
+  if (typeof x === 'object') return `'${(x as object).constructor?.name ?? 'object'}'`;
+  return `'${typeof x}'`;
+}
+
+/** An address as Python prints it: ('127.0.0.1', 8888), or a Unix path as a quoted string. */
+export function formatAddress(addr: unknown): string {
+  if (Array.isArray(addr)) {
+    const parts = addr.map((p) => (typeof p === 'string' ? `'${p}'` : String(p)));
+    return `(${parts.join(', ')}${parts.length === 1 ? ',' : ''})`;
+  }
+  if (typeof addr === 'string') return `'${addr}'`;
+  return String(addr);
+}
