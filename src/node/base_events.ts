@@ -246,7 +246,8 @@ export function* createConnection(
     });
   } else {
     if (sock === null) throw new ValueError('host and port was not specified and no sock specified');
-    if (!(sock instanceof net.Socket)) throw new ValueError(`A Stream Socket was expected, got ${repr(sock)}`);
+    if (!(sock instanceof net.Socket))
+      throw new ValueError(`A Stream Socket was expected, got ${repr(sock)}`);
     socket = sock;
   }
   socket.on('error', noop);
@@ -362,7 +363,8 @@ function pyFloat(x: number): string {
 function checkClientSsl(ssl: unknown): TlsOptions | true | null {
   if (ssl === null || ssl === undefined || ssl === false) return null;
   if (ssl === true) return true;
-  if (typeof ssl !== 'object') throw new TypeError(`ssl argument must be TLS options, a bool or None, got ${repr(ssl)}`);
+  if (typeof ssl !== 'object')
+    throw new TypeError(`ssl argument must be TLS options, a bool or None, got ${repr(ssl)}`);
   return ssl as TlsOptions;
 }
 
@@ -808,7 +810,11 @@ function bindError(err: unknown, address: unknown): unknown {
   const code = (err as { code?: unknown })?.code;
   if (typeof code !== 'string' || errnoOf(code) === undefined) return fromNodeError(err);
   const text = `[errno ${errnoOf(code)}] ${strerror(code).toLowerCase()}`;
-  return makeOSError(code, `error while attempting to bind on address ${formatAddress(address)}: ${text}`, err);
+  return makeOSError(
+    code,
+    `error while attempting to bind on address ${formatAddress(address)}: ${text}`,
+    err,
+  );
 }
 
 /**
@@ -832,7 +838,11 @@ export function* createServer(
     if (sock !== null) throw new ValueError('host/port and sock can not be specified at the same time');
     checkPort(port);
     const hosts: (string | undefined)[] =
-      host === null || host === undefined ? [undefined] : typeof host === 'string' ? [host] : [...new Set(host)];
+      host === null || host === undefined
+        ? [undefined]
+        : typeof host === 'string'
+          ? [host]
+          : [...new Set(host)];
     for (const h of hosts) if (h !== undefined) checkHost(h);
     try {
       for (const h of hosts) {
@@ -850,7 +860,8 @@ export function* createServer(
     }
   } else {
     if (sock === null) throw new ValueError('Neither host/port nor sock were specified');
-    if (!(sock instanceof net.Server)) throw new ValueError(`A Stream Socket was expected, got ${repr(sock)}`);
+    if (!(sock instanceof net.Server))
+      throw new ValueError(`A Stream Socket was expected, got ${repr(sock)}`);
     if (!sock.listening) yield* hostEvent(loop, sock, 'listening', (err) => fromNodeError(err));
     listeners.push({ server: sock, unixPath: null });
   }
@@ -883,7 +894,9 @@ export function* createUnixServer(
         if (fs.statSync(path).isSocket()) fs.unlinkSync(path);
       } catch (e) {
         if ((e as { code?: string }).code !== 'ENOENT') {
-          logger.error(`Unable to check or remove stale UNIX socket ${repr(path)}: ${repr(fromNodeError(e))}`);
+          logger.error(
+            `Unable to check or remove stale UNIX socket ${repr(path)}: ${repr(fromNodeError(e))}`,
+          );
         }
       }
     }

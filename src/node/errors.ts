@@ -146,7 +146,11 @@ export function fromNodeTlsOrDnsError(err: unknown): OSError | undefined {
     e.cause = err;
     return e;
   }
-  if (code.startsWith('ERR_SSL_') || code.startsWith('ERR_TLS_') || (err as { library?: unknown }).library === 'SSL routines') {
+  if (
+    code.startsWith('ERR_SSL_') ||
+    code.startsWith('ERR_TLS_') ||
+    (err as { library?: unknown }).library === 'SSL routines'
+  ) {
     const reason = (err as { reason?: string }).reason ?? code.replace(/^ERR_(SSL|TLS)_/, '');
     const e = new SSLError(`[SSL: ${String(reason).toUpperCase().replace(/ /g, '_')}] ${message}`);
     e.errno = 1;

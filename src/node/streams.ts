@@ -22,7 +22,7 @@ import {
   ValueError,
 } from '../exceptions.js';
 import { extractStack, repr } from '../format_helpers.js';
-import { Future } from '../futures.js';
+import type { Future } from '../futures.js';
 import { logger } from '../log.js';
 import { sleep } from '../tasks.js';
 import {
@@ -33,8 +33,8 @@ import {
   createUnixServer,
   type Server,
   type ServerOptions,
-  startTls,
   type StartTlsOptions,
+  startTls,
   type TlsOptions,
   type UnixConnectionOptions,
   type UnixServerOptions,
@@ -45,6 +45,7 @@ import { type NodeStream, type Protocol, StreamTransport } from './transports.js
 export const DEFAULT_LIMIT = 2 ** 16;
 
 const EMPTY = Buffer.alloc(0);
+const noop = (): void => {};
 
 /** What a StreamReader needs from its transport: read flow control. */
 export interface ReadTransport {
@@ -397,11 +398,12 @@ export class StreamReaderProtocol implements Protocol {
     const waiter = loop.createFuture<void>();
     this._drainWaiters.push(waiter);
     // The transport's flush is host I/O: the virtual clock must not jump past it.
-    loop._hostPending++;
+    const host = this._transport !== null;
+    if (host) loop._hostPending++;
     try {
       yield* waiter;
     } finally {
-      loop._hostPending--;
+      if (host) loop._hostPending--;
       const i = this._drainWaiters.indexOf(waiter);
       if (i !== -1) this._drainWaiters.splice(i, 1);
     }
@@ -754,6 +756,11 @@ export class StreamReader {
     return out;
   }
 
+  /** @internal A copy of the buffered bytes (CPython's `_buffer`, for tests and debugging). */
+  get _buffer(): Buffer {
+    return Buffer.from(this._buf.subarray(this._start, this._end));
+  }
+
   /** @internal Bytes buffered. */
   get _buffered(): number {
     return this._end - this._start;
@@ -833,8 +840,12 @@ export class StreamReader {
 
   /** `for await (const line of reader)` from plain async code, while the reader's loop runs. */
   async *[Symbol.asyncIterator](): AsyncGenerator<Buffer, void, undefined> {
+    const loop = this._loop;
     for (;;) {
-      const line = await this._loop.createTask(this.readline());
+      const task = loop.createTask(this.readline());
+      // We run in a microtask, outside the loop's callbacks: wake the loop in case it is idle.
+      loop.callSoonThreadsafe(noop);
+      const line = await task;
       if (line.length === 0) return;
       yield line;
     }

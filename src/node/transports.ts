@@ -231,9 +231,20 @@ export class StreamTransport {
     if (!(exc instanceof Error && 'errno' in exc)) {
       this._loop.callExceptionHandler({ message, exception: exc, transport: this, protocol: this._protocol });
     }
-    if (this._error === null) this._error = exc;
-    this.abort();
+    this._forceClose(exc);
   }
+
+  /** @internal Close at once and tell the protocol on the next iteration (CPython's _force_close). */
+  _forceClose(exc: unknown): void {
+    if (this._lost) return;
+    this._closing = true;
+    this._stream.destroy();
+    if (!this._loop.isClosed()) this._loop.callSoon(this._connectionLostSoon, exc);
+  }
+
+  private readonly _connectionLostSoon = (exc: unknown): void => {
+    this._connectionLost(exc);
+  };
 
   private _connectionLost(exc: unknown): void {
     if (this._lost) return;
@@ -412,19 +423,21 @@ export class StreamTransport {
     const stream = this._stream;
     if (this._readable) (stream as Readable).pause();
     if (!this._writable) {
-      stream.destroy();
+      this._forceClose(null);
       return;
     }
     const w = stream as Writable;
     if (!w.writableEnded) w.end();
     if (w.writableFinished) stream.destroy();
     else w.once('finish', () => stream.destroy());
+    // Nothing left to send: the connection is lost for the protocol on the next iteration, as in
+    // CPython (otherwise when Node reports the stream closed, after the flush).
+    if (w.writableLength === 0 && !this._loop.isClosed()) this._loop.callSoon(this._connectionLostSoon, null);
   }
 
   /** Close at once, dropping buffered data; the protocol's connectionLost(null) follows. */
   abort(): void {
-    this._closing = true;
-    this._stream.destroy();
+    this._forceClose(null);
   }
 
   /** @internal startTls: hand the stream over to a TLS socket; undelivered bytes go back to it. */
