@@ -90,5 +90,14 @@ export type { WorkerFunction } from './threads.js';
 export { isWorkerFunction, toThread, workerFunction } from './threads.js';
 export type { TimeoutState } from './timeouts.js';
 export { Timeout, timeout, timeoutAt } from './timeouts.js';
+export type { AwaitedInfo, CoroInfo, FrameInfo, TaskInfo } from './tools.js';
+export {
+  buildAsyncTree,
+  buildTaskTable,
+  CycleFoundException,
+  dumpAwaitedBy,
+  formatTaskTable,
+  formatTaskTree,
+} from './tools.js';
 export type { ChromeTrace, TraceEvent, TracingOptions } from './trace.js';
 export { startTracing, stopTracing, Tracer } from './trace.js';

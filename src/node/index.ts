@@ -24,6 +24,8 @@ export {
   ThreadPoolExecutor,
   WorkerJob,
 } from './executor.js';
+export type { InspectOptions } from './inspect.js';
+export { getAllAwaitedBy } from './inspect.js';
 export type {
   ClientConnectedCallback,
   NodeStreamOptions,
