@@ -43,6 +43,8 @@ async function startFixture(port: number, ...args: string[]): Promise<number> {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   child = c;
+  // Drain its stderr (the inspector's "Debugger listening" lines).
+  c.stderr!.resume();
   await new Promise<void>((resolve, reject) => {
     c.stdout!.once('data', () => resolve());
     c.once('exit', (code) => reject(new Error(`fixture exited with ${code}`)));
@@ -111,7 +113,9 @@ describe('tsyncio ps / pstree (another process, through its inspector)', () => {
     // worker-1 is awaited by the supervisor task: chain, name, id.
     expect(rows[2]!.slice(4)).toEqual(['supervisor', 'supervisor', rows[1]![1]]);
     // The process keeps running: ask twice.
-    expect((await runCli(['ps', String(pid), '--port', String(port)])).code).toBe(0);
+    const again = await runCli(['ps', String(pid), '--port', String(port)]);
+    expect(again.out.split('\n')[0]).toBe(lines[0]);
+    expect(again.code).toBe(0);
   });
 
   it('reports errors the way Python does, with exit status 1 (2 for usage)', async () => {

@@ -5,8 +5,9 @@
  * How: SIGUSR1 makes Node open its inspector (127.0.0.1, port 9229 unless the process was started with
  * --inspect-port); the command finds the target on the inspector's HTTP endpoint, connects to its
  * WebSocket, checks `process.pid`, and evaluates the dump function tsyncio registered on globalThis
- * (src/tools.ts). Nothing is paused: Runtime.evaluate runs between the target's own callbacks. Afterwards
- * the command closes the inspector again, unless it was open before.
+ * (src/tools.ts). Nothing is paused: Runtime.evaluate runs between the target's own callbacks. The
+ * inspector stays open afterwards (on 127.0.0.1, as after any `kill -USR1`): closing it from inside races
+ * with the next SIGUSR1, which Node ignores while the inspector is still shutting down.
  *
  * Node 20 has no WebSocket client built in (22 has), so a minimal one is here: text frames, masked as a
  * client must, over an HTTP upgrade on node:http — enough for the inspector protocol.
@@ -240,12 +241,6 @@ export async function getAllAwaitedBy(pid: number, options?: InspectOptions): Pr
     const dump = await session.evaluate(DUMP);
     if (dump === null || typeof dump !== 'string') {
       throw new Error(`process ${pid} has not loaded tsyncio (no introspection hook)`);
-    }
-    if (!wasOpen) {
-      // Leave the process as we found it: close the inspector we opened. Our own session ends with it.
-      await session
-        .evaluate("setImmediate(() => process.getBuiltinModule?.('node:inspector')?.close()), true")
-        .catch(() => {});
     }
     return JSON.parse(dump) as AwaitedInfo[];
   } finally {
