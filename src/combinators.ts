@@ -13,7 +13,7 @@ import type { Awaitable, Yielded } from './coroutines.js';
 import { Coroutine, isCoroutine } from './coroutines.js';
 import { getEventLoop, getRunningLoop } from './events.js';
 import { CancelledError, StopAsyncIteration, TimeoutError, ValueError } from './exceptions.js';
-import { repr } from './format_helpers.js';
+import { pyTypeName, repr } from './format_helpers.js';
 import { type Future, futureAddToAwaitedBy, futureDiscardFromAwaitedBy, isFuture } from './futures.js';
 import { asyncWith } from './syntax.js';
 import { type AwaitedOf, ensureFuture } from './tasks.js';
@@ -33,26 +33,6 @@ export interface WaitOptions {
   timeout?: number | null;
   /** When to return (default ALL_COMPLETED). */
   returnWhen?: ReturnWhen;
-}
-
-/** Python's `type(x).__name__` for the values error messages mention. */
-function typeName(x: unknown): string {
-  if (x === null || x === undefined) return 'NoneType';
-  if (x instanceof Coroutine) return 'coroutine';
-  switch (typeof x) {
-    case 'number':
-      return Number.isInteger(x) ? 'int' : 'float';
-    case 'string':
-      return 'str';
-    case 'boolean':
-      return 'bool';
-    case 'function':
-      return 'function';
-    case 'object':
-      return (x as object).constructor?.name ?? 'object';
-    default:
-      return typeof x;
-  }
 }
 
 function isIterable(x: unknown): x is Iterable<unknown> {
@@ -103,9 +83,9 @@ function* waitGen<F extends Future<any>>(
   returnWhen: ReturnWhen,
 ): Generator<unknown, [Set<F>, Set<F>], unknown> {
   if (isSingleAwaitable(fs)) {
-    throw new TypeError(`expect a list of futures, not ${typeName(fs)}`);
+    throw new TypeError(`expect a list of futures, not ${pyTypeName(fs)}`);
   }
-  if (!isIterable(fs)) throw new TypeError(`'${typeName(fs)}' object is not iterable`);
+  if (!isIterable(fs)) throw new TypeError(`'${pyTypeName(fs)}' object is not iterable`);
   // Python checks `not fs` before anything else: an empty collection (a Set or an array).
   if ((Array.isArray(fs) && fs.length === 0) || (fs instanceof Set && fs.size === 0)) {
     throw new ValueError('Set of Tasks/Futures is empty.');
@@ -325,9 +305,9 @@ export function asCompleted<A extends Iterable<unknown>>(
   options?: { timeout?: number | null },
 ): AsCompletedIterator<A extends Iterable<infer E> ? AwaitedOf<E> : never> {
   if (isSingleAwaitable(fs)) {
-    throw new TypeError(`expects an iterable of awaitables, not ${typeName(fs)}`);
+    throw new TypeError(`expects an iterable of awaitables, not ${pyTypeName(fs)}`);
   }
-  if (!isIterable(fs)) throw new TypeError(`'${typeName(fs)}' object is not iterable`);
+  if (!isIterable(fs)) throw new TypeError(`'${pyTypeName(fs)}' object is not iterable`);
   return new AsCompletedIterator(fs, options?.timeout);
 }
 
@@ -339,7 +319,7 @@ function logOnException(fut: Future<any>): void {
   const exc = fut.exception();
   if (exc === undefined) return;
   const context: Parameters<EventLoop['callExceptionHandler']>[0] = {
-    message: `${typeName(exc)} exception in shielded future`,
+    message: `${pyTypeName(exc)} exception in shielded future`,
     exception: exc,
     future: fut,
   };

@@ -186,3 +186,32 @@ const TSYNCIO_DIR = (() => {
     return '\u0000';
   }
 })();
+
+/** Python's `type(x).__name__` for JS values, for error messages ("… not supported between 'str' and 'int'"). */
+export function pyTypeName(x: unknown): string {
+  switch (typeof x) {
+    case 'undefined':
+      return 'NoneType';
+    case 'number':
+      return Number.isInteger(x) ? 'int' : 'float';
+    case 'bigint':
+      return 'int';
+    case 'string':
+      return 'str';
+    case 'boolean':
+      return 'bool';
+    case 'function':
+      return 'function';
+    case 'symbol':
+      return 'symbol';
+  }
+  if (x === null) return 'NoneType';
+  if (Array.isArray(x)) return 'list';
+  if (x instanceof Map) return 'dict';
+  if (x instanceof Set) return 'set';
+  const proto = Object.getPrototypeOf(x);
+  if (proto === Object.prototype || proto === null) return 'dict';
+  const name: string = proto.constructor?.name ?? 'object';
+  // Coroutine objects are `coroutine` in Python (checked by name: this module sits below coroutines.ts).
+  return name === 'Coroutine' ? 'coroutine' : name;
+}

@@ -31,7 +31,7 @@ import {
   SystemExit,
   ValueError,
 } from './exceptions.js';
-import { type RawStack, repr } from './format_helpers.js';
+import { pyTypeName, type RawStack, repr } from './format_helpers.js';
 import {
   _futureStates,
   Future,
@@ -528,14 +528,15 @@ const sleep0Gen = function* sleep<T>(result: T): Generator<unknown, T, unknown> 
 };
 
 const sleepGen = function* sleep<T>(delay: number, result: T): Generator<unknown, T, unknown> {
-  if (typeof delay !== 'number')
-    throw new TypeError(`'<=' not supported between instances of ${repr(delay)} and 'int'`);
+  if (typeof delay !== 'number') {
+    throw new TypeError(`'<=' not supported between instances of '${pyTypeName(delay)}' and 'int'`);
+  }
   if (delay <= 0) {
     if (coroutineDebug.awaitStacks) recordAwaitStack(_getRunningLoop()?._currentTask ?? null);
     yield undefined;
     return result;
   }
-  if (Number.isNaN(delay)) throw new ValueError('Invalid delay: NaN');
+  if (Number.isNaN(delay)) throw new ValueError('Invalid delay: NaN (not a number)');
   const loop = getRunningLoop();
   const future = new Future<T>({ loop });
   const h =
@@ -680,7 +681,9 @@ export function gather(...args: unknown[]): Future<unknown[]> {
       }
       if (outer._cancelRequested) {
         // The gather itself was cancelled: propagate it whatever returnExceptions says (bpo-32684).
-        outer.setException(fut._makeCancelledError());
+        // CPython takes the error from the *last* child (its results loop rebinds `fut`): when that
+        // child finished normally the cancel message is lost — reproduced, as CPython 3.14 does it.
+        outer.setException(children[children.length - 1]!._makeCancelledError());
       } else {
         outer.setResult(results);
       }

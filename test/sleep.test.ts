@@ -1,0 +1,124 @@
+/**
+ * sleep(): CPython's test_tasks.py (test_sleep, test_sleep_when_delay_is_nan, test_sleep_cancel,
+ * test_task_cancel_sleeping_task, SleepTests.test_sleep_zero). Checked against CPython 3.14 (py314.mjs).
+ */
+import { CancelledError, coroutine, createTask, gather, getRunningLoop, sleep, ValueError } from 'tsyncio';
+import { describe, expect, it } from 'vitest';
+import { withLoop } from './helpers.js';
+
+async function rejection(p: PromiseLike<unknown>): Promise<any> {
+  try {
+    await p;
+  } catch (e) {
+    return e;
+  }
+  throw new Error('expected a rejection');
+}
+
+describe('sleep()', () => {
+  it('waits the delay on the loop clock and returns the result (test_sleep)', () =>
+    withLoop(async (loop) => {
+      const sleeper = coroutine(function* sleeper(dt: number, arg: string) {
+        yield* sleep(dt / 2);
+        return yield* sleep(dt / 2, arg);
+      });
+      const t = loop.createTask(sleeper(0.1, 'yeah'));
+      await loop.runUntilComplete(t);
+      expect(t.result()).toBe('yeah');
+      expect(loop.time()).toBe(0.1);
+    }));
+
+  it('sleep(0, result) gives exactly one loop iteration (SleepTests.test_sleep_zero)', () =>
+    withLoop(async (loop) => {
+      let result = 0;
+      const incResult = (num: number): void => {
+        result += num;
+      };
+      const coro = coroutine(function* coro() {
+        loop.callSoon(incResult, 1);
+        expect(result).toBe(0);
+        const num = yield* sleep(0, 10);
+        expect(result).toBe(1); // incremented by the callSoon
+        incResult(num);
+      });
+      await loop.runUntilComplete(coro());
+      expect(result).toBe(11);
+    }));
+
+  it('sleep(0) interleaves with tasks and callbacks in CPython’s order (checked with py314)', () =>
+    withLoop(async (loop) => {
+      const log: string[] = [];
+      const t = coroutine(function* t(name: string, n: number) {
+        for (let i = 0; i < n; i++) {
+          log.push(`${name}${i}`);
+          yield* sleep(0);
+        }
+      });
+      const main = coroutine(function* main() {
+        loop.callSoon(() => log.push('cb1'));
+        const a = createTask(t('a', 3));
+        const b = createTask(t('b', 3));
+        loop.callSoon(() => log.push('cb2'));
+        log.push(yield* sleep(0, 'r'));
+        yield* gather(a, b);
+      });
+      await loop.runUntilComplete(main());
+      // CPython 3.14: ['cb1', 'a0', 'b0', 'cb2', 'r', 'a1', 'b1', 'a2', 'b2']
+      expect(log).toEqual(['cb1', 'a0', 'b0', 'cb2', 'r', 'a1', 'b1', 'a2', 'b2']);
+    }));
+
+  it('a negative delay is a sleep(0); time does not move', () =>
+    withLoop(async (loop) => {
+      expect(await loop.runUntilComplete(sleep(-1, 'x'))).toBe('x');
+      expect(loop.time()).toBe(0);
+    }));
+
+  it('NaN raises ValueError; a non-number raises TypeError, with Python’s messages (test_sleep_when_delay_is_nan)', () =>
+    withLoop(async (loop) => {
+      let e = await rejection(loop.runUntilComplete(sleep(Number.NaN)));
+      expect(e).toBeInstanceOf(ValueError);
+      expect(e.message).toBe('Invalid delay: NaN (not a number)');
+      for (const [bad, name] of [
+        ['a', 'str'],
+        [null, 'NoneType'],
+        [[1], 'list'],
+      ] as const) {
+        e = await rejection(loop.runUntilComplete(sleep(bad as any)));
+        expect(e).toBeInstanceOf(TypeError);
+        expect(e.message).toBe(`'<=' not supported between instances of '${name}' and 'int'`);
+      }
+    }));
+
+  it('cancelling a sleep cancels its timer (test_sleep_cancel)', () =>
+    withLoop(async (loop) => {
+      const t = loop.createTask(sleep(10.0, 'yeah'));
+      await loop.runUntilComplete(sleep(0));
+      const timers = loop._scheduled.items.filter((h) => !h.cancelled());
+      expect(timers.length).toBe(1);
+      const handle = timers[0]!;
+      expect(handle.when()).toBe(10);
+      t.cancel();
+      await loop.runUntilComplete(sleep(0));
+      expect(handle.cancelled()).toBe(true);
+      expect(t.cancelled()).toBe(true);
+      // Nothing is left to keep a real-clock loop (and so the process) alive.
+      expect(loop._scheduled.items.filter((h) => !h.cancelled())).toEqual([]);
+    }));
+
+  it('a sleeping task cancelled from a timer raises CancelledError in its awaiter (test_task_cancel_sleeping_task)', () =>
+    withLoop(async (loop) => {
+      const doit = coroutine(function* doit() {
+        const sleeper = createTask(sleep(5000));
+        getRunningLoop().callLater(0.1, () => sleeper.cancel());
+        try {
+          yield* sleeper;
+        } catch (e) {
+          if (e instanceof CancelledError) return 'cancelled';
+          throw e;
+        }
+        return 'slept in';
+      });
+      expect(await loop.runUntilComplete(doit())).toBe('cancelled');
+      expect(loop.time()).toBe(0.1);
+    }));
+});
