@@ -94,8 +94,8 @@ export class Queue<T = unknown> extends LoopBoundMixin {
 
   // End of the overridable methods.
 
-  /** Wake the next waiter that is not done (cancelled ones are dropped on the way). */
-  private _wakeupNext(waiters: WaiterList): void {
+  /** @internal Wake the next waiter that is not done (cancelled ones are dropped on the way). */
+  _wakeupNext(waiters: WaiterList): void {
     for (;;) {
       const waiter = waiters.shift();
       if (waiter === null) return;
@@ -149,28 +149,7 @@ export class Queue<T = unknown> extends LoopBoundMixin {
 
   /** Put an item into the queue, waiting for a free slot if it is full. QueueShutDown after shutdown. */
   put(item: T): Coroutine<void> {
-    return new Coroutine(this._putCoro(item), QUEUE_PUT);
-  }
-
-  private *_putCoro(item: T): Generator<unknown, void, unknown> {
-    while (this.full()) {
-      if (this._isShutdown) throw new QueueShutDown();
-      const putter = new Waiter<undefined>(this._getLoop());
-      this._putters.push(putter);
-      try {
-        yield* putter;
-      } catch (e) {
-        putter.cancel(); // Just in case putter is not done yet.
-        // Drop it from _putters (a getNowait() or shutdown() may have removed it already).
-        this._putters.remove(putter);
-        if (!this.full() && !putter.cancelled()) {
-          // We were woken up by getNowait(), but can't take the call: wake up the next in line.
-          this._wakeupNext(this._putters);
-        }
-        throw e;
-      }
-    }
-    this.putNowait(item);
+    return new Coroutine<void>(new PutOperation(this, item), QUEUE_PUT);
   }
 
   /** Put an item without waiting: QueueFull if there is no free slot, QueueShutDown after shutdown. */
@@ -188,28 +167,7 @@ export class Queue<T = unknown> extends LoopBoundMixin {
    * shut down and is empty, or shut down immediately.
    */
   get(): Coroutine<T> {
-    return new Coroutine(this._getCoro(), QUEUE_GET);
-  }
-
-  private *_getCoro(): Generator<unknown, T, unknown> {
-    while (this.empty()) {
-      if (this._isShutdown) throw new QueueShutDown();
-      const getter = new Waiter<undefined>(this._getLoop());
-      this._getters.push(getter);
-      try {
-        yield* getter;
-      } catch (e) {
-        getter.cancel(); // Just in case getter is not done yet.
-        // Drop it from _getters (a putNowait() or shutdown() may have removed it already).
-        this._getters.remove(getter);
-        if (!this.empty() && !getter.cancelled()) {
-          // We were woken up by putNowait(), but can't take the call: wake up the next in line.
-          this._wakeupNext(this._getters);
-        }
-        throw e;
-      }
-    }
-    return this.getNowait();
+    return new Coroutine<T>(new GetOperation(this), QUEUE_GET);
   }
 
   /**
@@ -369,5 +327,154 @@ export class LifoQueue<T = unknown> extends Queue<T> {
 
   protected override _items(): T[] {
     return [...this._queue];
+  }
+}
+
+/**
+ * The body of `Queue.get()`, written as an iterator instead of a generator function [HOT: pingpong]. It is
+ * CPython's loop, step by step (PutOperation below is its mirror image):
+ *
+ *     while self.empty():
+ *         if self._is_shutdown and self.empty(): raise QueueShutDown
+ *         getter = create_future(); self._getters.append(getter)
+ *         try: await getter
+ *         except: cancel getter, remove it, pass a wake-up on if we cannot take it; raise
+ *     return self.get_nowait()
+ *
+ * `next()` runs one pass of the loop: it returns the item, or parks a getter and yields it (the await);
+ * the task calls `next()` again once the getter is done. `throw(e)` is an exception at the await
+ * (cancellation); `return()` is `coro.close()`, whose GeneratorExit CPython's bare `except:` also catches.
+ * Being a plain object, it costs one small allocation instead of a generator and its frame.
+ */
+class GetOperation<T> implements Iterator<unknown, T, unknown> {
+  private readonly queue: Queue<T>;
+  private getter: Waiter<undefined> | null = null;
+  private finished = false;
+
+  constructor(queue: Queue<T>) {
+    this.queue = queue;
+  }
+
+  [Symbol.iterator](): this {
+    return this;
+  }
+
+  next(): IteratorResult<unknown, T> {
+    if (this.finished) return { value: undefined as T, done: true };
+    const queue = this.queue;
+    this.getter = null;
+    if (!queue.empty()) {
+      this.finished = true;
+      return { value: queue.getNowait(), done: true };
+    }
+    if (queue._isShutdown) {
+      this.finished = true;
+      throw new QueueShutDown();
+    }
+    let getter: Waiter<undefined>;
+    try {
+      getter = new Waiter<undefined>(queue._getLoop());
+    } catch (e) {
+      this.finished = true;
+      throw e;
+    }
+    queue._getters.push(getter);
+    this.getter = getter;
+    // What `yield* getter` does: mark the future as awaited and hand it to the task.
+    getter._blocking = true;
+    return { value: getter, done: false };
+  }
+
+  throw(error: unknown): IteratorResult<unknown, T> {
+    this.abandon();
+    throw error;
+  }
+
+  return(value?: unknown): IteratorResult<unknown, T> {
+    this.abandon();
+    return { value: value as T, done: true };
+  }
+
+  private abandon(): void {
+    this.finished = true;
+    const getter = this.getter;
+    if (getter === null) return;
+    this.getter = null;
+    const queue = this.queue;
+    getter.cancel(); // Just in case getter is not done yet.
+    // Drop it from _getters (a putNowait() or shutdown() may have removed it already).
+    queue._getters.remove(getter);
+    if (!queue.empty() && !getter.cancelled()) {
+      // We were woken up by putNowait(), but can't take the call: wake up the next in line.
+      queue._wakeupNext(queue._getters);
+    }
+  }
+}
+
+/** The body of `Queue.put(item)`, the mirror image of GetOperation [HOT]. */
+class PutOperation<T> implements Iterator<unknown, void, unknown> {
+  private readonly queue: Queue<T>;
+  private readonly item: T;
+  private putter: Waiter<undefined> | null = null;
+  private finished = false;
+
+  constructor(queue: Queue<T>, item: T) {
+    this.queue = queue;
+    this.item = item;
+  }
+
+  [Symbol.iterator](): this {
+    return this;
+  }
+
+  next(): IteratorResult<unknown, void> {
+    if (this.finished) return { value: undefined, done: true };
+    const queue = this.queue;
+    this.putter = null;
+    if (!queue.full()) {
+      this.finished = true;
+      queue.putNowait(this.item);
+      return { value: undefined, done: true };
+    }
+    if (queue._isShutdown) {
+      this.finished = true;
+      throw new QueueShutDown();
+    }
+    let putter: Waiter<undefined>;
+    try {
+      putter = new Waiter<undefined>(queue._getLoop());
+    } catch (e) {
+      this.finished = true;
+      throw e;
+    }
+    queue._putters.push(putter);
+    this.putter = putter;
+    putter._blocking = true; // what `yield* putter` does
+    return { value: putter, done: false };
+  }
+
+  throw(error: unknown): IteratorResult<unknown, void> {
+    this.abandon();
+    throw error;
+  }
+
+  return(value?: unknown): IteratorResult<unknown, void> {
+    this.abandon();
+    return { value: value as undefined, done: true };
+  }
+
+  private abandon(): void {
+    this.finished = true;
+    const putter = this.putter;
+    if (putter === null) return;
+    this.putter = null;
+    const queue = this.queue;
+    putter.cancel(); // Just in case putter is not done yet.
+    // Drop it from _putters (a getNowait() or shutdown() may have removed it already).
+    queue._putters.remove(putter);
+    if (!queue.full() && !putter.cancelled()) {
+      // We were woken up by getNowait(), but can't take the call: wake up the next in line.
+      queue._wakeupNext(queue._putters);
+    }
   }
 }

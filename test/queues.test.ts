@@ -9,6 +9,7 @@ import {
   coroutine,
   createTask,
   Event,
+  type Future,
   gather,
   getRunningLoop,
   LifoQueue,
@@ -20,6 +21,7 @@ import {
   RuntimeError,
   run,
   StopAsyncIteration,
+  StopIteration,
   sleep,
   type Task,
   ValueError,
@@ -750,6 +752,61 @@ describe('Queue async iteration', () => {
       q.putNowait(1);
       q.shutdown(true);
       yield* raises(StopAsyncIteration, q.aiter().anext());
+    }));
+});
+
+describe('get() and put() as coroutine objects', () => {
+  it('send() parks a waiter; close() cancels and removes it, as GeneratorExit does in CPython', () =>
+    arun(function* () {
+      const q = new Queue<number>();
+      const coro = q.get();
+      const fut = coro.send(undefined) as Future<unknown>;
+      expect(String(fut)).toBe('<Future pending>');
+      expect(q._getters.length).toBe(1);
+      coro.close();
+      expect(coro.state).toBe('closed');
+      expect(fut.cancelled()).toBe(true);
+      expect(q._getters.length).toBe(0);
+
+      const q2 = new Queue<number>(1);
+      q2.putNowait(0);
+      const put = q2.put(1);
+      const pf = put.send(undefined) as Future<unknown>;
+      expect(q2._putters.length).toBe(1);
+      put.close();
+      expect(pf.cancelled()).toBe(true);
+      expect(q2._putters.length).toBe(0);
+      expect(q2.qsize()).toBe(1);
+    }));
+
+  it('throw() at the await cancels the waiter and re-raises', () =>
+    arun(function* () {
+      const q = new Queue<number>();
+      const coro = q.get();
+      const fut = coro.send(undefined) as Future<unknown>;
+      expect(() => coro.throw(new ValueError('x'))).toThrow(new ValueError('x'));
+      expect(fut.cancelled()).toBe(true);
+      expect(q._getters.length).toBe(0);
+    }));
+
+  it('a get() that needs no wait finishes on the first send with StopIteration(item)', () =>
+    arun(function* () {
+      const q = new Queue<number>();
+      q.putNowait(5);
+      const coro = q.get();
+      expect(coro.name).toBe('get');
+      expect(coro.qualname).toBe('Queue.get');
+      try {
+        coro.send(undefined);
+        expect.unreachable();
+      } catch (e) {
+        expect(e).toBeInstanceOf(StopIteration);
+        expect((e as StopIteration).value).toBe(5);
+      }
+      expect(coro.state).toBe('closed');
+      const put = q.put(1);
+      expect(String(put)).toMatch(/^<coroutine object Queue\.put at 0x[0-9a-f]+>$/);
+      put.close();
     }));
 });
 
