@@ -426,9 +426,9 @@ function* waitForGen<T>(
       throw te;
     }
   }
-  return (yield* asyncWith(makeTimeout(timeout), function* () {
+  return yield* asyncWith(makeTimeout(timeout), function* () {
     return yield* aw;
-  })) as T;
+  });
 }
 
 /** CPython's `_cancel_and_wait`: cancel `fut` and wait until it is done, staying cancellable ourselves. */

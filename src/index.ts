@@ -63,6 +63,7 @@ export type {
   AsyncIteratorProtocol,
   Body,
   Emit,
+  Suppressed,
 } from './syntax.js';
 export { AsyncGenerator, aclosing, aiter, anext, asyncFor, asyncGenerator, asyncWith } from './syntax.js';
 export { TaskGroup } from './taskgroups.js';

@@ -59,6 +59,12 @@ export interface AsyncIterableProtocol<T> {
   aiter(): AsyncIteratorProtocol<T>;
 }
 
+/**
+ * `undefined` when an `aexit` returning X may suppress the error (X can be truthy), else `never`: a
+ * context manager whose aexit never suppresses (Timeout) makes asyncWith return exactly the body's type.
+ */
+export type Suppressed<X> = [X] extends [false | undefined | null | void | 0 | ''] ? never : undefined;
+
 /** What a body passed to asyncWith/asyncFor may be: a generator function or a coroutine function. */
 export type Body<A, R> = (arg: A) => Awaitable<R>;
 
@@ -107,7 +113,10 @@ const ASYNC_WITH_INFO = { name: 'asyncWith' };
  * });
  * ```
  */
-export function asyncWith<V, R>(cm: AsyncContextManager<V>, body: Body<V, R>): Coroutine<R | undefined> {
+export function asyncWith<V, R, X = unknown>(
+  cm: { aenter(): Awaitable<V>; aexit(error: unknown): Awaitable<X> },
+  body: Body<V, R>,
+): Coroutine<R | Suppressed<X>> {
   // Checked at the call, like Python's BEFORE_ASYNC_WITH (which looks up __aexit__ first).
   for (const method of ['aexit', 'aenter'] as const) {
     if (cm === null || cm === undefined || typeof (cm as any)[method] !== 'function') {
@@ -120,7 +129,7 @@ export function asyncWith<V, R>(cm: AsyncContextManager<V>, body: Body<V, R>): C
   if (typeof body !== 'function') {
     throw new TypeError(`asyncWith() body must be a generator function, got ${typeName(body)}`);
   }
-  return new Coroutine(asyncWithGen(cm, body), ASYNC_WITH_INFO);
+  return new Coroutine(asyncWithGen(cm, body), ASYNC_WITH_INFO) as Coroutine<R | Suppressed<X>>;
 }
 
 function* asyncWithGen<V, R>(

@@ -34,6 +34,44 @@ const EXPECTED: Record<string, { stdout: string; stderr?: RegExp }> = {
     stderr: /^\(node:\d+\) RuntimeWarning: coroutine 'square' was never awaited\n/,
   },
   'tutorial3_await.ts': { stdout: 'x=100\ny=25\ntotal=125\n' },
+  // The first two blocks print what CPython 3.14 prints for the same program (tg.cancel() is 3.15).
+  'taskgroup.ts': {
+    stdout: [
+      'started at 0.0',
+      'hello',
+      'world',
+      'finished at 2.0: 5 + 5 characters',
+      'the sibling was cancelled',
+      'the body was cancelled',
+      'unhandled errors in a TaskGroup (2 sub-exceptions) at 3.0',
+      '  Error: first failure',
+      '  Error: second failure',
+      'the server was cancelled',
+      'cancelled the group at 8.0',
+      '',
+    ].join('\n'),
+  },
+  'timeout.ts': {
+    stdout: [
+      "The long operation timed out at 10.0, but we've handled it.",
+      'This statement will run regardless.',
+      "Looks like we haven't finished on time (<Timeout [expired]>).",
+      'done in time at 21.0',
+      'timeout! at 22.0',
+      '',
+    ].join('\n'),
+  },
+  'async_generator.ts': {
+    stdout: [
+      'tick 0 at 0.0',
+      'tick 1 at 1.0',
+      'tick 2 at 2.0',
+      'ticker closed at 3.5',
+      'ticker closed at 6.0',
+      'found 2 at 6.0',
+      '',
+    ].join('\n'),
+  },
 };
 
 describe('examples run as pasted', () => {

@@ -1,10 +1,17 @@
 /** Helpers for the structured-concurrency suites (taskgroups, timeouts, waitFor, syntax). */
-import { type Awaitable, EventLoop, type ExceptionContext, run, Task, type TaskFactory } from 'tsyncio';
+import {
+  type Awaitable,
+  EventLoop,
+  type ExceptionContext,
+  eagerTaskFactory,
+  run,
+  type TaskFactory,
+} from 'tsyncio';
 
 /** CPython runs its TaskGroup tests with both task factories; so do we. */
 export const FACTORIES: readonly ['lazy' | 'eager', TaskFactory | null][] = [
   ['lazy', null],
-  ['eager', (loop, coro, options) => new Task(coro, { ...options, loop, eagerStart: true })],
+  ['eager', eagerTaskFactory as TaskFactory],
 ];
 
 /** Run `main` on a fresh virtual-clock loop (with the given task factory); reports are collected. */

@@ -119,6 +119,17 @@ describe('timeout()', () => {
     });
   });
 
+  it('returns the body value, typed exactly (a Timeout never suppresses an error)', async () => {
+    const r = await inTask(function* () {
+      const n: number = yield* asyncWith(timeout(1), function* () {
+        yield* sleep(0.5);
+        return 42;
+      });
+      return n;
+    });
+    expect(r).toBe(42);
+  });
+
   it('does nothing when the block finishes in time [test_timeout_not_called]', async () => {
     await inTask(function* () {
       const cm = timeout(10);
