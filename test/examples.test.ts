@@ -2,7 +2,7 @@
  * Every program in examples/ runs as pasted (as a separate process, the way a user runs it) and prints
  * exactly what its expectation says. Add new examples to EXPECTED.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -86,6 +86,72 @@ describe('examples run as pasted', () => {
 
   it('every example has an expectation', () => {
     const files = readdirSync(new URL('../examples', import.meta.url)).filter((f) => f.endsWith('.ts'));
-    expect(files.filter((f) => !(f in EXPECTED) && !f.startsWith('_'))).toEqual([]);
+    expect(files.filter((f) => !(f in EXPECTED) && !(f in PAIRED) && !f.startsWith('_'))).toEqual([]);
+  });
+});
+
+/** Examples that run together as processes (a server and its client), tested below. */
+const PAIRED: Record<string, true> = { 'echo_server.ts': true, 'echo_client.ts': true };
+
+describe('streams examples: echo server and client as two processes', () => {
+  it('the client prints the docs transcript; the server logs it and stops with KeyboardInterrupt on SIGINT', async () => {
+    const server = spawn(process.execPath, [tsx, 'examples/echo_server.ts', '0'], {
+      cwd: root,
+      env: { ...process.env, NODE_OPTIONS: '' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    let err = '';
+    server.stdout.setEncoding('utf8').on('data', (d: string) => {
+      out += d;
+    });
+    server.stderr.setEncoding('utf8').on('data', (d: string) => {
+      err += d;
+    });
+    const exited = new Promise<number | null>((resolve) => server.on('exit', (code) => resolve(code)));
+    try {
+      const deadline = Date.now() + 30_000;
+      while (!/Serving on \('127\.0\.0\.1', \d+\)\n/.test(out)) {
+        if (Date.now() > deadline || server.exitCode !== null)
+          throw new Error(`server did not start: ${err}`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      const port = /, (\d+)\)/.exec(out)![1]!;
+      const client = spawn(process.execPath, [tsx, 'examples/echo_client.ts', port], {
+        cwd: root,
+        env: { ...process.env, NODE_OPTIONS: '' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let cout = '';
+      client.stdout.setEncoding('utf8').on('data', (d: string) => {
+        cout += d;
+      });
+      const status = await new Promise<number | null>((resolve) =>
+        client.on('exit', (code) => resolve(code)),
+      );
+      expect(status).toBe(0);
+      expect(cout).toBe("Send: 'Hello World!'\nReceived: 'Hello World!'\nClose the connection\n");
+      const deadline2 = Date.now() + 10_000;
+      while (!out.includes('Close the connection') && Date.now() < deadline2) {
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      expect(out.replace(/\d{2,5}\)/g, 'PORT)')).toBe(
+        [
+          "Serving on ('127.0.0.1', PORT)",
+          "Received 'Hello World!' from ('127.0.0.1', PORT)",
+          "Send: 'Hello World!'",
+          'Close the connection',
+          '',
+        ].join('\n'),
+      );
+    } finally {
+      server.kill('SIGINT');
+    }
+    // Never leave a server behind, even if SIGINT handling were broken.
+    const killer = setTimeout(() => server.kill('SIGKILL'), 10_000);
+    const code = await exited;
+    clearTimeout(killer);
+    expect(code).not.toBe(0);
+    expect(err).toMatch(/KeyboardInterrupt/);
   });
 });

@@ -872,6 +872,17 @@ export class StreamReader {
 const NEWLINE = Buffer.from('\n');
 
 function* readlineGen(r: StreamReader): Generator<unknown, Buffer, unknown> {
+  // Fast path: a whole line is already buffered (the common case for line protocols). Same result as
+  // readuntil('\n'), without its general separator machinery. [HOT]
+  if (r._exception === undefined) {
+    const start = r._start;
+    const i = r._buf.indexOf(0x0a, start);
+    if (i !== -1 && i < r._end && i - start <= r._limit) {
+      const line = r._take(i - start + 1);
+      r._maybeResumeTransport();
+      return line;
+    }
+  }
   try {
     return yield* readuntilGen(r, NEWLINE);
   } catch (e) {
