@@ -5,6 +5,7 @@
  */
 import {
   type Awaitable,
+  asyncWith,
   Barrier,
   BoundedSemaphore,
   BrokenBarrierError,
@@ -22,7 +23,11 @@ import {
   Semaphore,
   sleep,
   type Task,
+  TaskGroup,
+  TimeoutError,
+  timeout,
   ValueError,
+  waitFor,
 } from 'tsyncio';
 import { describe, expect, it } from 'vitest';
 
@@ -70,6 +75,27 @@ describe('Lock', () => {
         expect(yield* lock.aexit(undefined)).toBeUndefined();
         expect(lock.locked()).toBe(false);
       }
+    }));
+
+  it('test_context_manager: asyncWith(lock, body) holds the lock for the body and releases it on errors', () =>
+    arun(function* () {
+      const lock = new Lock();
+      expect(lock.locked()).toBe(false);
+      const r = yield* asyncWith(lock, function* (v) {
+        expect(v).toBeUndefined();
+        expect(lock.locked()).toBe(true);
+        return 42;
+      });
+      expect(r).toBe(42);
+      expect(lock.locked()).toBe(false);
+      const err = yield* raises(
+        ValueError,
+        asyncWith(lock, function* () {
+          throw new ValueError('boom');
+        }),
+      );
+      expect(err.message).toBe('boom');
+      expect(lock.locked()).toBe(false);
     }));
 
   it('aexit releases and does not suppress the error', () =>
@@ -432,13 +458,10 @@ describe('Condition', () => {
       let waited = false;
       const cond = new Condition();
       const waitOnCond = coroutine(function* waitOnCond() {
-        yield* cond.aenter();
-        try {
-          waited = true;
+        yield* asyncWith(cond, function* () {
+          waited = true; // make sure this area was reached
           yield* cond.wait();
-        } finally {
-          yield* cond.aexit();
-        }
+        });
       });
       const waiterTask = createTask(waitOnCond());
       yield* sleep(0); // start waiting
@@ -570,9 +593,9 @@ describe('Condition', () => {
     arun(function* () {
       const cond = new Condition();
       expect(cond.locked()).toBe(false);
-      yield* cond.aenter();
-      expect(cond.locked()).toBe(true);
-      yield* cond.aexit();
+      yield* asyncWith(cond, function* () {
+        expect(cond.locked()).toBe(true);
+      });
       expect(cond.locked()).toBe(false);
     }));
 
@@ -584,16 +607,16 @@ describe('Condition', () => {
         expect(c._lock).toBe(l);
         expect(l.locked()).toBe(false);
         expect(c.locked()).toBe(false);
-        yield* c.aenter();
-        expect(l.locked()).toBe(true);
-        expect(c.locked()).toBe(true);
-        yield* c.aexit();
+        yield* asyncWith(c, function* () {
+          expect(l.locked()).toBe(true);
+          expect(c.locked()).toBe(true);
+        });
         expect(l.locked()).toBe(false);
         expect(c.locked()).toBe(false);
-        yield* l.aenter();
-        expect(l.locked()).toBe(true);
-        expect(c.locked()).toBe(true);
-        yield* l.aexit();
+        yield* asyncWith(l, function* () {
+          expect(l.locked()).toBe(true);
+          expect(c.locked()).toBe(true);
+        });
         expect(l.locked()).toBe(false);
         expect(c.locked()).toBe(false);
       };
@@ -614,18 +637,20 @@ describe('Condition', () => {
         // wrong loop in lock
         const lock = new Lock();
         lock._loop = other; // private API, as in CPython's test
-        yield* lock.aenter(); // the fast path does not touch the loop
-        let cond = new Condition(lock);
-        let err = yield* raises(RuntimeError, cond.acquire());
-        expect(err.message).toMatch(/is bound to a different event loop$/);
-        yield* lock.aexit();
+        yield* asyncWith(lock, function* () {
+          // Acquired at once through the fast path, without touching any loop; cond.acquire() has to
+          // wait on the lock and discovers the mismatch.
+          const cond = new Condition(lock);
+          const err = yield* raises(RuntimeError, cond.acquire());
+          expect(err.message).toMatch(/is bound to a different event loop$/);
+        });
 
         // wrong loop in condition
         const lock2 = new Lock();
         yield* lock2.aenter();
-        cond = new Condition(lock2);
+        const cond = new Condition(lock2);
         cond._loop = other;
-        err = yield* raises(RuntimeError, cond.wait());
+        const err = yield* raises(RuntimeError, cond.wait());
         expect(err.message).toMatch(
           /^<asyncio\.locks\.Condition object at 0x[0-9a-f]+ \[locked\]> is bound to a different event loop$/,
         );
@@ -635,17 +660,15 @@ describe('Condition', () => {
       }
     }));
 
-  it('test_timeout_in_block: the lock is held again when the wait is cancelled by a timer', () =>
+  it('test_timeout_in_block: waitFor(cond.wait()) times out holding the lock again', () =>
     arun(function* () {
-      const cond = new Condition();
-      yield* cond.aenter();
-      const loop = getRunningLoop();
-      const w = createTask(cond.wait());
-      loop.callLater(0.5, () => w.cancel());
-      yield* raises(CancelledError, w);
-      expect(loop.time()).toBe(0.5);
-      expect(cond.locked()).toBe(true);
-      yield* cond.aexit();
+      const condition = new Condition();
+      yield* asyncWith(condition, function* () {
+        yield* raises(TimeoutError, waitFor(condition.wait(), 0.5));
+        expect(getRunningLoop().time()).toBe(0.5);
+        expect(condition.locked()).toBe(true);
+      });
+      expect(condition.locked()).toBe(false);
     }));
 
   it('test_cancelled_error_wakeup: the same CancelledError instance is re-raised', () =>
@@ -654,16 +677,13 @@ describe('Condition', () => {
       let raised: CancelledError | undefined;
       const cond = new Condition();
       const func = coroutine(function* func() {
-        yield* cond.aenter();
-        try {
+        yield* asyncWith(cond, function* () {
           raised = yield* raises(
             CancelledError,
             cond.waitFor(() => wake),
           );
           throw raised;
-        } finally {
-          yield* cond.aexit();
-        }
+        });
       });
       const task = createTask(func());
       yield* sleep(0);
@@ -680,16 +700,13 @@ describe('Condition', () => {
       let raised: CancelledError | undefined;
       const cond = new Condition();
       const func = coroutine(function* func() {
-        yield* cond.aenter();
-        try {
+        yield* asyncWith(cond, function* () {
           raised = yield* raises(
             CancelledError,
             cond.waitFor(() => wake),
           );
           throw raised;
-        } finally {
-          yield* cond.aexit();
-        }
+        });
       });
       const task = createTask(func());
       yield* sleep(0);
@@ -711,21 +728,17 @@ describe('Condition', () => {
       const condition = new Condition();
       let state = 0;
       const consumer = coroutine(function* consumer() {
-        yield* condition.aenter();
-        try {
+        yield* asyncWith(condition, function* () {
           for (;;) {
             yield* condition.waitFor(() => state !== 0);
             if (state < 0) return;
             state -= 1;
           }
-        } finally {
-          yield* condition.aexit();
-        }
+        });
       });
       const c = [createTask(consumer()), createTask(consumer())];
       yield* sleep(0);
-      yield* condition.aenter();
-      try {
+      yield* asyncWith(condition, function* () {
         // Produce one item and wake up one consumer.
         state += 1;
         condition.notify(1);
@@ -733,22 +746,19 @@ describe('Condition', () => {
         if (relock) yield* sleep(0);
         // Cancel it while it waits to run (or for the lock); the cancel could come from outside.
         c[0]!.cancel();
-        // Wait for the item to be consumed, with a timeout (asyncio.timeout(0.01) in CPython's test).
-        const me = createTask(condition.waitFor(() => state === 0));
-        const timer = getRunningLoop().callLater(0.01, () => me.cancel());
+        // Wait for the item to be consumed: if it is not, the notify was lost in the race with cancel().
         try {
-          yield* me;
+          yield* asyncWith(timeout(0.01), function* () {
+            yield* condition.waitFor(() => state === 0);
+          });
         } catch (e) {
-          if (!(e instanceof CancelledError)) throw e;
+          if (!(e instanceof TimeoutError)) throw e;
         }
-        timer.cancel();
         expect(state).toBe(0);
         // Clean up.
         state = -1;
         condition.notifyAll();
-      } finally {
-        yield* condition.aexit();
-      }
+      });
       yield* c[1]!;
     });
 
@@ -880,21 +890,15 @@ describe('Semaphore', () => {
       const sem = new Semaphore(1);
       let t2: Task<void>;
       const c1 = coroutine(function* c1() {
-        yield* sem.aenter();
-        try {
+        yield* asyncWith(sem, function* () {
           yield* sleep(0);
-        } finally {
-          yield* sem.aexit();
-        }
+        });
         t2.cancel();
       });
       const c2 = coroutine(function* c2() {
-        yield* sem.aenter();
-        try {
+        yield* asyncWith(sem, function* () {
           throw new Error('must not get here');
-        } finally {
-          yield* sem.aexit();
-        }
+        });
       });
       const t1 = createTask(c1());
       t2 = createTask(c2());
@@ -902,7 +906,7 @@ describe('Semaphore', () => {
       expect(r1).toBeUndefined();
       expect(r2).toBeInstanceOf(CancelledError);
       // The permit was given back: acquire does not hang.
-      yield* sem.acquire();
+      yield* waitFor(sem.acquire(), 1.0);
     }));
 
   it('test_release_not_acquired: BoundedSemaphore over-release is a ValueError', () => {
@@ -933,7 +937,11 @@ describe('Semaphore', () => {
         yield* sleep(0.01);
         sem.release();
       });
-      yield* gather(createTask(c('c1')), createTask(c('c2')), createTask(c('c3')));
+      yield* asyncWith(new TaskGroup(), function* (tg) {
+        tg.createTask(c('c1'));
+        tg.createTask(c('c2'));
+        tg.createTask(c('c3'));
+      });
       expect(result).toEqual(['c1_1', 'c2_1', 'c3_1', 'c1_2', 'c2_2', 'c3_2']);
     }));
 
@@ -1093,12 +1101,9 @@ describe('Barrier', () => {
       const results: number[] = [];
       yield* gatherTasks(3, () =>
         coroutine(function* coro() {
-          const i = yield* barrier.aenter();
-          try {
+          yield* asyncWith(barrier, function* (i) {
             results.push(i);
-          } finally {
-            yield* barrier.aexit();
-          }
+          });
         })(),
       );
       expect([...results].sort()).toEqual([0, 1, 2]);
@@ -1109,8 +1114,11 @@ describe('Barrier', () => {
   it('test_filling_one_task', () =>
     arun(function* () {
       const barrier = new Barrier(1);
-      expect(yield* barrier.aenter()).toBe(0);
-      yield* barrier.aexit();
+      const ret = yield* asyncWith(barrier, function* (i) {
+        expect(i).toBe(0);
+        return true;
+      });
+      expect(ret).toBe(true);
       expect(barrier.nWaiting).toBe(0);
       expect(barrier.broken).toBe(false);
     }));
@@ -1153,19 +1161,13 @@ describe('Barrier', () => {
       const results: boolean[] = [];
       const [res] = yield* gatherTasks(N, () =>
         coroutine(function* coro() {
-          yield* barrier.aenter();
-          try {
+          return yield* asyncWith(barrier, function* () {
             results.push(true);
-            const i = yield* barrier.aenter();
-            try {
+            return yield* asyncWith(barrier, function* (i) {
               results.push(false);
               return i;
-            } finally {
-              yield* barrier.aexit();
-            }
-          } finally {
-            yield* barrier.aexit();
-          }
+            });
+          });
         })(),
       );
       expect(results.length).toBe(N * 2);
@@ -1181,12 +1183,10 @@ describe('Barrier', () => {
       const results: boolean[] = [];
       yield* gatherTasks(N, () =>
         coroutine(function* coro() {
-          yield* barrier.aenter();
-          try {
+          yield* asyncWith(barrier, function* () {
+            // the state changes to filling when the last task is released
             results.push(String(barrier).includes('draining'));
-          } finally {
-            yield* barrier.aexit();
-          }
+          });
         })(),
       );
       expect(results.length).toBe(N);
@@ -1357,12 +1357,9 @@ describe('Barrier', () => {
         }
       });
       const coro2 = coroutine(function* coro2() {
-        yield* barrier.aenter();
-        try {
+        yield* asyncWith(barrier, function* () {
           results2.push(true);
-        } finally {
-          yield* barrier.aexit();
-        }
+        });
       });
       const tasks = Array.from({ length: N - 1 }, () => createTask(coro1()));
       // Reset the barrier: the N-1 waiting tasks get BrokenBarrierError.
@@ -1469,18 +1466,12 @@ describe('Barrier', () => {
       yield* gatherTasks(N, () =>
         coroutine(function* coro() {
           try {
-            const i = yield* barrier.aenter();
-            try {
+            yield* asyncWith(barrier, function* (i) {
               if (i === Math.floor(N / 2)) throw new RuntimeError();
-            } finally {
-              yield* barrier.aexit();
-            }
-            yield* barrier.aenter();
-            try {
+            });
+            yield* asyncWith(barrier, function* () {
               results1.push(true);
-            } finally {
-              yield* barrier.aexit();
-            }
+            });
           } catch (e) {
             if (e instanceof BrokenBarrierError) results2.push(true);
             else if (e instanceof RuntimeError) yield* barrier.abort();

@@ -5,6 +5,8 @@
  */
 import {
   type Awaitable,
+  asyncFor,
+  asyncWith,
   CancelledError,
   coroutine,
   createTask,
@@ -24,7 +26,10 @@ import {
   StopIteration,
   sleep,
   type Task,
+  TaskGroup,
+  TimeoutError,
   ValueError,
+  waitFor,
 } from 'tsyncio';
 import { describe, expect, it } from 'vitest';
 
@@ -42,37 +47,33 @@ function* raises<E>(cls: abstract new (...args: any[]) => E, aw: Awaitable<unkno
   throw new Error(`did not raise ${cls.name}`);
 }
 
-/** Await `aw`, cancelling it after `timeout` seconds (asyncio.wait_for's effect on the awaited task). */
-function* cancelAfter<T>(aw: Awaitable<T> & Iterable<unknown>, timeout: number): Generator<unknown, T> {
-  const task = createTask(aw);
-  const timer = getRunningLoop().callLater(timeout, () => task.cancel());
-  try {
-    return yield* task;
-  } finally {
-    timer.cancel();
-  }
-}
-
 describe('Queue basics', () => {
   it('test_repr / test_str: getters, putters and items', () =>
     arun(function* () {
       let q = new Queue<number>();
       expect(String(q)).toMatch(/^<Queue at 0x[0-9a-f]+ maxsize=0>$/);
       // getters
-      const getter = createTask(q.get());
-      yield* sleep(0);
-      expect(String(q)).toContain('_getters[1]');
-      q.putNowait(0);
-      expect(yield* getter).toBe(0);
+      const getter = yield* asyncWith(new TaskGroup(), function* (tg) {
+        // Start a task that waits to get, and let it start waiting.
+        const t = tg.createTask(q.get());
+        yield* sleep(0);
+        expect(String(q)).toContain('_getters[1]');
+        q.putNowait(0); // resume the q.get coroutine
+        return t;
+      });
+      expect(yield* getter!).toBe(0);
       // putters
       q = new Queue(1);
-      q.putNowait(1);
-      const putter = createTask(q.put(2));
-      yield* sleep(0);
-      expect(String(q)).toContain('_putters[1]');
-      q.getNowait();
-      yield* putter;
-      expect(putter.done()).toBe(true);
+      const putter = yield* asyncWith(new TaskGroup(), function* (tg) {
+        q.putNowait(1);
+        // Start a task that waits to put, and let it start waiting.
+        const t = tg.createTask(q.put(2));
+        yield* sleep(0);
+        expect(String(q)).toContain('_putters[1]');
+        q.getNowait(); // resume the q.put coroutine
+        return t;
+      });
+      expect(putter!.done()).toBe(true);
 
       q = new Queue();
       q.putNowait(1);
@@ -227,14 +228,17 @@ describe('Queue.get', () => {
         for (let i = 0; i < n; i++) yield* queue.put(i);
       });
       const q = new Queue<number>(1);
-      yield* gather(createTask(producer(q, 5)), createTask(consumer(q, 5)));
+      yield* asyncWith(new TaskGroup(), function* (tg) {
+        tg.createTask(producer(q, 5));
+        tg.createTask(consumer(q, 5));
+      });
       expect(q.qsize()).toBe(0);
     }));
 
   it('test_cancelled_getters_not_being_held_in_self_getters', () =>
     arun(function* () {
       const queue = new Queue(5);
-      yield* raises(CancelledError, cancelAfter(queue.get(), 0.1));
+      yield* raises(TimeoutError, waitFor(queue.get(), 0.1));
       expect(getRunningLoop().time()).toBe(0.1);
       expect(queue._getters.length).toBe(0);
     }));
@@ -261,16 +265,20 @@ describe('Queue.get', () => {
   it('test_get_cancel_drop_many_pending_readers', () =>
     arun(function* () {
       const q = new Queue<number>();
-      const reader1 = createTask(q.get());
-      const reader2 = createTask(q.get());
-      const reader3 = createTask(q.get());
-      yield* sleep(0);
-      q.putNowait(1);
-      q.putNowait(2);
-      reader1.cancel();
-      yield* raises(CancelledError, reader1);
-      yield* reader3;
-      yield* reader2;
+      let reader2!: Task<number>;
+      let reader3!: Task<number>;
+      yield* asyncWith(new TaskGroup(), function* (tg) {
+        const reader1 = tg.createTask(q.get());
+        reader2 = tg.createTask(q.get());
+        reader3 = tg.createTask(q.get());
+        yield* sleep(0);
+        q.putNowait(1);
+        q.putNowait(2);
+        reader1.cancel();
+        yield* raises(CancelledError, reader1);
+        yield* reader3;
+      });
+      // It is undefined in which order concurrent readers receive results.
       expect(new Set([reader2.result(), reader3.result()])).toEqual(new Set([1, 2]));
     }));
 });
@@ -411,13 +419,13 @@ describe('Queue.put', () => {
         const num = queue.qsize();
         for (let i = 0; i < num; i++) queue.getNowait();
       });
-      yield* gather(
-        createTask(getter()),
-        createTask(putter(0)),
-        createTask(putter(1)),
-        createTask(putter(2)),
-        createTask(putter(3)),
-      );
+      yield* asyncWith(new TaskGroup(), function* (tg) {
+        tg.createTask(getter());
+        tg.createTask(putter(0));
+        tg.createTask(putter(1));
+        tg.createTask(putter(2));
+        tg.createTask(putter(3));
+      });
       expect(queue.qsize()).toBe(2);
     }));
 
@@ -597,13 +605,14 @@ describe.each([
           q.taskDone();
         }
       });
-      const tasks = [createTask(worker()), createTask(worker())];
-      yield* q.join();
-      expect(accumulator).toBe(4950);
-      // Stop the workers.
-      running = false;
-      for (let i = 0; i < tasks.length; i++) q.putNowait(0);
-      yield* gather(...tasks);
+      yield* asyncWith(new TaskGroup(), function* (tg) {
+        const tasks = [tg.createTask(worker()), tg.createTask(worker())];
+        yield* q.join();
+        expect(accumulator).toBe(4950);
+        // Stop the workers.
+        running = false;
+        for (let i = 0; i < tasks.length; i++) q.putNowait(0);
+      });
     }));
 
   it('test_join_empty_queue: returns at once', () =>
@@ -713,6 +722,25 @@ describe.each([
 });
 
 describe('Queue async iteration', () => {
+  it('asyncFor(queue, body) runs the body for each item until the queue is shut down and drained', () =>
+    arun(function* () {
+      const q = new Queue<string>(2);
+      const seen: string[] = [];
+      const producer = coroutine(function* producer() {
+        for (const x of ['a', 'b', 'c', 'd']) yield* q.put(x);
+        q.shutdown();
+      });
+      const t = createTask(producer());
+      yield* asyncFor(q, function* (item) {
+        seen.push(item);
+        q.taskDone();
+        yield* sleep(0.1);
+      });
+      expect(seen).toEqual(['a', 'b', 'c', 'd']);
+      expect(getRunningLoop().time()).toBeCloseTo(0.4);
+      yield* t;
+      yield* q.join();
+    }));
   it('anext() gets items until the queue is shut down and drained, then StopAsyncIteration', () =>
     arun(function* () {
       const q = new Queue<number>();
