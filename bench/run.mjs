@@ -31,6 +31,7 @@ for (let i = 0; i < argv.length; i++) {
   if (a === '--quick') opt.quick = true;
   else if (a === '--reps') opt.reps = Number(argv[++i]);
   else if (a === '--only') opt.only = argv[++i].split(',');
+  else if (a === '--systems') opt.systems = argv[++i].split(',');
   else if (a === '--no-scaling') opt.scaling = false;
   else if (a === '--scaling-only') opt.scalingOnly = true;
   else if (a === '--out') opt.out = path.resolve(argv[++i]);
@@ -117,6 +118,10 @@ if (python !== null) {
       has: (w) => w !== 'switch_immediate',
     });
   }
+}
+
+if (opt.systems !== undefined) {
+  for (let i = SYSTEMS.length - 1; i >= 0; i--) if (!opt.systems.includes(SYSTEMS[i].name)) SYSTEMS.splice(i, 1);
 }
 
 function cli(w, n, rep, warm) {

@@ -90,13 +90,18 @@ export class Future<T = unknown> implements Awaitable<T>, PromiseLike<T>, Iterat
     return true;
   }
 
-  /** @internal The CancelledError to raise for a cancelled future (CPython's `_make_cancelled_error`). */
-  _makeCancelledError(): CancelledError {
+  /**
+   * @internal The CancelledError to raise for a cancelled future (CPython's `_make_cancelled_error`).
+   * `internal`: the loop itself raises it (a task's wakeup, gather), so its creation stack would only show
+   * the loop's frames: skip capturing it (see bareCancelledError). User calls of result() keep theirs.
+   */
+  _makeCancelledError(internal = false): CancelledError {
     if (this._cancelledExc !== undefined) {
       const exc = this._cancelledExc;
       this._cancelledExc = undefined;
       return exc;
     }
+    if (internal && !this._loop._debug) return bareCancelledError(this._cancelMessage);
     return new CancelledError(this._cancelMessage);
   }
 
@@ -324,6 +329,25 @@ export function isFuture(obj: unknown): obj is Future<unknown> {
     obj instanceof Future ||
     (typeof obj === 'object' && obj !== null && (obj.constructor as any)?.[FUTURE_BRAND] === true)
   );
+}
+
+/**
+ * @internal A CancelledError whose stack is not captured. [HOT: every cancelled task makes one or two]
+ * Capturing a JS stack costs ~10x the rest of the object, and a CancelledError made by the loop (to wake a
+ * task whose awaited future was cancelled, or for gather's results) would only list the loop's own frames
+ * — there is nothing of the user's in it; Python's traceback of the same error shows the coroutine frames
+ * it passes through, which JS cannot show either way. `stack` is then just `CancelledError: msg`. Debug
+ * mode keeps full stacks.
+ */
+export function bareCancelledError(msg: unknown): CancelledError {
+  const E = Error as { stackTraceLimit?: number };
+  const limit = E.stackTraceLimit;
+  E.stackTraceLimit = 0;
+  try {
+    return new CancelledError(msg);
+  } finally {
+    E.stackTraceLimit = limit;
+  }
 }
 
 /** @internal Set the result unless the future was cancelled (CPython's `_set_result_unless_cancelled`). */

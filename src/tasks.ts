@@ -34,6 +34,7 @@ import {
 import { pyTypeName, type RawStack, repr } from './format_helpers.js';
 import {
   _futureStates,
+  bareCancelledError,
   Future,
   futureAddToAwaitedBy,
   futureDiscardFromAwaitedBy,
@@ -226,7 +227,7 @@ export class Task<T = unknown> extends Future<T> {
     }
     if (this._mustCancel) {
       if (!(exc instanceof CancelledError)) {
-        exc = this._makeCancelledError();
+        exc = this._makeCancelledError(true);
         hasExc = true;
       }
       this._mustCancel = false;
@@ -335,7 +336,9 @@ export class Task<T = unknown> extends Future<T> {
   private _makeWakeup(): (fut: Future<any>) => void {
     const wakeup = (fut: Future<any>): void => {
       futureDiscardFromAwaitedBy(fut, this);
-      if (fut._state === CANCELLED || fut._exception !== undefined) {
+      if (fut._state === CANCELLED) {
+        this._step(fut._makeCancelledError(true), true);
+      } else if (fut._exception !== undefined) {
         let error: unknown;
         try {
           fut.result();
@@ -660,7 +663,7 @@ export function gather(...args: unknown[]): Future<unknown[]> {
     if (!returnExceptions) {
       if (fut.cancelled()) {
         // fut.exception() would *raise* the CancelledError: make it instead.
-        outer.setException(fut._makeCancelledError());
+        outer.setException(fut._makeCancelledError(true));
         return;
       }
       const exc = fut.exception();
@@ -673,7 +676,11 @@ export function gather(...args: unknown[]): Future<unknown[]> {
       const results: unknown[] = [];
       for (const child of children) {
         if (child.cancelled()) {
-          results.push(new CancelledError(child._cancelMessage ?? ''));
+          results.push(
+            loop!._debug
+              ? new CancelledError(child._cancelMessage ?? '')
+              : bareCancelledError(child._cancelMessage ?? ''),
+          );
         } else {
           const exc = child.exception();
           results.push(exc !== undefined ? exc : child._result);
@@ -683,7 +690,7 @@ export function gather(...args: unknown[]): Future<unknown[]> {
         // The gather itself was cancelled: propagate it whatever returnExceptions says (bpo-32684).
         // CPython takes the error from the *last* child (its results loop rebinds `fut`): when that
         // child finished normally the cancel message is lost — reproduced, as CPython 3.14 does it.
-        outer.setException(children[children.length - 1]!._makeCancelledError());
+        outer.setException(children[children.length - 1]!._makeCancelledError(true));
       } else {
         outer.setResult(results);
       }
