@@ -1,0 +1,164 @@
+/**
+ * The optimised hot paths keep CPython's behaviour (issue #8): the task wakeup registered without a
+ * closure, sleep()'s hand-written body, the loop's stack-less CancelledErrors. Expected values come from
+ * running the same program under CPython 3.14.
+ */
+import {
+  CancelledError,
+  Coroutine,
+  coroutine,
+  createTask,
+  Future,
+  gather,
+  getRunningLoop,
+  run,
+  sleep,
+  type Task,
+  ValueError,
+} from 'tsyncio';
+import { describe, expect, it } from 'vitest';
+
+describe('task wakeup', () => {
+  it('a future awaited by a task shows the wakeup as its callback, like CPython', async () => {
+    const out = await run(
+      coroutine(function* main() {
+        const fut = getRunningLoop().createFuture<number>();
+        const w = coroutine(function* w() {
+          return yield* fut;
+        });
+        const t = createTask(w());
+        yield* sleep(0);
+        const r1 = String(fut);
+        fut.setResult(5);
+        const v = yield* t;
+        const s = createTask(sleep(10));
+        yield* sleep(0);
+        const r2 = String(s._futWaiter);
+        return [r1, v, r2];
+      })(),
+      { clock: 'virtual' },
+    );
+    expect(out).toEqual([
+      '<Future pending cb=[Task.task_wakeup()]>',
+      5,
+      '<Future pending cb=[Task.task_wakeup()]>',
+    ]);
+  });
+
+  it('wakes every task waiting on one future, in registration order, with its result or error', async () => {
+    const log = await run(
+      coroutine(function* main() {
+        const loop = getRunningLoop();
+        const ok = loop.createFuture<string>();
+        const bad = loop.createFuture<string>();
+        const log: string[] = [];
+        const waiter = coroutine(function* waiter(name: string, f: Future<string>) {
+          try {
+            log.push(`${name}:${yield* f}`);
+          } catch (e) {
+            log.push(`${name}:${(e as Error).name}:${(e as Error).message}`);
+          }
+        });
+        const tasks = ['a', 'b', 'c'].map((n) => createTask(waiter(n, ok)));
+        tasks.push(createTask(waiter('d', bad)), createTask(waiter('e', bad)));
+        yield* sleep(0);
+        bad.setException(new ValueError('boom'));
+        ok.setResult('v');
+        yield* gather(...tasks);
+        return log;
+      })(),
+    );
+    expect(log).toEqual(['d:ValueError:boom', 'e:ValueError:boom', 'a:v', 'b:v', 'c:v']);
+  });
+});
+
+describe('sleep()', () => {
+  it('is a Coroutine named sleep; delay <= 0 yields once and returns the result', async () => {
+    const out = await run(
+      coroutine(function* main() {
+        const c = sleep(-1, 'neg');
+        expect(c).toBeInstanceOf(Coroutine);
+        expect(c.name).toBe('sleep');
+        expect(c.state).toBe('created');
+        const order: string[] = [];
+        const other = createTask(
+          coroutine(function* other() {
+            order.push('other');
+          })(),
+        );
+        const v = yield* c;
+        order.push('main');
+        yield* other;
+        return [v, order, yield* sleep(0.01, 'v'), getRunningLoop().time()];
+      })(),
+      { clock: 'virtual' },
+    );
+    expect(out).toEqual(['neg', ['other', 'main'], 'v', 0.01]);
+  });
+
+  it('throw() before the first step raises at once and closes it; bad delays fail on the first step', async () => {
+    const c = sleep(1);
+    expect(() => c.throw(new ValueError('x'))).toThrow(ValueError);
+    expect(c.state).toBe('closed');
+    await expect(run(sleep('a' as unknown as number))).rejects.toThrow(TypeError);
+    await expect(run(sleep(Number.NaN))).rejects.toThrow('Invalid delay: NaN');
+  });
+
+  it('cancel() raises CancelledError at the sleep and releases its timer', async () => {
+    const out = await run(
+      coroutine(function* main() {
+        const loop = getRunningLoop();
+        const s = createTask(sleep(3600)) as Task<void>;
+        yield* sleep(0);
+        expect(loop._scheduled.length).toBe(1);
+        s.cancel('bye');
+        try {
+          yield* s;
+        } catch (e) {
+          expect(e).toBeInstanceOf(CancelledError);
+          expect((e as CancelledError).args).toEqual(['bye']);
+        }
+        // The timer handle was cancelled: the heap holds only a dead entry.
+        expect(loop._scheduled.items.every((h) => h.cancelled())).toBe(true);
+        return s.cancelled();
+      })(),
+    );
+    expect(out).toBe(true);
+  });
+
+  it('close() on a sleeping coroutine cancels its timer', async () => {
+    await run(
+      coroutine(function* main() {
+        const loop = getRunningLoop();
+        const c = sleep(5);
+        expect(c.send(undefined)).toBeInstanceOf(Future);
+        expect(loop._scheduled.items.filter((h) => !h.cancelled()).length).toBe(1);
+        c.close();
+        expect(c.state).toBe('closed');
+        expect(loop._scheduled.items.filter((h) => !h.cancelled()).length).toBe(0);
+      })(),
+    );
+  });
+});
+
+describe('CancelledError made by the loop', () => {
+  it('gather(returnExceptions) lists a fresh CancelledError per cancelled child, as CPython', async () => {
+    const res = await run(
+      coroutine(function* main() {
+        const a = createTask(sleep(10));
+        const b = createTask(sleep(10));
+        yield* sleep(0);
+        a.cancel('stop');
+        b.cancel();
+        return yield* gather(a, b, { returnExceptions: true });
+      })(),
+      { clock: 'virtual' },
+    );
+    // CPython: ["CancelledError('')", "CancelledError('')"] — the message went to the sleep's future.
+    expect(res[0]).toBeInstanceOf(CancelledError);
+    expect(res[1]).toBeInstanceOf(CancelledError);
+    expect((res[0] as CancelledError).message).toBe('');
+    expect((res[0] as CancelledError).stack?.startsWith('CancelledError')).toBe(true);
+    expect(res[0]).not.toBe(res[1]);
+  });
+});
