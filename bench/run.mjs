@@ -121,7 +121,8 @@ if (python !== null) {
 }
 
 if (opt.systems !== undefined) {
-  for (let i = SYSTEMS.length - 1; i >= 0; i--) if (!opt.systems.includes(SYSTEMS[i].name)) SYSTEMS.splice(i, 1);
+  for (let i = SYSTEMS.length - 1; i >= 0; i--)
+    if (!opt.systems.includes(SYSTEMS[i].name)) SYSTEMS.splice(i, 1);
 }
 
 function cli(w, n, rep, warm) {
