@@ -526,6 +526,17 @@ const wrapAwaitable = (() => {
 // ---------------------------------------------------------------------------------------------
 // sleep
 
+// sleep's checks, in CPython's order and words (both bodies below use them).
+function checkDelayType(delay: unknown): void {
+  if (typeof delay !== 'number') {
+    throw new TypeError(`'<=' not supported between instances of '${pyTypeName(delay)}' and 'int'`);
+  }
+}
+
+function checkDelayNaN(delay: number): void {
+  if (Number.isNaN(delay)) throw new ValueError('Invalid delay: NaN (not a number)');
+}
+
 // Named `sleep` so that call graphs show `async sleep()`, as CPython's do.
 const sleep0Gen = function* sleep<T>(result: T): Generator<unknown, T, unknown> {
   if (coroutineDebug.awaitStacks) recordAwaitStack(_getRunningLoop()?._currentTask ?? null);
@@ -534,15 +545,13 @@ const sleep0Gen = function* sleep<T>(result: T): Generator<unknown, T, unknown> 
 };
 
 const sleepGen = function* sleep<T>(delay: number, result: T): Generator<unknown, T, unknown> {
-  if (typeof delay !== 'number') {
-    throw new TypeError(`'<=' not supported between instances of '${pyTypeName(delay)}' and 'int'`);
-  }
+  checkDelayType(delay);
   if (delay <= 0) {
     if (coroutineDebug.awaitStacks) recordAwaitStack(_getRunningLoop()?._currentTask ?? null);
     yield undefined;
     return result;
   }
-  if (Number.isNaN(delay)) throw new ValueError('Invalid delay: NaN (not a number)');
+  checkDelayNaN(delay);
   const loop = getRunningLoop();
   const future = new Future<T>({ loop });
   const h =
@@ -626,14 +635,13 @@ class SleepBody<T> {
   private _start(): IteratorResult<unknown, T> {
     this._phase = SLEEP_DONE; // until the checks pass: a failed first step ends the coroutine
     const delay = this._delay;
-    if (typeof delay !== 'number')
-      throw new TypeError(`'<=' not supported between instances of ${repr(delay)} and 'int'`);
+    checkDelayType(delay);
     if (delay <= 0) {
       if (coroutineDebug.awaitStacks) recordAwaitStack(_getRunningLoop()?._currentTask ?? null);
       this._phase = SLEEP_WAITING;
       return { value: undefined, done: false };
     }
-    if (Number.isNaN(delay)) throw new ValueError('Invalid delay: NaN');
+    checkDelayNaN(delay);
     const loop = getRunningLoop();
     const future = new Future<undefined>({ loop });
     this._future = future;

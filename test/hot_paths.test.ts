@@ -101,7 +101,7 @@ describe('sleep()', () => {
     expect(() => c.throw(new ValueError('x'))).toThrow(ValueError);
     expect(c.state).toBe('closed');
     await expect(run(sleep('a' as unknown as number))).rejects.toThrow(TypeError);
-    await expect(run(sleep(Number.NaN))).rejects.toThrow('Invalid delay: NaN');
+    await expect(run(sleep(Number.NaN))).rejects.toThrow('Invalid delay: NaN (not a number)');
   });
 
   it('cancel() raises CancelledError at the sleep and releases its timer', async () => {
