@@ -28,6 +28,7 @@ import {
   LimitOverrunError,
   OSError,
   run,
+  runVirtual,
   sleep,
   ValueError,
 } from 'tsyncio';
@@ -1093,5 +1094,38 @@ describe('Unix domain sockets', () => {
       return [staleBefore, msg, (err as Error).constructor.name, (err as Error).message];
     });
     expect(result).toEqual([true, 'fresh\n', 'FileNotFoundError', '[Errno 2] No such file or directory']);
+  });
+});
+
+describe('streams under the virtual clock', () => {
+  it('virtual time does not jump past a read that waits on the network', async () => {
+    // A plain node:net server outside the loop replies after 30 ms of real time: only the client's
+    // pending read tells the loop that something may still arrive.
+    const raw = net.createServer((sock) => {
+      setTimeout(() => sock.end('reply\n'), 30);
+    });
+    await new Promise<void>((r) => raw.listen(0, '127.0.0.1', () => r()));
+    const port = (raw.address() as net.AddressInfo).port;
+    const main = coroutine(function* main() {
+      const loop = getRunningLoop();
+      const log: [string, number][] = [];
+      const [reader, writer] = yield* openConnection('127.0.0.1', port);
+      const sleeper = createTask(
+        coroutine(function* sleeper() {
+          yield* sleep(10);
+          log.push(['timer', loop.time()]);
+        })(),
+      );
+      log.push([str(yield* reader.readline()), loop.time()]);
+      writer.close();
+      yield* writer.waitClosed();
+      yield* sleeper;
+      return log;
+    });
+    const log = await runVirtual(main()).finally(() => raw.close());
+    expect(log).toEqual([
+      ['reply\n', 0],
+      ['timer', 10],
+    ]);
   });
 });
