@@ -102,3 +102,5 @@ export {
 } from './tools.js';
 export type { ChromeTrace, TraceEvent, TracingOptions } from './trace.js';
 export { startTracing, stopTracing, Tracer } from './trace.js';
+export type { TraceSvgOptions } from './trace_svg.js';
+export { traceToHtml, traceToSvg } from './trace_svg.js';

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import {
+  asyncWith,
   captureCallGraph,
   coroutine,
   createTask,
@@ -13,8 +14,10 @@ import {
   printCallGraph,
   RuntimeError,
   run,
+  shield,
   sleep,
   type Task,
+  TaskGroup,
   trackAwaitStacks,
 } from 'tsyncio';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -160,6 +163,34 @@ describe('call graph (Python 3.14 graph.py)', () => {
     expect(limited!.callStack.map((e) => e.frame.name)).toEqual(['sleep']);
     expect(none!.callStack).toEqual([]);
     expect(none!.awaitedBy).toHaveLength(1);
+  });
+
+  it('TaskGroup children and shielded tasks are awaited by the task that owns them', async () => {
+    let tgGraph: FutureCallGraph | undefined;
+    let shieldGraph: FutureCallGraph | undefined;
+    let mainTask: unknown;
+    const main = coroutine(function* main() {
+      mainTask = getRunningLoop()._currentTask;
+      const inner = createTask(sleep(1), { name: 'shielded' });
+      const watcher = createTask(
+        coroutine(function* watcher() {
+          yield* sleep(0.5);
+          shieldGraph = captureCallGraph(inner);
+        })(),
+      );
+      yield* asyncWith(new TaskGroup(), function* (tg) {
+        const child = tg.createTask(sleep(0.1), { name: 'child' });
+        yield* sleep(0);
+        tgGraph = captureCallGraph(child);
+      });
+      yield* shield(inner);
+      yield* watcher;
+    });
+    await run(main());
+    expect(tgGraph!.awaitedBy.map((g) => g.future)).toHaveLength(1);
+    expect(tgGraph!.awaitedBy[0]!.future).toBe(mainTask);
+    expect(shieldGraph!.awaitedBy.map((g) => g.future)).toHaveLength(1);
+    expect(shieldGraph!.awaitedBy[0]!.future).toBe(mainTask);
   });
 
   it('a plain Future awaited by a task is shown as Future(id=…) with its awaiter', async () => {

@@ -15,6 +15,8 @@ import {
   startTracing,
   stopTracing,
   type TraceEvent,
+  traceToHtml,
+  traceToSvg,
 } from '../src/node/index.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'tsyncio-trace-'));
@@ -167,6 +169,23 @@ describe('trace export (Chrome trace-event JSON)', () => {
     loop.close();
     expect(trace!.traceEvents.length).toBe(20);
     expect(trace!.otherData.droppedEvents).toBeGreaterThan(30);
+  });
+});
+
+describe('trace pictures (traceToSvg)', () => {
+  it('draws one labelled row per task, a bar per step, markers and flows', async () => {
+    let trace: ChromeTrace | undefined;
+    await run(program(), { trace: (t) => (trace = t) });
+    const svg = traceToSvg(trace!, { title: 'demo <run>' });
+    expect(svg.startsWith('<svg xmlns="http://www.w3.org/2000/svg"')).toBe(true);
+    expect(svg.endsWith('</svg>')).toBe(true);
+    expect(svg).toContain('demo &lt;run&gt;');
+    for (const name of ['event loop', 'victim', 'w1', 'w2', 'w3']) expect(svg).toContain(`>${name}</text>`);
+    const spans = trace!.traceEvents.filter((e) => e.ph === 'X').length;
+    expect(svg.match(/<rect x="[\d.]+" y="[\d.]+" width="[\d.]+" height="18"/g)).toHaveLength(spans);
+    expect(svg.match(/marker-end="url\(#arrow\)"\/>/g)!.length).toBeGreaterThan(1);
+    expect(svg).toContain("<title>cancel 'enough'</title>");
+    expect(traceToHtml(trace!)).toMatch(/^<!doctype html>[\s\S]*<svg[\s\S]*<\/svg>[\s\S]*<\/html>\n$/);
   });
 });
 
