@@ -113,6 +113,8 @@ export class Tracer {
     this.meta(LOOP_TID, 'thread_name', { name: 'event loop' });
     this.meta(LOOP_TID, 'thread_sort_index', { sort_index: -1 });
     this.events.push({ name: 'process_name', ph: 'M', ts: 0, pid: PID, tid: 0, args: { name: 'tsyncio' } });
+    // Started from inside a task (the usual case): that task gets the first track.
+    if (loop._currentTask !== null) this.tid(loop._currentTask);
   }
 
   private clock(): number {
