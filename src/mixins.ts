@@ -26,4 +26,9 @@ export class LoopBoundMixin {
     if (loop !== this._loop) throw new RuntimeError(`${this} is bound to a different event loop`);
     return loop;
   }
+
+  /** Node's console.log/util.inspect show the Python repr (`toString()`). */
+  [Symbol.for('nodejs.util.inspect.custom')](): string {
+    return String(this);
+  }
 }

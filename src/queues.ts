@@ -122,10 +122,6 @@ export class Queue<T = unknown> extends LoopBoundMixin {
     return `<${this.constructor.name} at ${objectId(this)} ${this._format()}>`;
   }
 
-  [Symbol.for('nodejs.util.inspect.custom')](): string {
-    return this.toString();
-  }
-
   /** The number of items in the queue. */
   qsize(): number {
     return this._queue.length;

@@ -3,6 +3,8 @@
  * Lib/test/test_asyncio/test_locks.py (test names kept), plus loop binding and the context-manager
  * protocol. Orderings are CPython 3.14's (checked with py314).
  */
+
+import { inspect } from 'node:util';
 import {
   type Awaitable,
   asyncWith,
@@ -65,6 +67,15 @@ describe('Lock', () => {
       expect(String(lock)).toMatch(REPR);
       lock.release();
     }));
+
+  it('console.log and util.inspect show the repr', () => {
+    for (const obj of [new Lock(), new Event(), new Condition(), new Semaphore(2), new Barrier(3)]) {
+      expect(inspect(obj)).toBe(String(obj));
+    }
+    expect(inspect([new Lock()])).toMatch(
+      /^\[ <asyncio\.locks\.Lock object at 0x[0-9a-f]+ \[unlocked\]> \]$/,
+    );
+  });
 
   it('test_lock_by_with_statement / test_context_manager: aenter acquires, aexit releases', () =>
     arun(function* () {
