@@ -15,6 +15,7 @@ import { getEventLoop, getRunningLoop } from './events.js';
 import { CancelledError, StopAsyncIteration, TimeoutError, ValueError } from './exceptions.js';
 import { pyTypeName, repr } from './format_helpers.js';
 import { type Future, futureAddToAwaitedBy, futureDiscardFromAwaitedBy, isFuture } from './futures.js';
+import { Queue } from './queues.js';
 import { asyncWith } from './syntax.js';
 import { type AwaitedOf, ensureFuture } from './tasks.js';
 import { timeout as makeTimeout } from './timeouts.js';
@@ -167,10 +168,9 @@ export function* _wait<F extends Future<any>>(
  * Once the timeout passes, every awaitable still to come raises TimeoutError.
  */
 export class AsCompletedIterator<T> implements Iterable<Coroutine<T>>, Iterator<Coroutine<T>, undefined> {
-  // Finished futures in completion order; `null` is the timeout's sentinel. A tiny FIFO with getters,
-  // woken through futures exactly as asyncio.Queue does, so the iteration counts match CPython's.
-  /** @internal */ _done: (Future<T> | null)[] = [];
-  /** @internal */ _getters: Future<void>[] = [];
+  // Finished futures in completion order; `null` is the timeout's sentinel (an asyncio Queue, as in
+  // CPython, so consumers resume on the same iterations).
+  /** @internal */ _done = new Queue<Future<T> | null>();
   /** @internal */ _todo: Set<Future<T>>;
   /** @internal */ _todoLeft: number;
   /** @internal */ _timeoutHandle: { cancel(): void } | null = null;
@@ -232,7 +232,7 @@ export class AsCompletedIterator<T> implements Iterable<Coroutine<T>>, Iterator<
   private _handleTimeout(): void {
     for (const f of this._todo) {
       f.removeDoneCallback(this._handleCompletionBound);
-      this._put(null); // Sentinel for _waitForOne().
+      this._done.putNowait(null); // Sentinel for _waitForOne().
     }
     this._todo.clear();
   }
@@ -240,49 +240,12 @@ export class AsCompletedIterator<T> implements Iterable<Coroutine<T>>, Iterator<
   private _handleCompletion(f: Future<T>): void {
     if (this._todo.size === 0) return; // _handleTimeout() was here first.
     this._todo.delete(f);
-    this._put(f);
+    this._done.putNowait(f);
     if (this._todo.size === 0 && this._timeoutHandle !== null) this._timeoutHandle.cancel();
   }
 
-  private _put(item: Future<T> | null): void {
-    this._done.push(item);
-    // Wake the first getter still waiting (asyncio.Queue's _wakeup_next).
-    while (this._getters.length > 0) {
-      const g = this._getters.shift()!;
-      if (!g.done()) {
-        g.setResult(undefined);
-        break;
-      }
-    }
-  }
-
-  private *_get(): Generator<unknown, Future<T> | null, unknown> {
-    while (this._done.length === 0) {
-      const getter = this._loop.createFuture<void>();
-      this._getters.push(getter);
-      try {
-        yield* getter;
-      } catch (e) {
-        getter.cancel();
-        const i = this._getters.indexOf(getter);
-        if (i >= 0) this._getters.splice(i, 1);
-        if (this._done.length > 0 && !getter.cancelled()) {
-          // We were woken but will not consume: pass the wake-up on.
-          for (const g of this._getters) {
-            if (!g.done()) {
-              g.setResult(undefined);
-              break;
-            }
-          }
-        }
-        throw e;
-      }
-    }
-    return this._done.shift()!;
-  }
-
   private *_waitForOne(resolve: boolean): Generator<unknown, T | Future<T>, unknown> {
-    const f = yield* this._get();
+    const f = yield* this._done.get();
     if (f === null) throw new TimeoutError(); // The timeout's sentinel.
     return resolve ? f.result() : f;
   }
