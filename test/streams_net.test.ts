@@ -7,10 +7,11 @@
  * Every test is bounded: a few connections, a few megabytes, a few seconds at most.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createReadStream, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { PassThrough, Writable } from 'node:stream';
 import {
   asyncWith,
   BrokenPipeError,
@@ -35,13 +36,16 @@ import {
 import {
   openConnection,
   openUnixConnection,
+  readerFromReadable,
   type Server,
   SSLCertVerificationError,
   type StreamReader,
   type StreamWriter,
   startServer,
   startUnixServer,
+  streamsFromDuplex,
   type TlsOptions,
+  writerFromWritable,
 } from 'tsyncio/node';
 import { afterAll, describe, expect, it } from 'vitest';
 
@@ -1127,5 +1131,125 @@ describe('streams under the virtual clock', () => {
       ['reply\n', 0],
       ['timer', 10],
     ]);
+  });
+});
+
+describe('Node streams as tsyncio streams', () => {
+  it('readerFromReadable reads a file stream by line, pausing it while the buffer is full', async () => {
+    const file = join(tmp, 'lines.txt');
+    const lines = Array.from({ length: 20_000 }, (_, i) => `line ${i}`);
+    writeFileSync(file, `${lines.join('\n')}\n`);
+    const { result } = await runNet(function* () {
+      const readable = createReadStream(file, { highWaterMark: 16 * 1024 });
+      const reader = readerFromReadable(readable, { limit: 1024 });
+      let count = 0;
+      let maxBuffered = 0;
+      let pausedSeen = false;
+      for (;;) {
+        const line = yield* reader.readline();
+        if (line.length === 0) break;
+        if (str(line) !== `line ${count}\n`) throw new Error(`bad line ${str(line)}`);
+        count++;
+        maxBuffered = Math.max(maxBuffered, reader._buffered);
+        pausedSeen ||= reader._paused;
+        if (count % 1000 === 0) yield* sleep(0.001);
+      }
+      return { count, maxBuffered, pausedSeen, eof: reader.atEof() };
+    });
+    expect(result.count).toBe(20_000);
+    expect(result.eof).toBe(true);
+    expect(result.pausedSeen).toBe(true);
+    // Past 2 × limit the Readable is paused; chunks Node had already emitted still arrive (at most two of
+    // its 16 KiB reads here), so the buffer stays within 2 × limit plus those.
+    expect(result.maxBuffered).toBeLessThanOrEqual(2 * 1024 + 2 * 16 * 1024);
+  });
+
+  it('a Readable that fails: the error reaches the reader as its exception', async () => {
+    const { result } = await runNet(function* () {
+      const readable = new PassThrough();
+      const reader = readerFromReadable(readable);
+      readable.write('partial');
+      const err = Object.assign(new Error('write EPIPE'), { code: 'EPIPE' });
+      setTimeout(() => readable.destroy(err), 10);
+      const first = str(yield* reader.read(100));
+      let got: unknown;
+      try {
+        yield* reader.read(100);
+      } catch (e) {
+        got = e;
+      }
+      return [first, (got as Error).constructor.name, (got as Error).message, reader.exception() === got];
+    });
+    expect(result).toEqual(['partial', 'BrokenPipeError', '[Errno 32] Broken pipe', true]);
+  });
+
+  it('writerFromWritable: drain() blocks while the Writable is over the high-water mark, close() ends it', async () => {
+    const { result } = await runNet(function* () {
+      const received: Buffer[] = [];
+      let consume = false;
+      const sink = new Writable({
+        highWaterMark: 1024,
+        write(chunk: Buffer, _enc, cb) {
+          received.push(chunk);
+          // A slow consumer: nothing is acknowledged until consumption starts.
+          const ack = (): void => {
+            if (consume) cb();
+            else setTimeout(ack, 5);
+          };
+          ack();
+        },
+      });
+      const writer = writerFromWritable(sink);
+      writer.write(Buffer.alloc(100 * 1024, 1));
+      const drain = createTask(writer.drain());
+      yield* sleep(0.05);
+      const blocked = !drain.done();
+      const buffered = writer.transport.getWriteBufferSize();
+      consume = true;
+      yield* drain;
+      writer.close();
+      yield* writer.waitClosed();
+      // As in CPython, with nothing left to write the writer counts as closed at once; Node finishes the
+      // Writable right after.
+      for (let i = 0; i < 200 && !sink.writableFinished; i++) yield* sleep(0.005);
+      return {
+        blocked,
+        buffered,
+        total: received.reduce((n, c) => n + c.length, 0),
+        ended: sink.writableFinished,
+      };
+    });
+    expect(result).toEqual({ blocked: true, buffered: 100 * 1024, total: 100 * 1024, ended: true });
+  });
+
+  it('streamsFromDuplex: one transport both ways; startServer and openConnection accept existing sockets (sock=)', async () => {
+    const { result } = await runNet(function* () {
+      const loop = getRunningLoop();
+      const listening = net.createServer();
+      const ready = loop.createFuture<void>();
+      listening.listen(0, '127.0.0.1', () => loop.callSoonThreadsafe(() => ready.setResult(undefined)));
+      loop._hostPending++;
+      yield* ready;
+      loop._hostPending--;
+      const server = yield* startServer(echoLine, null, null, { sock: listening });
+      const port = portOf(server);
+      // openConnection over a socket we connected ourselves
+      const sock = net.connect(port, '127.0.0.1');
+      const [r1, w1] = yield* openConnection(null, null, { sock });
+      w1.write('via sock\n');
+      const a = str(yield* r1.readline());
+      w1.close();
+      // streamsFromDuplex over another raw socket
+      const sock2 = net.connect(port, '127.0.0.1');
+      const [r2, w2] = streamsFromDuplex(sock2);
+      w2.write('via duplex\n');
+      const b2 = str(yield* r2.readline());
+      w2.close();
+      yield* w2.waitClosed();
+      server.close();
+      yield* server.waitClosed();
+      return [a, b2];
+    });
+    expect(result).toEqual(['via sock\n', 'via duplex\n']);
   });
 });
