@@ -223,7 +223,17 @@ export async function getAllAwaitedBy(pid: number, options?: InspectOptions): Pr
   const port = options?.port ?? 9229;
   const deadline = Date.now() + (options?.timeoutMs ?? 5000);
   const wasOpen = (await findTarget(port, 0)) !== null;
-  if (!wasOpen) process.kill(pid, 'SIGUSR1');
+  if (!wasOpen) {
+    try {
+      process.kill(pid, 'SIGUSR1');
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'ESRCH') throw new Error(`no process with pid ${pid}`);
+      if (code === 'EPERM')
+        throw new Error(`no permission to signal process ${pid} (run as its user or root)`);
+      throw e;
+    }
+  }
   const url = await findTarget(port, deadline);
   if (url === null) {
     throw new Error(
