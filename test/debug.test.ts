@@ -57,7 +57,7 @@ describe('debug mode: slow callbacks', () => {
     await run(main(), { debug: true });
     // Only the slow step is reported (on a loaded machine another step may be slow too: ignore it).
     const warnings = logs
-      .filter(([level, m]) => level === 'warning' && m.includes("<Task pending name='slowpoke'"))
+      .filter(([level, m]) => level === 'warning' && m.startsWith("Executing <Task pending name='slowpoke'"))
       .map(([, m]) => m);
     expect(warnings).toHaveLength(1);
     const line = lineOf('@slowpoke-suspends');
