@@ -1,3 +1,4 @@
+/// <reference lib="esnext.disposable" preserve="true" />
 /**
  * tsyncio — Python's asyncio for TypeScript. The public API: every name is exported from here, the way
  * asyncio's __init__.py gathers its submodules' __all__.
