@@ -43,7 +43,9 @@ describe('the packed package', () => {
       .trim()
       .split('\n');
     expect(
-      files.filter((f) => !/^package\/(dist\/|bin\/|README\.md$|package\.json$|LICENSE$|CHANGELOG\.md$)/.test(f)),
+      files.filter(
+        (f) => !/^package\/(dist\/|bin\/|README\.md$|package\.json$|LICENSE$|CHANGELOG\.md$)/.test(f),
+      ),
     ).toEqual([]);
     expect(files).toContain('package/dist/index.js');
     expect(files).toContain('package/dist/index.d.ts');
