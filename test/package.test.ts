@@ -101,6 +101,10 @@ export { total, wrong };
 `,
     );
     const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc');
-    execFileSync(process.execPath, [tsc, '-p', 'tsconfig.json'], { cwd: dir, encoding: 'utf8' });
-  });
+    try {
+      execFileSync(process.execPath, [tsc, '-p', 'tsconfig.json'], { cwd: dir, encoding: 'utf8' });
+    } catch (e) {
+      throw new Error(`tsc failed:\n${(e as { stdout?: string }).stdout}`);
+    }
+  }, 120_000);
 });
