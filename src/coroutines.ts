@@ -37,6 +37,17 @@ export type Yielded = unknown;
 /** A generator that can serve as a coroutine body. */
 export type CoroutineGenerator<T> = Generator<Yielded, T, unknown>;
 
+/**
+ * What a Coroutine drives: a generator, or any object with the generator's three methods (library code
+ * may write hot operations as hand-made iterators). Structural, so it does not depend on the lib's
+ * Generator/IteratorObject details (e.g. esnext.disposable adds [Symbol.dispose] to generators).
+ */
+export interface CoroutineIterator<T> extends Iterator<Yielded, T, unknown> {
+  next(value?: unknown): IteratorResult<Yielded, T>;
+  throw(error: unknown): IteratorResult<Yielded, T>;
+  return(value: T): IteratorResult<Yielded, T>;
+}
+
 const CREATED = 0;
 const RUNNING = 1;
 const SUSPENDED = 2;
@@ -63,7 +74,7 @@ export const coroutineDebug = {
  * throw `StopIteration` (carrying the return value) when the coroutine finishes.
  */
 export class Coroutine<T> implements Awaitable<T> {
-  /** @internal */ _gen: CoroutineGenerator<T>;
+  /** @internal */ _gen: CoroutineIterator<T>;
   /** @internal */ _fn: { name: string; qualname?: string };
   /** @internal 0 created, 1 running, 2 suspended, 3 closed; see STATES. */
   _state = CREATED;
@@ -76,7 +87,7 @@ export class Coroutine<T> implements Awaitable<T> {
   /** @internal creation stack (debug mode only). */
   _origin: string[] | undefined;
 
-  constructor(gen: CoroutineGenerator<T>, fn: { name: string; qualname?: string }) {
+  constructor(gen: CoroutineIterator<T>, fn: { name: string; qualname?: string }) {
     this._gen = gen;
     this._fn = fn;
     if (coroutineDebug.originTrackingDepth > 0) {
@@ -109,7 +120,7 @@ export class Coroutine<T> implements Awaitable<T> {
    * `yield* coro` — await this coroutine. Hands over the underlying generator, so delegation is native.
    * A coroutine can be awaited once (Python's "cannot reuse already awaited coroutine").
    */
-  [Symbol.iterator](): CoroutineGenerator<T> {
+  [Symbol.iterator](): CoroutineIterator<T> {
     this._claim();
     this._state = RUNNING;
     this._delegated = true;
