@@ -82,15 +82,17 @@ export class Timeout implements AsyncContextManager<Timeout> {
     const deadline = checkWhen(when, 'when');
     this._when = deadline;
     if (this._timeoutHandler !== null) this._timeoutHandler.cancel();
-    if (deadline === null) {
+    if (deadline === null || deadline === Infinity) {
+      // An infinite deadline never comes: no timer (one would also pull a virtual clock to infinity).
       this._timeoutHandler = null;
     } else {
       const loop: EventLoop = getRunningLoop();
       // The callback touches no context variable: the current context is used as is, without a copy.
-      this._timeoutHandler =
-        deadline <= loop.time()
-          ? loop._callSoonOne(onTimeout, this, currentContext())
-          : loop._callAtOne(deadline, onTimeout, this, currentContext());
+      // `!(deadline > now)` rather than `deadline <= now`: a NaN deadline expires at once, as in CPython
+      // (whose loop treats a NaN timer as due).
+      this._timeoutHandler = !(deadline > loop.time())
+        ? loop._callSoonOne(onTimeout, this, currentContext())
+        : loop._callAtOne(deadline, onTimeout, this, currentContext());
     }
   }
 

@@ -544,6 +544,25 @@ describe('timeout()', () => {
     expect(() => timeout(1)).toThrow(new RuntimeError('no running event loop'));
   });
 
+  it('a NaN delay expires at once and an infinite one never does, as in CPython', async () => {
+    await inTask(function* () {
+      const loop = getRunningLoop();
+      const e = yield* raises(() =>
+        asyncWith(timeout(Number.NaN), function* () {
+          yield* sleep(1);
+        }),
+      );
+      expect(e).toBeInstanceOf(TimeoutError);
+      expect(loop.time()).toBe(0);
+      const cm = timeout(Number.POSITIVE_INFINITY);
+      yield* asyncWith(cm, function* () {
+        yield* sleep(1);
+      });
+      expect(cm.expired()).toBe(false);
+      expect(String(cm)).toBe('<Timeout [finished]>');
+    });
+  });
+
   it('rejects a delay that is not a number', async () => {
     await inTask(function* () {
       expect(() => timeout('1' as any)).toThrow(new TypeError("delay must be a number or None, got '1'"));
@@ -585,6 +604,25 @@ describe('timeout()', () => {
       expect(zde).toBeInstanceOf(RangeError);
       expect(contextOf(zde)).toBeInstanceOf(TimeoutError);
     });
+  });
+
+  it('leaves no timers behind under churn (the cancelled handles are pruned)', async () => {
+    const loop = new EventLoop({ clock: 'virtual' });
+    const sizes = await loop.runUntilComplete(
+      coroutine(function* main() {
+        const seen: number[] = [];
+        for (let i = 0; i < 20_000; i++) {
+          yield* asyncWith(timeout(1000), function* () {
+            yield* sleep(0.001);
+          });
+          if (i % 5000 === 4999) seen.push(loop._scheduled.length);
+        }
+        return seen;
+      })(),
+    );
+    loop.close();
+    // CPython's rule: the heap is rebuilt once more than half of it (and > 100 handles) is cancelled.
+    for (const n of sizes) expect(n).toBeLessThan(250);
   });
 
   it('cancels its timer handle on exit (nothing left scheduled)', async () => {
