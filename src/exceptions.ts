@@ -5,6 +5,8 @@
  * (`CancelledError: msg`). Messages are written where the error is raised, as in CPython.
  */
 
+import { pyTypeName } from './format_helpers.js';
+
 /** Marks Python's BaseException-but-not-Exception classes (CancelledError, KeyboardInterrupt, SystemExit). */
 export const BASE_EXCEPTION: unique symbol = Symbol.for('tsyncio.BaseException');
 
@@ -178,11 +180,12 @@ type ErrorClass = abstract new (...args: any[]) => unknown;
 type Matcher = ErrorClass | readonly ErrorClass[] | ((e: unknown) => boolean);
 
 function toPredicate(m: Matcher): (e: unknown) => boolean {
-  if (Array.isArray(m)) return (e) => m.some((c) => e instanceof c);
-  if (typeof m === 'function' && (m as ErrorClass).prototype !== undefined && isErrorClass(m)) {
-    return (e) => e instanceof (m as ErrorClass);
-  }
-  return m as (e: unknown) => boolean;
+  if (Array.isArray(m) && m.every(isErrorClass)) return (e) => m.some((c) => e instanceof c);
+  if (isErrorClass(m)) return (e) => e instanceof (m as ErrorClass);
+  if (typeof m === 'function' && !Array.isArray(m)) return m as (e: unknown) => boolean;
+  throw new TypeError(
+    'expected an exception type, a tuple of exception types, or a callable (other than a class)',
+  );
 }
 
 function isErrorClass(f: unknown): boolean {
@@ -197,12 +200,16 @@ function isErrorClass(f: unknown): boolean {
  * ends with ` (2 sub-exceptions)` like Python's `str()`.
  */
 export class ExceptionGroup<E = unknown> extends AggregateError {
-  /** The message given at construction (without the sub-exception count). */
+  /** The message given at construction (without the sub-exception count): Python's `.message`. */
   readonly rawMessage: string;
   readonly exceptions: readonly E[];
+  /** Python's `args`: `[message, exceptions]` (what repr() shows). */
+  readonly args: [string, E[]];
 
   constructor(message: string, exceptions: readonly E[]) {
-    if (typeof message !== 'string') throw new TypeError('argument 1 must be str');
+    if (typeof message !== 'string') {
+      throw new TypeError(`BaseExceptionGroup.__new__() argument 1 must be str, not ${pyTypeName(message)}`);
+    }
     if (
       !Array.isArray(exceptions) &&
       !(exceptions && typeof (exceptions as any)[Symbol.iterator] === 'function')
@@ -215,6 +222,7 @@ export class ExceptionGroup<E = unknown> extends AggregateError {
     super(list, `${message} (${n} sub-exception${n === 1 ? '' : 's'})`);
     this.rawMessage = message;
     this.exceptions = Object.freeze(list);
+    this.args = [message, [...list]];
   }
 
   /** Python's `derive`: a group of the same type with the same message around other exceptions. */
