@@ -91,17 +91,18 @@ export class Tracer {
   dropped = 0;
   private readonly options: TracingOptions;
   private readonly t0: number;
-  private readonly tids = new Map<Task<any>, number>();
+  private readonly tids = new WeakMap<Task<any>, number>();
   private nextTid = 1;
   private nextFlow = 1;
+  // Per-task state is weak: a long trace must not keep finished tasks alive.
   // The handle being run and where the ready queue ended when it started (to find what it scheduled).
   private handle: Handle | null = null;
   private readyMark = 0;
   private handleStart = 0;
   private stepRan: Task<any> | null = null;
-  private readonly stepStarts = new Map<Task<any>, number>();
-  private readonly steps = new Map<Task<any>, number>();
-  private lastStep = new Map<Task<any>, TraceEvent>();
+  private readonly stepStarts = new WeakMap<Task<any>, number>();
+  private readonly steps = new WeakMap<Task<any>, number>();
+  private readonly lastStep = new WeakMap<Task<any>, TraceEvent>();
   // Handles scheduled by a traced step or callback: the flow id to close when the handle runs.
   private readonly pendingFlows = new WeakMap<Handle, number>();
   private stopped = false;

@@ -7,6 +7,7 @@ import {
   coroutine,
   createTask,
   EventLoop,
+  fromPromise,
   gather,
   getRunningLoop,
   RuntimeError,
@@ -18,6 +19,7 @@ import {
   traceToHtml,
   traceToSvg,
 } from '../src/node/index.js';
+import { collectGarbage } from './helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'tsyncio-trace-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -155,6 +157,25 @@ describe('trace export (Chrome trace-event JSON)', () => {
     expect(() => run(worker(0), { trace: 42 as never })).toThrow(
       new TypeError('trace must be a file path or a function, got 42'),
     );
+  });
+
+  it('a trace does not keep finished tasks alive while it records', async () => {
+    const main = coroutine(function* main() {
+      startTracing();
+      let ref: WeakRef<object> | undefined;
+      yield* (function* () {
+        const t = createTask(worker(0.001), { name: 'short-lived' });
+        ref = new WeakRef(t);
+        yield* t;
+      })();
+      yield* sleep(0);
+      yield* fromPromise(collectGarbage());
+      const alive = ref!.deref() !== undefined;
+      return [alive, stopTracing()] as const;
+    });
+    const [alive, trace] = await run(main());
+    expect(alive).toBe(false);
+    expect([...tracks(trace).keys()]).toContain('short-lived');
   });
 
   it('maxEvents bounds the memory a long trace takes, and says how many were dropped', async () => {
