@@ -864,3 +864,39 @@ describe.each(FACTORIES)('TaskGroup (%s tasks)', (_kind, factory) => {
     });
   });
 });
+
+describe('TaskGroup under churn', () => {
+  it('keeps no task, callback or error alive after its groups finish (heap stays flat)', async () => {
+    const { collectGarbage } = await import('./helpers.js');
+    const child = coroutine(function* child(i: number) {
+      yield* sleep(0);
+      if (i % 7 === 0) throw new RangeError(`child ${i}`);
+    });
+    const churn = coroutine(function* churn(groups: number) {
+      let failures = 0;
+      for (let g = 0; g < groups; g++) {
+        try {
+          yield* asyncWith(new TaskGroup(), function* (tg) {
+            for (let i = 1; i <= 10; i++) tg.createTask(child(g * 10 + i));
+            yield* sleep(0);
+          });
+        } catch (e) {
+          if (!(e instanceof ExceptionGroup)) throw e;
+          failures++;
+        }
+      }
+      expect(currentTask()!.cancelling()).toBe(0);
+      expect(getRunningLoop()._tasks.size).toBe(1); // only this task
+      return failures;
+    });
+    await runWith(churn(200)); // warm up
+    await collectGarbage();
+    const before = process.memoryUsage().heapUsed;
+    const failures = await runWith(churn(1000));
+    await collectGarbage();
+    const grown = process.memoryUsage().heapUsed - before;
+    expect(failures).toBeGreaterThan(500);
+    // 1000 groups of 10 tasks, most of them failing: a leak of even 2 KB per group would show.
+    expect(grown).toBeLessThan(2 * 1024 * 1024);
+  });
+});
