@@ -61,6 +61,29 @@ const EXPECTED: Record<string, { stdout: string; stderr?: RegExp }> = {
       '',
     ].join('\n'),
   },
+  // CPython 3.14 prints the same lines for the same program (asyncio docs' queue example, fixed timings).
+  'queue.ts': {
+    stdout: [
+      'worker-0 has slept for 0.05 seconds',
+      'worker-0 has slept for 0.15 seconds',
+      'worker-2 has slept for 0.45 seconds',
+      'worker-1 has slept for 0.75 seconds',
+      'worker-2 has slept for 0.55 seconds',
+      'worker-1 has slept for 0.25 seconds',
+      'worker-0 has slept for 0.85 seconds',
+      'worker-1 has slept for 0.65 seconds',
+      'worker-2 has slept for 0.95 seconds',
+      '====',
+      '3 workers slept in parallel for 1.95 seconds',
+      'total expected sleep time: 4.65 seconds',
+      'job-0 in, job-1 in, job-0 out, job-1 out, job-2 in, job-3 in, job-2 out, job-3 out at 4.0',
+      'got alpha',
+      'got beta',
+      'got gamma',
+      'the queue is shut down',
+      '',
+    ].join('\n'),
+  },
   'async_generator.ts': {
     stdout: [
       'tick 0 at 0.0',
