@@ -3,13 +3,13 @@
  *
  *   npx tsx scripts/trace_picture.ts            # needs Debian's chromium: apt-get install -y chromium
  *
- * Run it niced up on a busy machine (`nice -n -10 npx tsx …`): preemption shows up as gaps.
+ * On a busy machine preemption shows up as gaps: record with real-time priority (see --record-only).
  * It runs a small crawler with tracing on (the real clock), renders the trace with traceToHtml, and takes a
  * screenshot with headless Chromium. The trace itself is kept as docs/trace-example.json: open it in
  * https://ui.perfetto.dev to explore the same run.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -75,8 +75,17 @@ const main = coroutine(function* main() {
 });
 
 // The same as run(main(), { trace: 'trace.json' }) would record, without the runner's shutdown tasks.
-const trace: ChromeTrace = await run(main());
-writeFileSync(join(docs, 'trace-example.json'), `${JSON.stringify(trace)}\n`);
+// `--from-json` re-renders the kept trace instead (to record with real-time priority, e.g.
+// `chrt -f 10 npx tsx scripts/trace_picture.ts --record-only`, and screenshot in a second, normal run).
+const jsonFile = join(docs, 'trace-example.json');
+let trace: ChromeTrace;
+if (process.argv.includes('--from-json')) {
+  trace = JSON.parse(readFileSync(jsonFile, 'utf8')) as ChromeTrace;
+} else {
+  trace = await run(main());
+  writeFileSync(jsonFile, `${JSON.stringify(trace)}\n`);
+  if (process.argv.includes('--record-only')) process.exit(0);
+}
 
 const dir = mkdtempSync(join(tmpdir(), 'tsyncio-picture-'));
 try {
