@@ -4,6 +4,7 @@
  * (Python 3.15, gh-108951).
  */
 import {
+  asyncGenerator,
   asyncWith,
   CancelledError,
   ContextVar,
@@ -11,6 +12,7 @@ import {
   coroutine,
   createTask,
   currentTask,
+  type Emit,
   ExceptionGroup,
   type Future,
   getRunningLoop,
@@ -898,5 +900,53 @@ describe('TaskGroup under churn', () => {
     expect(failures).toBeGreaterThan(500);
     // 1000 groups of 10 tasks, most of them failing: a leak of even 2 KB per group would show.
     expect(grown).toBeLessThan(2 * 1024 * 1024);
+  });
+});
+
+describe('TaskGroup inside an async generator', () => {
+  // CPython 3.14 raises BaseExceptionGroup([GeneratorExit()]) from aclose() here; its main branch (and tsyncio)
+  // re-raise the lone GeneratorExit, so the generator closes cleanly.
+  it('aclose() while suspended in the group cancels the children and closes cleanly (GeneratorExit is not grouped)', async () => {
+    const log: string[] = [];
+    const child = coroutine(function* child() {
+      try {
+        yield* sleep(100);
+      } catch (e) {
+        log.push(`child ${(e as Error).name}`);
+        throw e;
+      }
+    });
+    const gen = asyncGenerator(function* gen(emit: Emit<number>) {
+      yield* asyncWith(new TaskGroup(), function* (tg) {
+        tg.createTask(child());
+        yield* emit(1);
+        yield* emit(2);
+      });
+    });
+    await runWith(
+      coroutine(function* main() {
+        const g = gen();
+        log.push(`got ${yield* g.anext()}`);
+        yield* sleep(1); // let the child start
+        yield* g.aclose();
+        log.push(`closed: ${g.state}, cancelling=${currentTask()!.cancelling()}`);
+      })(),
+    );
+    expect(log).toEqual(['got 1', 'child CancelledError', 'closed: closed, cancelling=0']);
+  });
+});
+
+describe('ExceptionGroup.split keeps the chain', () => {
+  it('copies cause and context to both halves', () => {
+    const eg = new ExceptionGroup('eg', [new RangeError('a'), new TypeError('b')]);
+    const cause = new Error('cause');
+    const context = new Error('context');
+    eg.cause = cause;
+    (eg as { context?: unknown }).context = context;
+    const [match, rest] = eg.split(RangeError);
+    for (const half of [match!, rest!]) {
+      expect(half.cause).toBe(cause);
+      expect((half as { context?: unknown }).context).toBe(context);
+    }
   });
 });
