@@ -79,7 +79,13 @@ const proc = (globalThis as { process?: any }).process;
 
 /** Debug mode from the environment, like PYTHONASYNCIODEBUG. */
 export function envDebug(): boolean {
-  const v = proc?.env?.TSYNCIO_DEBUG;
+  let v: string | undefined;
+  try {
+    v = proc?.env?.TSYNCIO_DEBUG;
+  } catch {
+    // Deno without --allow-env throws on reading the environment: no debug mode then.
+    return false;
+  }
   return v !== undefined && v !== '' && v !== '0';
 }
 
