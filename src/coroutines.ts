@@ -224,12 +224,18 @@ class ValueError_ extends Error {
   override name = 'ValueError';
 }
 
-/** A function returning a Coroutine: what `coroutine(function* …)` produces. */
-export type CoroutineFunction<A extends unknown[], T> = ((...args: A) => Coroutine<T>) & {
-  readonly [IS_COROUTINE_FUNCTION]: true;
-};
+/**
+ * A function returning a Coroutine: what `coroutine(function* …)` produces. (Its runtime brand,
+ * IS_COROUTINE_FUNCTION, is left out of the type so that modules exporting coroutine functions can emit
+ * declarations.)
+ */
+export type CoroutineFunction<A extends unknown[], T> = (...args: A) => Coroutine<T>;
 
-const IS_COROUTINE_FUNCTION: unique symbol = Symbol.for('tsyncio.coroutineFunction');
+/**
+ * The brand on coroutine functions (`isCoroutineFunction`). Exported so that declaration files of modules
+ * that export coroutine functions can name it.
+ */
+export const IS_COROUTINE_FUNCTION: unique symbol = Symbol.for('tsyncio.coroutineFunction');
 
 /**
  * Make a coroutine function from a generator function. Calling it returns a lazy `Coroutine<T>`.

@@ -176,8 +176,10 @@ named(BrokenBarrierError, 'BrokenBarrierError');
 // ---------------------------------------------------------------------------------------------
 // ExceptionGroup (Python 3.11, PEP 654)
 
-type ErrorClass = abstract new (...args: any[]) => unknown;
-type Matcher = ErrorClass | readonly ErrorClass[] | ((e: unknown) => boolean);
+/** Any exception class (constructor). */
+export type ErrorClass = abstract new (...args: any[]) => unknown;
+/** What `split`/`subgroup` accept: an exception class, a list of classes, or a predicate. */
+export type Matcher = ErrorClass | readonly ErrorClass[] | ((e: unknown) => boolean);
 
 function toPredicate(m: Matcher): (e: unknown) => boolean {
   if (Array.isArray(m) && m.every(isErrorClass)) return (e) => m.some((c) => e instanceof c);

@@ -25,7 +25,8 @@ const CANCELLED = 1;
 const FINISHED = 2;
 const STATE_NAMES = ['PENDING', 'CANCELLED', 'FINISHED'] as const;
 
-export type FutureState = (typeof STATE_NAMES)[number];
+/** A future's state, as CPython names it. */
+export type FutureState = 'PENDING' | 'CANCELLED' | 'FINISHED';
 
 export type DoneCallback<F> = (fut: F) => unknown;
 

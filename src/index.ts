@@ -4,6 +4,8 @@
  * asyncio's __init__.py gathers its submodules' __all__.
  */
 
+export type { Comparator } from './_internal/compare.js';
+export type { StackFrame } from './_internal/v8stack.js';
 export type {
   EventLoopOptions,
   ExceptionContext,
@@ -23,12 +25,21 @@ export {
   wait,
   waitFor,
 } from './combinators.js';
+export type { ContextVarOptions } from './contextvars.js';
 export { Context, ContextVar, copyContext, Token } from './contextvars.js';
-export type { Awaitable, CoroutineFunction, CoroutineState } from './coroutines.js';
-export { Coroutine, coroutine, coroutineMethod, isCoroutine, isCoroutineFunction } from './coroutines.js';
+export type { Awaitable, CoroutineFunction, CoroutineIterator, CoroutineState } from './coroutines.js';
+export {
+  Coroutine,
+  coroutine,
+  coroutineMethod,
+  IS_COROUTINE_FUNCTION,
+  isCoroutine,
+  isCoroutineFunction,
+} from './coroutines.js';
 export { getEventLoop, getRunningLoop, Handle, newEventLoop, setEventLoop, TimerHandle } from './events.js';
+export type { ErrorClass, Matcher } from './exceptions.js';
 export * from './exceptions.js';
-export type { FutureState } from './futures.js';
+export type { DoneCallback, FutureOptions, FutureState } from './futures.js';
 export { Future, isFuture } from './futures.js';
 export type { CallGraphFrame, CallGraphOptions } from './graph.js';
 export {
@@ -39,6 +50,7 @@ export {
   printCallGraph,
   trackAwaitStacks,
 } from './graph.js';
+export type { Host } from './host.js';
 export { abortable, fromPromise } from './interop.js';
 export type { BarrierState } from './locks.js';
 export { Barrier, BoundedSemaphore, Condition, Event, Lock, Semaphore } from './locks.js';
@@ -70,6 +82,7 @@ export { AsyncGenerator, aclosing, aiter, anext, asyncFor, asyncGenerator, async
 export { TaskGroup } from './taskgroups.js';
 export type {
   AwaitedOf,
+  Driven,
   GatherOptions,
   TaskConstructor,
   TaskConstructorOptions,

@@ -66,7 +66,8 @@ export interface TaskConstructorOptions extends TaskOptions {
 
 let taskNameCounter = 0;
 
-type Driven<T> = Coroutine<T> | Generator<unknown, T, unknown>;
+/** What a Task drives: a Coroutine, or a plain generator (Python's generator-based coroutines). */
+export type Driven<T> = Coroutine<T> | Generator<unknown, T, unknown>;
 
 // The loop calls these with the task as the single argument: no bound function per task.
 function taskStep(task: Task<any>): void {

@@ -33,7 +33,14 @@ main((line) => console.log(line)).catch((e) => console.log('FAILED ' + (e && e.s
 `,
   );
   bundle = join(dir, 'bundle.mjs');
-  await build({ entryPoints: [entry], bundle: true, format: 'esm', platform: 'browser', outfile: bundle, logLevel: 'error' });
+  await build({
+    entryPoints: [entry],
+    bundle: true,
+    format: 'esm',
+    platform: 'browser',
+    outfile: bundle,
+    logLevel: 'error',
+  });
 }, 60_000);
 
 afterAll(() => {
@@ -46,7 +53,9 @@ function lines(out: string): string[] {
 
 describe('the portable core in other runtimes', () => {
   it('Node (the reference run of the same bundle)', () => {
-    expect(lines(execFileSync(process.execPath, [bundle], { encoding: 'utf8', timeout: 30_000 }))).toEqual(EXPECTED);
+    expect(lines(execFileSync(process.execPath, [bundle], { encoding: 'utf8', timeout: 30_000 }))).toEqual(
+      EXPECTED,
+    );
   });
 
   it('Deno', () => {

@@ -51,7 +51,8 @@ export function defaultMaxWorkers(): number {
   return Math.max(1, Math.min(32, availableParallelism()));
 }
 
-type JobState = 'pending' | 'running' | 'finished' | 'cancelled';
+/** The life cycle of a job submitted to a worker. */
+export type JobState = 'pending' | 'running' | 'finished' | 'cancelled';
 
 /** One submitted call: a thenable with Python's concurrent Future `cancel()` semantics. */
 export class WorkerJob<R = unknown> implements PromiseLike<R> {

@@ -16,7 +16,7 @@ export type {
 } from './base_events.js';
 export { Server, ServerSocket } from './base_events.js';
 export { SSLCertVerificationError, SSLError } from './errors.js';
-export type { ThreadPoolExecutorOptions } from './executor.js';
+export type { JobState, ThreadPoolExecutorOptions } from './executor.js';
 export {
   BrokenExecutor,
   BrokenThreadPool,
@@ -49,5 +49,5 @@ export {
   streamsFromDuplex,
   writerFromWritable,
 } from './streams.js';
-export type { NodeStream, Protocol, StreamTransportOptions } from './transports.js';
+export type { NodeStream, Protocol, StreamTransportOptions, TransportOwner } from './transports.js';
 export { StreamTransport } from './transports.js';
