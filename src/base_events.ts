@@ -893,7 +893,8 @@ function runUntilCompleteCb(fut: Future<any>): void {
   fut.getLoop().stop();
 }
 
-function* shutdownAsyncgensCoro(loop: EventLoop): Generator<unknown, void, unknown> {
+/** @internal the work of shutdownAsyncgens (runners.ts runs it as one task, like CPython's Runner.close). */
+export function* shutdownAsyncgensCoro(loop: EventLoop): Generator<unknown, void, unknown> {
   loop._asyncgensShutdownCalled = true;
   if (loop._asyncgens.size === 0) return;
   const closing = [...loop._asyncgens];
@@ -912,7 +913,8 @@ function* shutdownAsyncgensCoro(loop: EventLoop): Generator<unknown, void, unkno
   });
 }
 
-function* shutdownDefaultExecutorCoro(
+/** @internal the work of shutdownDefaultExecutor (runners.ts runs it as one task, like CPython). */
+export function* shutdownDefaultExecutorCoro(
   loop: EventLoop,
   timeout: number | null,
 ): Generator<unknown, void, unknown> {

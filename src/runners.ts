@@ -4,7 +4,12 @@
  * run(main) = a Runner: new loop → main task → run until done → cancel what is left and wait for it →
  * shut down async generators → shut down the default executor → close the loop.
  */
-import { EventLoop, type EventLoopOptions } from './base_events.js';
+import {
+  EventLoop,
+  type EventLoopOptions,
+  shutdownAsyncgensCoro,
+  shutdownDefaultExecutorCoro,
+} from './base_events.js';
 import { THREAD_JOIN_TIMEOUT } from './constants.js';
 import { type Context, copyContext } from './contextvars.js';
 import { type Awaitable, Coroutine, isCoroutine } from './coroutines.js';
@@ -201,8 +206,14 @@ export class Runner {
         loop._runUntilCompleteSync(gather(...toCancel, { returnExceptions: true }));
         reportShutdownErrors(loop, toCancel);
       }
-      if (loop._asyncgens.size > 0) {
-        loop._runUntilCompleteSync(loop.createTask(shutdownAsyncgensSync(loop)));
+      // As CPython's Runner.close(): each shutdown step is a run_until_complete of its own, even when it has
+      // nothing to do. Their loop iterations also run what the cancelled tasks scheduled meanwhile (a task
+      // spawned by a `finally` during shutdown runs there, in CPython as here).
+      loop._runUntilCompleteSync(loop.createTask(shutdownAsyncgensCoro(loop)));
+      // A default executor exists under runSync only if a job was refused; it cannot be waited for
+      // synchronously, so close() shuts it down without waiting.
+      if (loop._defaultExecutor === null) {
+        loop._runUntilCompleteSync(loop.createTask(shutdownDefaultExecutorCoro(loop, THREAD_JOIN_TIMEOUT)));
       }
     } finally {
       if (this._setEventLoop) setEventLoop(null);
@@ -215,10 +226,6 @@ export class Runner {
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
   }
-}
-
-function* shutdownAsyncgensSync(loop: EventLoop): Generator<unknown, void, unknown> {
-  yield* loop.shutdownAsyncgens() as unknown as Generator<unknown, void, unknown>;
 }
 
 function toCoroutine<T>(coro: Awaitable<T>): Coroutine<T> | Generator<unknown, T, unknown> {

@@ -157,3 +157,43 @@ describe('runSync()', () => {
     expect(log).toEqual(['cleaned']);
   });
 });
+
+describe('shutdown of run() and runSync()', () => {
+  // Found by the differential tests (test/difftest/corpus/shutdown-spawn-in-finally.json). CPython's
+  // Runner.close() runs shutdown_asyncgens() and shutdown_default_executor() with run_until_complete each,
+  // even when there is nothing to shut down; a task that a cancelled task spawns from its `finally` gets
+  // those iterations to run in. CPython 3.14 logs ['grandchild start', 'grandchild end'].
+  const program = (log: string[]) => {
+    const grandchild = coroutine(function* grandchild() {
+      log.push('grandchild start');
+      yield* sleep(0);
+      log.push('grandchild end');
+    });
+    const child = coroutine(function* child() {
+      createTask(grandchild());
+    });
+    const leftover = coroutine(function* leftover() {
+      try {
+        yield* sleep(10);
+      } finally {
+        createTask(child());
+      }
+    });
+    return coroutine(function* main() {
+      createTask(leftover());
+      yield* sleep(0);
+    })();
+  };
+
+  it('runSync gives tasks spawned during shutdown the same loop iterations as CPython', () => {
+    const log: string[] = [];
+    runSync(program(log), { clock: 'virtual' });
+    expect(log).toEqual(['grandchild start', 'grandchild end']);
+  });
+
+  it('run gives them the same iterations', async () => {
+    const log: string[] = [];
+    await run(program(log), { clock: 'virtual' });
+    expect(log).toEqual(['grandchild start', 'grandchild end']);
+  });
+});

@@ -1,0 +1,389 @@
+/**
+ * The tsyncio side: a direct interpreter of scenarios on tsyncio's virtual clock. Each statement does what
+ * python.ts's translation of it does, in the same order, and records the same trace events — so every
+ * difference in the traces is a difference between tsyncio and CPython's asyncio.
+ *
+ * Features that are not on this branch yet (TaskGroup, timeouts, locks…) are looked up by name at run time:
+ * `features()` tells the generator which ones it may use.
+ */
+import * as tsyncio from '../src/index.js';
+import {
+  ContextVar,
+  coroutine,
+  createTask,
+  currentTask,
+  EventLoop,
+  ExceptionGroup,
+  gather,
+  getRunningLoop,
+  isBaseExceptionOnly,
+  runSync,
+  sleep,
+  Task,
+} from '../src/index.js';
+import {
+  bodies,
+  type CatchType,
+  type Handler,
+  type Item,
+  RESOURCE_METHODS,
+  RESOURCE_PROPERTIES,
+  type Scenario,
+  type Stmt,
+  type TraceEvent,
+  type Value,
+  validate,
+  WATCHDOG_TIMES,
+} from './scenario.js';
+
+const api = tsyncio as unknown as Record<string, any>;
+
+/** Which optional parts of the language this tsyncio has. */
+export function features(): Record<string, boolean> {
+  const has = (...names: string[]): boolean => names.every((n) => api[n] !== undefined);
+  return {
+    taskGroup: has('TaskGroup', 'asyncWith'),
+    timeout: has('timeout', 'asyncWith'),
+    waitFor: has('waitFor'),
+    shield: has('shield'),
+    wait: has('wait'),
+    asCompleted: has('asCompleted'),
+    eager: true,
+    Lock: has('Lock', 'asyncWith'),
+    Event: has('Event'),
+    Condition: has('Condition', 'asyncWith'),
+    Semaphore: has('Semaphore', 'BoundedSemaphore', 'asyncWith'),
+    Barrier: has('Barrier', 'BrokenBarrierError'),
+    Queue: has('Queue', 'LifoQueue', 'PriorityQueue', 'QueueShutDown', 'QueueEmpty', 'QueueFull'),
+  };
+}
+
+// -- formatting (the same text as python.ts's fmt/exc/status) ------------------------------------
+
+export function fmt(v: unknown): string {
+  if (v === undefined || v === null) return 'None';
+  if (v === true) return 'True';
+  if (v === false) return 'False';
+  if (typeof v === 'number') return String(v);
+  if (typeof v === 'string') return `'${v}'`;
+  if (v instanceof Error) return exc(v);
+  if (v instanceof Task) return `Task(${v.getName()})`;
+  if (Array.isArray(v)) return `[${v.map(fmt).join(', ')}]`;
+  if (v instanceof Set) return `{${[...v].map(fmt).sort().join(', ')}}`;
+  return `?${(v as object)?.constructor?.name ?? typeof v}`;
+}
+
+export function exc(e: unknown): string {
+  if (e instanceof ExceptionGroup) {
+    return `!${e.name}('${e.rawMessage}', [${e.exceptions.map(exc).join(', ')}])`;
+  }
+  if (e instanceof Error) return `!${e.name}('${e.message}')`;
+  return `!?${String(e)}`;
+}
+
+function status(t: Task<unknown>): string {
+  if (!t.done()) return 'pending';
+  if (t.cancelled()) return 'cancelled';
+  const e = t.exception();
+  return e !== undefined ? exc(e) : `result ${fmt(t.result())}`;
+}
+
+function matches(types: CatchType[], e: unknown): boolean {
+  return types.some((t) => {
+    if (t === 'BaseException') return true;
+    if (t === 'Exception') return !isBaseExceptionOnly(e);
+    const cls = api[t];
+    if (typeof cls !== 'function') throw new Error(`difftest: tsyncio has no ${t}`);
+    return e instanceof cls;
+  });
+}
+
+function camel(name: string): string {
+  return name.replace(/_([a-z])/g, (_m, c: string) => c.toUpperCase());
+}
+
+// -- the interpreter -----------------------------------------------------------------------------
+
+/** A `return` travelling out of nested blocks (Python's return inside try / async with). */
+type Flow = { value: Value } | undefined;
+type Gen<T> = Generator<unknown, T, unknown>;
+
+class Interpreter {
+  readonly trace: TraceEvent[] = [];
+  readonly T = new Map<string, Task<unknown>>();
+  readonly G = new Map<string, any>();
+  readonly C = new Map<string, any>();
+  readonly R = new Map<string, any>();
+  readonly V = new Map<string, ContextVar<Value>>();
+  private readonly byActor = new Map<string, Stmt[]>();
+
+  constructor(readonly sc: Scenario) {
+    for (const b of bodies(sc)) this.byActor.set(b.actor, b.body);
+    for (const v of sc.vars ?? []) this.V.set(v, new ContextVar<Value>(v, { default: null }));
+  }
+
+  rec(actor: string, what: string, value = ''): void {
+    this.trace.push([getRunningLoop().time(), actor, what, value]);
+  }
+
+  /** The coroutine object for an actor's body (Python's `body_<actor>()`). */
+  coro(actor: string): tsyncio.Coroutine<Value> {
+    const body = this.byActor.get(actor)!;
+    const self = this;
+    return coroutine(function* body_() {
+      const f = yield* self.block(actor, body);
+      return f === undefined ? null : f.value;
+    })();
+  }
+
+  main(): tsyncio.Coroutine<Value> {
+    const self = this;
+    return coroutine(function* main() {
+      const loop = getRunningLoop();
+      loop.callAt(WATCHDOG_TIMES[0], () => {
+        self.rec('-', 'watchdog', fmt(mainTask.cancel('watchdog')));
+      });
+      loop.callAt(WATCHDOG_TIMES[1], () => {
+        self.rec(
+          '-',
+          'watchdog',
+          `[${[...self.T.values()].map((t) => fmt(t.cancel('watchdog'))).join(', ')}]`,
+        );
+      });
+      const mainTask = currentTask()!;
+      for (const [name, r] of Object.entries(self.sc.resources ?? {})) {
+        const cls = api[r.kind];
+        self.R.set(name, r.arg === undefined ? new cls() : new cls(r.arg));
+      }
+      const f = yield* self.block('main', self.sc.main);
+      return f === undefined ? null : f.value;
+    })();
+  }
+
+  item(it: Item): any {
+    if ('task' in it) {
+      const t = this.T.get(it.task);
+      if (t === undefined) throw new tsyncio.LookupError(`no task ${it.task}`);
+      return t;
+    }
+    return this.coro(it.actor);
+  }
+
+  *outcome(actor: string, what: string, fn: () => Gen<unknown>): Gen<unknown> {
+    let r: unknown;
+    try {
+      r = yield* fn();
+    } catch (e) {
+      this.rec(actor, what, exc(e));
+      throw e;
+    }
+    this.rec(actor, what, fmt(r));
+    return r;
+  }
+
+  *block(actor: string, stmts: Stmt[]): Gen<Flow> {
+    for (const s of stmts) {
+      const f = yield* this.stmt(actor, s);
+      if (f !== undefined) return f;
+    }
+    return undefined;
+  }
+
+  *handle(actor: string, h: Handler, e: unknown): Gen<Flow> {
+    this.rec(actor, 'caught', exc(e));
+    const f = yield* this.block(actor, h.body);
+    if (f !== undefined) return f;
+    if (h.reraise) throw e;
+    return undefined;
+  }
+
+  *stmt(actor: string, s: Stmt): Gen<Flow> {
+    const self = this;
+    switch (s.op) {
+      case 'log':
+        this.rec(actor, 'log', s.what);
+        return;
+      case 'sleep':
+        yield* sleep(s.d);
+        this.rec(actor, `sleep ${s.d}`);
+        return;
+      case 'spawn': {
+        const options = { name: s.task, ...(s.eager ? { eagerStart: true } : {}) };
+        if (s.group !== undefined) {
+          const tg = this.G.get(s.group);
+          if (tg === undefined) {
+            this.rec(actor, `spawn ${s.task}`, 'missing');
+            return;
+          }
+          const t = yield* this.outcome(actor, `spawn ${s.task}`, function* () {
+            return tg.createTask(self.coro(s.task), options);
+          });
+          this.T.set(s.task, t as Task<unknown>);
+        } else {
+          const t = yield* this.outcome(actor, `spawn ${s.task}`, function* () {
+            return createTask(self.coro(s.task), options);
+          });
+          this.T.set(s.task, t as Task<unknown>);
+        }
+        return;
+      }
+      case 'await': {
+        const t = this.T.get(s.task);
+        if (t === undefined) this.rec(actor, `await ${s.task}`, 'missing');
+        else yield* this.outcome(actor, `await ${s.task}`, () => t as Gen<unknown>);
+        return;
+      }
+      case 'cancel': {
+        const t = this.T.get(s.task);
+        if (t === undefined) this.rec(actor, `cancel ${s.task}`, 'missing');
+        else this.rec(actor, `cancel ${s.task}`, fmt(s.msg === undefined ? t.cancel() : t.cancel(s.msg)));
+        return;
+      }
+      case 'status': {
+        const t = this.T.get(s.task);
+        this.rec(actor, `status ${s.task}`, t === undefined ? 'missing' : status(t));
+        return;
+      }
+      case 'uncancel':
+        this.rec(actor, 'uncancel', fmt(currentTask()!.uncancel()));
+        return;
+      case 'cancelling':
+        this.rec(actor, 'cancelling', fmt(currentTask()!.cancelling()));
+        return;
+      case 'return':
+        return { value: s.value };
+      case 'raise':
+        throw new (api[s.exc] ?? (globalThis as any)[s.exc])(s.msg);
+      case 'try': {
+        try {
+          return yield* this.block(actor, s.body);
+        } catch (e) {
+          const h = s.handlers.find((h) => matches(h.types, e));
+          if (h === undefined) throw e;
+          return yield* this.handle(actor, h, e);
+        } finally {
+          // validate() rejects `return` inside finally (Python 3.14 warns about it, PEP 765).
+          if (s.finally) yield* this.block(actor, s.finally);
+        }
+      }
+      case 'gather': {
+        yield* this.outcome(actor, 'gather', () => {
+          const its = s.items.map((it) => this.item(it));
+          if (s.returnExceptions) its.push({ returnExceptions: true });
+          return gather(...its) as Gen<unknown>;
+        });
+        return;
+      }
+      case 'taskGroup': {
+        const f = yield* api.asyncWith(new api.TaskGroup(), function* (tg: unknown) {
+          self.G.set(s.group, tg);
+          return yield* self.block(actor, s.body);
+        });
+        if (f !== undefined) return f;
+        this.rec(actor, `exited ${s.group}`);
+        return;
+      }
+      case 'timeout': {
+        const f = yield* api.asyncWith(api.timeout(s.d), function* (cm: unknown) {
+          self.C.set(s.id, cm);
+          return yield* self.block(actor, s.body);
+        });
+        if (f !== undefined) return f;
+        this.rec(actor, `exited ${s.id}`);
+        return;
+      }
+      case 'reschedule': {
+        const cm = this.C.get(s.id);
+        if (cm === undefined) {
+          this.rec(actor, `reschedule ${s.id}`, 'missing');
+          return;
+        }
+        const when = s.d === null ? null : getRunningLoop().time() + s.d;
+        yield* this.outcome(actor, `reschedule ${s.id}`, function* () {
+          return cm.reschedule(when);
+        });
+        return;
+      }
+      case 'waitFor':
+        yield* this.outcome(actor, 'wait_for', () => api.waitFor(this.item(s.item), s.d));
+        return;
+      case 'shield':
+        yield* this.outcome(actor, 'shield', () => api.shield(this.item(s.item)));
+        return;
+      case 'wait': {
+        const options: Record<string, unknown> = {};
+        if (s.timeout !== undefined) options.timeout = s.timeout;
+        if (s.returnWhen !== undefined) options.returnWhen = api[s.returnWhen];
+        yield* this.outcome(actor, 'wait', () =>
+          api.wait(
+            s.tasks.map((t) => this.item({ task: t })),
+            options,
+          ),
+        );
+        return;
+      }
+      case 'asCompleted': {
+        const options = s.timeout !== undefined ? { timeout: s.timeout } : undefined;
+        for (const aw of api.asCompleted(
+          s.items.map((it) => this.item(it)),
+          options,
+        )) {
+          yield* this.outcome(actor, 'as_completed', () => aw);
+        }
+        return;
+      }
+      case 'with': {
+        const f = yield* api.asyncWith(this.R.get(s.res), function* () {
+          self.rec(actor, `entered ${s.res}`);
+          return yield* self.block(actor, s.body);
+        });
+        if (f !== undefined) return f;
+        this.rec(actor, `exited ${s.res}`);
+        return;
+      }
+      case 'call': {
+        const r = this.R.get(s.res);
+        const mode = RESOURCE_METHODS[this.sc.resources![s.res]!.kind][s.method];
+        const name = camel(s.method);
+        const args = s.args ?? [];
+        yield* this.outcome(actor, `${s.res}.${s.method}`, function* () {
+          if (RESOURCE_PROPERTIES.has(s.method)) {
+            return typeof r[name] === 'function' ? r[name]() : r[name];
+          }
+          const v = r[name](...args);
+          return mode === 'await' ? yield* v : v;
+        });
+        return;
+      }
+      case 'ctxSet':
+        this.V.get(s.var)!.set(s.value);
+        return;
+      case 'ctxGet':
+        this.rec(actor, `get ${s.var}`, fmt(this.V.get(s.var)!.get()));
+        return;
+    }
+  }
+}
+
+/** Run one scenario on tsyncio (virtual clock, synchronously) and return its trace. */
+export function runTsyncio(sc: Scenario): TraceEvent[] {
+  validate(sc);
+  const it = new Interpreter(sc);
+  const loopFactory = (): EventLoop => {
+    const loop = new EventLoop({ clock: 'virtual' });
+    loop.setExceptionHandler(() => {}); // never-retrieved reports are not compared (GC timing)
+    return loop;
+  };
+  try {
+    const r = runSync(it.main(), { loopFactory });
+    it.trace.push([null, 'run', 'result', fmt(r)]);
+  } catch (e) {
+    it.trace.push([null, 'run', 'raised', isHung(e) ? "!DiffHung('nothing is scheduled')" : exc(e)]);
+  }
+  for (const [name, t] of it.T) it.trace.push([null, name, 'final', status(t)]);
+  return it.trace;
+}
+
+function isHung(e: unknown): boolean {
+  return e instanceof tsyncio.RuntimeError && e.message.startsWith('runSync(): the coroutine waits for');
+}

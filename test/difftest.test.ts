@@ -1,0 +1,56 @@
+/**
+ * Differential tests against CPython 3.14 (see difftest/): the corpus — every scenario that ever exposed a
+ * difference — and a band of random seeds. `npm run difftest -- --seeds 10000` runs many more.
+ * DIFFTEST_SEEDS / DIFFTEST_START change the band (e.g. to reproduce a CI failure).
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { generate } from '../difftest/generate.js';
+import { check, type Outcome, report } from '../difftest/harness.js';
+import { loadPython } from '../difftest/python.js';
+import type { Scenario } from '../difftest/scenario.js';
+import { features } from '../difftest/tsyncio.js';
+
+const CORPUS = join(import.meta.dirname, 'difftest', 'corpus');
+const SEEDS = Number(process.env.DIFFTEST_SEEDS ?? 1000);
+const START = Number(process.env.DIFFTEST_START ?? 1);
+
+function mismatches(outcomes: Outcome[], labels: string[]): string[] {
+  return outcomes.flatMap((o, i) => (o.diff >= 0 ? [report(o, labels[i]!)] : []));
+}
+
+describe('differential tests against CPython 3.14', () => {
+  beforeAll(async () => {
+    await loadPython();
+  }, 120_000);
+
+  it('every corpus scenario gives the same trace as CPython', async () => {
+    const files = readdirSync(CORPUS).filter((f) => f.endsWith('.json'));
+    expect(files.length).toBeGreaterThan(0);
+    const scenarios = files.map((f) => JSON.parse(readFileSync(join(CORPUS, f), 'utf8')) as Scenario);
+    const outcomes = await check(scenarios);
+    expect(files.filter((_, i) => outcomes[i]!.skipped)).toEqual([]);
+    expect(mismatches(outcomes, files).join('\n\n')).toBe('');
+  }, 120_000);
+
+  it(`${SEEDS} random scenarios give the same traces as CPython`, async () => {
+    const feats = features();
+    const failures: string[] = [];
+    let events = 0;
+    for (let s = START; s < START + SEEDS; s += 100) {
+      const seeds = Array.from({ length: Math.min(100, START + SEEDS - s) }, (_, k) => s + k);
+      const outcomes = await check(seeds.map((k) => generate(k, feats)));
+      for (const o of outcomes) events += o.python.length;
+      failures.push(
+        ...mismatches(
+          outcomes,
+          seeds.map((k) => `seed ${k}`),
+        ),
+      );
+      if (failures.length > 0) break; // report the first failing batch; shrink with npm run difftest
+    }
+    expect(failures.join('\n\n')).toBe('');
+    expect(events).toBeGreaterThan(SEEDS * 5);
+  }, 300_000);
+});
