@@ -230,7 +230,7 @@ class Interpreter {
       case 'await': {
         const t = this.T.get(s.task);
         if (t === undefined) this.rec(actor, `await ${s.task}`, 'missing');
-        else yield* this.outcome(actor, `await ${s.task}`, () => t as Gen<unknown>);
+        else yield* this.outcome(actor, `await ${s.task}`, () => t as unknown as Gen<unknown>);
         return;
       }
       case 'cancel': {
@@ -270,7 +270,7 @@ class Interpreter {
         yield* this.outcome(actor, 'gather', () => {
           const its = s.items.map((it) => this.item(it));
           if (s.returnExceptions) its.push({ returnExceptions: true });
-          return gather(...its) as Gen<unknown>;
+          return gather(...its) as unknown as Gen<unknown>;
         });
         return;
       }
