@@ -281,13 +281,7 @@ export class EventLoop {
         });
         this._timerCancelledCount = 0;
       } else {
-        let top = sched.peek();
-        while (top?._cancelled) {
-          this._timerCancelledCount--;
-          sched.pop();
-          top._scheduled = false;
-          top = sched.peek();
-        }
+        this._popCancelledTimers();
       }
       // Phase 2: due timers, in (when, seq) order. `<=`: a timer never runs before its deadline.
       let top = sched.peek();
@@ -317,6 +311,19 @@ export class EventLoop {
       if (handle._cancelled) continue;
       handle._run();
     }
+  }
+
+  /** @internal Pop cancelled timers off the head of the heap; returns the first live one. */
+  _popCancelledTimers(): TimerHandle | undefined {
+    const sched = this._scheduled;
+    let top = sched.peek();
+    while (top?._cancelled) {
+      this._timerCancelledCount--;
+      sched.pop();
+      top._scheduled = false;
+      top = sched.peek();
+    }
+    return top;
   }
 
   private _runHandleInstrumented(handle: Handle): void {
@@ -350,14 +357,7 @@ export class EventLoop {
       // The host budget: check the clock every 16 passes, not every pass (it is the costly part).
       if ((++n & 15) === 0 && host.now() - start >= HOST_BUDGET_MS) return 0;
       if (this._ready.length > 0) continue;
-      const sched = this._scheduled;
-      let top = sched.peek();
-      while (top?._cancelled) {
-        this._timerCancelledCount--;
-        sched.pop();
-        top._scheduled = false;
-        top = sched.peek();
-      }
+      const top = this._popCancelledTimers();
       if (top === undefined) return Infinity;
       const wait = top._when - this.time();
       if (wait <= 0) continue;

@@ -500,7 +500,7 @@ describe('TCP streams: writer details', () => {
     });
     expect(result.got).toEqual(['hi there abc']);
     expect(result.errors).toEqual([
-      "TypeError: data argument must be a bytes-like object (Uint8Array) or str, not 'number'",
+      "TypeError: data argument must be a bytes-like object (Uint8Array) or str, not 'int'",
       'RuntimeError: Cannot call write() after write_eof()',
     ]);
   });

@@ -10,28 +10,9 @@
  * actually compared matters: `[1, {}] < [2, {}]` is fine, `[1, a] < [1, b]` with objects a, b is not.
  */
 
-/** Python's type name for a JS value, as error messages print it (`int`, `str`, `list`, `dict`, …). */
-export function typeName(value: unknown): string {
-  if (value === null || value === undefined) return 'NoneType';
-  switch (typeof value) {
-    case 'number':
-      return Number.isInteger(value) ? 'int' : 'float';
-    case 'bigint':
-      return 'int';
-    case 'string':
-      return 'str';
-    case 'boolean':
-      return 'bool';
-    case 'function':
-      return 'function';
-    case 'symbol':
-      return 'symbol';
-  }
-  if (Array.isArray(value)) return 'list';
-  const proto = Object.getPrototypeOf(value);
-  if (proto === Object.prototype || proto === null) return 'dict';
-  return (value as object).constructor?.name || 'object';
-}
+import { pyTypeName } from '../format_helpers.js';
+
+export { pyTypeName as typeName } from '../format_helpers.js';
 
 function isNumeric(x: unknown): x is number | bigint {
   const t = typeof x;
@@ -81,7 +62,7 @@ export function pythonLess(x: unknown, y: unknown): boolean {
     return x.length < y.length;
   }
   if (isNumeric(x) && isNumeric(y)) return x < y; // number vs bigint compares exactly in JS
-  throw new TypeError(`'<' not supported between instances of '${typeName(x)}' and '${typeName(y)}'`);
+  throw new TypeError(`'<' not supported between instances of '${pyTypeName(x)}' and '${pyTypeName(y)}'`);
 }
 
 /** A comparator in the style of Array.prototype.sort: negative when a orders before b. */

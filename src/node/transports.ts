@@ -20,6 +20,7 @@
 import type { Duplex, Readable, Writable } from 'node:stream';
 import type { EventLoop } from '../base_events.js';
 import { RuntimeError, ValueError } from '../exceptions.js';
+import { pyTypeName } from '../format_helpers.js';
 import { logger } from '../log.js';
 import { fromNodeError } from './errors.js';
 
@@ -312,7 +313,7 @@ export class StreamTransport {
       data = Buffer.from(data, 'utf8');
     } else if (!(data instanceof Uint8Array)) {
       throw new TypeError(
-        `data argument must be a bytes-like object (Uint8Array) or str, not ${typeName(data)}`,
+        `data argument must be a bytes-like object (Uint8Array) or str, not '${pyTypeName(data)}'`,
       );
     }
     if (this._eof) throw new RuntimeError('Cannot call write() after write_eof()');
@@ -339,7 +340,7 @@ export class StreamTransport {
       else if (item instanceof Uint8Array) chunks.push(item);
       else {
         throw new TypeError(
-          `data argument must be a bytes-like object (Uint8Array) or str, not ${typeName(item)}`,
+          `data argument must be a bytes-like object (Uint8Array) or str, not '${pyTypeName(item)}'`,
         );
       }
     }
@@ -471,12 +472,6 @@ export class StreamTransport {
   [Symbol.for('nodejs.util.inspect.custom')](): string {
     return this.toString();
   }
-}
-
-function typeName(x: unknown): string {
-  if (x === null) return "'None'";
-  if (typeof x === 'object') return `'${(x as object).constructor?.name ?? 'object'}'`;
-  return `'${typeof x}'`;
 }
 
 /** An address as Python prints it: ('127.0.0.1', 8888), or a Unix path as a quoted string. */
