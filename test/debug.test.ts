@@ -14,6 +14,7 @@ import {
 } from 'tsyncio';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { setNeverAwaitedSink, sweepNursery } from '../src/coroutines.js';
+import { defaultHost, type Host } from '../src/host.js';
 import { collectGarbage } from './helpers.js';
 
 const THIS_FILE = fileURLToPath(import.meta.url);
@@ -96,17 +97,51 @@ describe('debug mode: slow callbacks', () => {
     expect(Number(/took (\d\.\d{3})/.exec(warnings[0]!)![1])).toBeGreaterThanOrEqual(0.06);
   });
 
-  it('reports nothing outside debug mode, and nothing for fast callbacks', async () => {
-    const main = coroutine(function* main() {
-      getRunningLoop().callSoon(() => busy(120));
+  it('reports nothing outside debug mode, and nothing for callbacks under slowCallbackDuration', async () => {
+    // "Fast" is measured on a host clock that moves only when a callback says it spent time, so the
+    // verdict cannot flip when a loaded machine preempts the process mid-callback (CI runs files in
+    // parallel on 2 cores: a 1 ms step can take 150 ms of wall time there).
+    let nowMs = 0;
+    const host: Host = { ...defaultHost, now: () => nowMs };
+    const spend = (ms: number) => {
+      nowMs += ms;
+    };
+    const loopOn = () => new EventLoop({ clock: 'virtual', host });
+    const hog = coroutine(function* hog() {
+      getRunningLoop().callSoon(function hog120() {
+        spend(120);
+      });
       yield* sleep(0.001);
     });
-    await run(main());
-    const quick = coroutine(function* quick() {
+    await run(hog(), { loopFactory: loopOn });
+    // 99 ms is under the default 0.1 s; so is 40 ms under a raised threshold.
+    const nearlySlow = coroutine(function* nearlySlow() {
+      const loop = getRunningLoop();
+      loop.callSoon(function hog99() {
+        spend(99);
+      });
+      yield* sleep(0.001);
+      spend(99.9); // a task step, too
+      yield* sleep(0.001);
+      loop.slowCallbackDuration = 0.05;
+      loop.callSoon(function hog40() {
+        spend(40);
+      });
       yield* sleep(0.001);
     });
-    await run(quick(), { debug: true });
+    await run(nearlySlow(), { debug: true, loopFactory: loopOn });
     expect(logs.filter(([level]) => level === 'warning')).toEqual([]);
+    // The same clock does report a step that reaches the threshold: the silence above is not vacuous.
+    const slow = coroutine(function* slow() {
+      getRunningLoop().callSoon(function hog100() {
+        spend(100);
+      });
+      yield* sleep(0.001);
+    });
+    await run(slow(), { debug: true, loopFactory: loopOn });
+    expect(
+      logs.filter(([level]) => level === 'warning').map(([, m]) => m.replace(/ created at .*>/, '>')),
+    ).toEqual(['Executing <Handle hog100()> took 0.100 seconds']);
   });
 
   it('is switched on by run({debug}), loop.setDebug and TSYNCIO_DEBUG=1 (like PYTHONASYNCIODEBUG)', async () => {
