@@ -337,7 +337,9 @@ describe('the loop as a guest of the host', () => {
         [tsx, '--input-type=module', '-e', `import * as t from ${JSON.stringify(src)}; ${body}`],
         {
           encoding: 'utf8',
-          timeout: 20_000,
+          // Only a backstop for a hung child (the bug this test catches): tsx startup alone takes
+          // seconds on a loaded 2-core CI machine.
+          timeout: 30_000,
         },
       );
     // Waiting on a future nobody will resolve, nothing scheduled: Node exits (unsettled top-level await: 13).
@@ -351,7 +353,7 @@ describe('the loop as a guest of the host', () => {
     );
     expect(timer.stdout).toBe('woke\n');
     expect(timer.status).toBe(0);
-  });
+  }, 90_000);
 });
 
 describe('virtual clock', () => {

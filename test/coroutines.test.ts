@@ -194,10 +194,12 @@ describe('coroutine objects', () => {
     expect(await run(main())).toBe(3);
   });
 
-  it('@coroutineMethod makes a generator method a coroutine method named Class.method', () => {
-    // The decorator syntax is compiled by tsc/tsx/esbuild; the test runner's transformer lacks TC39
-    // decorators, so run a program that uses the syntax as a user would.
-    const program = `
+  it(
+    '@coroutineMethod makes a generator method a coroutine method named Class.method',
+    () => {
+      // The decorator syntax is compiled by tsc/tsx/esbuild; the test runner's transformer lacks TC39
+      // decorators, so run a program that uses the syntax as a user would.
+      const program = `
       import { coroutineMethod, run, sleep, Coroutine } from ${JSON.stringify(new URL('../src/index.ts', import.meta.url).href)};
       class Counter {
         n = 1;
@@ -209,10 +211,12 @@ describe('coroutine objects', () => {
       console.log(d instanceof Coroutine, d.qualname, d.name);
       console.log(await run(d), await run(c.double()));
     `;
-    const r = runProgram(program);
-    expect(r.stderr).toBe('');
-    expect(r.stdout).toBe('true Counter.double double\n2 4\n');
-  });
+      const r = runProgram(program);
+      expect(r.stderr).toBe('');
+      expect(r.stdout).toBe('true Counter.double double\n2 4\n');
+    },
+    SPAWN_TEST_TIMEOUT,
+  );
 });
 
 describe('never-awaited warnings', () => {
@@ -248,20 +252,26 @@ describe('never-awaited warnings', () => {
     expect(warnings.filter((w) => w.includes("'quiet'"))).toEqual([]);
   });
 
-  it('coroutines still alive at exit are reported in Node warning format, synchronously', () => {
-    const program = `
+  it(
+    'coroutines still alive at exit are reported in Node warning format, synchronously',
+    () => {
+      const program = `
       import { coroutine } from ${JSON.stringify(new URL('../src/index.ts', import.meta.url).href)};
       const square = coroutine(function* square(n: number) { return n * n; });
       (globalThis as any).keep = square(10);
       console.log('done');
     `;
-    const r = runProgram(program);
-    expect(r.stdout).toBe('done\n');
-    expect(r.stderr).toMatch(/^\(node:\d+\) RuntimeWarning: coroutine 'square' was never awaited\n/);
-  });
+      const r = runProgram(program);
+      expect(r.stdout).toBe('done\n');
+      expect(r.stderr).toMatch(/^\(node:\d+\) RuntimeWarning: coroutine 'square' was never awaited\n/);
+    },
+    SPAWN_TEST_TIMEOUT,
+  );
 
-  it('in debug mode the warning says where the coroutine was created', () => {
-    const program = `
+  it(
+    'in debug mode the warning says where the coroutine was created',
+    () => {
+      const program = `
       import { coroutine } from ${JSON.stringify(new URL('../src/index.ts', import.meta.url).href)};
       import { coroutineDebug } from ${JSON.stringify(new URL('../src/coroutines.ts', import.meta.url).href)};
       coroutineDebug.originTrackingDepth = 5;
@@ -269,12 +279,17 @@ describe('never-awaited warnings', () => {
       function makeOne() { return square(10); }
       (globalThis as any).keep = makeOne();
     `;
-    const r = runProgram(program);
-    expect(r.stderr).toContain("RuntimeWarning: coroutine 'square' was never awaited");
-    expect(r.stderr).toContain('Coroutine created at (most recent call last)');
-    expect(r.stderr).toMatch(/in makeOne/);
-  });
+      const r = runProgram(program);
+      expect(r.stderr).toContain("RuntimeWarning: coroutine 'square' was never awaited");
+      expect(r.stderr).toContain('Coroutine created at (most recent call last)');
+      expect(r.stderr).toMatch(/in makeOne/);
+    },
+    SPAWN_TEST_TIMEOUT,
+  );
 });
+
+/** Tests that start a tsx process: its startup takes seconds on a loaded 2-core CI machine. */
+const SPAWN_TEST_TIMEOUT = 60_000;
 
 /** Run a TypeScript program as its own process (written to a temp file, as a user would run it). */
 function runProgram(source: string): { stdout: string; stderr: string; status: number | null } {

@@ -97,7 +97,8 @@ const EXPECTED: Record<string, { stdout: string; stderr?: RegExp }> = {
   },
 };
 
-describe('examples run as pasted', () => {
+// Each test starts tsx processes: seconds each on a loaded 2-core CI machine (the spawn timeout is 60 s).
+describe('examples run as pasted', { timeout: 90_000 }, () => {
   for (const [file, expected] of Object.entries(EXPECTED)) {
     it(file, () => {
       const r = runExample(file);
@@ -116,7 +117,7 @@ describe('examples run as pasted', () => {
 /** Examples that run together as processes (a server and its client), tested below. */
 const PAIRED: Record<string, true> = { 'echo_server.ts': true, 'echo_client.ts': true };
 
-describe('streams examples: echo server and client as two processes', () => {
+describe('streams examples: echo server and client as two processes', { timeout: 90_000 }, () => {
   it('the client prints the docs transcript; the server logs it and stops with KeyboardInterrupt on SIGINT', async () => {
     const server = spawn(process.execPath, [tsx, 'examples/echo_server.ts', '0'], {
       cwd: root,

@@ -373,17 +373,21 @@ describe('shutdown', () => {
       const loop = new EventLoop();
       const r = await loop.runUntilComplete(toThread(fib, 20));
       console.log('fib', r);
+      const idleSince = performance.now();
+      process.on('exit', () => console.log('exited promptly', performance.now() - idleSince < 5000));
     `;
-    const t0 = performance.now();
+    // The child's own clock times the idle pool (from the result to exit): the spawn as a whole is mostly
+    // tsx startup, which takes seconds on a loaded CI machine. A pool that kept the process alive would
+    // never exit: the spawn timeout is only the backstop for that.
     const r = spawnSync(process.execPath, [tsx, '--input-type=module', '-e', program], {
       cwd: fileURLToPath(new URL('..', import.meta.url)),
       encoding: 'utf8',
-      timeout: 15_000,
+      timeout: 30_000,
       env: { ...process.env, NODE_OPTIONS: '' },
     });
     expect(r.stderr).toBe('');
-    expect(r.stdout).toBe('fib 6765\n');
+    expect(r.signal).toBe(null);
+    expect(r.stdout).toBe('fib 6765\nexited promptly true\n');
     expect(r.status).toBe(0);
-    expect(performance.now() - t0).toBeLessThan(10_000);
-  });
+  }, 60_000);
 });

@@ -63,7 +63,8 @@ async function runCli(argv: string[]): Promise<{ code: number; out: string; err:
   return { code, out, err };
 }
 
-describe('tsyncio ps / pstree (another process, through its inspector)', () => {
+// These start a tsx process with an inspector: seconds on a loaded 2-core CI machine.
+describe('tsyncio ps / pstree (another process, through its inspector)', { timeout: 60_000 }, () => {
   it('pstree shows the awaited-by tree of a running process, as python -m asyncio pstree', async () => {
     const port = await freePort();
     const pid = await startFixture(port, '--track');
