@@ -365,6 +365,7 @@ describe('virtual clock', () => {
       return getRunningLoop().time();
     });
     expect(await run(main(), { clock: 'virtual' })).toBe(3601.5);
-    expect(performance.now() - t0).toBeLessThan(1000);
+    // Real waiting would take an hour; the bound leaves room for a loaded CI machine.
+    expect(performance.now() - t0).toBeLessThan(10_000);
   });
 });
