@@ -337,7 +337,8 @@ describe('timeout()', () => {
       );
       expect(e).toBeInstanceOf(TimeoutError);
       const t1 = loop.time();
-      expect(t1 - t0).toBeLessThan(1);
+      // Not interrupted would be ≥ 10 s; CPython asserts < 1, this leaves room for a loaded CI machine.
+      expect(t1 - t0).toBeLessThan(5);
     });
     await run(main());
   });
