@@ -51,6 +51,21 @@ const EXPECTED: Record<string, { stdout: string; stderr?: RegExp }> = {
       '',
     ].join('\n'),
   },
+  // Prints what the same program prints under CPython 3.14 (asyncio.wait / as_completed / shield).
+  'waiting.ts': {
+    stdout: [
+      'first: fast after 1s, pending: slow at 1.0',
+      'after a 0.5s timeout: 0 done, 1 pending at 1.5',
+      'a after 1s at 3.0',
+      'b after 2s at 4.0',
+      'c after 3s at 5.0',
+      'IPv6 connected: ipv6 after 1s',
+      'IPv4 connected: ipv4 after 2s',
+      'waiter cancelled at 8.0 - work still running: yes',
+      'shielded work after 2s at 9.0',
+      '',
+    ].join('\n'),
+  },
   'timeout.ts': {
     stdout: [
       "The long operation timed out at 10.0, but we've handled it.",
