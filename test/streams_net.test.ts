@@ -994,6 +994,37 @@ describe.skipIf(pki === null)('TLS streams (self-signed certificate made by open
     ]);
   });
 
+  it('a peer that never completes the handshake: TimeoutError after sslHandshakeTimeout', async () => {
+    const { result } = await runNet(function* () {
+      // A plain TCP server that never speaks TLS.
+      const server = yield* startServer(
+        coroutine(function* silent(reader: StreamReader) {
+          yield* reader.read();
+        }),
+        '127.0.0.1',
+        0,
+      );
+      const loop = getRunningLoop();
+      const t0 = loop.time();
+      let err: unknown;
+      try {
+        yield* openConnection('127.0.0.1', portOf(server), { ssl: clientSsl(), sslHandshakeTimeout: 0.2 });
+      } catch (e) {
+        err = e;
+      }
+      const elapsed = loop.time() - t0;
+      server.close();
+      server.closeClients();
+      yield* server.waitClosed();
+      return [(err as Error).constructor.name, (err as Error).message, elapsed >= 0.19 && elapsed < 5];
+    });
+    expect(result).toEqual([
+      'TimeoutError',
+      'SSL handshake is taking longer than 0.2 seconds: aborting the connection',
+      true,
+    ]);
+  });
+
   it('startTls upgrades both ends of a plain connection (test_start_tls)', async () => {
     const { result, reports } = await runNet(function* () {
       const checks: boolean[] = [];

@@ -872,16 +872,28 @@ export class StreamReader {
 const NEWLINE = Buffer.from('\n');
 
 function* readlineGen(r: StreamReader): Generator<unknown, Buffer, unknown> {
-  // Fast path: a whole line is already buffered (the common case for line protocols). Same result as
-  // readuntil('\n'), without its general separator machinery. [HOT]
-  if (r._exception === undefined) {
+  // Fast path: look for '\n' only, waiting as long as the line stays within the limit and no EOF or
+  // error is in sight. Anything else (limit, EOF, an exception) goes to readuntil's general path below,
+  // which gives CPython's exact outcome. [HOT: the echo benchmark's read path]
+  let offset = 0;
+  while (r._exception === undefined) {
     const start = r._start;
-    const i = r._buf.indexOf(0x0a, start);
-    if (i !== -1 && i < r._end && i - start <= r._limit) {
-      const line = r._take(i - start + 1);
-      r._maybeResumeTransport();
-      return line;
+    const end = r._end;
+    if (end - start > offset) {
+      // An owned buffer has spare capacity after `end`: search the window only.
+      const i = r._owned
+        ? r._buf.subarray(start, end).indexOf(0x0a, offset) + start
+        : r._buf.indexOf(0x0a, start + offset);
+      if (i >= start && i < end) {
+        if (i - start > r._limit) break;
+        const line = r._take(i - start + 1);
+        r._maybeResumeTransport();
+        return line;
+      }
+      offset = end - start;
     }
+    if (offset > r._limit || r._eof) break;
+    yield* r._waitForData('readuntil');
   }
   try {
     return yield* readuntilGen(r, NEWLINE);
