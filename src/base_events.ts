@@ -28,7 +28,14 @@ import {
 import { type Context, currentContext } from './contextvars.js';
 import { coroutineDebug, isCoroutine, isCoroutineFunction, sweepNursery } from './coroutines.js';
 import { _getRunningLoop, _registerLoopFactory, _setRunningLoop, Handle, TimerHandle } from './events.js';
-import { CancelledError, KeyboardInterrupt, RuntimeError, SystemExit, ValueError } from './exceptions.js';
+import {
+  CancelledError,
+  KeyboardInterrupt,
+  NotImplementedError,
+  RuntimeError,
+  SystemExit,
+  ValueError,
+} from './exceptions.js';
 import { extractStack, repr } from './format_helpers.js';
 import { Future, isFuture } from './futures.js';
 import { defaultHost, type Host } from './host.js';
@@ -96,11 +103,18 @@ export function _setDefaultExecutorFactory(factory: (() => Executor) | null): vo
   defaultExecutorFactory = factory;
 }
 
-/** Extension points the Node entry fills in (signals); the portable core has no signals. */
+/**
+ * Extension points the Node entry fills in (src/node/signals.ts); the portable core has no signals.
+ * The hooks validate `sig` (TypeError/ValueError/RuntimeError as Python's `_check_signal`).
+ */
 export const _hostHooks: {
-  addSignalHandler: ((loop: EventLoop, sig: string, cb: () => void) => void) | null;
-  removeSignalHandler: ((loop: EventLoop, sig: string) => boolean) | null;
-} = { addSignalHandler: null, removeSignalHandler: null };
+  addSignalHandler: ((loop: EventLoop, sig: string | number, cb: () => void) => void) | null;
+  removeSignalHandler: ((loop: EventLoop, sig: string | number) => boolean) | null;
+  /** The loop is closing: drop its signal handlers (Python's unix loop does in close()). */
+  loopClosed: ((loop: EventLoop) => void) | null;
+  /** runForever started or finished (a loop waiting for a signal must keep the host process alive). */
+  loopRunning: ((loop: EventLoop, running: boolean) => void) | null;
+} = { addSignalHandler: null, removeSignalHandler: null, loopClosed: null, loopRunning: null };
 
 export class EventLoop {
   /** @internal */ _ready = new Deque<Handle>(64);
@@ -418,6 +432,7 @@ export class EventLoop {
     this._running = false;
     _setRunningLoop(null);
     if (this._debug) setDebugTracking(false);
+    _hostHooks.loopRunning?.(this, false);
     const resolve = this._runResolve;
     const reject = this._runReject;
     this._runResolve = this._runReject = null;
@@ -439,6 +454,7 @@ export class EventLoop {
    */
   runForever(): Promise<void> {
     this._startRun();
+    _hostHooks.loopRunning?.(this, true);
     return new Promise<void>((resolve, reject) => {
       this._runResolve = resolve;
       this._runReject = reject;
@@ -554,6 +570,7 @@ export class EventLoop {
       this._defaultExecutor = null;
       void executor.shutdown(false);
     }
+    _hostHooks.loopClosed?.(this);
     this._reportUnretrievedAtClose();
     // A trace started with an onClose callback (run(main(), { trace })) is written now.
     if (this._tracer !== null) this._tracer.loopClosed?.();
@@ -848,14 +865,24 @@ export class EventLoop {
 
   // -- signals (Node) ------------------------------------------------------------------------------------
 
-  /** Call `callback(...args)` on the loop when the process receives `sig` (Node only: `tsyncio/node`). */
-  addSignalHandler<A extends unknown[]>(sig: string, callback: (...args: A) => unknown, ...args: A): void {
-    this._checkClosed();
+  /**
+   * Call `callback(...args)` on the loop when the process receives `sig` (a name like 'SIGTERM', or its
+   * number). Replaces this loop's previous handler for `sig`. Needs the Node entry (`tsyncio/node`).
+   */
+  addSignalHandler<A extends unknown[]>(
+    sig: string | number,
+    callback: (...args: A) => unknown,
+    ...args: A
+  ): void {
+    if (isCoroutine(callback) || isCoroutineFunction(callback)) {
+      throw new TypeError('coroutines cannot be used with addSignalHandler()');
+    }
     checkCallback(callback, 'addSignalHandler');
     if (_hostHooks.addSignalHandler === null) {
-      throw new RuntimeError('signal handlers need the Node entry point (import from tsyncio on Node)');
+      throw new NotImplementedError('signal handlers need the Node entry point: import from tsyncio/node');
     }
     const ctx = currentContext().copy();
+    // The hook checks `sig`, then that the loop is open (Python's order), then installs the handler.
     _hostHooks.addSignalHandler(this, sig, () => {
       if (this._closed) return;
       this._callSoonWithContext(callback as any, args, ctx);
@@ -863,8 +890,8 @@ export class EventLoop {
     });
   }
 
-  /** Remove the handler for `sig`; returns whether one was installed. */
-  removeSignalHandler(sig: string): boolean {
+  /** Remove the handler for `sig`; returns whether one was installed. The signal's default comes back. */
+  removeSignalHandler(sig: string | number): boolean {
     if (_hostHooks.removeSignalHandler === null) return false;
     return _hostHooks.removeSignalHandler(this, sig);
   }

@@ -6,7 +6,7 @@
  */
 import type { EventLoop, ExceptionContext } from './base_events.js';
 import type { Context } from './contextvars.js';
-import { RuntimeError } from './exceptions.js';
+import { KeyboardInterrupt, RuntimeError, SystemExit } from './exceptions.js';
 import { callbackName, createdAt, repr } from './format_helpers.js';
 
 /** The arguments marker for the single-argument fast path: `_args` holds the one argument itself. */
@@ -82,6 +82,9 @@ export class Handle {
       else if (mode === 0) cb();
       else cb(...(this._args as unknown[]));
     } catch (e) {
+      // Like CPython's Handle._run: these two end the loop's run (they propagate out of runOnce); every
+      // other error is reported to the exception handler.
+      if (e instanceof KeyboardInterrupt || e instanceof SystemExit) throw e;
       this._reportError(e);
     } finally {
       ctx._exit();

@@ -140,9 +140,11 @@ export class Runner {
       this._loop?.callSoonThreadsafe(() => {});
       return;
     }
-    // A second Ctrl-C: stop waiting for the task to clean up.
-    this._loop?.stop();
-    proc?.exit?.(130);
+    // A second Ctrl-C (or one after the task is done): Python's handler raises KeyboardInterrupt right
+    // where the loop is. Ours runs between loop iterations, so a callback raises it inside the loop: it
+    // propagates out of runUntilComplete without waiting for the main task to finish cleaning up.
+    const loop = this._loop;
+    if (loop !== null && !loop.isClosed()) loop.callSoonThreadsafe(raiseKeyboardInterrupt);
   }
 
   private _lazyInit(): void {
@@ -228,6 +230,9 @@ export class Runner {
   }
 }
 
+function raiseKeyboardInterrupt(): never {
+  throw new KeyboardInterrupt();
+}
 function toCoroutine<T>(coro: Awaitable<T>): Coroutine<T> | Generator<unknown, T, unknown> {
   if (isCoroutine(coro)) return coro as Coroutine<T>;
   if (

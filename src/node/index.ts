@@ -5,6 +5,8 @@
  */
 import './trace.js';
 
+import './signals.js';
+
 export * from '../index.js';
 export type {
   ConnectionOptions,
