@@ -110,11 +110,11 @@ export function _setDefaultExecutorFactory(factory: (() => Executor) | null): vo
 export const _hostHooks: {
   addSignalHandler: ((loop: EventLoop, sig: string | number, cb: () => void) => void) | null;
   removeSignalHandler: ((loop: EventLoop, sig: string | number) => boolean) | null;
-  /** The loop is closing: drop its signal handlers (Python's unix loop does in close()). */
-  loopClosed: ((loop: EventLoop) => void) | null;
+  /** Called as the loop closes: signal handlers are dropped, running children killed (CPython's close()). */
+  loopClosedHooks: ((loop: EventLoop) => void)[];
   /** runForever started or finished (a loop waiting for a signal must keep the host process alive). */
   loopRunning: ((loop: EventLoop, running: boolean) => void) | null;
-} = { addSignalHandler: null, removeSignalHandler: null, loopClosed: null, loopRunning: null };
+} = { addSignalHandler: null, removeSignalHandler: null, loopClosedHooks: [], loopRunning: null };
 
 export class EventLoop {
   /** @internal */ _ready = new Deque<Handle>(64);
@@ -570,7 +570,7 @@ export class EventLoop {
       this._defaultExecutor = null;
       void executor.shutdown(false);
     }
-    _hostHooks.loopClosed?.(this);
+    for (const hook of _hostHooks.loopClosedHooks) hook(this);
     this._reportUnretrievedAtClose();
     // A trace started with an onClose callback (run(main(), { trace })) is written now.
     if (this._tracer !== null) this._tracer.loopClosed?.();

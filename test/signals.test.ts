@@ -149,7 +149,7 @@ interface ChildResult {
 
 /**
  * Run the fixture with `mode`; send SIGINT each time stdout shows one of `interruptAfter` (in order).
- * Bounded: the child is killed after 30 s.
+ * Bounded: the child is killed after 50 s.
  */
 function runChild(mode: string, interruptAfter: string[]): Promise<ChildResult> {
   return new Promise((resolve, reject) => {
@@ -160,7 +160,7 @@ function runChild(mode: string, interruptAfter: string[]): Promise<ChildResult> 
     let stdout = '';
     let stderr = '';
     const marks = [...interruptAfter];
-    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+    const timer = setTimeout(() => child.kill('SIGKILL'), 50_000);
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
       stdout += chunk;
       while (marks.length > 0 && stdout.includes(`${marks[0]}\n`)) {
@@ -179,7 +179,7 @@ function runChild(mode: string, interruptAfter: string[]): Promise<ChildResult> 
   });
 }
 
-describe('run() and SIGINT (child processes)', () => {
+describe('run() and SIGINT (child processes)', { timeout: 60_000 }, () => {
   it.concurrent('Ctrl-C cancels the main task; run() raises KeyboardInterrupt; the process dies of SIGINT', async () => {
     const r = await runChild('plain', ['ready']);
     // Python: finally blocks run, the traceback ends in KeyboardInterrupt, status -2 (shell: 130).

@@ -51,5 +51,14 @@ export {
   streamsFromDuplex,
   writerFromWritable,
 } from './streams.js';
+export type { StdioSpec, SubprocessOptions } from './subprocess.js';
+export {
+  createSubprocessExec,
+  createSubprocessShell,
+  DEVNULL,
+  PIPE,
+  Process,
+  STDOUT,
+} from './subprocess.js';
 export type { NodeStream, Protocol, StreamTransportOptions, TransportOwner } from './transports.js';
 export { StreamTransport } from './transports.js';

@@ -32,20 +32,29 @@ for (const [name, num] of Object.entries(SIGNAL_NUMBERS)) {
 const UNCATCHABLE = new Set(['SIGKILL', 'SIGSTOP']);
 
 /**
- * Python's `_check_signal`: a signal name ('SIGTERM') or number (15). TypeError for anything else,
- * ValueError for an unknown signal, RuntimeError for one that cannot be caught. Returns the name.
+ * The name of signal `sig`, a name ('SIGTERM') or a number (15): TypeError for anything else, ValueError
+ * for a signal this system does not have. `allowZero` admits 0 (kill's existence check).
  */
-export function checkSignal(sig: unknown): SignalName {
-  let name: SignalName | undefined;
+export function signalName(sig: unknown, allowZero = false): SignalName {
   if (typeof sig === 'string') {
     if (!Object.hasOwn(SIGNAL_NUMBERS, sig)) throw new ValueError(`invalid signal name ${repr(sig)}`);
-    name = sig as SignalName;
-  } else if (typeof sig === 'number') {
-    name = Number.isInteger(sig) ? SIGNAL_NAMES.get(sig) : undefined;
-    if (name === undefined) throw new ValueError(`invalid signal number ${sig}`);
-  } else {
-    throw new TypeError(`sig must be a signal name or number, not ${repr(sig)}`);
+    return sig as SignalName;
   }
+  if (typeof sig === 'number') {
+    if (allowZero && sig === 0) return 0 as unknown as SignalName;
+    const name = Number.isInteger(sig) ? SIGNAL_NAMES.get(sig) : undefined;
+    if (name === undefined) throw new ValueError(`invalid signal number ${sig}`);
+    return name;
+  }
+  throw new TypeError(`sig must be a signal name or number, not ${repr(sig)}`);
+}
+
+/**
+ * Python's `_check_signal` for handlers: signalName(), plus RuntimeError for a signal that cannot be
+ * caught (SIGKILL, SIGSTOP). Returns the name.
+ */
+export function checkSignal(sig: unknown): SignalName {
+  const name = signalName(sig);
   if (UNCATCHABLE.has(name)) throw new RuntimeError(`sig ${String(sig)} cannot be caught`);
   return name;
 }
@@ -113,12 +122,12 @@ _hostHooks.removeSignalHandler = (loop, sig) => {
   return true;
 };
 
-_hostHooks.loopClosed = (loop) => {
+_hostHooks.loopClosedHooks.push((loop) => {
   const handlers = loopHandlers.get(loop);
   if (handlers === undefined) return;
   for (const name of [...handlers.keys()]) _hostHooks.removeSignalHandler!(loop, name);
   loopHandlers.delete(loop);
-};
+});
 
 /*
  * Node's signal watchers do not keep the process alive, but a Python loop waiting for a signal blocks in
