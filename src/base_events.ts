@@ -829,6 +829,10 @@ export class EventLoop {
   ): Future<T> {
     this._checkClosed();
     if (isCoroutine(fn)) throw new TypeError('coroutines cannot be used with runInExecutor()');
+    if (this._syncMode) {
+      // Before anything is submitted: runSync could not wait for the job anyway.
+      throw new RuntimeError('runSync() cannot wait for host I/O (an executor); use run() instead');
+    }
     if (executor === null || executor === undefined) {
       if (this._executorShutdownCalled) throw new RuntimeError('Executor shutdown has been called');
       if (this._defaultExecutor === null) {

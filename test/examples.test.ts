@@ -34,6 +34,12 @@ const EXPECTED: Record<string, { stdout: string; stderr?: RegExp }> = {
     stderr: /^\(node:\d+\) RuntimeWarning: coroutine 'square' was never awaited\n/,
   },
   'tutorial3_await.ts': { stdout: 'x=100\ny=25\ntotal=125\n' },
+  'subprocess_and_threads.ts': {
+    stdout:
+      '["echo hello" exited with 0]\n[stdout]\nhello\n\n' +
+      '["echo oops >&2; exit 3" exited with 3]\n[stderr]\noops\n\n' +
+      'fib(25) = 75025, computed on a worker thread\n',
+  },
   // The first two blocks print what CPython 3.14 prints for the same program (tg.cancel() is 3.15).
   'taskgroup.ts': {
     stdout: [

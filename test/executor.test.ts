@@ -154,7 +154,7 @@ describe('toThread and runInExecutor', () => {
     });
     const e = runSync(main()) as Error;
     expect(e).toBeInstanceOf(RuntimeError);
-    expect(e.message).toBe('runSync() cannot wait for host I/O (a Promise); use run() instead');
+    expect(e.message).toBe('runSync() cannot wait for host I/O (an executor); use run() instead');
   });
 });
 
