@@ -475,8 +475,14 @@ export class Process {
       if (!waiter.done()) waiter.setResult(rc);
     }
     this._exitWaiters = [];
-    // The child cannot read stdin any more (CPython's write pipe sees the peer close).
-    this._pipes.stdin?.close();
+    // The child cannot read stdin any more: CPython's write pipe sees the peer close, and fails with
+    // BrokenPipeError if data was still waiting to be written (a pending drain() raises it). Decided
+    // here rather than by Node's EPIPE, which may come after the exit is reported.
+    const stdin = this._pipes.stdin;
+    if (stdin !== undefined && !stdin.isClosing()) {
+      if (stdin.getWriteBufferSize() > 0) stdin._forceClose(makeOSError('EPIPE'));
+      else stdin.close();
+    }
   }
 
   toString(): string {

@@ -156,8 +156,14 @@ export class StreamTransport {
     this._post(this._deliverFlushed);
   };
 
-  private readonly _onHostFlushed = (): void => {
+  private readonly _onHostFlushed = (err?: unknown): void => {
     this._flushArmed = false;
+    // A failed write (EPIPE: the reader went away) also empties Node's buffer and calls back: that is
+    // not a flush. The writers must not be resumed; the close that follows wakes them with the error.
+    if (err !== undefined && err !== null) {
+      if (this._error === null) this._error = err;
+      return;
+    }
     this._post(this._deliverFlushed);
   };
 
@@ -209,7 +215,7 @@ export class StreamTransport {
   };
 
   private readonly _deliverFlushed = (): void => {
-    if (!this._protocolPaused || this._lost) return;
+    if (!this._protocolPaused || this._lost || this._error !== null) return;
     if (this._writeBufferSize() <= this._lowWater) {
       this._protocolPaused = false;
       try {
@@ -328,6 +334,14 @@ export class StreamTransport {
     }
     const stream = this._stream as Writable;
     stream.write(data);
+    // A write the kernel refused at once (EPIPE: the reader is gone) is only reported later by Node, but
+    // Node marks the stream errored now. CPython's transport fails at once (_fatal_error), so that a
+    // drain() right after this write sees the connection closing and raises.
+    const failed = stream.errored;
+    if (failed) {
+      this._fatalError(fromNodeError(failed), 'Fatal write error on pipe transport');
+      return;
+    }
     if (!this._protocolPaused && stream.writableLength > this._highWater) this._pauseProtocol();
   }
 
