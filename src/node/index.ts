@@ -51,7 +51,7 @@ export {
   streamsFromDuplex,
   writerFromWritable,
 } from './streams.js';
-export type { StdioSpec, SubprocessOptions } from './subprocess.js';
+export type { ExecArgs, StdioSpec, SubprocessOptions } from './subprocess.js';
 export {
   createSubprocessExec,
   createSubprocessShell,

@@ -78,7 +78,8 @@ const REFUSED_OPTIONS: Record<string, (v: unknown) => string | null> = {
   shell: (v) => (v ? 'shell must be False' : null),
 };
 
-type ExecArgs = (string | URL)[] | [...(string | URL)[], SubprocessOptions];
+/** The arguments after the program: strings (or file URLs), optionally followed by the options. */
+export type ExecArgs = (string | URL)[] | [...(string | URL)[], SubprocessOptions];
 
 const EXEC_INFO = { name: 'create_subprocess_exec', qualname: 'create_subprocess_exec' };
 const SHELL_INFO = { name: 'create_subprocess_shell', qualname: 'create_subprocess_shell' };
