@@ -85,7 +85,7 @@ export class Coroutine<T> implements Awaitable<T> {
   /** @internal handed to a native `yield*`: its progress is no longer observable */
   _delegated = false;
   /** @internal creation stack (debug mode only). */
-  _origin: string[] | undefined;
+  declare _origin: string[] | undefined;
 
   constructor(gen: CoroutineIterator<T>, fn: { name: string; qualname?: string }) {
     this._gen = gen;

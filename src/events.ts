@@ -22,9 +22,9 @@ export class Handle {
   /** @internal */ _loop: EventLoop;
   /** @internal */ _cancelled = false;
   /** @internal repr captured at cancel() in debug mode, like CPython */
-  _repr: string | undefined = undefined;
+  declare _repr: string | undefined;
   /** @internal creation stack in debug mode */
-  _sourceTraceback: string[] | undefined = undefined;
+  declare _sourceTraceback: string[] | undefined;
 
   constructor(
     callback: (...args: any[]) => unknown,

@@ -796,19 +796,26 @@ export function gather(...args: unknown[]): Future<unknown[]> {
   };
   (doneCallback as { _reprName?: string })._reprName = 'gather.<locals>._done_callback';
 
-  const ctx = currentContext();
+  // CPython copies the context for each child's done-callback; the callback is this function, which
+  // never touches a context variable, so one copy serves them all (a gather of 100k tasks: 100k fewer
+  // objects). [HOT]
+  const cbContext = currentContext().copy();
+  let loopOption = loop !== null ? { loop } : undefined;
   for (const arg of args) {
     let fut = argToFut.get(arg);
     if (fut === undefined) {
-      fut = ensureFuture(arg as Awaitable<unknown>, loop !== null ? { loop } : undefined);
-      if (loop === null) loop = fut._loop;
+      fut = ensureFuture(arg as Awaitable<unknown>, loopOption);
+      if (loop === null) {
+        loop = fut._loop;
+        loopOption = { loop };
+      }
       nfuts += 1;
       argToFut.set(arg, fut);
       if (fut.done()) {
         doneFuts.push(fut);
       } else {
         if (curTask !== null) futureAddToAwaitedBy(fut, curTask);
-        fut._addCallback(doneCallback, ctx.copy());
+        fut._addCallback(doneCallback, cbContext);
       }
     }
     children.push(fut);
