@@ -11,7 +11,7 @@
 // --quick: N/10, 1 repetition (still warmed up), no scaling; output to $TMPDIR/tsyncio-bench/ (a smoke run never touches the
 // docs).
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -35,6 +35,8 @@ for (let i = 0; i < argv.length; i++) {
   else if (a === '--no-scaling') opt.scaling = false;
   else if (a === '--scaling-only') opt.scalingOnly = true;
   else if (a === '--out') opt.out = path.resolve(argv[++i]);
+  else if (a === '--from-json') opt.fromJson = path.resolve(argv[++i]);
+  else if (a === '--remark') opt.remark = argv[++i];
   else {
     console.error(`unknown option ${a}`);
     process.exit(2);
@@ -153,9 +155,20 @@ function measure(system, w, n, rep, warm) {
 // ---------------------------------------------------------------------------------------------------
 // run
 
-const started = new Date();
+const previous = opt.fromJson !== undefined ? JSON.parse(readFileSync(opt.fromJson, 'utf8')) : null;
+if (previous !== null) {
+  // Re-render the docs from an earlier run: same systems, same rows, no measurement.
+  opt.quick = previous.mode === 'quick';
+  opt.scalingOnly = true;
+  opt.scaling = false;
+  for (let i = SYSTEMS.length - 1; i >= 0; i--) {
+    if (!previous.systems.includes(SYSTEMS[i].name)) SYSTEMS.splice(i, 1);
+  }
+}
+const started = previous !== null ? new Date(previous.machine.date) : new Date();
+const loadBefore = os.loadavg();
 const t0 = performance.now();
-const lines = [];
+const lines = previous !== null ? previous.raw : [];
 const log = (s) => process.stderr.write(`${s}\n`);
 log(
   `bench: ${opt.quick ? 'quick' : 'full'} run, ${reps} repetition(s), systems: ${SYSTEMS.map((s) => s.name).join(', ')}` +
@@ -187,7 +200,7 @@ function summarize(line) {
 // Scaling check: per-op cost of the task-heavy workloads at 10k, 100k, 1M tasks (tsyncio only).
 const SCALING_WORKLOADS = ['spawn_gather', 'timers', 'cancel', 'mem_tasks'];
 const SCALING_N = [10_000, 100_000, 1_000_000];
-const scaling = [];
+const scaling = previous !== null ? previous.scaling : [];
 if (opt.scaling) {
   for (const w of SCALING_WORKLOADS) {
     for (const n of SCALING_N) {
@@ -198,7 +211,8 @@ if (opt.scaling) {
   }
 }
 
-const elapsed = (performance.now() - t0) / 1000;
+const elapsed = previous !== null ? previous.seconds : (performance.now() - t0) / 1000;
+const loadAfter = os.loadavg();
 
 // ---------------------------------------------------------------------------------------------------
 // summarize
@@ -310,8 +324,16 @@ const machine = {
   v8: process.versions.v8,
   python: python === null ? null : `${python.version} (${python.exe})`,
   uvloop: uvloopVersion,
-  tsyncio_commit: gitRev(),
+  tsyncio_commit: process.env.TSYNCIO_COMMIT ?? gitRev(),
+  // 1-minute load average before and after the run: on a shared machine, the context for every figure.
+  load_avg_1m:
+    previous !== null
+      ? previous.machine.load_avg_1m
+      : [Number(loadBefore[0].toFixed(1)), Number(loadAfter[0].toFixed(1))],
 };
+if (previous !== null) {
+  Object.assign(machine, previous.machine, { load_avg_1m: machine.load_avg_1m });
+}
 
 const json = {
   mode: opt.quick ? 'quick' : 'full',
@@ -322,6 +344,7 @@ const json = {
   results,
   ratios,
   scaling: scaling.map((l) => ({
+    ...l,
     workload: l.workload,
     n: l.n,
     seconds: l.seconds,
@@ -364,6 +387,12 @@ function renderMarkdown() {
   );
   out.push(`- Machine: ${machine.cpus}, ${machine.memory_gib} GiB, ${machine.os}`);
   out.push(`- Node ${machine.node} (V8 ${machine.v8}); tsyncio ${machine.tsyncio_commit}`);
+  if (machine.load_avg_1m) {
+    out.push(
+      `- Load average (1 min) before / after: ${machine.load_avg_1m.join(' / ')} on ${os.cpus().length} CPUs`,
+    );
+  }
+  if (opt.remark) out.push(`- ${opt.remark}`);
   out.push(
     `- CPython: ${machine.python ?? 'not found (columns skipped)'}; uvloop: ${machine.uvloop ?? 'not importable (column skipped)'}`,
   );
