@@ -1,5 +1,6 @@
 /** Test helpers shared by the suites. */
-import { EventLoop, type ExceptionContext } from 'tsyncio';
+import { type Awaitable, coroutine, EventLoop, type ExceptionContext, run } from 'tsyncio';
+import { expect } from 'vitest';
 
 /** Run `fn` with a fresh loop that records exception-handler reports; closes the loop after. */
 export function withLoop<T>(
@@ -24,4 +25,23 @@ export async function collectGarbage(): Promise<void> {
     gc();
     await new Promise((r) => setTimeout(r, 10));
   }
+}
+
+/** Run a test body as the main coroutine on a virtual-clock loop. */
+export function arun<T>(body: () => Generator<unknown, T, unknown>): Promise<T> {
+  return run(coroutine(body)(), { clock: 'virtual' });
+}
+
+/** Await `aw`, expecting it to raise an instance of `cls`; returns the error. */
+export function* raises<E>(
+  cls: abstract new (...args: any[]) => E,
+  aw: Awaitable<unknown>,
+): Generator<unknown, E> {
+  try {
+    yield* aw;
+  } catch (e) {
+    expect(e).toBeInstanceOf(cls);
+    return e as E;
+  }
+  throw new Error(`did not raise ${cls.name}`);
 }

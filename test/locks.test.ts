@@ -21,7 +21,6 @@ import {
   getRunningLoop,
   Lock,
   RuntimeError,
-  run,
   Semaphore,
   sleep,
   type Task,
@@ -32,22 +31,7 @@ import {
   waitFor,
 } from 'tsyncio';
 import { describe, expect, it } from 'vitest';
-
-/** Run a test body as the main coroutine on a virtual-clock loop. */
-function arun<T>(body: () => Generator<unknown, T, unknown>): Promise<T> {
-  return run(coroutine(body)(), { clock: 'virtual' });
-}
-
-/** Await `aw`, expecting it to raise an instance of `cls`; returns the error. */
-function* raises<E>(cls: abstract new (...args: any[]) => E, aw: Awaitable<unknown>): Generator<unknown, E> {
-  try {
-    yield* aw;
-  } catch (e) {
-    expect(e).toBeInstanceOf(cls);
-    return e as E;
-  }
-  throw new Error(`did not raise ${cls.name}`);
-}
+import { arun, raises } from './helpers.js';
 
 const REPR =
   /^<asyncio\.locks\.(\w+) object at 0x[0-9a-f]+ \[(set|unset|locked|unlocked|filling|draining|resetting|broken)(, value:\d)?(, waiters:\d+)?(, waiters:\d+\/\d+)?\]>$/;

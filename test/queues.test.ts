@@ -4,7 +4,6 @@
  * are CPython 3.14's (checked with py314).
  */
 import {
-  type Awaitable,
   asyncFor,
   asyncWith,
   CancelledError,
@@ -21,7 +20,6 @@ import {
   QueueFull,
   QueueShutDown,
   RuntimeError,
-  run,
   StopAsyncIteration,
   StopIteration,
   sleep,
@@ -32,20 +30,7 @@ import {
   waitFor,
 } from 'tsyncio';
 import { describe, expect, it } from 'vitest';
-
-function arun<T>(body: () => Generator<unknown, T, unknown>): Promise<T> {
-  return run(coroutine(body)(), { clock: 'virtual' });
-}
-
-function* raises<E>(cls: abstract new (...args: any[]) => E, aw: Awaitable<unknown>): Generator<unknown, E> {
-  try {
-    yield* aw;
-  } catch (e) {
-    expect(e).toBeInstanceOf(cls);
-    return e as E;
-  }
-  throw new Error(`did not raise ${cls.name}`);
-}
+import { arun, raises } from './helpers.js';
 
 describe('Queue basics', () => {
   it('test_repr / test_str: getters, putters and items', () =>
