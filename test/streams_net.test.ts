@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough, Writable } from 'node:stream';
 import {
+  type Awaitable,
   asyncWith,
   BrokenPipeError,
   CancelledError,
@@ -32,6 +33,7 @@ import {
   runVirtual,
   sleep,
   ValueError,
+  waitFor,
 } from 'tsyncio';
 import {
   openConnection,
@@ -1251,6 +1253,108 @@ describe('Node streams as tsyncio streams', () => {
       };
     });
     expect(result).toEqual({ blocked: true, buffered: 100 * 1024, total: 100 * 1024, ended: true });
+  });
+
+  /** A Writable that never acknowledges a write by itself: `fail(err)` fails the one it holds. */
+  function stuckSink(options?: { emitClose?: boolean }): { sink: Writable; fail: (err: Error) => void } {
+    let pending: ((err?: Error | null) => void) | undefined;
+    const sink = new Writable({
+      highWaterMark: 1024,
+      emitClose: options?.emitClose ?? true,
+      write(_chunk: Buffer, _enc, cb) {
+        pending = cb;
+      },
+    });
+    return { sink, fail: (err) => pending!(err) };
+  }
+
+  const epipe = (): Error => Object.assign(new Error('write EPIPE'), { code: 'EPIPE' });
+
+  /** [class, message] of what `body` raises, or ['none', ''] */
+  function* outcome(body: Awaitable<unknown>): Generator<unknown, string[], unknown> {
+    try {
+      yield* body;
+    } catch (e) {
+      return [(e as Error).constructor.name, (e as Error).message];
+    }
+    return ['none', ''];
+  }
+
+  it('a write that fails while drain() waits raises at once, even when Node never emits close', async () => {
+    // Node may report a stream's 'close' long after its 'error' (a child's stdin: after the child's
+    // exit and end), or never: the error alone fails the transport, as CPython's _fatal_error.
+    const { result } = await runNet(function* () {
+      const { sink, fail } = stuckSink({ emitClose: false });
+      const writer = writerFromWritable(sink);
+      writer.write(Buffer.alloc(100 * 1024));
+      const drain = createTask(writer.drain());
+      yield* sleep(0);
+      fail(epipe());
+      const drained = yield* outcome(waitFor(drain, 2));
+      return [drained, yield* outcome(waitFor(writer.waitClosed(), 2)), writer.transport.isClosing()];
+    });
+    expect(result).toEqual([
+      ['BrokenPipeError', '[Errno 32] Broken pipe'],
+      ['BrokenPipeError', '[Errno 32] Broken pipe'],
+      true,
+    ]);
+  });
+
+  it('close() right after Node failed the stream (its error event still on the way) keeps the error', async () => {
+    // Node marks the stream errored and empties its buffer at once, but emits 'error' later; a close()
+    // in between used to see nothing left to write and end the connection cleanly: drain() returned.
+    const { result } = await runNet(function* () {
+      const { sink, fail } = stuckSink();
+      const writer = writerFromWritable(sink);
+      writer.write(Buffer.alloc(100 * 1024));
+      const drain = createTask(writer.drain());
+      yield* sleep(0);
+      fail(epipe());
+      writer.close();
+      return [yield* outcome(drain), yield* outcome(writer.waitClosed())];
+    });
+    expect(result).toEqual([
+      ['BrokenPipeError', '[Errno 32] Broken pipe'],
+      ['BrokenPipeError', '[Errno 32] Broken pipe'],
+    ]);
+  });
+
+  it('a Writable destroyed without an error under a waiting drain(): BrokenPipeError, not success', async () => {
+    // What Node does to a child's stdin when the child exits: destroy(), no error, the unwritten bytes
+    // dropped. CPython's write pipe closed by its reader with a non-empty buffer: BrokenPipeError().
+    const { result } = await runNet(function* () {
+      const { sink } = stuckSink();
+      const writer = writerFromWritable(sink);
+      writer.write(Buffer.alloc(100 * 1024));
+      const drain = createTask(writer.drain());
+      yield* sleep(0);
+      sink.destroy();
+      return [yield* outcome(drain), yield* outcome(writer.waitClosed())];
+    });
+    expect(result).toEqual([
+      ['BrokenPipeError', ''],
+      ['BrokenPipeError', ''],
+    ]);
+  });
+
+  it('a write to a Writable that was destroyed under the transport fails it (Node would drop it silently)', async () => {
+    const { result } = await runNet(function* () {
+      const { sink } = stuckSink();
+      const writer = writerFromWritable(sink);
+      sink.destroy();
+      writer.write(Buffer.alloc(100 * 1024));
+      // As CPython after a failed write: the transport is closing, drain() finds the connection lost.
+      return [
+        writer.transport.isClosing(),
+        yield* outcome(writer.drain()),
+        yield* outcome(writer.waitClosed()),
+      ];
+    });
+    expect(result).toEqual([
+      true,
+      ['ConnectionResetError', 'Connection lost'],
+      ['BrokenPipeError', '[Errno 32] Broken pipe'],
+    ]);
   });
 
   it('streamsFromDuplex: one transport both ways; startServer and openConnection accept existing sockets (sock=)', async () => {

@@ -291,6 +291,9 @@ class ChildState {
   ) {
     child.on('exit', (code, signal) => {
       const rc = code ?? -((osConstants.signals as Record<string, number>)[signal ?? ''] ?? 0);
+      // Node has just destroyed the child's stdin (synchronously, before this event, without an error):
+      // what it still held for the child is lost. Say so now, before the exit is posted.
+      this.process?._pipes.stdin?._hostPeerGone();
       this.post(() => this.exited(rc));
     });
     child.on('close', () => this.post(() => this.closed()));
@@ -476,12 +479,13 @@ export class Process {
       if (!waiter.done()) waiter.setResult(rc);
     }
     this._exitWaiters = [];
-    // The child cannot read stdin any more: CPython's write pipe sees the peer close, and fails with
-    // BrokenPipeError if data was still waiting to be written (a pending drain() raises it). Decided
-    // here rather than by Node's EPIPE, which may come after the exit is reported.
+    // The child cannot read stdin any more: CPython's write pipe sees the peer close (_read_ready), and
+    // fails with BrokenPipeError if data was still waiting to be written (a pending drain() raises it).
+    // The exit handler has already failed a stdin that Node dropped bytes of; close() keeps an error
+    // Node reported and has not delivered yet.
     const stdin = this._pipes.stdin;
     if (stdin !== undefined && !stdin.isClosing()) {
-      if (stdin.getWriteBufferSize() > 0) stdin._forceClose(makeOSError('EPIPE'));
+      if (stdin.getWriteBufferSize() > 0) stdin._forceClose(new BrokenPipeError());
       else stdin.close();
     }
   }

@@ -19,10 +19,10 @@
  */
 import type { Duplex, Readable, Writable } from 'node:stream';
 import type { EventLoop } from '../base_events.js';
-import { RuntimeError, ValueError } from '../exceptions.js';
+import { BrokenPipeError, RuntimeError, ValueError } from '../exceptions.js';
 import { pyTypeName } from '../format_helpers.js';
 import { logger } from '../log.js';
-import { fromNodeError } from './errors.js';
+import { fromNodeError, makeOSError } from './errors.js';
 
 /** The protocol side of a transport (CPython's protocols.Protocol); StreamReaderProtocol implements it. */
 export interface Protocol {
@@ -145,7 +145,13 @@ export class StreamTransport {
   };
 
   private readonly _onHostError = (err: unknown): void => {
-    if (this._error === null) this._error = err;
+    if (this._error !== null) return;
+    this._error = err;
+    // The stream is dead, but Node's 'close' may come only after other host events: a child's stdin
+    // fails with EPIPE, then the child's exit and end are reported, then the pipe's 'close'. Fail now,
+    // as CPython's transport does on a write or read error (_fatal_error), so that nothing closes the
+    // transport in between as if it had ended well.
+    this._post(this._deliverError);
   };
 
   private readonly _onHostClose = (): void => {
@@ -159,13 +165,27 @@ export class StreamTransport {
   private readonly _onHostFlushed = (err?: unknown): void => {
     this._flushArmed = false;
     // A failed write (EPIPE: the reader went away) also empties Node's buffer and calls back: that is
-    // not a flush. The writers must not be resumed; the close that follows wakes them with the error.
+    // not a flush. The writers must not be resumed; the error fails the transport and wakes them.
     if (err !== undefined && err !== null) {
-      if (this._error === null) this._error = err;
+      this._onHostError(err);
       return;
     }
+    // Node calls back without an error for the writes a destroy() cancelled: not a flush either.
+    if ((this._stream as Writable).destroyed) return;
     this._post(this._deliverFlushed);
   };
+
+  /**
+   * @internal Host side, for the owner of the stream: its reader is gone for good (a child process
+   * exited; Node destroys the child's stdin at once, without an error, dropping what it had not written
+   * yet). Bytes still buffered can never be delivered: that is a broken pipe, as CPython's write pipe
+   * reports when its reader closes while its buffer is not empty (`BrokenPipeError()`, no errno).
+   */
+  _hostPeerGone(): void {
+    if (this._writable && (this._stream as Writable).writableLength > 0) {
+      this._onHostError(new BrokenPipeError());
+    }
+  }
 
   /** Enter the loop from a Node event; a closed loop can no longer be told, so the stream is dropped. */
   private _post(callback: () => void): void {
@@ -210,8 +230,20 @@ export class StreamTransport {
   private readonly _deliverClose = (): void => {
     if (this._detached) return;
     this._deliverData();
-    const err = this._error;
+    let err = this._error;
+    // Closed under us while the protocol was paused, without the 'drain' that a flush brings (it was
+    // posted before this 'close' and would have resumed it) and without finishing an end(): the bytes
+    // the writers wait on were dropped, not sent.
+    if (err === null && this._protocolPaused && !(this._stream as Writable).writableFinished) {
+      err = new BrokenPipeError();
+    }
     this._connectionLost(err === null ? null : fromNodeError(err));
+  };
+
+  private readonly _deliverError = (): void => {
+    if (this._lost || this._detached) return;
+    this._deliverData();
+    this._forceClose(fromNodeError(this._error));
   };
 
   private readonly _deliverFlushed = (): void => {
@@ -333,11 +365,12 @@ export class StreamTransport {
       return;
     }
     const stream = this._stream as Writable;
-    stream.write(data);
+    // Node silently drops a write to a destroyed stream (a child's stdin once the child has exited).
+    if (!stream.destroyed) stream.write(data);
     // A write the kernel refused at once (EPIPE: the reader is gone) is only reported later by Node, but
     // Node marks the stream errored now. CPython's transport fails at once (_fatal_error), so that a
     // drain() right after this write sees the connection closing and raises.
-    const failed = stream.errored;
+    const failed = stream.errored || (stream.destroyed ? makeOSError('EPIPE') : null);
     if (failed) {
       this._fatalError(fromNodeError(failed), 'Fatal write error on pipe transport');
       return;
@@ -442,6 +475,13 @@ export class StreamTransport {
       return;
     }
     const w = stream as Writable;
+    // A stream Node has already failed (its 'error' event may still be on the way) is lost with that
+    // error, as CPython's transport after _fatal_error: never as if it had closed cleanly.
+    const failed = this._error ?? w.errored;
+    if (failed) {
+      this._forceClose(fromNodeError(failed));
+      return;
+    }
     if (!w.writableEnded) w.end();
     if (w.writableFinished) stream.destroy();
     else w.once('finish', () => stream.destroy());
