@@ -15,8 +15,9 @@
  * Only runOnce() calls callbacks. Everything else appends to the ready queue or the heap.
  */
 
-import { Deque } from './_internal/deque.js';
 import { TimerHeap } from './_internal/heap.js';
+import { ReadyQueue } from './_internal/ready.js';
+import { TaskList } from './_internal/tasklist.js';
 import {
   DEBUG_STACK_DEPTH,
   DEFAULT_SLOW_CALLBACK_DURATION,
@@ -117,7 +118,7 @@ export const _hostHooks: {
 } = { addSignalHandler: null, removeSignalHandler: null, loopClosedHooks: [], loopRunning: null };
 
 export class EventLoop {
-  /** @internal */ _ready = new Deque<Handle>(64);
+  /** @internal */ _ready = new ReadyQueue(64);
   /** @internal */ _scheduled = new TimerHeap<TimerHandle>();
   /** @internal */ _timerCancelledCount = 0;
   /** @internal */ _seq = 0;
@@ -132,7 +133,7 @@ export class EventLoop {
   /** @internal the task whose step is running (Python's `_current_tasks[loop]`) */
   _currentTask: Task<any> | null = null;
   /** @internal pending tasks of this loop, for allTasks() */
-  _tasks = new Set<Task<any>>();
+  _tasks = new TaskList<Task<any>>();
   /** @internal */ _virtual: boolean;
   /** @internal */ _virtualNow = 0;
   /**
@@ -195,22 +196,33 @@ export class EventLoop {
     if (this._debug) this._checkThread();
     const h = new Handle(callback, args, this, currentContext().copy());
     if (this._debug) h._sourceTraceback = this._captureStack();
-    this._ready.push(h);
+    this._ready.pushHandle(h);
     return h;
   }
 
-  /** @internal callSoon with one argument and a given context, no checks. [HOT] */
+  /** @internal callSoon with one argument and a given context, no checks; returns a cancellable Handle. */
   _callSoonOne(callback: (arg: any) => unknown, arg: unknown, context: Context): Handle {
     const h = Handle._one(callback, arg, this, context);
-    this._ready.push(h);
+    this._ready.pushHandle(h);
     return h;
+  }
+
+  /**
+   * @internal Schedule `callback(arg)` in `context` when nobody needs the Handle (a task's step or
+   * wakeup, a future's done-callbacks): no allocation at all (see ReadyQueue). Debug mode and tracing
+   * still get a Handle, which their reports are made of. [HOT]
+   */
+  _callSoonFast(callback: (arg: any) => unknown, arg: unknown, context: Context): void {
+    if (this._debug || this._tracer !== null)
+      this._ready.pushHandle(Handle._one(callback, arg, this, context));
+    else this._ready.push(callback, arg, context);
   }
 
   /** @internal callSoon with arguments and a given context (CPython's `call_soon(..., context=ctx)`). */
   _callSoonWithContext(callback: (...args: any[]) => unknown, args: unknown[], context: Context): Handle {
     this._checkClosed();
     const h = new Handle(callback, args, this, context);
-    this._ready.push(h);
+    this._ready.pushHandle(h);
     return h;
   }
 
@@ -222,7 +234,7 @@ export class EventLoop {
     this._checkClosed();
     checkCallback(callback, 'callSoonThreadsafe');
     const h = new Handle(callback, args, this, currentContext().copy());
-    this._ready.push(h);
+    this._ready.pushHandle(h);
     this._wakeup();
     return h;
   }
@@ -304,7 +316,7 @@ export class EventLoop {
         while (top !== undefined && top._when <= now) {
           sched.pop();
           top._scheduled = false;
-          this._ready.push(top);
+          this._ready.pushHandle(top);
           top = sched.peek();
         }
       }
@@ -314,16 +326,22 @@ export class EventLoop {
     let ntodo = ready.length;
     if (this._debug || this._tracer !== null) {
       while (ntodo-- > 0) {
-        const handle = ready.shift()!;
+        const fn = ready.shift();
+        // A plain triple scheduled before the instrumentation was switched on gets its Handle now.
+        const handle = fn === null ? (ready._arg as Handle) : Handle._one(fn, ready._arg, this, ready._ctx!);
         if (handle._cancelled) continue;
         this._runHandleInstrumented(handle);
       }
       return;
     }
     while (ntodo-- > 0) {
-      const handle = ready.shift()!;
-      if (handle._cancelled) continue;
-      handle._run();
+      const fn = ready.shift();
+      if (fn === null) {
+        const handle = ready._arg as Handle;
+        if (!handle._cancelled) handle._run();
+      } else {
+        runCallback(this, fn, ready._arg, ready._ctx!);
+      }
     }
   }
 
@@ -902,6 +920,29 @@ export class EventLoop {
 
   toString(): string {
     return `<EventLoop running=${this._running ? 'True' : 'False'} closed=${this._closed ? 'True' : 'False'} debug=${this._debug ? 'True' : 'False'}>`;
+  }
+}
+
+/**
+ * Run one (callback, argument, context) entry of the ready queue: what Handle._run does for a Handle,
+ * without one. The Handle is made only if the callback fails (the exception handler's context names it).
+ * [HOT]
+ */
+function runCallback(loop: EventLoop, fn: (arg: any) => unknown, arg: unknown, ctx: Context): void {
+  if (ctx._entered) {
+    Handle._one(fn, arg, loop, ctx)._reportError(
+      new RuntimeError(`cannot enter context: ${ctx} is already entered`),
+    );
+    return;
+  }
+  ctx._enter();
+  try {
+    fn(arg);
+  } catch (e) {
+    if (e instanceof KeyboardInterrupt || e instanceof SystemExit) throw e;
+    Handle._one(fn, arg, loop, ctx)._reportError(e);
+  } finally {
+    ctx._exit();
   }
 }
 

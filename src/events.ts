@@ -91,7 +91,8 @@ export class Handle {
     }
   }
 
-  private _reportError(e: unknown): void {
+  /** @internal */
+  _reportError(e: unknown): void {
     const context: ExceptionContext = {
       message: `Exception in callback ${this._formatCallback()}`,
       exception: e,

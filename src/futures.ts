@@ -138,7 +138,7 @@ export class Future<T = unknown> implements Awaitable<T>, PromiseLike<T>, Iterat
       throw new TypeError(`a callable object was expected by addDoneCallback(), got ${repr(fn)}`);
     const context = options?.context ?? currentContext().copy();
     if (this._state !== PENDING) {
-      this._loop._callSoonOne(fn, this, context);
+      this._loop._callSoonFast(fn, this, context);
     } else {
       this._addCallback(fn, context);
     }
@@ -202,9 +202,9 @@ export class Future<T = unknown> implements Awaitable<T>, PromiseLike<T>, Iterat
       this._ctx0 = null;
       if (cb0 === taskWakeup) {
         const task = ctx0 as unknown as WakeableTask;
-        loop._callSoonOne(wakeTask, task, task._context);
+        loop._callSoonFast(wakeTask, task, task._context);
       } else {
-        loop._callSoonOne(cb0, this, ctx0);
+        loop._callSoonFast(cb0, this, ctx0);
       }
     }
     const cbs = this._cbs;
@@ -214,9 +214,9 @@ export class Future<T = unknown> implements Awaitable<T>, PromiseLike<T>, Iterat
         const cb = cbs[i] as DoneCallback<any>;
         if (cb === taskWakeup) {
           const task = cbs[i + 1] as unknown as WakeableTask;
-          loop._callSoonOne(wakeTask, task, task._context);
+          loop._callSoonFast(wakeTask, task, task._context);
         } else {
-          loop._callSoonOne(cb, this, cbs[i + 1] as Context);
+          loop._callSoonFast(cb, this, cbs[i + 1] as Context);
         }
       }
     }

@@ -93,6 +93,9 @@ export class Task<T = unknown> extends Future<T> {
   /** @internal */ _abortController: AbortController | null = null;
   /** @internal the JS stack where the task last suspended (only while await stacks are tracked) */
   _awaitStack: RawStack | null = null;
+  /** @internal links of the loop's pending-task list (TaskList) */
+  _prevTask: Task<any> | null = null;
+  /** @internal */ _nextTask: Task<any> | null = null;
 
   constructor(coro: Driven<T>, options?: TaskConstructorOptions) {
     super({ loop: options?.loop });
@@ -110,7 +113,7 @@ export class Task<T = unknown> extends Future<T> {
     if (options?.eagerStart && loop._running) {
       this._eagerStart();
     } else {
-      loop._callSoonOne(taskStep, this, this._context);
+      loop._callSoonFast(taskStep, this, this._context);
       loop._tasks.add(this);
     }
   }
@@ -294,7 +297,7 @@ export class Task<T = unknown> extends Future<T> {
     const result = r.value;
     if (result === undefined) {
       // Bare yield (sleep(0)): relinquish control for one iteration.
-      loop._callSoonOne(taskStep, this, this._context);
+      loop._callSoonFast(taskStep, this, this._context);
       return;
     }
     if (result instanceof Future || isFuture(result)) {
@@ -715,6 +718,24 @@ function isGatherOptions(x: unknown): x is GatherOptions {
 }
 
 /**
+ * gather's duplicate test without a Map: true when `arg` cannot have been processed by this gather call
+ * already — a coroutine no one has claimed yet, or a pending future whose few callbacks do not include
+ * this gather's. False means "cannot tell cheaply" (then gather builds its Map).
+ */
+function evidentlyNew(arg: unknown, doneCallback: DoneCallbackFn): boolean {
+  if (arg instanceof Coroutine) return !arg._awaited;
+  if (!(arg instanceof Future) || arg._state !== PENDING) return false;
+  if (arg._cb0 === doneCallback) return false;
+  const cbs = arg._cbs;
+  if (cbs === null) return true;
+  if (cbs.length > 16) return false;
+  for (let i = 0; i < cbs.length; i += 2) if (cbs[i] === doneCallback) return false;
+  return true;
+}
+
+type DoneCallbackFn = (fut: Future<any>) => void;
+
+/**
  * Run awaitables concurrently and return a Future of their results, in argument order. Coroutines are
  * wrapped in tasks. The first exception is raised (the other children keep running), unless
  * `returnExceptions` is set. Cancelling the gather cancels every child.
@@ -743,7 +764,6 @@ export function gather(...args: unknown[]): Future<unknown[]> {
   }
   let loop: EventLoop | null = _getRunningLoop();
   const curTask = loop !== null ? (loop._currentTask ?? null) : null;
-  const argToFut = new Map<unknown, Future<any>>();
   const children: Future<any>[] = [];
   const doneFuts: Future<any>[] = [];
   let nfuts = 0;
@@ -801,8 +821,19 @@ export function gather(...args: unknown[]): Future<unknown[]> {
   // objects). [HOT]
   const cbContext = currentContext().copy();
   let loopOption = loop !== null ? { loop } : undefined;
-  for (const arg of args) {
-    let fut = argToFut.get(arg);
+  // Python's `arg_to_fut` dict collapses repeated arguments into one child. Building it costs a Map entry
+  // per argument, so it is built only once an argument comes whose novelty is not evident [HOT: gather of
+  // many tasks]: a fresh coroutine, or a pending future whose callbacks (few) do not include ours, was
+  // certainly not seen before.
+  let argToFut: Map<unknown, Future<any>> | null = null;
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i];
+    let fut: Future<any> | undefined;
+    if (argToFut === null && !evidentlyNew(arg, doneCallback)) {
+      argToFut = new Map();
+      for (let j = 0; j < i; j++) argToFut.set(args[j], children[j]!);
+    }
+    if (argToFut !== null) fut = argToFut.get(arg);
     if (fut === undefined) {
       fut = ensureFuture(arg as Awaitable<unknown>, loopOption);
       if (loop === null) {
@@ -810,7 +841,7 @@ export function gather(...args: unknown[]): Future<unknown[]> {
         loopOption = { loop };
       }
       nfuts += 1;
-      argToFut.set(arg, fut);
+      if (argToFut !== null) argToFut.set(arg, fut);
       if (fut.done()) {
         doneFuts.push(fut);
       } else {
