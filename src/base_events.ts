@@ -118,7 +118,7 @@ export const _hostHooks: {
 } = { addSignalHandler: null, removeSignalHandler: null, loopClosedHooks: [], loopRunning: null };
 
 export class EventLoop {
-  /** @internal */ _ready = new ReadyQueue(64);
+  /** @internal */ _ready = new ReadyQueue();
   /** @internal */ _scheduled = new TimerHeap<TimerHandle>();
   /** @internal */ _timerCancelledCount = 0;
   /** @internal */ _seq = 0;
@@ -130,6 +130,8 @@ export class EventLoop {
   slowCallbackDuration = DEFAULT_SLOW_CALLBACK_DURATION;
   /** @internal */ _exceptionHandler: ExceptionHandler | null = null;
   /** @internal */ _taskFactory: TaskFactory | null = null;
+  /** @internal `{ loop: this }`, shared by every createTask() without options (no object per task) */
+  _taskOptions: { loop: EventLoop } | null = null;
   /** @internal the task whose step is running (Python's `_current_tasks[loop]`) */
   _currentTask: Task<any> | null = null;
   /** @internal pending tasks of this loop, for allTasks() */
@@ -623,6 +625,7 @@ export class EventLoop {
       const task = this._taskFactory(this, coro, options);
       return task as Task<T>;
     }
+    if (options === undefined) return new TaskClass<T>(coro as any, (this._taskOptions ??= { loop: this }));
     return new TaskClass<T>(coro as any, { ...options, loop: this });
   }
 

@@ -10,6 +10,11 @@
 import type { Context } from '../contextvars.js';
 import type { Handle } from '../events.js';
 
+const INITIAL_SLOTS = 64 * 3;
+// Keep up to 8192 entries' worth of buffer (192 KB) when the queue drains; a queue that fills past it
+// again pays one more doubling series, amortised over those 8192+ callbacks.
+const SHRINK_SLOTS = 8192 * 3;
+
 export type ReadyCallback = (arg: any) => unknown;
 
 export class ReadyQueue {
@@ -22,10 +27,8 @@ export class ReadyQueue {
   _arg: unknown = undefined;
   /** @internal */ _ctx: Context | null = null;
 
-  constructor(capacity = 64) {
-    let cap = 16;
-    while (cap < capacity) cap *= 2;
-    this._buf = new Array(cap * 3);
+  constructor() {
+    this._buf = new Array(INITIAL_SLOTS);
   }
 
   get length(): number {
@@ -67,7 +70,11 @@ export class ReadyQueue {
     buf[h + 1] = undefined;
     buf[h + 2] = undefined;
     this._head = h + 3 === buf.length ? 0 : h + 3;
-    this._count--;
+    if (--this._count === 0 && buf.length > SHRINK_SLOTS) {
+      // Drained after a burst (100k tasks started at once): give the big buffer back.
+      this._buf = new Array(INITIAL_SLOTS);
+      this._head = this._tail = 0;
+    }
     return fn;
   }
 
@@ -79,7 +86,7 @@ export class ReadyQueue {
   }
 
   clear(): void {
-    this._buf.fill(undefined);
+    this._buf = new Array(INITIAL_SLOTS);
     this._head = this._tail = this._count = 0;
     this._arg = undefined;
     this._ctx = null;
