@@ -38,7 +38,7 @@ import {
   ValueError,
 } from './exceptions.js';
 import { extractStack, repr } from './format_helpers.js';
-import { Future, isFuture } from './futures.js';
+import { F_LOG_TRACEBACK, Future, isFuture } from './futures.js';
 import { defaultHost, type Host } from './host.js';
 import { logger } from './log.js';
 import type { Task, TaskOptions } from './tasks.js';
@@ -742,8 +742,8 @@ export class EventLoop {
       if (fut === undefined) continue;
       this._registry?.unregister(fut);
       this._unretrievedIds.delete(fut);
-      if (!fut._logTraceback) continue;
-      fut._logTraceback = false;
+      if ((fut._flags & F_LOG_TRACEBACK) === 0) continue;
+      fut._flags &= ~F_LOG_TRACEBACK;
       const context: ExceptionContext = {
         message: `${fut.constructor.name} exception was never retrieved`,
         exception: fut._exception,

@@ -21,6 +21,14 @@ import { CancelledError, InvalidStateError, RuntimeError, StopIteration } from '
 import { captureRawStack, createdAt, extractStack, type RawStack, repr } from './format_helpers.js';
 
 const PENDING = 0;
+/** @internal Future._flags: an exception is set and nobody retrieved it yet */
+export const F_LOG_TRACEBACK = 1;
+/** @internal Future._flags: set by next() when the future is awaited with yield*, cleared by the Task */
+export const F_BLOCKING = 2;
+/** @internal Future._flags of a Task: it drives a Coroutine (not a plain generator) */
+export const F_TASK_IS_CORO = 4;
+/** @internal Future._flags of a Task: cancel on the next step (CPython's `_must_cancel`) */
+export const F_TASK_MUST_CANCEL = 8;
 const CANCELLED = 1;
 const FINISHED = 2;
 const STATE_NAMES = ['PENDING', 'CANCELLED', 'FINISHED'] as const;
@@ -40,8 +48,17 @@ export const FUTURE_BRAND: unique symbol = Symbol.for('tsyncio.Future');
 export class Future<T = unknown> implements Awaitable<T>, PromiseLike<T>, Iterator<unknown, T, unknown> {
   /** @internal */ _state: number = PENDING;
   /** @internal */ _result: T | undefined = undefined;
-  /** @internal */ _exception: unknown = undefined;
-  /** @internal true once an exception is set, false once someone retrieved it */ _logTraceback = false;
+  /**
+   * @internal The exception of a FINISHED future; for a CANCELLED one, the CancelledError instance that
+   * ended a task (CPython's `_cancelled_exc`), re-raised once by result(). One field serves both: a
+   * future is never both.
+   */
+  _exception: unknown = undefined;
+  /**
+   * @internal Boolean state packed in one field [HOT: memory — every Task and Future]: F_LOG_TRACEBACK,
+   * F_BLOCKING, and the Task's F_TASK_IS_CORO and F_TASK_MUST_CANCEL.
+   */
+  _flags = 0;
   /** @internal */ _loop: EventLoop;
   // Done callbacks: the first is stored inline (nearly every future has exactly one awaiter), the rest
   // in an array of [fn, context] pairs. [HOT]
@@ -49,10 +66,6 @@ export class Future<T = unknown> implements Awaitable<T>, PromiseLike<T>, Iterat
   /** @internal */ _ctx0: Context | null = null;
   /** @internal */ _cbs: (DoneCallback<any> | Context)[] | null = null;
   /** @internal */ _cancelMessage: unknown = undefined;
-  /** @internal the CancelledError instance that ended a task, re-raised once by result() */
-  _cancelledExc: CancelledError | undefined = undefined;
-  /** @internal set by next() when the future is awaited with yield*, cleared by the Task */
-  _blocking = false;
   /** @internal who awaits this future (call graph): a Future or a Set of them */
   _awaitedBy: Future<any> | Set<Future<any>> | null = null;
   // Rarely set (debug mode; `await fut` from async code): declared, not initialised, so that the
@@ -85,7 +98,7 @@ export class Future<T = unknown> implements Awaitable<T>, PromiseLike<T>, Iterat
    * `msg` becomes the CancelledError's message.
    */
   cancel(msg?: unknown): boolean {
-    this._logTraceback = false;
+    this._flags &= ~F_LOG_TRACEBACK;
     if (this._state !== PENDING) return false;
     this._state = CANCELLED;
     this._cancelMessage = msg;
@@ -99,9 +112,11 @@ export class Future<T = unknown> implements Awaitable<T>, PromiseLike<T>, Iterat
    * the loop's frames: skip capturing it (see bareCancelledError). User calls of result() keep theirs.
    */
   _makeCancelledError(internal = false): CancelledError {
-    if (this._cancelledExc !== undefined) {
-      const exc = this._cancelledExc;
-      this._cancelledExc = undefined;
+    // gather asks a child that finished normally too (CPython's results-loop quirk): only a cancelled
+    // future's _exception is a CancelledError.
+    if (this._state === CANCELLED && this._exception !== undefined) {
+      const exc = this._exception as CancelledError;
+      this._exception = undefined;
       return exc;
     }
     if (internal && !this._loop._debug) return bareCancelledError(this._cancelMessage);
@@ -112,7 +127,7 @@ export class Future<T = unknown> implements Awaitable<T>, PromiseLike<T>, Iterat
   result(): T {
     if (this._state === CANCELLED) throw this._makeCancelledError();
     if (this._state !== FINISHED) throw new InvalidStateError('Result is not set.');
-    this._logTraceback = false;
+    this._flags &= ~F_LOG_TRACEBACK;
     if (this._exception !== undefined) {
       this._loop._forgetUnretrieved(this);
       throw this._exception;
@@ -124,7 +139,7 @@ export class Future<T = unknown> implements Awaitable<T>, PromiseLike<T>, Iterat
   exception(): unknown {
     if (this._state === CANCELLED) throw this._makeCancelledError();
     if (this._state !== FINISHED) throw new InvalidStateError('Exception is not set.');
-    this._logTraceback = false;
+    this._flags &= ~F_LOG_TRACEBACK;
     if (this._exception !== undefined) this._loop._forgetUnretrieved(this);
     return this._exception;
   }
@@ -252,7 +267,7 @@ export class Future<T = unknown> implements Awaitable<T>, PromiseLike<T>, Iterat
     this._exception = exception;
     this._state = FINISHED;
     this._scheduleCallbacks();
-    this._logTraceback = true;
+    this._flags |= F_LOG_TRACEBACK;
     this._loop._trackUnretrieved(this);
   }
 
@@ -266,7 +281,7 @@ export class Future<T = unknown> implements Awaitable<T>, PromiseLike<T>, Iterat
   /** @internal Iterator step for `yield*`: yield the future itself while pending, then return the result. */
   next(): IteratorResult<unknown, T> {
     if (this._state === PENDING) {
-      this._blocking = true;
+      this._flags |= F_BLOCKING;
       // Still inside the awaiting coroutines' frames: the JS stack *is* the await chain (call graph).
       if (coroutineDebug.awaitStacks) recordAwaitStack(this._loop._currentTask);
       return { value: this, done: false };
@@ -434,7 +449,7 @@ export function futureDiscardFromAwaitedBy(fut: Future<any>, waiter: Future<any>
  * @internal Remember where `task` suspends: called from inside the suspending coroutines (Future.next,
  * sleep(0)), while their generator frames are still on the JS stack. Unformatted until someone asks.
  */
-export function recordAwaitStack(task: { _awaitStack: RawStack | null } | null): void {
+export function recordAwaitStack(task: { _awaitStack: RawStack | undefined } | null): void {
   if (task !== null) task._awaitStack = captureRawStack();
 }
 

@@ -22,6 +22,7 @@ import { Waiter, WaiterList } from './_internal/waiters.js';
 import { Coroutine } from './coroutines.js';
 import { StopAsyncIteration, ValueError } from './exceptions.js';
 import { objectId, repr } from './format_helpers.js';
+import { F_BLOCKING } from './futures.js';
 import { Event } from './locks.js';
 import { LoopBoundMixin } from './mixins.js';
 
@@ -377,7 +378,7 @@ class GetOperation<T> implements Iterator<unknown, T, unknown> {
     queue._getters.push(getter);
     this.getter = getter;
     // What `yield* getter` does: mark the future as awaited and hand it to the task.
-    getter._blocking = true;
+    getter._flags |= F_BLOCKING;
     return { value: getter, done: false };
   }
 
@@ -445,7 +446,7 @@ class PutOperation<T> implements Iterator<unknown, void, unknown> {
     }
     queue._putters.push(putter);
     this.putter = putter;
-    putter._blocking = true; // what `yield* putter` does
+    putter._flags |= F_BLOCKING; // what `yield* putter` does
     return { value: putter, done: false };
   }
 

@@ -41,6 +41,10 @@ import { pyTypeName, type RawStack, repr } from './format_helpers.js';
 import {
   _futureStates,
   bareCancelledError,
+  F_BLOCKING,
+  F_LOG_TRACEBACK,
+  F_TASK_IS_CORO,
+  F_TASK_MUST_CANCEL,
   Future,
   futureAddToAwaitedBy,
   futureDiscardFromAwaitedBy,
@@ -82,17 +86,16 @@ function taskStepWithError(task: Task<any>, exc: unknown): void {
 
 export class Task<T = unknown> extends Future<T> {
   /** @internal */ _coro: Driven<T> | null;
-  /** @internal the Coroutine wrapper, when the task drives one (keeps its `state` exact) */
-  _isCoro: boolean;
   /** @internal a number until first asked for: `Task-N` is formatted lazily */
   _name: string | number;
   /** @internal */ _context: Context;
   /** @internal */ _numCancelsRequested = 0;
-  /** @internal */ _mustCancel = false;
   /** @internal the future this task waits for */ _futWaiter: Future<any> | null = null;
-  /** @internal */ _abortController: AbortController | null = null;
+  // Rare (task.signal; debug mode): declared, not initialised, so that tasks that never use them carry no
+  // slot for them. [HOT: memory]
+  /** @internal */ declare _abortController: AbortController | undefined;
   /** @internal the JS stack where the task last suspended (only while await stacks are tracked) */
-  _awaitStack: RawStack | null = null;
+  declare _awaitStack: RawStack | undefined;
   /** @internal links of the loop's pending-task list (TaskList) */
   _prevTask: Task<any> | null = null;
   /** @internal */ _nextTask: Task<any> | null = null;
@@ -105,8 +108,10 @@ export class Task<T = unknown> extends Future<T> {
     const name = options?.name;
     this._name = name === undefined || name === null ? ++taskNameCounter : String(name);
     this._coro = coro;
-    this._isCoro = coro instanceof Coroutine;
-    if (this._isCoro) (coro as Coroutine<T>)._claim();
+    if (coro instanceof Coroutine) {
+      this._flags |= F_TASK_IS_CORO;
+      coro._claim();
+    }
     this._context = options?.context ?? copyContext();
     const loop = this._loop;
     if (loop._tracer !== null) loop._tracer.taskCreated?.(this);
@@ -174,7 +179,7 @@ export class Task<T = unknown> extends Future<T> {
 
   /** An AbortSignal that aborts when the task is cancelled (pass it to fetch & co.). */
   get signal(): AbortSignal {
-    if (this._abortController === null) {
+    if (this._abortController === undefined) {
       this._abortController = new AbortController();
       if (this._numCancelsRequested > 0 || this._state === CANCELLED) {
         this._abortController.abort(new CancelledError(this._cancelMessage));
@@ -190,11 +195,11 @@ export class Task<T = unknown> extends Future<T> {
    * Returns false if the task is already done. Every call counts (see `cancelling()`).
    */
   override cancel(msg?: unknown): boolean {
-    this._logTraceback = false;
+    this._flags &= ~F_LOG_TRACEBACK;
     if (this._state !== PENDING) return false;
     this._numCancelsRequested += 1;
     if (this._loop._tracer !== null) this._loop._tracer.taskCancelRequested?.(this, msg);
-    if (this._abortController !== null && !this._abortController.signal.aborted) {
+    if (this._abortController !== undefined && !this._abortController.signal.aborted) {
       this._abortController.abort(new CancelledError(msg));
     }
     if (this._futWaiter !== null) {
@@ -204,7 +209,7 @@ export class Task<T = unknown> extends Future<T> {
       }
     }
     // It must be cancelled on the next step.
-    this._mustCancel = true;
+    this._flags |= F_TASK_MUST_CANCEL;
     this._cancelMessage = msg;
     return true;
   }
@@ -221,7 +226,7 @@ export class Task<T = unknown> extends Future<T> {
   uncancel(): number {
     if (this._numCancelsRequested > 0) {
       this._numCancelsRequested -= 1;
-      if (this._numCancelsRequested === 0) this._mustCancel = false;
+      if (this._numCancelsRequested === 0) this._flags &= ~F_TASK_MUST_CANCEL;
     }
     return this._numCancelsRequested;
   }
@@ -233,16 +238,16 @@ export class Task<T = unknown> extends Future<T> {
     if (this._state !== PENDING) {
       throw new InvalidStateError(`_step(): already done: ${this}, ${repr(exc)}`);
     }
-    if (this._mustCancel) {
+    if ((this._flags & F_TASK_MUST_CANCEL) !== 0) {
       if (!(exc instanceof CancelledError)) {
         exc = this._makeCancelledError(true);
         hasExc = true;
       }
-      this._mustCancel = false;
+      this._flags &= ~F_TASK_MUST_CANCEL;
     }
     this._futWaiter = null;
     // A recorded await stack describes the suspension that this step ends.
-    if (this._awaitStack !== null) this._awaitStack = null;
+    if (this._awaitStack !== undefined) this._awaitStack = undefined;
     const loop = this._loop;
     const prev = loop._currentTask;
     if (prev !== null) {
@@ -264,14 +269,14 @@ export class Task<T = unknown> extends Future<T> {
     if (tracer !== null) tracer.taskStepStart?.(this);
     let r: IteratorResult<unknown, T>;
     try {
-      if (this._isCoro) r = (coro as Coroutine<T>)._step(undefined, exc, hasExc);
+      if ((this._flags & F_TASK_IS_CORO) !== 0) r = (coro as Coroutine<T>)._step(undefined, exc, hasExc);
       else r = hasExc ? (coro as Generator<unknown, T>).throw(exc) : (coro as Generator<unknown, T>).next();
     } catch (e) {
       if (tracer !== null) tracer.taskStepEnd?.(this);
       if (e instanceof CancelledError) {
         // Keep this exact exception: result() re-raises it (with its message and chain) once.
-        this._cancelledExc = e;
         super.cancel();
+        this._exception = e; // what _makeCancelledError() hands out (see Future._exception)
       } else if (e instanceof KeyboardInterrupt || e instanceof SystemExit) {
         super.setException(e);
         this._finished();
@@ -284,9 +289,9 @@ export class Task<T = unknown> extends Future<T> {
     }
     if (tracer !== null) tracer.taskStepEnd?.(this);
     if (r.done) {
-      if (this._mustCancel) {
+      if ((this._flags & F_TASK_MUST_CANCEL) !== 0) {
         // Task is cancelled right before coro stops.
-        this._mustCancel = false;
+        this._flags &= ~F_TASK_MUST_CANCEL;
         super.cancel(this._cancelMessage);
       } else {
         super.setResult(r.value);
@@ -305,18 +310,18 @@ export class Task<T = unknown> extends Future<T> {
       let newExc: RuntimeError;
       if (fut._loop !== loop) {
         newExc = new RuntimeError(`Task ${this} got Future ${fut} attached to a different loop`);
-      } else if (fut._blocking) {
+      } else if ((fut._flags & F_BLOCKING) !== 0) {
         if (fut === this) {
           newExc = new RuntimeError(`Task cannot await on itself: ${this}`);
         } else {
-          fut._blocking = false;
+          fut._flags &= ~F_BLOCKING;
           futureAddToAwaitedBy(fut, this);
           // _futWaiter is what _wakeup() reads: set it before anything can complete the future.
           this._futWaiter = fut;
           fut._addTaskWakeup(this);
           if (tracer !== null) tracer.taskWaits?.(this, fut);
-          if (this._mustCancel) {
-            if (fut.cancel(this._cancelMessage)) this._mustCancel = false;
+          if ((this._flags & F_TASK_MUST_CANCEL) !== 0) {
+            if (fut.cancel(this._cancelMessage)) this._flags &= ~F_TASK_MUST_CANCEL;
           }
           return;
         }
@@ -366,7 +371,7 @@ export class Task<T = unknown> extends Future<T> {
 
   private _finished(): void {
     this._loop._tasks.delete(this);
-    this._awaitStack = null;
+    if (this._awaitStack !== undefined) this._awaitStack = undefined;
     if (this._loop._tracer !== null) this._loop._tracer.taskDone?.(this);
   }
 

@@ -459,4 +459,25 @@ describe('gather() cancellation message (checked with py314)', () => {
       // CPython 3.14: ('msg',) ('msg',) () and — with the cancelled child last — ('msg',).
       expect(await loop.runUntilComplete(main())).toEqual([['msg'], ['msg'], [], ['msg']]);
     }));
+
+  it("a cancelled gather whose last child failed raises CancelledError, never that child's error (difftest seed 553)", () =>
+    withLoop(async (loop) => {
+      const failing = coroutine(function* c4() {
+        throw new RuntimeError('e60');
+      });
+      const main = coroutine(function* main() {
+        const g = gather(sleep(1), failing(), { returnExceptions: true });
+        yield* sleep(0);
+        yield* sleep(0);
+        g.cancel('bye');
+        try {
+          yield* g;
+        } catch (e) {
+          return [(e as Error).name, String((e as Error).message)];
+        }
+        return 'not raised';
+      });
+      // CPython 3.14 prints: CancelledError '' (the message is lost: the last child finished).
+      expect(await loop.runUntilComplete(main())).toEqual(['CancelledError', '']);
+    }));
 });
