@@ -48,6 +48,14 @@ export interface CoroutineIterator<T> extends Iterator<Yielded, T, unknown> {
   return(value: T): IteratorResult<Yielded, T>;
 }
 
+// Coroutine._flags:
+/** handed to a `yield*` or a Task: it has an awaiter, so it is not "never awaited" */
+const C_AWAITED = 1;
+/** the nursery sweep registered it for a never-awaited warning */
+const C_REGISTERED = 2;
+/** handed to a native `yield*`: its progress is no longer observable */
+const C_DELEGATED = 4;
+
 const CREATED = 0;
 const RUNNING = 1;
 const SUSPENDED = 2;
@@ -78,12 +86,8 @@ export class Coroutine<T> implements Awaitable<T> {
   /** @internal */ _fn: { name: string; qualname?: string };
   /** @internal 0 created, 1 running, 2 suspended, 3 closed; see STATES. */
   _state = CREATED;
-  /** @internal true once handed to a `yield*` or a Task: it has an awaiter, so it is not "never awaited". */
-  _awaited = false;
-  /** @internal set when the nursery sweep registered this coroutine for a never-awaited warning. */
-  _registered = false;
-  /** @internal handed to a native `yield*`: its progress is no longer observable */
-  _delegated = false;
+  /** @internal C_AWAITED | C_REGISTERED | C_DELEGATED, one field [HOT: memory — every coroutine] */
+  _flags = 0;
   /** @internal creation stack (debug mode only). */
   declare _origin: string[] | undefined;
 
@@ -124,22 +128,22 @@ export class Coroutine<T> implements Awaitable<T> {
   [Symbol.iterator](): CoroutineIterator<T> {
     this._claim();
     this._state = RUNNING;
-    this._delegated = true;
+    this._flags |= C_DELEGATED;
     return this._gen;
   }
 
   /** @internal Mark as owned by an awaiter (yield* or a Task). */
   _claim(): void {
-    if (this._awaited || this._state !== CREATED) {
+    if ((this._flags & C_AWAITED) !== 0 || this._state !== CREATED) {
       // A coroutine handed to `yield*` is driven natively, so whether it finished is unknown: Python's
       // message for the common case (awaiting a finished coroutine again) is used for both.
-      if (this._state === CLOSED || this._delegated) {
+      if (this._state === CLOSED || (this._flags & C_DELEGATED) !== 0) {
         throw new RuntimeError('cannot reuse already awaited coroutine');
       }
       throw new RuntimeError('coroutine is being awaited already');
     }
-    this._awaited = true;
-    if (this._registered) unregister(this);
+    this._flags |= C_AWAITED;
+    if ((this._flags & C_REGISTERED) !== 0) unregister(this);
   }
 
   /**
@@ -190,8 +194,8 @@ export class Coroutine<T> implements Awaitable<T> {
     if (this._state === CLOSED) return;
     if (this._state === RUNNING) throw new ValueError_('coroutine already executing');
     const wasCreated = this._state === CREATED;
-    this._awaited = true;
-    if (this._registered) unregister(this);
+    this._flags |= C_AWAITED;
+    if ((this._flags & C_REGISTERED) !== 0) unregister(this);
     this._state = RUNNING;
     try {
       const r = this._gen.return(undefined as T);
@@ -205,9 +209,9 @@ export class Coroutine<T> implements Awaitable<T> {
   }
 
   private _startByHand(): void {
-    if (!this._awaited) {
-      this._awaited = true;
-      if (this._registered) unregister(this);
+    if ((this._flags & C_AWAITED) === 0) {
+      this._flags |= C_AWAITED;
+      if ((this._flags & C_REGISTERED) !== 0) unregister(this);
     }
   }
 
@@ -354,10 +358,15 @@ const registry =
     : undefined;
 
 function unregister(c: Coroutine<unknown>): void {
-  c._registered = false;
+  c._flags &= ~C_REGISTERED;
   registry?.unregister(c);
   const id = registrationIds.get(c);
   if (id !== undefined) liveUnstarted.delete(id);
+}
+
+/** @internal True once the coroutine has an awaiter (a Task or a `yield*`). */
+export function isClaimed(c: Coroutine<unknown>): boolean {
+  return (c._flags & C_AWAITED) !== 0;
 }
 
 /**
@@ -370,8 +379,8 @@ export function sweepNursery(): void {
   for (let i = 0; i < n; i++) {
     const c = nursery[i]!;
     nursery[i] = undefined;
-    if (c._awaited || c._state !== CREATED || c._registered) continue;
-    c._registered = true;
+    if ((c._flags & (C_AWAITED | C_REGISTERED)) !== 0 || c._state !== CREATED) continue;
+    c._flags |= C_REGISTERED;
     const id = nextRegistrationId++;
     registrationIds.set(c, id);
     liveUnstarted.set(id, new WeakRef(c));
@@ -425,9 +434,9 @@ export function reportUnstartedAtExit(): void {
   for (const [id, ref] of liveUnstarted) {
     const c = ref.deref();
     liveUnstarted.delete(id);
-    if (c === undefined || c._awaited || c._state !== CREATED) continue;
+    if (c === undefined || (c._flags & C_AWAITED) !== 0 || c._state !== CREATED) continue;
     registry?.unregister(c);
-    c._registered = false;
+    c._flags &= ~C_REGISTERED;
     warnNeverAwaited(c.qualname, c._origin, true);
   }
 }

@@ -26,6 +26,7 @@ import {
   Coroutine,
   type CoroutineIterator,
   coroutineDebug,
+  isClaimed,
   isCoroutine,
 } from './coroutines.js';
 import { _getRunningLoop, getEventLoop, getRunningLoop, type TimerHandle } from './events.js';
@@ -730,7 +731,7 @@ function isGatherOptions(x: unknown): x is GatherOptions {
  * this gather's. False means "cannot tell cheaply" (then gather builds its Map).
  */
 function evidentlyNew(arg: unknown, doneCallback: DoneCallbackFn): boolean {
-  if (arg instanceof Coroutine) return !arg._awaited;
+  if (arg instanceof Coroutine) return !isClaimed(arg);
   if (!(arg instanceof Future) || arg._state !== PENDING) return false;
   if (arg._cb0 === doneCallback) return false;
   const cbs = arg._cbs;
