@@ -60,6 +60,8 @@ const CREATED = 0;
 const RUNNING = 1;
 const SUSPENDED = 2;
 const CLOSED = 3;
+/** @internal Coroutine._state values, for Task's inlined stepping. */
+export const _coroStates = { CREATED, RUNNING, SUSPENDED, CLOSED } as const;
 const STATES: readonly CoroutineState[] = ['created', 'running', 'suspended', 'closed'];
 
 /** Options shared by the never-awaited machinery; set by debug mode (like coroutine origin tracking). */

@@ -11,9 +11,10 @@ import type { Context } from '../contextvars.js';
 import type { Handle } from '../events.js';
 
 const INITIAL_SLOTS = 64 * 3;
-// Keep up to 8192 entries' worth of buffer (192 KB) when the queue drains; a queue that fills past it
-// again pays one more doubling series, amortised over those 8192+ callbacks.
-const SHRINK_SLOTS = 8192 * 3;
+// Keep up to 65536 entries' worth of buffer (1.5 MB) when the queue drains: bursts of that size (timers
+// falling due together, a gather of many tasks) do not re-grow it each time; a bigger burst's buffer is
+// given back.
+const SHRINK_SLOTS = 65536 * 3;
 
 export type ReadyCallback = (arg: any) => unknown;
 
