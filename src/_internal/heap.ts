@@ -11,12 +11,14 @@ export interface HeapEntry {
   _seq: number;
 }
 
-function less(a: HeapEntry, b: HeapEntry): boolean {
-  return a._when < b._when || (a._when === b._when && a._seq < b._seq);
-}
-
 export class TimerHeap<T extends HeapEntry> {
+  /** The entries, in heap order (index-aligned with the key arrays). */
   items: T[] = [];
+  // The keys live beside the entries in flat arrays [HOT]: sifting compares numbers in two contiguous
+  // buffers instead of loading `_when`/`_seq` from handles scattered over the heap (a cache miss per
+  // comparison once there are 100k timers).
+  private whens = new Float64Array(64);
+  private seqs = new Float64Array(64);
 
   get length(): number {
     return this.items.length;
@@ -29,15 +31,25 @@ export class TimerHeap<T extends HeapEntry> {
   push(item: T): void {
     const a = this.items;
     let i = a.length;
+    if (i === this.whens.length) this.grow();
+    const w = this.whens;
+    const s = this.seqs;
+    const iw = item._when;
+    const is = item._seq;
     a.push(item);
     while (i > 0) {
       const p = (i - 1) >> 1;
-      const parent = a[p]!;
-      if (!less(item, parent)) break;
-      a[i] = parent;
+      const pw = w[p]!;
+      // less(item, parent), exactly: a NaN deadline compares like Python's heapq would (never less).
+      if (!(iw < pw || (iw === pw && is < s[p]!))) break;
+      a[i] = a[p]!;
+      w[i] = pw;
+      s[i] = s[p]!;
       i = p;
     }
     a[i] = item;
+    w[i] = iw;
+    s[i] = is;
   }
 
   pop(): T | undefined {
@@ -46,29 +58,67 @@ export class TimerHeap<T extends HeapEntry> {
     if (n === 0) return undefined;
     const top = a[0]!;
     const last = a.pop()!;
-    if (n > 1) this.siftDown(last, 0);
+    if (n > 1) this.siftDown(last, this.whens[n - 1]!, this.seqs[n - 1]!, 0);
+    // Give back key space after a burst (1M timers would otherwise pin 16 MB): halve below a quarter full.
+    if (n < this.whens.length >> 2 && this.whens.length > 1024) this.resize(this.whens.length >> 1);
     return top;
   }
 
   /** Keep only entries for which keep() is true, then restore the heap property (O(n)). */
   filter(keep: (item: T) => boolean): void {
-    this.items = this.items.filter(keep);
-    const a = this.items;
-    for (let i = (a.length >> 1) - 1; i >= 0; i--) this.siftDown(a[i]!, i);
+    const a = this.items.filter(keep);
+    this.items = a;
+    const w = this.whens;
+    const s = this.seqs;
+    for (let i = 0; i < a.length; i++) {
+      w[i] = a[i]!._when;
+      s[i] = a[i]!._seq;
+    }
+    for (let i = (a.length >> 1) - 1; i >= 0; i--) this.siftDown(a[i]!, w[i]!, s[i]!, i);
   }
 
-  private siftDown(item: T, i: number): void {
+  private siftDown(item: T, iw: number, is: number, i: number): void {
     const a = this.items;
+    const w = this.whens;
+    const s = this.seqs;
     const n = a.length;
     for (;;) {
       let c = 2 * i + 1;
       if (c >= n) break;
+      let cw = w[c]!;
+      let cs = s[c]!;
       const r = c + 1;
-      if (r < n && less(a[r]!, a[c]!)) c = r;
-      if (!less(a[c]!, item)) break;
+      if (r < n) {
+        const rw = w[r]!;
+        const rs = s[r]!;
+        if (rw < cw || (rw === cw && rs < cs)) {
+          c = r;
+          cw = rw;
+          cs = rs;
+        }
+      }
+      if (!(cw < iw || (cw === iw && cs < is))) break;
       a[i] = a[c]!;
+      w[i] = cw;
+      s[i] = cs;
       i = c;
     }
     a[i] = item;
+    w[i] = iw;
+    s[i] = is;
+  }
+
+  private grow(): void {
+    this.resize(this.whens.length * 2);
+  }
+
+  private resize(capacity: number): void {
+    const n = this.items.length;
+    const w = new Float64Array(capacity);
+    w.set(this.whens.subarray(0, n));
+    const s = new Float64Array(capacity);
+    s.set(this.seqs.subarray(0, n));
+    this.whens = w;
+    this.seqs = s;
   }
 }

@@ -98,7 +98,11 @@ export class ReadyQueue {
     const old = this._buf;
     const len = old.length;
     const next = new Array(len * 2);
-    for (let i = 0; i < len; i++) next[i] = old[(this._head + i) % len];
+    // Oldest first: the run from the head to the end, then the wrapped part from 0.
+    const head = this._head;
+    let j = 0;
+    for (let i = head; i < len; i++) next[j++] = old[i];
+    for (let i = 0; i < head; i++) next[j++] = old[i];
     this._buf = next;
     this._head = 0;
     this._tail = len;
