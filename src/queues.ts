@@ -6,7 +6,9 @@
  * first pending getter, which then takes an item when its task runs (the item is not handed over
  * directly). A getter cancelled after it was woken, but before it ran, passes the wake-up on to the next
  * getter, so no item is ever left behind with a getter waiting. Putters on a full queue work the same way
- * with `_putters`. Waiter lists are O(1) per operation (see _internal/waiters.ts).
+ * with `_putters`. Waiter lists are O(1) per operation (see _internal/waiters.ts). A waiter that was woken
+ * normally and that no one else can see any more is made pending again for the queue's next blocking get
+ * (put) instead of allocating a Future per wait (isRecyclable); cancelled or observed waiters never are.
  *
  * SHUTDOWN (Python 3.13): `shutdown()` makes `put()` raise QueueShutDown at once and `get()` raise once the
  * queue is drained; `shutdown(true)` also drains the queue (counting each dropped item as done for
@@ -18,7 +20,8 @@
 
 import { type Comparator, PyHeap, typeName } from './_internal/compare.js';
 import { Deque } from './_internal/deque.js';
-import { Waiter, WaiterList } from './_internal/waiters.js';
+import { isRecyclable, recycle, Waiter, WaiterList } from './_internal/waiters.js';
+import type { EventLoop } from './base_events.js';
 import { Coroutine } from './coroutines.js';
 import { StopAsyncIteration, ValueError } from './exceptions.js';
 import { objectId, repr } from './format_helpers.js';
@@ -60,6 +63,13 @@ export class Queue<T = unknown> extends LoopBoundMixin {
   /** @internal */ _unfinishedTasks = 0;
   /** @internal */ _finished = new Event();
   /** @internal */ _isShutdown = false;
+  /**
+   * @internal A woken getter (putter) waiter that nobody else can see any more, kept for the next get()
+   * (put()) that has to wait, so that a blocked get costs no Future allocation [HOT: pingpong]. See
+   * isRecyclable for when a waiter qualifies.
+   */
+  _spareGetter: Waiter<undefined> | null = null;
+  /** @internal */ _sparePutter: Waiter<undefined> | null = null;
 
   constructor(maxsize = 0) {
     super();
@@ -359,7 +369,12 @@ class GetOperation<T> implements Iterator<unknown, T, unknown> {
   next(): IteratorResult<unknown, T> {
     if (this.finished) return { value: undefined as T, done: true };
     const queue = this.queue;
-    this.getter = null;
+    const woken = this.getter;
+    if (woken !== null) {
+      // Back from the await: the getter is done and only we still know it.
+      this.getter = null;
+      if (isRecyclable(woken)) queue._spareGetter = woken;
+    }
     if (!queue.empty()) {
       this.finished = true;
       return { value: queue.getNowait(), done: true };
@@ -368,12 +383,20 @@ class GetOperation<T> implements Iterator<unknown, T, unknown> {
       this.finished = true;
       throw new QueueShutDown();
     }
-    let getter: Waiter<undefined>;
+    let loop: EventLoop;
     try {
-      getter = new Waiter<undefined>(queue._getLoop());
+      loop = queue._getLoop(); // binds the queue, or raises if it belongs to another loop
     } catch (e) {
       this.finished = true;
       throw e;
+    }
+    const spare = queue._spareGetter;
+    let getter: Waiter<undefined>;
+    if (spare !== null) {
+      queue._spareGetter = null;
+      getter = recycle(spare);
+    } else {
+      getter = new Waiter<undefined>(loop);
     }
     queue._getters.push(getter);
     this.getter = getter;
@@ -427,7 +450,11 @@ class PutOperation<T> implements Iterator<unknown, void, unknown> {
   next(): IteratorResult<unknown, void> {
     if (this.finished) return { value: undefined, done: true };
     const queue = this.queue;
-    this.putter = null;
+    const woken = this.putter;
+    if (woken !== null) {
+      this.putter = null;
+      if (isRecyclable(woken)) queue._sparePutter = woken;
+    }
     if (!queue.full()) {
       this.finished = true;
       queue.putNowait(this.item);
@@ -437,12 +464,20 @@ class PutOperation<T> implements Iterator<unknown, void, unknown> {
       this.finished = true;
       throw new QueueShutDown();
     }
-    let putter: Waiter<undefined>;
+    let loop: EventLoop;
     try {
-      putter = new Waiter<undefined>(queue._getLoop());
+      loop = queue._getLoop();
     } catch (e) {
       this.finished = true;
       throw e;
+    }
+    const spare = queue._sparePutter;
+    let putter: Waiter<undefined>;
+    if (spare !== null) {
+      queue._sparePutter = null;
+      putter = recycle(spare);
+    } else {
+      putter = new Waiter<undefined>(loop);
     }
     queue._putters.push(putter);
     this.putter = putter;

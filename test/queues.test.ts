@@ -11,6 +11,7 @@ import {
   createTask,
   Event,
   type Future,
+  fromPromise,
   gather,
   getRunningLoop,
   LifoQueue,
@@ -861,5 +862,188 @@ describe('Queue loop binding', () => {
       q.putNowait(2);
       q.putNowait(3);
       expect(yield* gather(...tasks)).toEqual([2, 3]);
+    }));
+});
+
+describe('waiter reuse (a woken getter/putter Future serves the next wait)', () => {
+  const taskFut = (t: Task<unknown>): Future<unknown> => t._futWaiter!;
+
+  it('a task blocking on get() again waits on a pending future, the same one each time', () =>
+    arun(function* () {
+      const q = new Queue<number>();
+      const consumer = createTask(
+        coroutine(function* consumer() {
+          const out: number[] = [];
+          for (let i = 0; i < 3; i++) out.push(yield* q.get());
+          return out;
+        })(),
+      );
+      const seen: Future<unknown>[] = [];
+      for (let i = 0; i < 3; i++) {
+        yield* sleep(0);
+        const fut = taskFut(consumer);
+        expect(String(fut)).toBe('<Future pending cb=[Task.task_wakeup()]>');
+        expect(q._getters.length).toBe(1);
+        seen.push(fut);
+        q.putNowait(i);
+        expect(String(fut)).toBe('<Future finished result=None>');
+      }
+      expect(yield* consumer).toEqual([0, 1, 2]);
+      expect(seen[1] === seen[0]).toBe(true);
+      expect(seen[2] === seen[0]).toBe(true);
+    }));
+
+  it('a cancelled getter is never reused: it stays cancelled, and the next get() parks a new future', () =>
+    arun(function* () {
+      const q = new Queue<number>();
+      const t1 = createTask(q.get());
+      yield* sleep(0);
+      const w1 = taskFut(t1);
+      q.putNowait(1);
+      expect(yield* t1).toBe(1);
+      const t2 = createTask(q.get());
+      yield* sleep(0);
+      const w2 = taskFut(t2);
+      expect(w2 === w1).toBe(true); // woken normally and seen by no one else: reused
+      t2.cancel();
+      yield* raises(CancelledError, t2);
+      expect(w2.cancelled()).toBe(true);
+      expect(q._getters.length).toBe(0);
+      const t3 = createTask(q.get());
+      yield* sleep(0);
+      const w3 = taskFut(t3);
+      expect(w3 === w2).toBe(false);
+      expect(w2.cancelled()).toBe(true);
+      q.putNowait(2);
+      expect(yield* t3).toBe(2);
+    }));
+
+  it('a getter woken and then cancelled before it ran passes the item on and is not reused', () =>
+    arun(function* () {
+      const q = new Queue<number>();
+      const a = createTask(q.get());
+      const b = createTask(q.get());
+      yield* sleep(0);
+      const wa = taskFut(a);
+      const wb = taskFut(b);
+      q.putNowait(1); // wakes a's getter
+      a.cancel(); // too late for the getter: a raises CancelledError when it runs and wakes b
+      yield* raises(CancelledError, a);
+      expect(yield* b).toBe(1);
+      expect(wa.done() && !wa.cancelled()).toBe(true);
+      const c = createTask(q.get());
+      yield* sleep(0);
+      expect(taskFut(c) === wb).toBe(true); // b's getter was woken normally and is free again; a's is not
+      expect(wa.done()).toBe(true);
+      q.putNowait(2);
+      expect(yield* c).toBe(2);
+    }));
+
+  it('a getter someone else can see is never reused (done-callback, promise, coroutine driven by hand)', () =>
+    arun(function* () {
+      const q = new Queue<number>();
+      const log: string[] = [];
+      // A done-callback added to the task's getter sees it still done when it runs after the task moved on.
+      const t = createTask(
+        coroutine(function* twice() {
+          return [yield* q.get(), yield* q.get()];
+        })(),
+      );
+      yield* sleep(0);
+      const w = taskFut(t);
+      w.addDoneCallback((f) => log.push(`cb: ${f}`));
+      q.putNowait(1);
+      yield* sleep(0);
+      expect(taskFut(t) === w).toBe(false);
+      q.putNowait(2);
+      expect(yield* t).toEqual([1, 2]);
+      expect(log).toEqual(['cb: <Future finished result=None>']);
+
+      // A getter whose promise was asked for.
+      const t2 = createTask(q.get());
+      yield* sleep(0);
+      const w2 = taskFut(t2);
+      const p = w2.then(() => 'settled');
+      q.putNowait(3);
+      expect(yield* t2).toBe(3);
+      const t3 = createTask(q.get());
+      yield* sleep(0);
+      expect(taskFut(t3) === w2).toBe(false);
+      expect(w2.done()).toBe(true);
+      q.putNowait(4);
+      expect(yield* t3).toBe(4);
+      expect(yield* fromPromise(p)).toBe('settled');
+
+      // A getter handed out by send(): the caller holds it; it stays done.
+      const coro = q.get();
+      const fut = coro.send(undefined) as Future<unknown>;
+      q.putNowait(5);
+      expect(() => coro.send(undefined)).toThrow(StopIteration);
+      const t4 = createTask(q.get());
+      yield* sleep(0);
+      expect(taskFut(t4) === fut).toBe(false);
+      expect(String(fut)).toBe('<Future finished result=None>');
+      q.putNowait(6);
+      expect(yield* t4).toBe(6);
+    }));
+
+  it('putters are reused the same way on a full queue, and a cancelled put() is not', () =>
+    arun(function* () {
+      const q = new Queue<number>(1);
+      q.putNowait(0);
+      const producer = createTask(
+        coroutine(function* producer() {
+          for (let i = 1; i <= 3; i++) yield* q.put(i);
+        })(),
+      );
+      const seen: Future<unknown>[] = [];
+      const got: number[] = [];
+      for (let i = 0; i < 3; i++) {
+        yield* sleep(0);
+        seen.push(taskFut(producer));
+        expect(String(seen[i])).toBe('<Future pending cb=[Task.task_wakeup()]>');
+        got.push(q.getNowait());
+      }
+      yield* producer;
+      got.push(q.getNowait());
+      expect(got).toEqual([0, 1, 2, 3]);
+      expect(new Set(seen).size).toBe(1);
+      q.putNowait(9);
+      const blocked = createTask(q.put(10));
+      yield* sleep(0);
+      expect(taskFut(blocked) === seen[0]).toBe(true);
+      blocked.cancel();
+      yield* raises(CancelledError, blocked);
+      expect(seen[0]!.cancelled()).toBe(true);
+      expect(q._putters.length).toBe(0);
+      const next = createTask(q.put(11));
+      yield* sleep(0);
+      expect(taskFut(next) === seen[0]).toBe(false);
+      expect(q.getNowait()).toBe(9);
+      yield* next;
+      expect(q.getNowait()).toBe(11);
+    }));
+
+  it('debug mode never reuses a getter (each keeps its own creation traceback)', () =>
+    arun(function* () {
+      const loop = getRunningLoop();
+      loop.setDebug(true);
+      try {
+        const q = new Queue<number>();
+        const t = createTask(
+          coroutine(function* twice() {
+            return [yield* q.get(), yield* q.get()];
+          })(),
+        );
+        yield* sleep(0);
+        const w = taskFut(t);
+        q.putNowait(1);
+        yield* sleep(0);
+        expect(taskFut(t) === w).toBe(false);
+        q.putNowait(2);
+        expect(yield* t).toEqual([1, 2]);
+      } finally {
+        loop.setDebug(false);
+      }
     }));
 });

@@ -9,14 +9,20 @@
  *   - the list is intrusive and doubly linked through the waiter itself: push, remove and shift are O(1)
  *     and allocate nothing beyond the waiter Future the primitive needs anyway;
  *   - `cursor` points at the first waiter that may still be pending. A waiter never becomes pending again
- *     once done, and new waiters are appended behind it, so the cursor only moves forward: finding the
+ *     once done while in a list (a recycled one re-enters at the tail, like a new one), and new waiters
+ *     are appended behind it, so the cursor only moves forward: finding the
  *     first pending waiter is amortised O(1);
  *   - `cancelled` counts the cancelled waiters still in the list (a Waiter reports its own cancellation),
  *     which answers Lock's "are all waiters cancelled?" and Semaphore's "is any waiter not cancelled?" in
  *     O(1) instead of CPython's `all(...)`/`any(...)` scans.
  */
 import type { EventLoop } from '../base_events.js';
-import { Future } from '../futures.js';
+import type { Context } from '../contextvars.js';
+import { _futureStates, type DoneCallback, Future } from '../futures.js';
+
+const { PENDING, FINISHED } = _futureStates;
+/** Waiter._flags: a done-callback was added through the public API (beside Future's own flag bits) */
+const W_OBSERVED = 1 << 8;
 
 /** A Future that can sit in one WaiterList. Looks like a plain Future from outside. */
 export class Waiter<T = unknown> extends Future<T> {
@@ -26,6 +32,12 @@ export class Waiter<T = unknown> extends Future<T> {
 
   constructor(loop: EventLoop) {
     super({ loop });
+  }
+
+  override addDoneCallback(fn: DoneCallback<this>, options?: { context?: Context | null }): void {
+    // Someone besides the awaiting Task will see this future when its callbacks run: never recycle it.
+    this._flags |= W_OBSERVED;
+    super.addDoneCallback(fn, options);
   }
 
   override cancel(msg?: unknown): boolean {
@@ -38,6 +50,37 @@ export class Waiter<T = unknown> extends Future<T> {
     // A waiter is an ordinary Future as far as anyone can tell (Task reprs show `wait_for=<Future …>`).
     return `<Future ${this._reprInfo().join(' ')}>`;
   }
+}
+
+/**
+ * @internal True if `w` — a waiter its owner just saw done — can be made pending again for the owner's next
+ * wait instead of allocating a new one [HOT: pingpong]. That is safe only when no one else can still see
+ * the future: it finished with a plain result (not cancelled: a cancelled waiter's CancelledError and the
+ * cancellation bookkeeping stay as they are), the Task that awaited it took it (the await flag is clear)
+ * and was woken (the callback slot and the awaited-by link are empty), nobody added a done-callback
+ * (W_OBSERVED: its callback receives the future after we move on) or asked for a promise, it is in no
+ * list, and neither debug mode (creation tracebacks) nor a tracer is on.
+ */
+export function isRecyclable(w: Waiter<any>): boolean {
+  return (
+    w._state === FINISHED &&
+    w._flags === 0 &&
+    w._exception === undefined &&
+    w._cb0 === null &&
+    w._cbs === null &&
+    w._awaitedBy === null &&
+    w._list === null &&
+    w._promise === undefined &&
+    !w._loop._debug &&
+    w._loop._tracer === null
+  );
+}
+
+/** @internal Make a waiter that passed `isRecyclable` pending again (its result was `undefined`). */
+export function recycle<T>(w: Waiter<T>): Waiter<T> {
+  w._state = PENDING;
+  w._result = undefined;
+  return w;
 }
 
 /** A FIFO of waiters with O(1) push/remove/shift and amortised O(1) "first pending waiter". */
