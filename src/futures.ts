@@ -42,6 +42,13 @@ export interface FutureOptions {
   loop?: EventLoop;
 }
 
+/**
+ * @internal Constructor option of library futures that exist before their loop is known and bind it
+ * before anyone sees them (sleep's future is created with its coroutine, which may happen outside a
+ * running loop, and joins the running loop on its first step).
+ */
+export const DETACHED: FutureOptions = Object.freeze({});
+
 /** Brand checked by `isFuture` (Python's `_asyncio_future_blocking` attribute presence). */
 export const FUTURE_BRAND: unique symbol = Symbol.for('tsyncio.Future');
 
@@ -74,6 +81,11 @@ export class Future<T = unknown> implements Awaitable<T>, PromiseLike<T>, Iterat
   /** @internal */ declare _promise: Promise<T> | undefined;
 
   constructor(options?: FutureOptions) {
+    if (options === DETACHED) {
+      // A future whose loop is bound later (sleep's, at its first step): see DETACHED.
+      this._loop = null as unknown as EventLoop;
+      return;
+    }
     this._loop = options?.loop ?? getEventLoop();
     if (this._loop._debug) this._sourceTraceback = extractStack(1);
   }

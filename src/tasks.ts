@@ -39,10 +39,11 @@ import {
   SystemExit,
   ValueError,
 } from './exceptions.js';
-import { pyTypeName, type RawStack, repr } from './format_helpers.js';
+import { extractStack, pyTypeName, type RawStack, repr } from './format_helpers.js';
 import {
   _futureStates,
   bareCancelledError,
+  DETACHED,
   F_BLOCKING,
   F_LOG_TRACEBACK,
   F_TASK_IS_CORO,
@@ -55,7 +56,7 @@ import {
   setResultUnlessCancelled,
 } from './futures.js';
 
-const { PENDING, CANCELLED } = _futureStates;
+const { PENDING, CANCELLED, FINISHED } = _futureStates;
 const { RUNNING: CORO_RUNNING, SUSPENDED: CORO_SUSPENDED, CLOSED: CORO_CLOSED } = _coroStates;
 
 export interface TaskOptions {
@@ -610,77 +611,117 @@ const RETURN_NONE: IteratorReturnResult<undefined> = { value: undefined, done: t
 const SLEEP_INFO = { name: 'sleep' };
 
 /**
- * The body of a `sleep()` coroutine, written as an iterator object instead of a generator [HOT: every
- * sleep, including sleep(0)]. It behaves as CPython's coroutine —
- *   `if delay <= 0: yield; return result` — else `future = loop.create_future()`, a timer that completes
- *   it, `try: return await future finally: h.cancel()` —
- * but costs a third of a suspended generator's memory and one level of `yield*` delegation less.
- * next/throw/return follow a generator's rules: validation happens on the first step, throw() before the
- * first step just raises, and after the end next() returns `{ value: undefined, done: true }`.
- * (Measured: a Coroutine subclass that is its own body saves 24 bytes but makes sleep(0) ~15% slower —
- * V8 allocates derived-class instances through the slow `super()` path — so the body stays separate.)
+ * The body of `sleep(delay <= 0)`: CPython's `yield; return result`, as an iterator object instead of a
+ * generator [HOT: every sleep(0)] — a third of a suspended generator's memory and one level of `yield*`
+ * delegation less. next/throw/return follow a generator's rules (after the end, next() returns
+ * `{ value: undefined, done: true }`).
  */
-class SleepBody<T> implements CoroutineIterator<T> {
-  /** @internal */ _delay: number;
+class SleepZeroBody<T> implements CoroutineIterator<T> {
   /** @internal */ _result: T;
   /** @internal */ _phase = SLEEP_NEW;
-  /** @internal */ _future: Future<undefined> | null = null;
-  /** @internal */ _handle: TimerHandle | null = null;
 
-  constructor(delay: number, result: T) {
-    this._delay = delay;
+  constructor(result: T) {
     this._result = result;
+  }
+
+  [Symbol.iterator](): this {
+    return this;
   }
 
   next(): IteratorResult<unknown, T> {
     const phase = this._phase;
-    if (phase === SLEEP_NEW) return this._start();
-    if (phase === SLEEP_DONE) return RETURN_NONE as IteratorReturnResult<T>;
-    const fut = this._future;
-    if (fut === null) {
-      // sleep(<= 0), resumed after its bare yield.
-      this._phase = SLEEP_DONE;
-      const result = this._result;
-      return result === undefined ? (RETURN_NONE as IteratorReturnResult<T>) : { value: result, done: true };
+    if (phase === SLEEP_NEW) {
+      this._phase = SLEEP_WAITING;
+      if (coroutineDebug.awaitStacks) recordAwaitStack(_getRunningLoop()?._currentTask ?? null);
+      return YIELD_NONE;
     }
-    // Resumed by the task's wakeup (or driven by hand: a pending future is yielded again).
-    if (fut._state === PENDING) return fut.next() as IteratorYieldResult<unknown>;
     this._phase = SLEEP_DONE;
-    this._handle!.cancel();
-    fut.result(); // raises CancelledError if the future was cancelled
     const result = this._result;
-    return result === undefined ? (RETURN_NONE as IteratorReturnResult<T>) : { value: result, done: true };
+    if (phase === SLEEP_DONE || result === undefined) return RETURN_NONE as IteratorReturnResult<T>;
+    return { value: result, done: true };
   }
 
   throw(error: unknown): never {
-    if (this._phase === SLEEP_WAITING) this._handle?.cancel();
     this._phase = SLEEP_DONE;
     throw error;
   }
 
   return(value?: T): IteratorResult<unknown, T> {
-    if (this._phase === SLEEP_WAITING) this._handle?.cancel();
     this._phase = SLEEP_DONE;
     return { value: value as T, done: true };
+  }
+}
+
+/**
+ * The body of `sleep(delay)` for any other delay, and at the same time the future it waits for
+ * [HOT: every timed sleep]. CPython's coroutine is
+ *   `future = loop.create_future(); h = loop.call_later(delay, _set_result_unless_cancelled, future,
+ *    result); try: return await future finally: h.cancel()`;
+ * here the future is its own body: one object instead of a body and a Future. The delay is validated
+ * on the first step (TypeError, ValueError for NaN, as CPython's), where the future also joins the
+ * running loop. The sleep's `result` waits in `_result`, which the timer then just marks FINISHED.
+ * Awaited, it is a plain Future (its class name is `Future`: the task repr reads `wait_for=<Future
+ * pending cb=[Task.task_wakeup()]>` as CPython's does).
+ */
+class SleepFuture<T> extends Future<T> implements CoroutineIterator<T> {
+  /** @internal */ _delay: number;
+  /** @internal */ _phase = SLEEP_NEW;
+  /** @internal */ _handle: TimerHandle | null = null;
+
+  constructor(delay: number, result: T) {
+    super(DETACHED);
+    this._delay = delay;
+    this._result = result;
+  }
+
+  override next(): IteratorResult<unknown, T> {
+    const phase = this._phase;
+    if (phase === SLEEP_NEW) return this._start();
+    if (phase === SLEEP_DONE) return RETURN_NONE as IteratorReturnResult<T>;
+    // Resumed by the task's wakeup (or driven by hand: a pending future is yielded again).
+    if (this._state === PENDING) return super.next();
+    this._phase = SLEEP_DONE;
+    this._handle!.cancel();
+    if (this._state === CANCELLED) throw this._makeCancelledError();
+    const result = this._result;
+    return result === undefined
+      ? (RETURN_NONE as IteratorReturnResult<T>)
+      : { value: result as T, done: true };
+  }
+
+  override throw(error: unknown): never {
+    if (this._phase === SLEEP_WAITING) this._handle!.cancel();
+    this._phase = SLEEP_DONE;
+    throw error;
+  }
+
+  override return(value: T): IteratorResult<unknown, T> {
+    if (this._phase === SLEEP_WAITING) this._handle!.cancel();
+    this._phase = SLEEP_DONE;
+    return { value, done: true };
   }
 
   private _start(): IteratorResult<unknown, T> {
     this._phase = SLEEP_DONE; // until the checks pass: a failed first step ends the coroutine
     const delay = this._delay;
     checkDelayType(delay);
-    if (delay <= 0) {
-      if (coroutineDebug.awaitStacks) recordAwaitStack(_getRunningLoop()?._currentTask ?? null);
-      this._phase = SLEEP_WAITING;
-      return YIELD_NONE;
-    }
     checkDelayNaN(delay);
     const loop = getRunningLoop();
-    const future = new Future<undefined>({ loop });
-    this._future = future;
-    this._handle = loop._callLaterOne(delay, setResultUndefinedUnlessCancelled, future, currentContext());
+    this._loop = loop;
+    if (loop._debug) this._sourceTraceback = extractStack(1);
+    this._handle = loop._callLaterOne(delay, fireSleep, this, currentContext());
     this._phase = SLEEP_WAITING;
-    return future.next() as IteratorYieldResult<unknown>;
+    return super.next();
   }
+}
+// CPython's sleep awaits a plain Future: reprs, traces and reports name it so.
+Object.defineProperty(SleepFuture, 'name', { value: 'Future' });
+
+/** The timer of a SleepFuture: its result is already in place (CPython's `_set_result_unless_cancelled`). */
+function fireSleep(fut: SleepFuture<unknown>): void {
+  if (fut._state !== PENDING) return;
+  fut._state = FINISHED;
+  fut._scheduleCallbacks();
 }
 
 /**
@@ -695,7 +736,9 @@ export function sleep<T>(delay: number, result?: T): Coroutine<T | undefined> {
   if (coroutineDebug.awaitStacks) {
     return new Coroutine(delay === 0 ? sleep0Gen(result) : sleepGen(delay, result), SLEEP_INFO);
   }
-  return new Coroutine(new SleepBody(delay, result), SLEEP_INFO);
+  const body =
+    typeof delay === 'number' && delay <= 0 ? new SleepZeroBody(result) : new SleepFuture(delay, result);
+  return new Coroutine(body, SLEEP_INFO);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -126,6 +126,22 @@ describe('sleep()', () => {
     expect(out).toBe(true);
   });
 
+  it('a sleep made outside any loop joins the loop that runs it; its task waits on a plain Future', async () => {
+    const c = sleep(0.5, 'late'); // no loop exists yet: nothing is bound until the first step
+    const out = await run(
+      coroutine(function* main() {
+        const t = createTask(c);
+        yield* sleep(0);
+        const r = String(t);
+        return [r, yield* t, getRunningLoop().time()];
+      })(),
+      { clock: 'virtual' },
+    );
+    // CPython: <Task pending name='Task-2' coro=<sleep() running at …> wait_for=<Future pending cb=[Task.task_wakeup()]>>
+    expect(out[0]).toMatch(/ wait_for=<Future pending cb=\[Task\.task_wakeup\(\)\]>>$/);
+    expect(out.slice(1)).toEqual(['late', 0.5]);
+  });
+
   it('close() on a sleeping coroutine cancels its timer', async () => {
     await run(
       coroutine(function* main() {
