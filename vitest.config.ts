@@ -3,6 +3,8 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
+    // Futures, Tasks and coroutines compare by identity in toEqual & co. (see the file for why).
+    setupFiles: ['./test/setup/equality.ts'],
     pool: 'forks',
     execArgv: ['--expose-gc'],
     testTimeout: 20_000,
