@@ -392,7 +392,8 @@ class GetOperation<T> implements Iterator<unknown, T, unknown> {
     }
     const spare = queue._spareGetter;
     let getter: Waiter<undefined>;
-    if (spare !== null) {
+    // Debug mode may have been switched on since the spare was kept: a debug future needs its traceback.
+    if (spare !== null && !loop._debug) {
       queue._spareGetter = null;
       getter = recycle(spare);
     } else {
@@ -473,7 +474,7 @@ class PutOperation<T> implements Iterator<unknown, void, unknown> {
     }
     const spare = queue._sparePutter;
     let putter: Waiter<undefined>;
-    if (spare !== null) {
+    if (spare !== null && !loop._debug) {
       queue._sparePutter = null;
       putter = recycle(spare);
     } else {

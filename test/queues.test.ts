@@ -1027,9 +1027,15 @@ describe('waiter reuse (a woken getter/putter Future serves the next wait)', () 
   it('debug mode never reuses a getter (each keeps its own creation traceback)', () =>
     arun(function* () {
       const loop = getRunningLoop();
+      const q = new Queue<number>();
+      // A spare getter kept before debug mode is switched on is not used in debug mode either.
+      const first = createTask(q.get());
+      yield* sleep(0);
+      const w0 = taskFut(first);
+      q.putNowait(0);
+      expect(yield* first).toBe(0);
       loop.setDebug(true);
       try {
-        const q = new Queue<number>();
         const t = createTask(
           coroutine(function* twice() {
             return [yield* q.get(), yield* q.get()];
@@ -1037,6 +1043,8 @@ describe('waiter reuse (a woken getter/putter Future serves the next wait)', () 
         );
         yield* sleep(0);
         const w = taskFut(t);
+        expect(w === w0).toBe(false);
+        expect(String(w)).toMatch(/^<Future pending cb=\[Task\.task_wakeup\(\)\] created at .+>$/);
         q.putNowait(1);
         yield* sleep(0);
         expect(taskFut(t) === w).toBe(false);
