@@ -294,7 +294,7 @@ export class EventLoop {
    */
   _runOnce(): void {
     const sched = this._scheduled;
-    if (sched.length > 0) {
+    if (sched.items.length > 0) {
       // Phase 1: prune cancelled timers.
       if (
         sched.length > MIN_SCHEDULED_TIMER_HANDLES &&

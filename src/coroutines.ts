@@ -146,6 +146,9 @@ export class Coroutine<T> implements Awaitable<T> {
     }
     this._flags |= C_AWAITED;
     if ((this._flags & C_REGISTERED) !== 0) unregister(this);
+    // Claimed right after creation (`yield* f()`, `createTask(f())`, the usual case): take it back out
+    // of the nursery, so the nursery stays nearly empty and does not keep it alive. [HOT]
+    else if (nurseryCount > 0 && nursery[nurseryCount - 1] === this) nursery[--nurseryCount] = undefined;
   }
 
   /**
