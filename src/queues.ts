@@ -23,7 +23,7 @@ import { Deque } from './_internal/deque.js';
 import { isRecyclable, recycle, Waiter, WaiterList } from './_internal/waiters.js';
 import type { EventLoop } from './base_events.js';
 import { Coroutine } from './coroutines.js';
-import { StopAsyncIteration, ValueError } from './exceptions.js';
+import { RuntimeError, StopAsyncIteration, ValueError } from './exceptions.js';
 import { objectId, repr } from './format_helpers.js';
 import { F_BLOCKING } from './futures.js';
 import { Event } from './locks.js';
@@ -371,6 +371,9 @@ class GetOperation<T> implements Iterator<unknown, T, unknown> {
     const queue = this.queue;
     const woken = this.getter;
     if (woken !== null) {
+      // Resumed while the getter is still pending (a hand-driven send()): Future.__await__'s error, which
+      // the operation's bare `except:` handles like any other.
+      if (!woken.done()) return this.throw(new RuntimeError("await wasn't used with future"));
       // Back from the await: the getter is done and only we still know it.
       this.getter = null;
       if (isRecyclable(woken)) queue._spareGetter = woken;
@@ -453,6 +456,9 @@ class PutOperation<T> implements Iterator<unknown, void, unknown> {
     const queue = this.queue;
     const woken = this.putter;
     if (woken !== null) {
+      // Resumed while the putter is still pending (a hand-driven send()): Future.__await__'s error, which
+      // the operation's bare `except:` handles like any other.
+      if (!woken.done()) return this.throw(new RuntimeError("await wasn't used with future"));
       this.putter = null;
       if (isRecyclable(woken)) queue._sparePutter = woken;
     }

@@ -803,6 +803,31 @@ describe('get() and put() as coroutine objects', () => {
       expect(q._getters.length).toBe(0);
     }));
 
+  it('send() again while the waiter is pending: RuntimeError "await wasn\'t used with future", waiter cancelled', () =>
+    arun(function* () {
+      // CPython 3.14 (py314): <Future pending> 1 / RuntimeError await wasn't used with future /
+      // True 0 <Future cancelled> / RuntimeError cannot reuse already awaited coroutine; put() alike.
+      const q = new Queue<number>();
+      const coro = q.get();
+      const fut = coro.send(undefined) as Future<unknown>;
+      expect(String(fut)).toBe('<Future pending>');
+      expect(q._getters.length).toBe(1);
+      expect(() => coro.send(undefined)).toThrow(new RuntimeError("await wasn't used with future"));
+      expect(fut.cancelled()).toBe(true);
+      expect(q._getters.length).toBe(0);
+      expect(String(fut)).toBe('<Future cancelled>');
+      expect(() => coro.send(undefined)).toThrow(new RuntimeError('cannot reuse already awaited coroutine'));
+
+      const q2 = new Queue<number>(1);
+      q2.putNowait(0);
+      const put = q2.put(1);
+      const pf = put.send(undefined) as Future<unknown>;
+      expect(() => put.send(undefined)).toThrow(new RuntimeError("await wasn't used with future"));
+      expect(pf.cancelled()).toBe(true);
+      expect(q2._putters.length).toBe(0);
+      expect(q2.qsize()).toBe(1);
+    }));
+
   it('a get() that needs no wait finishes on the first send with StopIteration(item)', () =>
     arun(function* () {
       const q = new Queue<number>();
