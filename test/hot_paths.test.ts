@@ -11,6 +11,7 @@ import {
   Future,
   gather,
   getRunningLoop,
+  logger,
   run,
   sleep,
   type Task,
@@ -176,5 +177,48 @@ describe('CancelledError made by the loop', () => {
     expect((res[0] as CancelledError).message).toBe('');
     expect((res[0] as CancelledError).stack?.startsWith('CancelledError')).toBe(true);
     expect(res[0]).not.toBe(res[1]);
+  });
+});
+
+describe('the ready queue across instrumentation switches', () => {
+  it('loop work queued before debug mode is switched on runs in order, and its reports name the task', async () => {
+    const log: string[] = [];
+    const reports: string[] = [];
+    const origSink = logger.sink;
+    logger.sink = (level, message) => {
+      if (level === 'warning') reports.push(message);
+    };
+    const out = await run(
+      coroutine(function* main() {
+        const loop = getRunningLoop();
+        const step = coroutine(function* step(name: string) {
+          log.push(`${name}1`);
+          yield* sleep(0);
+          log.push(`${name}2`);
+        });
+        // These first steps go in as plain (callback, arg, context) entries…
+        const a = createTask(step('a'));
+        const b = createTask(step('b'));
+        loop.callSoon(() => log.push('cb'));
+        // …and are run as Handles once the loop is instrumented.
+        loop.setDebug(true);
+        loop.slowCallbackDuration = 0; // every step is "slow": each report must format its Handle
+        const before = loop._ready.length;
+        yield* sleep(0);
+        yield* a;
+        yield* b;
+        loop.setDebug(false);
+        return before;
+      })(),
+    );
+    logger.sink = origSink;
+    expect(out).toBe(3);
+    expect(log).toEqual(['a1', 'b1', 'cb', 'a2', 'b2']);
+    // The steps queued as plain entries got Handles that debug mode can name, as CPython's
+    // "Executing <Task pending name='Task-2' coro=<…>> took 0.000 seconds".
+    const tasksReported = reports.filter((m) =>
+      /^Executing <Task (pending|finished) name='Task-\d+' /.test(m),
+    );
+    expect(tasksReported.length).toBeGreaterThanOrEqual(2);
   });
 });
