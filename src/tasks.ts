@@ -678,10 +678,10 @@ class SleepFuture<T> extends Future<T> implements CoroutineIterator<T> {
     const phase = this._phase;
     if (phase === SLEEP_NEW) return this._start();
     if (phase === SLEEP_DONE) return RETURN_NONE as IteratorReturnResult<T>;
-    // Resumed by the task's wakeup (or driven by hand: a pending future is yielded again).
-    if (this._state === PENDING) return super.next();
     this._phase = SLEEP_DONE;
     this._handle!.cancel();
+    // Resumed by hand (send()) before the timer fired: CPython's Future.__await__ says so.
+    if (this._state === PENDING) throw new RuntimeError("await wasn't used with future");
     if (this._state === CANCELLED) throw this._makeCancelledError();
     const result = this._result;
     return result === undefined

@@ -145,6 +145,37 @@ describe('sleep()', () => {
     expect(out.slice(1)).toEqual(['late', 0.5]);
   });
 
+  it('resumed by hand before its timer fired it raises like CPython, then the coroutine is spent', async () => {
+    const out = await run(
+      coroutine(function* main() {
+        const loop = getRunningLoop();
+        const c = sleep(5, 'x');
+        const f = c.send(undefined) as Future<unknown>;
+        const log: unknown[] = [f.constructor.name, f.done()];
+        for (let i = 0; i < 2; i++) {
+          try {
+            c.send(undefined);
+          } catch (e) {
+            log.push(`${(e as Error).name}: ${(e as Error).message}`);
+          }
+        }
+        log.push(f.done(), f.cancelled(), loop._scheduled.items.filter((h) => !h.cancelled()).length);
+        return log;
+      })(),
+    );
+    // CPython 3.14 (py314): Future False / RuntimeError await wasn't used with future / False False /
+    // RuntimeError('cannot reuse already awaited coroutine'); the timer is cancelled by sleep's finally.
+    expect(out).toEqual([
+      'Future',
+      false,
+      "RuntimeError: await wasn't used with future",
+      'RuntimeError: cannot reuse already awaited coroutine',
+      false,
+      false,
+      0,
+    ]);
+  });
+
   it('close() on a sleeping coroutine cancels its timer', async () => {
     await run(
       coroutine(function* main() {
