@@ -43,7 +43,8 @@ for (let i = 0; i < argv.length; i++) {
   }
 }
 if (opt.quick) opt.scaling = false;
-const reps = opt.reps ?? (opt.quick ? 1 : 3);
+// (--from-json: the repetitions of that run, read below)
+let reps = opt.reps ?? (opt.quick ? 1 : 3);
 const outDir = opt.out ?? (opt.quick ? path.join(os.tmpdir(), 'tsyncio-bench') : path.join(root, 'docs'));
 const scale = opt.quick ? 0.1 : 1;
 
@@ -159,6 +160,7 @@ const previous = opt.fromJson !== undefined ? JSON.parse(readFileSync(opt.fromJs
 if (previous !== null) {
   // Re-render the docs from an earlier run: same systems, same rows, no measurement.
   opt.quick = previous.mode === 'quick';
+  if (typeof previous.repetitions === 'number') reps = previous.repetitions;
   opt.scalingOnly = true;
   opt.scaling = false;
   for (let i = SYSTEMS.length - 1; i >= 0; i--) {
