@@ -31,6 +31,12 @@ export function rng(seed: number): () => number {
 
 export type Features = Record<string, boolean>;
 
+/**
+ * The share of scenarios whose loop uses asyncio.eager_task_factory: every task then takes its first
+ * step inside create_task, which reorders nearly everything after it.
+ */
+const EAGER_FACTORY_RATE = 0.25;
+
 /** Durations: multiples of 0.5, small, with 0 and 1 frequent so that deadlines collide. */
 const DURATIONS = [0, 0, 0.5, 1, 1, 1, 1.5, 2, 3];
 const RAISES: RaiseType[] = ['ValueError', 'ValueError', 'RuntimeError', 'TypeError'];
@@ -89,7 +95,11 @@ class Generator_ {
   ) {
     this.r = rng(seed);
     this.budget = 12 + this.int(40);
+    this.eagerFactory = !!feats.eagerFactory && this.chance(EAGER_FACTORY_RATE);
   }
+
+  /** This scenario's loop has the eager task factory (Scenario.taskFactory). */
+  private readonly eagerFactory: boolean;
 
   // -- randomness helpers
   private int(n: number): number {
@@ -150,7 +160,7 @@ class Generator_ {
       { actor: 'main', owner: 0, visible: [], groups: [], timeouts: [], holding: [], depth: 0 },
       3 + this.int(6),
     );
-    const sc: Scenario = { main };
+    const sc: Scenario = this.eagerFactory ? { taskFactory: 'eager', main } : { main };
     if (Object.keys(this.resources).length > 0) sc.resources = this.resources;
     if (this.vars.length > 0) sc.vars = this.vars;
     return sc;
@@ -183,7 +193,8 @@ class Generator_ {
     const b = body ?? this.body(task, scope, 1 + this.int(4));
     const s: Stmt = { op: 'spawn', task, body: b };
     if (group !== undefined) s.group = group;
-    else if (this.chance(0.1)) s.eager = true;
+    // eager_start=True, or (mostly under the eager task factory, which it overrides) eager_start=False.
+    if (this.chance(this.eagerFactory ? 0.2 : 0.1)) s.eager = this.chance(this.eagerFactory ? 0.3 : 0.8);
     scope.visible.push(task);
     return s;
   }

@@ -4,38 +4,61 @@
 import { firstDifference, sideBySide } from './compare.js';
 import { runPython, toPython } from './python.js';
 import { childBlocks, type Scenario, type Stmt, size, type TraceEvent } from './scenario.js';
-import { runTsyncio } from './tsyncio.js';
+import { type Driver, runTsyncio, runTsyncioAsync } from './tsyncio.js';
 
 export interface Outcome {
   scenario: Scenario;
   python: TraceEvent[];
+  /** tsyncio's trace under `driver`: the first driver that differs from CPython (runSync when none does). */
   tsyncio: TraceEvent[];
+  driver: Driver;
   /** First differing event, or -1. */
   diff: number;
   /** CPython itself crashed (Pyodide's stack): nothing to compare. */
   skipped: boolean;
 }
 
-/** Run a batch on both sides (one Pyodide call for the whole batch). */
+/** The harness itself broke (or tsyncio threw out of the runner in a way no trace can hold). */
+function crashTrace(e: unknown): TraceEvent[] {
+  return [[null, 'harness', 'crashed', String((e as Error)?.stack ?? e)]];
+}
+
+/**
+ * Run a batch on CPython (one Pyodide call for the whole batch) and on tsyncio under both drivers,
+ * runSync() and run(); each tsyncio trace must equal CPython's.
+ */
 export async function check(scenarios: Scenario[]): Promise<Outcome[]> {
   const py = await runPython(scenarios);
-  return scenarios.map((scenario, i) => {
+  const out: Outcome[] = [];
+  for (let i = 0; i < scenarios.length; i++) {
+    const scenario = scenarios[i]!;
+    const python = py[i]!;
+    const skipped = python[0]?.[1] === 'python' && python[0]?.[2] === 'crashed';
     let ts: TraceEvent[];
     try {
       ts = runTsyncio(scenario);
     } catch (e) {
-      // The harness itself broke (or tsyncio threw out of runSync in a way no trace can hold).
-      ts = [[null, 'harness', 'crashed', String((e as Error)?.stack ?? e)]];
+      ts = crashTrace(e);
     }
-    const skipped = py[i]![0]?.[1] === 'python' && py[i]![0]?.[2] === 'crashed';
-    return {
-      scenario,
-      python: py[i]!,
-      tsyncio: ts,
-      diff: skipped ? -1 : firstDifference(py[i]!, ts),
-      skipped,
-    };
-  });
+    let diff = skipped ? -1 : firstDifference(python, ts);
+    let driver: Driver = 'runSync';
+    if (diff < 0 && !skipped) {
+      let tsAsync: TraceEvent[];
+      try {
+        tsAsync = await runTsyncioAsync(scenario);
+      } catch (e) {
+        tsAsync = crashTrace(e);
+      }
+      const d = firstDifference(python, tsAsync);
+      if (d >= 0) {
+        diff = d;
+        ts = tsAsync;
+        driver = 'run';
+      }
+    }
+    out.push({ scenario, python, tsyncio: ts, driver, diff, skipped });
+  }
+  return out;
 }
 
 // -- shrinking ------------------------------------------------------------------------------------
@@ -89,7 +112,7 @@ export function candidates(sc: Scenario): Scenario[] {
           out.push(replace(t));
         }
       }
-      if (s.op === 'spawn' && s.eager) {
+      if (s.op === 'spawn' && s.eager !== undefined) {
         const t = clone(s);
         delete t.eager;
         out.push(replace(t));
@@ -112,6 +135,11 @@ export function candidates(sc: Scenario): Scenario[] {
     }
   };
   visit(sc.main, (r) => ({ ...clone(sc), main: r }));
+  if (sc.taskFactory !== undefined) {
+    const t = clone(sc);
+    delete t.taskFactory;
+    out.push(t);
+  }
   return out.map(prune);
 }
 
@@ -139,13 +167,14 @@ function prune(sc: Scenario): Scenario {
 export async function shrink(failing: Outcome, log: (s: string) => void = () => {}): Promise<Outcome> {
   const crashed = (o: Outcome): boolean => o.tsyncio.some((e) => e[1] === 'harness');
   const kind = crashed(failing);
+  // Keep the kind of failure: a crash stays a crash, and a run()-only difference stays one.
   let best = failing;
   for (let round = 0; round < 200; round++) {
     const cands = candidates(best.scenario);
     let found: Outcome | undefined;
     for (let i = 0; i < cands.length && found === undefined; i += 64) {
       const results = await check(cands.slice(i, i + 64));
-      found = results.find((r) => r.diff >= 0 && crashed(r) === kind);
+      found = results.find((r) => r.diff >= 0 && crashed(r) === kind && r.driver === failing.driver);
     }
     if (found === undefined) break;
     best = found;
@@ -157,7 +186,7 @@ export async function shrink(failing: Outcome, log: (s: string) => void = () => 
 /** The human-readable report of a mismatch. */
 export function report(o: Outcome, label: string): string {
   return [
-    `MISMATCH ${label} (first difference at event ${o.diff})`,
+    `MISMATCH ${label} (tsyncio under ${o.driver}(); first difference at event ${o.diff})`,
     sideBySide(o.python, o.tsyncio),
     '',
     'scenario:',

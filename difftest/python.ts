@@ -178,6 +178,11 @@ def _watchdog_main(rec, task):
 def _watchdog_all(rec, tasks):
     rec('-', 'watchdog', '[' + ', '.join(fmt(t.cancel('watchdog')) for t in list(tasks.values())) + ']')
 
+def _eager_loop():
+    loop = DiffLoop()
+    loop.set_task_factory(asyncio.eager_task_factory)
+    return loop
+
 def _run_scenario(src):
     trace = []
     def rec(actor, what, value=''):
@@ -186,7 +191,7 @@ def _run_scenario(src):
          'exc': exc, 'status': status, '_item': _item, '_watchdog_main': _watchdog_main, '_watchdog_all': _watchdog_all}
     exec(src, g)
     try:
-        r = asyncio.run(g['main'](), loop_factory=DiffLoop)
+        r = asyncio.run(g['main'](), loop_factory=_eager_loop if g.get('EAGER_FACTORY') else DiffLoop)
         trace.append([None, 'run', 'result', fmt(r)])
     except BaseException as e:
         trace.append([None, 'run', 'raised', exc(e)])
@@ -264,7 +269,7 @@ function stmt(out: string[], ind: string, s: Stmt, sc: Scenario): void {
       out.push(`${ind}await asyncio.sleep(${s.d})`, `${ind}rec(A, 'sleep ${s.d}')`);
       return;
     case 'spawn': {
-      const eager = s.eager ? ', eager_start=True' : '';
+      const eager = s.eager === undefined ? '' : `, eager_start=${lit(s.eager)}`;
       if (s.group !== undefined) {
         out.push(`${ind}if '${s.group}' not in G:`, `${ind}    rec(A, 'spawn ${s.task}', 'missing')`);
         out.push(`${ind}else:`);
@@ -393,6 +398,8 @@ function stmt(out: string[], ind: string, s: Stmt, sc: Scenario): void {
 export function toPython(sc: Scenario): string {
   validate(sc);
   const out: string[] = ['T = {}', 'G = {}', 'C = {}', 'R = {}', 'V = {}'];
+  // The loop factory reads this: loop.set_task_factory(asyncio.eager_task_factory) on the new loop.
+  if (sc.taskFactory === 'eager') out.push('EAGER_FACTORY = True');
   for (const v of sc.vars ?? []) out.push(`V['${v}'] = contextvars.ContextVar('${v}', default=None)`);
   for (const { actor, body, kind } of bodies(sc)) {
     out.push('', `async def ${kind === 'main' ? 'main' : `body_${actor}`}():`, `    A = '${actor}'`);

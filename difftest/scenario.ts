@@ -104,7 +104,10 @@ export type Stmt =
   | { op: 'log'; what: string }
   /** `await asyncio.sleep(d)`; d = 0 yields once. */
   | { op: 'sleep'; d: number }
-  /** `T[task] = asyncio.create_task(body(), name=task)` — or `G[group].create_task(…)` for a TaskGroup. */
+  /**
+   * `T[task] = asyncio.create_task(body(), name=task)` — or `G[group].create_task(…)` for a TaskGroup;
+   * `eager` passes `eager_start=True/False` (False matters under the scenario's eager task factory).
+   */
   | { op: 'spawn'; task: string; body: Stmt[]; group?: string; eager?: boolean }
   /** `await T[task]`. */
   | { op: 'await'; task: string }
@@ -147,6 +150,11 @@ export type ReturnWhen = 'FIRST_COMPLETED' | 'FIRST_EXCEPTION' | 'ALL_COMPLETED'
 export interface Scenario {
   /** Free text: why this scenario exists (corpus entries say which bug it found). */
   note?: string;
+  /**
+   * 'eager': the loop's task factory is `asyncio.eager_task_factory` from its creation (so every
+   * create_task, the main task's included, goes through it; tasks start eagerly when the loop is running).
+   */
+  taskFactory?: 'eager';
   resources?: Record<string, Resource>;
   /** Context variables, all with default None. */
   vars?: string[];
@@ -258,4 +266,23 @@ export function validate(sc: Scenario): void {
     }
   };
   check(sc.main);
+}
+
+/**
+ * The language features a scenario uses, as tags (`taskFactory:eager`, `op:spawn`, `eager_start=False`…):
+ * the random band in `npm test` checks that every feature comes up often enough to be tested.
+ */
+export function features(sc: Scenario): Set<string> {
+  const out = new Set<string>();
+  if (sc.taskFactory !== undefined) out.add(`taskFactory:${sc.taskFactory}`);
+  const walk = (stmts: Stmt[]): void => {
+    for (const s of stmts) {
+      out.add(`op:${s.op}`);
+      if (s.op === 'spawn' && s.eager !== undefined) out.add(`eager_start=${s.eager ? 'True' : 'False'}`);
+      if (s.op === 'call') out.add(`call:${s.method}`);
+      for (const b of childBlocks(s)) walk(b);
+    }
+  };
+  walk(sc.main);
+  return out;
 }

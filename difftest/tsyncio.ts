@@ -6,6 +6,7 @@
  * Features that are not on this branch yet (TaskGroup, timeouts, locks…) are looked up by name at run time:
  * `features()` tells the generator which ones it may use.
  */
+import { defaultHost, type Host } from '../src/host.js';
 import * as tsyncio from '../src/index.js';
 import {
   ContextVar,
@@ -17,6 +18,7 @@ import {
   gather,
   getRunningLoop,
   isBaseExceptionOnly,
+  run,
   runSync,
   sleep,
   Task,
@@ -49,6 +51,8 @@ export function features(): Record<string, boolean> {
     wait: has('wait'),
     asCompleted: has('asCompleted'),
     eager: true,
+    eagerFactory: has('eagerTaskFactory'),
+    asyncRun: true,
     Lock: has('Lock', 'asyncWith'),
     Event: has('Event'),
     Condition: has('Condition', 'asyncWith'),
@@ -208,7 +212,7 @@ class Interpreter {
         this.rec(actor, `sleep ${s.d}`);
         return;
       case 'spawn': {
-        const options = { name: s.task, ...(s.eager ? { eagerStart: true } : {}) };
+        const options = { name: s.task, ...(s.eager !== undefined ? { eagerStart: s.eager } : {}) };
         if (s.group !== undefined) {
           const tg = this.G.get(s.group);
           if (tg === undefined) {
@@ -365,24 +369,110 @@ class Interpreter {
   }
 }
 
+/** The two ways to drive a scenario on tsyncio: runSync() and run() (the async driver). */
+export type Driver = 'runSync' | 'run';
+
+function loopFactory(sc: Scenario, host?: Host): () => EventLoop {
+  return () => {
+    const loop = new EventLoop({ clock: 'virtual', ...(host ? { host } : {}) });
+    loop.setExceptionHandler(() => {}); // never-retrieved reports are not compared (GC timing)
+    if (sc.taskFactory === 'eager') loop.setTaskFactory(api.eagerTaskFactory);
+    return loop;
+  };
+}
+
+function finish(
+  it: Interpreter,
+  outcome: { value: unknown } | { error: unknown },
+  hung: boolean,
+): TraceEvent[] {
+  if ('value' in outcome) it.trace.push([null, 'run', 'result', fmt(outcome.value)]);
+  else
+    it.trace.push([null, 'run', 'raised', hung ? "!DiffHung('nothing is scheduled')" : exc(outcome.error)]);
+  for (const [name, t] of it.T) it.trace.push([null, name, 'final', status(t)]);
+  return it.trace;
+}
+
 /** Run one scenario on tsyncio (virtual clock, synchronously) and return its trace. */
 export function runTsyncio(sc: Scenario): TraceEvent[] {
   validate(sc);
   const it = new Interpreter(sc);
-  const loopFactory = (): EventLoop => {
-    const loop = new EventLoop({ clock: 'virtual' });
-    loop.setExceptionHandler(() => {}); // never-retrieved reports are not compared (GC timing)
-    return loop;
-  };
   try {
-    const r = runSync(it.main(), { loopFactory });
-    it.trace.push([null, 'run', 'result', fmt(r)]);
+    return finish(it, { value: runSync(it.main(), { loopFactory: loopFactory(sc) }) }, false);
   } catch (e) {
-    it.trace.push([null, 'run', 'raised', isHung(e) ? "!DiffHung('nothing is scheduled')" : exc(e)]);
+    return finish(it, { error: e }, isHung(e));
   }
-  for (const [name, t] of it.T) it.trace.push([null, name, 'final', status(t)]);
-  return it.trace;
 }
+
+/**
+ * Run one scenario on tsyncio under run(), the async driver. Its host hands the loop a fresh time budget
+ * of only 16 passes (its clock advances a whole budget on each reading), so the loop gives the host a
+ * turn every 16 passes and the scenario runs in many batches across host turns — which must not change
+ * any ordering.
+ *
+ * A scenario that waits for something that can never happen leaves run() pending with nothing scheduled
+ * (CPython's loop raises DiffHung there, runSync a RuntimeError): when a whole host turn passes with no
+ * wake-up requested and run() still pending, the loop is stopped — as the other two do, which then go on
+ * to the runner's shutdown — and the outcome is reported as DiffHung.
+ */
+export async function runTsyncioAsync(sc: Scenario): Promise<TraceEvent[]> {
+  validate(sc);
+  const it = new Interpreter(sc);
+  let now = 0;
+  let wakeups = 0;
+  const host: Host = {
+    now: () => (now += HOST_TURN_EVERY_READING),
+    immediate(cb) {
+      wakeups++;
+      let pending = true;
+      const cancel = defaultHost.immediate(() => {
+        pending = false;
+        wakeups--;
+        cb();
+      });
+      return () => {
+        if (pending) {
+          pending = false;
+          wakeups--;
+          cancel();
+        }
+      };
+    },
+    timer() {
+      throw new Error('difftest: a virtual-clock loop asked the host for a timer');
+    },
+    block: () => false,
+  };
+  let loop: EventLoop | undefined;
+  const factory = loopFactory(sc, host);
+  let settled = false;
+  let hung = false;
+  const watch = (): void => {
+    if (settled) return;
+    if (wakeups === 0 && loop?.isRunning()) {
+      hung = true;
+      loop.stop();
+    }
+    setImmediate(watch);
+  };
+  setImmediate(watch);
+  try {
+    const value = await run(it.main(), {
+      loopFactory: () => {
+        loop = factory();
+        return loop;
+      },
+    });
+    return finish(it, { value }, false);
+  } catch (e) {
+    return finish(it, { error: e }, hung);
+  } finally {
+    settled = true;
+  }
+}
+
+/** Host milliseconds per clock reading in runTsyncioAsync: one whole host budget. */
+const HOST_TURN_EVERY_READING = 1000;
 
 function isHung(e: unknown): boolean {
   return e instanceof tsyncio.RuntimeError && e.message.startsWith('runSync(): the coroutine waits for');

@@ -9,7 +9,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { generate } from '../difftest/generate.js';
 import { check, type Outcome, report } from '../difftest/harness.js';
 import { loadPython } from '../difftest/python.js';
-import type { Scenario } from '../difftest/scenario.js';
+import { type Scenario, features as usedFeatures } from '../difftest/scenario.js';
 import { features } from '../difftest/tsyncio.js';
 
 const CORPUS = join(import.meta.dirname, 'difftest', 'corpus');
@@ -37,10 +37,13 @@ describe('differential tests against CPython 3.14', () => {
   it(`${SEEDS} random scenarios give the same traces as CPython`, async () => {
     const feats = features();
     const failures: string[] = [];
+    const used = new Map<string, number>();
     let events = 0;
     for (let s = START; s < START + SEEDS; s += 100) {
       const seeds = Array.from({ length: Math.min(100, START + SEEDS - s) }, (_, k) => s + k);
-      const outcomes = await check(seeds.map((k) => generate(k, feats)));
+      const scenarios = seeds.map((k) => generate(k, feats));
+      for (const sc of scenarios) for (const f of usedFeatures(sc)) used.set(f, (used.get(f) ?? 0) + 1);
+      const outcomes = await check(scenarios);
       for (const o of outcomes) events += o.python.length;
       failures.push(
         ...mismatches(
@@ -52,5 +55,13 @@ describe('differential tests against CPython 3.14', () => {
     }
     expect(failures.join('\n\n')).toBe('');
     expect(events).toBeGreaterThan(SEEDS * 5);
+    // Every part of the language comes up in a fair share of the band (check() runs each scenario under
+    // both runSync() and run()). Rates are per scenario.
+    if (SEEDS >= 1000) {
+      const rate = (tag: string): number => (used.get(tag) ?? 0) / SEEDS;
+      expect(rate('taskFactory:eager')).toBeGreaterThan(0.15);
+      expect(rate('eager_start=True')).toBeGreaterThan(0.15);
+      expect(rate('eager_start=False')).toBeGreaterThan(0.03);
+    }
   }, 300_000);
 });
