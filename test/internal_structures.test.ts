@@ -6,6 +6,7 @@
  * pin the structures themselves.
  */
 import { describe, expect, it } from 'vitest';
+import { rng } from '../difftest/generate.js'; // mulberry32: a failure names its seed
 import { TimerHeap } from '../src/_internal/heap.js';
 import { ReadyQueue } from '../src/_internal/ready.js';
 import { TaskList } from '../src/_internal/tasklist.js';
@@ -16,18 +17,6 @@ import { EventLoop } from '../src/index.js';
 /** Per-step checks without expect()'s cost (hundreds of thousands of them); the message says where. */
 function check(cond: boolean, what: string): void {
   if (!cond) throw new Error(`check failed: ${what}`);
-}
-
-/** A small deterministic PRNG (mulberry32), so a failure names its seed. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 describe('ReadyQueue', () => {
