@@ -28,7 +28,15 @@ import {
 } from './constants.js';
 import { type Context, currentContext } from './contextvars.js';
 import { coroutineDebug, isCoroutine, isCoroutineFunction, sweepNursery } from './coroutines.js';
-import { _getRunningLoop, _registerLoopFactory, _setRunningLoop, Handle, TimerHandle } from './events.js';
+import {
+  _getRunningLoop,
+  _registerLoopFactory,
+  _setRunningLoop,
+  H_CANCELLED,
+  H_SCHEDULED,
+  Handle,
+  TimerHandle,
+} from './events.js';
 import {
   CancelledError,
   KeyboardInterrupt,
@@ -78,6 +86,9 @@ export interface EventLoopOptions {
   host?: Host;
 }
 
+// A TimerHandle of the loop's own single-argument fast path, in the heap (Handle._hflags: ONE_ARG | scheduled).
+const ONE_ARG_SCHEDULED = 1 | H_SCHEDULED;
+
 const STOPPED = -1;
 const WAKE_NONE = 0;
 const WAKE_IMMEDIATE = 1;
@@ -121,7 +132,6 @@ export class EventLoop {
   /** @internal */ _ready = new ReadyQueue();
   /** @internal */ _scheduled = new TimerHeap<TimerHandle>();
   /** @internal */ _timerCancelledCount = 0;
-  /** @internal */ _seq = 0;
   /** @internal */ _stopping = false;
   /** @internal */ _closed = false;
   /** @internal */ _running = false;
@@ -254,36 +264,34 @@ export class EventLoop {
     this._checkClosed();
     checkCallback(callback, 'callAt');
     if (this._debug) this._checkThread();
-    const h = new TimerHandle(when, callback, args, this, currentContext().copy(), this._seq++);
+    const h = new TimerHandle(when, callback, args, this, currentContext().copy());
     if (this._debug) h._sourceTraceback = this._captureStack();
-    h._scheduled = true;
+    h._hflags |= H_SCHEDULED;
     this._scheduled.push(h);
     return h;
   }
 
   /** @internal callLater for the library's own timers (sleep, timeouts): given context, no checks. [HOT] */
   _callLaterOne(delay: number, callback: (arg: any) => unknown, arg: unknown, context: Context): TimerHandle {
-    const h = new TimerHandle(this.time() + delay, callback, null, this, context, this._seq++);
+    const h = new TimerHandle(this.time() + delay, callback, null, this, context);
     h._args = arg;
-    h._argMode = 1;
-    h._scheduled = true;
+    h._hflags = ONE_ARG_SCHEDULED;
     this._scheduled.push(h);
     return h;
   }
 
   /** @internal */
   _callAtOne(when: number, callback: (arg: any) => unknown, arg: unknown, context: Context): TimerHandle {
-    const h = new TimerHandle(when, callback, null, this, context, this._seq++);
+    const h = new TimerHandle(when, callback, null, this, context);
     h._args = arg;
-    h._argMode = 1;
-    h._scheduled = true;
+    h._hflags = ONE_ARG_SCHEDULED;
     this._scheduled.push(h);
     return h;
   }
 
   /** @internal Called by TimerHandle.cancel(): counts dead heap entries for the compaction rule. */
   _timerHandleCancelled(handle: TimerHandle): void {
-    if (handle._scheduled) this._timerCancelledCount++;
+    if ((handle._hflags & H_SCHEDULED) !== 0) this._timerCancelledCount++;
   }
 
   // -- the iteration ---------------------------------------------------------------------------------
@@ -301,8 +309,8 @@ export class EventLoop {
         this._timerCancelledCount / sched.length > MIN_CANCELLED_TIMER_HANDLES_FRACTION
       ) {
         sched.filter((h) => {
-          if (h._cancelled) {
-            h._scheduled = false;
+          if ((h._hflags & H_CANCELLED) !== 0) {
+            h._hflags &= ~H_SCHEDULED;
             return false;
           }
           return true;
@@ -317,7 +325,7 @@ export class EventLoop {
         const now = this.time();
         while (top !== undefined && top._when <= now) {
           sched.pop();
-          top._scheduled = false;
+          top._hflags &= ~H_SCHEDULED;
           this._ready.pushHandle(top);
           top = sched.peek();
         }
@@ -331,7 +339,7 @@ export class EventLoop {
         const fn = ready.shift();
         // A plain triple scheduled before the instrumentation was switched on gets its Handle now.
         const handle = fn === null ? (ready._arg as Handle) : Handle._one(fn, ready._arg, this, ready._ctx!);
-        if (handle._cancelled) continue;
+        if ((handle._hflags & H_CANCELLED) !== 0) continue;
         this._runHandleInstrumented(handle);
       }
       return;
@@ -340,7 +348,7 @@ export class EventLoop {
       const fn = ready.shift();
       if (fn === null) {
         const handle = ready._arg as Handle;
-        if (!handle._cancelled) handle._run();
+        if ((handle._hflags & H_CANCELLED) === 0) handle._run();
       } else {
         runCallback(this, fn, ready._arg, ready._ctx!);
       }
@@ -351,10 +359,10 @@ export class EventLoop {
   _popCancelledTimers(): TimerHandle | undefined {
     const sched = this._scheduled;
     let top = sched.peek();
-    while (top?._cancelled) {
+    while (top !== undefined && (top._hflags & H_CANCELLED) !== 0) {
       this._timerCancelledCount--;
       sched.pop();
-      top._scheduled = false;
+      top._hflags &= ~H_SCHEDULED;
       top = sched.peek();
     }
     return top;

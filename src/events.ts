@@ -12,15 +12,22 @@ import { callbackName, createdAt, repr } from './format_helpers.js';
 /** The arguments marker for the single-argument fast path: `_args` holds the one argument itself. */
 const ONE_ARG = 1;
 const MANY_ARGS = 2;
+// Handle._hflags: the argument mode in the low two bits, then the booleans.
+const H_ARGMODE = 3;
+/** @internal */ export const H_CANCELLED = 4;
+/** @internal */ export const H_SCHEDULED = 8;
 
 export class Handle {
   /** @internal */ _callback: ((...args: any[]) => unknown) | null;
   /** @internal */ _args: unknown;
-  /** @internal ONE_ARG: _args is the single argument; MANY_ARGS: _args is an array; 0: no arguments. */
-  _argMode: number;
+  /**
+   * @internal The argument mode (ONE_ARG: _args is the single argument; MANY_ARGS: _args is an array; 0: no
+   * arguments), cancelled, and a TimerHandle's scheduled flag, in one field [HOT: memory — a timer per
+   * sleep]; read through the `_argMode`, `_cancelled` and `_scheduled` accessors.
+   */
+  _hflags: number;
   /** @internal */ _context: Context;
   /** @internal */ _loop: EventLoop;
-  /** @internal */ _cancelled = false;
   /** @internal repr captured at cancel() in debug mode, like CPython */
   declare _repr: string | undefined;
   /** @internal creation stack in debug mode */
@@ -33,7 +40,7 @@ export class Handle {
     context: Context,
   ) {
     this._callback = callback;
-    this._argMode = args === null || args.length === 0 ? 0 : MANY_ARGS;
+    this._hflags = args === null || args.length === 0 ? 0 : MANY_ARGS;
     this._args = args;
     this._context = context;
     this._loop = loop;
@@ -43,14 +50,28 @@ export class Handle {
   static _one(callback: (arg: any) => unknown, arg: unknown, loop: EventLoop, context: Context): Handle {
     const h = new Handle(callback, null, loop, context);
     h._args = arg;
-    h._argMode = ONE_ARG;
+    h._hflags = ONE_ARG;
     return h;
+  }
+
+  /** @internal */
+  get _argMode(): number {
+    return this._hflags & H_ARGMODE;
+  }
+
+  set _argMode(mode: number) {
+    this._hflags = (this._hflags & ~H_ARGMODE) | mode;
+  }
+
+  /** @internal */
+  get _cancelled(): boolean {
+    return (this._hflags & H_CANCELLED) !== 0;
   }
 
   /** Cancel the callback; a cancelled handle is skipped when its turn comes. */
   cancel(): void {
-    if (!this._cancelled) {
-      this._cancelled = true;
+    if ((this._hflags & H_CANCELLED) === 0) {
+      this._hflags |= H_CANCELLED;
       if (this._loop.getDebug()) this._repr = this.toString();
       this._callback = null;
       this._args = null;
@@ -132,8 +153,6 @@ export class Handle {
 /** A Handle scheduled for a time on the loop's clock. */
 export class TimerHandle extends Handle {
   /** @internal */ _when: number;
-  /** @internal sequence number: equal deadlines run in scheduling order */ _seq: number;
-  /** @internal true while in the loop's heap */ _scheduled = false;
 
   constructor(
     when: number,
@@ -141,11 +160,19 @@ export class TimerHandle extends Handle {
     args: unknown[] | null,
     loop: EventLoop,
     context: Context,
-    seq: number,
   ) {
     super(callback, args, loop, context);
     this._when = when;
-    this._seq = seq;
+  }
+
+  /** @internal true while in the loop's heap (whose entries carry their scheduling order themselves) */
+  get _scheduled(): boolean {
+    return (this._hflags & H_SCHEDULED) !== 0;
+  }
+
+  set _scheduled(value: boolean) {
+    if (value) this._hflags |= H_SCHEDULED;
+    else this._hflags &= ~H_SCHEDULED;
   }
 
   /** The absolute time (loop.time() clock) the callback is scheduled for. */
@@ -154,7 +181,7 @@ export class TimerHandle extends Handle {
   }
 
   override cancel(): void {
-    if (!this._cancelled) this._loop._timerHandleCancelled(this);
+    if ((this._hflags & H_CANCELLED) === 0) this._loop._timerHandleCancelled(this);
     super.cancel();
   }
 

@@ -159,6 +159,7 @@ describe('TaskList', () => {
 
 interface Timer {
   _when: number;
+  /** the model's copy of the push order (the heap keeps its own) */
   _seq: number;
   dead?: boolean;
 }
@@ -206,19 +207,19 @@ describe('TimerHeap', () => {
     }
   });
 
-  it('orders equal deadlines by scheduling order and handles infinite deadlines', () => {
+  it('orders equal deadlines by scheduling (push) order and handles infinite deadlines', () => {
     const heap = new TimerHeap<Timer>();
     const ts: Timer[] = [
-      { _when: 1, _seq: 3 },
-      { _when: Number.POSITIVE_INFINITY, _seq: 0 },
-      { _when: 1, _seq: 1 },
-      { _when: 0.5, _seq: 2 },
+      { _when: 1, _seq: 0 },
+      { _when: Number.POSITIVE_INFINITY, _seq: 1 },
+      { _when: 1, _seq: 2 },
+      { _when: 0.5, _seq: 3 },
       { _when: 1, _seq: 4 },
     ];
     for (const t of ts) heap.push(t);
     const order: number[] = [];
     for (let t = heap.pop(); t !== undefined; t = heap.pop()) order.push(t._seq);
-    expect(order).toEqual([2, 1, 3, 4, 0]);
+    expect(order).toEqual([3, 0, 2, 4, 1]);
     expect(heap.pop()).toBeUndefined();
   });
 });

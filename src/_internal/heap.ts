@@ -2,13 +2,13 @@
  * A binary min-heap ordered by (when, seq) [HOT: the loop's timers].
  *
  * WHY (when, seq): equal deadlines must run in the order they were scheduled (tsyncio promises what
- * CPython's heapq does not), so every entry carries a monotonically increasing sequence number.
+ * CPython's heapq does not), so every push gets a monotonically increasing sequence number, kept here
+ * beside the deadline (not on the handle: one field less per timer).
  * Cancelled entries are not removed here; the loop pops them lazily or rebuilds the heap past a threshold
  * (see constants.ts), which keeps mass cancellation O(n log n) instead of O(n²).
  */
 export interface HeapEntry {
   _when: number;
-  _seq: number;
 }
 
 export class TimerHeap<T extends HeapEntry> {
@@ -19,6 +19,8 @@ export class TimerHeap<T extends HeapEntry> {
   // comparison once there are 100k timers).
   private whens = new Float64Array(64);
   private seqs = new Float64Array(64);
+  /** Scheduling order: the next entry's sequence number (kept here, not on the entries). */
+  private nextSeq = 0;
 
   get length(): number {
     return this.items.length;
@@ -35,7 +37,7 @@ export class TimerHeap<T extends HeapEntry> {
     const w = this.whens;
     const s = this.seqs;
     const iw = item._when;
-    const is = item._seq;
+    const is = this.nextSeq++;
     a.push(item);
     while (i > 0) {
       const p = (i - 1) >> 1;
@@ -66,15 +68,21 @@ export class TimerHeap<T extends HeapEntry> {
 
   /** Keep only entries for which keep() is true, then restore the heap property (O(n)). */
   filter(keep: (item: T) => boolean): void {
-    const a = this.items.filter(keep);
-    this.items = a;
+    // Compact the entries and their keys together, then rebuild the heap.
+    const a = this.items;
     const w = this.whens;
     const s = this.seqs;
+    let j = 0;
     for (let i = 0; i < a.length; i++) {
-      w[i] = a[i]!._when;
-      s[i] = a[i]!._seq;
+      const item = a[i]!;
+      if (!keep(item)) continue;
+      a[j] = item;
+      w[j] = w[i]!;
+      s[j] = s[i]!;
+      j++;
     }
-    for (let i = (a.length >> 1) - 1; i >= 0; i--) this.siftDown(a[i]!, w[i]!, s[i]!, i);
+    a.length = j;
+    for (let i = (j >> 1) - 1; i >= 0; i--) this.siftDown(a[i]!, w[i]!, s[i]!, i);
   }
 
   private siftDown(item: T, iw: number, is: number, i: number): void {
