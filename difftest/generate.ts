@@ -51,6 +51,9 @@ const CATCHES: CatchType[] = [
   'RuntimeError',
 ];
 
+/** except* refuses ExceptionGroup (TypeError). */
+const STAR_CATCHES: CatchType[] = CATCHES.filter((c) => c !== 'ExceptionGroup');
+
 const KIND_PREFIX: Record<ResourceKind, string> = {
   Lock: 'lock',
   Event: 'ev',
@@ -85,6 +88,8 @@ class Generator_ {
   private n = { t: 0, c: 0, g: 0, k: 0, log: 0, v: 0 };
   /** Every task name so far, in order of appearance (targets for cancel/status). */
   private tasks: string[] = [];
+  /** Every timeout id so far. */
+  private timeoutIds: string[] = [];
   private resources: Record<string, Resource> = {};
   private vars: string[] = [];
   private budget: number;
@@ -209,7 +214,8 @@ class Generator_ {
     return this.coroItem(scope);
   }
 
-  private handlers(): Handler[] {
+  /** Handlers; for `except*` (star) without ExceptionGroup, which except* refuses. */
+  private handlers(star = false): Handler[] {
     const hs: Handler[] = [];
     const k = this.weighted([
       [1, 0],
@@ -217,8 +223,9 @@ class Generator_ {
       [2, 2],
     ]);
     for (let i = 0; i < k; i++) {
-      const types = [this.pick(CATCHES)];
-      if (this.chance(0.2)) types.push(this.pick(CATCHES));
+      const catches = star ? STAR_CATCHES : CATCHES;
+      const types = [this.pick(catches)];
+      if (this.chance(0.2)) types.push(this.pick(catches));
       const body: Stmt[] = [];
       if (this.chance(0.3)) body.push({ op: 'sleep', d: this.dur() });
       if (types.includes('CancelledError') && this.chance(0.3)) body.push({ op: 'uncancel' });
@@ -253,6 +260,21 @@ class Generator_ {
     }
     if (f.timeout) {
       kinds.push([deep ? 0.2 : 2, () => [this.timeoutStmt(scope)]]);
+      if (this.timeoutIds.length > 0 && f.timeoutAt) {
+        // Any timeout so far, often one that has exited (RuntimeError) or belongs to another task.
+        kinds.push([
+          1,
+          () => [
+            this.chance(0.5)
+              ? { op: 'reschedule', id: this.pick(this.timeoutIds), d: this.chance(0.2) ? null : this.dur() }
+              : {
+                  op: 'timeoutInfo',
+                  id: this.pick(this.timeoutIds),
+                  what: this.chance(0.5) ? 'when' : 'expired',
+                },
+          ],
+        ]);
+      }
       if (scope.timeouts.length > 0) {
         kinds.push([
           0.7,
@@ -295,7 +317,9 @@ class Generator_ {
 
   private tryStmt(scope: Scope): Stmt {
     const inner = { ...scope, depth: scope.depth + 1 };
-    const s: Stmt = { op: 'try', body: this.block(inner, 1 + this.int(3)), handlers: this.handlers() };
+    const star = !!this.feats.exceptStar && this.chance(0.2);
+    const s: Stmt = { op: 'try', body: this.block(inner, 1 + this.int(3)), handlers: this.handlers(star) };
+    if (star) s.star = true;
     if (s.handlers.length === 0 || this.chance(0.4)) {
       s.finally = [this.log()];
       if (this.chance(0.6)) s.finally.push({ op: 'sleep', d: this.dur() });
@@ -390,22 +414,42 @@ class Generator_ {
       }
     }
     body.push(...this.block(inner, this.int(3)));
-    return { op: 'taskGroup', group, body };
+    const tg: Stmt = { op: 'taskGroup', group, body };
+    if (this.feats.exceptStar && this.chance(0.35)) {
+      // except* around the group: its ExceptionGroup split between handlers (some re-raising).
+      const handlers: Handler[] = [];
+      const types = [...new Set([this.pick(RAISES), this.pick(RAISES), this.pick(STAR_CATCHES)])];
+      for (const t of types.slice(0, 1 + this.int(types.length))) {
+        const hb: Stmt[] = [];
+        if (this.chance(0.3)) hb.push({ op: 'sleep', d: this.dur() });
+        if (this.chance(0.25)) hb.push({ op: 'raise', exc: this.pick(RAISES), msg: `s${this.int(100)}` });
+        handlers.push({ types: [t], body: hb, reraise: this.chance(0.3) });
+      }
+      return { op: 'try', star: true, body: [tg], handlers };
+    }
+    return tg;
   }
 
   private timeoutStmt(scope: Scope): Stmt {
     const id = `k${++this.n.k}`;
     const inner: Scope = { ...scope, timeouts: [...scope.timeouts, id], depth: scope.depth + 1 };
-    const s: Stmt = {
-      op: 'timeout',
-      id,
-      d: this.chance(0.1) ? null : this.dur(),
-      body: this.block(inner, 1 + this.int(3)),
-    };
-    if (this.chance(0.5)) {
-      return { op: 'try', body: [s], handlers: [{ types: ['TimeoutError'], body: [] }] };
+    const at = !!this.feats.timeoutAt && this.chance(0.3);
+    const body = this.block(inner, 1 + this.int(3));
+    if (this.feats.timeoutAt && this.chance(0.25)) {
+      body.push({ op: 'timeoutInfo', id, what: this.chance(0.5) ? 'when' : 'expired' });
     }
-    return s;
+    const s: Stmt = { op: 'timeout', id, d: this.chance(0.1) ? null : this.dur(), body };
+    if (at) s.at = true;
+    this.timeoutIds.push(id);
+    const out: Stmt = this.chance(0.5)
+      ? { op: 'try', body: [s], handlers: [{ types: ['TimeoutError'], body: [] }] }
+      : s;
+    // After the block: expired() says whether it fired, when() keeps the last deadline.
+    if (this.feats.timeoutAt && this.chance(0.4)) {
+      const info: Stmt = { op: 'timeoutInfo', id, what: this.chance(0.6) ? 'expired' : 'when' };
+      return { op: 'try', body: [out], handlers: [], finally: [info] };
+    }
+    return out;
   }
 
   private waitStmt(scope: Scope): Stmt {
@@ -473,10 +517,13 @@ class Generator_ {
   private condStmt(scope: Scope): Stmt[] {
     const res = this.resource(['Condition']);
     if (res === undefined) return [];
+    const waitFor = !!this.feats.conditionWaitFor;
     if (scope.holding.includes(res)) {
       return [
         this.weighted<Stmt>([
           [3, { op: 'call', res, method: 'wait' }],
+          [waitFor ? 2.5 : 0, this.condWaitFor(res)],
+          [waitFor ? 1.5 : 0, { op: 'bump' }],
           [2, { op: 'call', res, method: 'notify', args: [1 + this.int(2)] }],
           [1, { op: 'call', res, method: 'notify_all' }],
         ]),
@@ -485,9 +532,39 @@ class Generator_ {
     const inner: Scope = { ...scope, holding: [...scope.holding, res], depth: scope.depth + 1 };
     return this.weighted<() => Stmt[]>([
       [4, () => [{ op: 'with', res, body: this.block(inner, 1 + this.int(3)) }]],
+      // A waiter for the counter, and a task that bumps it and notifies.
+      [
+        waitFor ? 2 : 0,
+        () => {
+          const waiter = this.spawn(scope, [{ op: 'with', res, body: [this.condWaitFor(res), this.log()] }]);
+          const bumper = this.spawn(scope, [
+            { op: 'sleep', d: this.pick([0, 0.5, 1]) },
+            {
+              op: 'with',
+              res,
+              body: [
+                { op: 'bump' },
+                ...(this.chance(0.3) ? [{ op: 'bump' } as Stmt] : []),
+                this.chance(0.6)
+                  ? { op: 'call', res, method: 'notify_all' }
+                  : { op: 'call', res, method: 'notify', args: [1 + this.int(2)] },
+              ],
+            },
+          ]);
+          return [waiter, bumper];
+        },
+      ],
+      [waitFor ? 0.5 : 0, () => [{ op: 'bump' }]],
+      [waitFor ? 0.3 : 0, () => [this.condWaitFor(res)]], // RuntimeError: not acquired
       [0.5, () => [{ op: 'call', res, method: 'notify' }]], // RuntimeError: not acquired
       [0.5, () => [{ op: 'call', res, method: 'wait' }]],
     ])();
+  }
+
+  private condWaitFor(res: string): Stmt {
+    const s: Stmt = { op: 'condWaitFor', res, atLeast: 1 + this.int(3) };
+    if (this.chance(0.1)) s.raiseAt = this.int(3);
+    return s;
   }
 
   private queueStmt(): Stmt[] {

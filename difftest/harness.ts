@@ -100,6 +100,11 @@ export function candidates(sc: Scenario): Scenario[] {
           delete t.finally;
           out.push(replace(t));
         }
+        if (s.star) {
+          const t = clone(s);
+          delete t.star;
+          out.push(replace(t));
+        }
       }
       if (s.op === 'sleep' && s.d > 0) {
         out.push(replace({ op: 'sleep', d: 0 }));

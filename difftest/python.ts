@@ -141,6 +141,8 @@ def fmt(v):
         return 'False'
     if isinstance(v, int):
         return str(v)
+    if isinstance(v, float):   # loop times (multiples of 0.5): written as JavaScript writes numbers
+        return str(int(v)) if v.is_integer() else repr(v)
     if isinstance(v, str):
         return "'" + v + "'"
     if isinstance(v, BaseException):
@@ -167,6 +169,12 @@ def status(t):
     e = t.exception()
     return exc(e) if e is not None else 'result ' + fmt(t.result())
 
+def _pred(rec, N, A, k, raise_at):
+    rec(A, 'pred', fmt(N[0]))
+    if N[0] == raise_at:
+        raise ValueError('pred')
+    return N[0] if N[0] >= k else 0
+
 def _item(T, name):
     if name not in T:
         raise LookupError('no task ' + name)
@@ -187,7 +195,7 @@ def _run_scenario(src):
     trace = []
     def rec(actor, what, value=''):
         trace.append([asyncio.get_running_loop().time(), actor, what, value])
-    g = {'__name__': 'scenario', 'asyncio': asyncio, 'contextvars': contextvars, 'rec': rec, 'fmt': fmt,
+    g = {'__name__': 'scenario', 'asyncio': asyncio, 'contextvars': contextvars, 'rec': rec, 'fmt': fmt, '_pred': _pred,
          'exc': exc, 'status': status, '_item': _item, '_watchdog_main': _watchdog_main, '_watchdog_all': _watchdog_all}
     exec(src, g)
     try:
@@ -252,9 +260,9 @@ function block(out: string[], ind: string, stmts: Stmt[], sc: Scenario): void {
   for (const s of stmts) stmt(out, ind, s, sc);
 }
 
-function handler(out: string[], ind: string, h: Handler, sc: Scenario): void {
+function handler(out: string[], ind: string, h: Handler, sc: Scenario, star: boolean): void {
   const types = h.types.map((t) => PY_EXC[t] ?? t);
-  out.push(`${ind}except (${types.join(', ')},) as _e:`);
+  out.push(`${ind}except${star ? '*' : ''} (${types.join(', ')},) as _e:`);
   out.push(`${ind}    rec(A, 'caught', exc(_e))`);
   block(out, `${ind}    `, h.body, sc);
   if (h.reraise) out.push(`${ind}    raise`);
@@ -319,7 +327,7 @@ function stmt(out: string[], ind: string, s: Stmt, sc: Scenario): void {
     case 'try':
       out.push(`${ind}try:`);
       block(out, `${ind}    `, s.body, sc);
-      for (const h of s.handlers) handler(out, ind, h, sc);
+      for (const h of s.handlers) handler(out, ind, h, sc, !!s.star);
       if (s.finally) {
         out.push(`${ind}finally:`);
         block(out, `${ind}    `, s.finally, sc);
@@ -338,7 +346,11 @@ function stmt(out: string[], ind: string, s: Stmt, sc: Scenario): void {
       out.push(`${ind}rec(A, 'exited ${s.group}')`);
       return;
     case 'timeout':
-      out.push(`${ind}async with asyncio.timeout(${lit(s.d)}) as _cm:`);
+      out.push(
+        s.at
+          ? `${ind}async with asyncio.timeout_at(${s.d === null ? 'None' : `asyncio.get_running_loop().time() + ${s.d}`}) as _cm:`
+          : `${ind}async with asyncio.timeout(${lit(s.d)}) as _cm:`,
+      );
       out.push(`${ind}    C['${s.id}'] = _cm`);
       block(out, `${ind}    `, s.body, sc);
       out.push(`${ind}rec(A, 'exited ${s.id}')`);
@@ -350,6 +362,21 @@ function stmt(out: string[], ind: string, s: Stmt, sc: Scenario): void {
       outcome(out, `${ind}    `, `reschedule ${s.id}`, `C['${s.id}'].reschedule(${when})`);
       return;
     }
+    case 'timeoutInfo':
+      out.push(`${ind}if '${s.id}' not in C:`, `${ind}    rec(A, '${s.what} ${s.id}', 'missing')`);
+      out.push(`${ind}else:`, `${ind}    rec(A, '${s.what} ${s.id}', fmt(C['${s.id}'].${s.what}()))`);
+      return;
+    case 'condWaitFor':
+      outcome(
+        out,
+        ind,
+        `${s.res}.wait_for ${s.atLeast}`,
+        `await R['${s.res}'].wait_for(lambda: _pred(rec, N, A, ${s.atLeast}, ${lit(s.raiseAt)}))`,
+      );
+      return;
+    case 'bump':
+      out.push(`${ind}N[0] += 1`, `${ind}rec(A, 'bump', fmt(N[0]))`);
+      return;
     case 'waitFor':
       outcome(out, ind, 'wait_for', `await asyncio.wait_for(${item(s.item)}, ${lit(s.d)})`);
       return;
@@ -397,7 +424,7 @@ function stmt(out: string[], ind: string, s: Stmt, sc: Scenario): void {
 /** The Python program for a scenario: defines `main()` and the dict `T` of spawned tasks. */
 export function toPython(sc: Scenario): string {
   validate(sc);
-  const out: string[] = ['T = {}', 'G = {}', 'C = {}', 'R = {}', 'V = {}'];
+  const out: string[] = ['T = {}', 'G = {}', 'C = {}', 'R = {}', 'V = {}', 'N = [0]'];
   // The loop factory reads this: loop.set_task_factory(asyncio.eager_task_factory) on the new loop.
   if (sc.taskFactory === 'eager') out.push('EAGER_FACTORY = True');
   for (const v of sc.vars ?? []) out.push(`V['${v}'] = contextvars.ContextVar('${v}', default=None)`);

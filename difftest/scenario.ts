@@ -120,13 +120,19 @@ export type Stmt =
   | { op: 'cancelling' }
   | { op: 'return'; value: Value }
   | { op: 'raise'; exc: RaiseType; msg: string }
-  | { op: 'try'; body: Stmt[]; handlers: Handler[]; finally?: Stmt[] }
+  /** `try: … except …: … finally: …`; `star`: every handler is `except*` (PEP 654). */
+  | { op: 'try'; body: Stmt[]; handlers: Handler[]; finally?: Stmt[]; star?: boolean }
   /** `await asyncio.gather(*items, return_exceptions=…)`. */
   | { op: 'gather'; items: Item[]; returnExceptions?: boolean }
   /** `async with asyncio.TaskGroup() as G[group]: body`. */
   | { op: 'taskGroup'; group: string; body: Stmt[] }
-  /** `async with asyncio.timeout(d) as C[id]: body` (d null: no deadline). */
-  | { op: 'timeout'; id: string; d: number | null; body: Stmt[] }
+  /**
+   * `async with asyncio.timeout(d) as C[id]: body` (d null: no deadline); `at`: `asyncio.timeout_at(
+   * loop.time() + d)` instead.
+   */
+  | { op: 'timeout'; id: string; d: number | null; body: Stmt[]; at?: boolean }
+  /** `C[id].when()` / `C[id].expired()`, inside or after the block. */
+  | { op: 'timeoutInfo'; id: string; what: 'when' | 'expired' }
   /** `C[id].reschedule(loop.time() + d)` (d null: no deadline). */
   | { op: 'reschedule'; id: string; d: number | null }
   /** `await asyncio.wait_for(item, d)`. */
@@ -142,6 +148,13 @@ export type Stmt =
   /** `R[res].method(*args)`, awaited when the method is a coroutine method. */
   | { op: 'call'; res: string; method: string; args?: (Value | boolean)[] }
   /** `V[var].set(value)` / `V[var].get()`. */
+  /**
+   * `await R[res].wait_for(pred)` on a Condition: `pred` records the scenario's counter `N` (event `pred`)
+   * and returns it once it reaches `atLeast` (else 0); it raises ValueError('pred') when N equals `raiseAt`.
+   */
+  | { op: 'condWaitFor'; res: string; atLeast: number; raiseAt?: number }
+  /** `N += 1` (the counter condWaitFor's predicates read). */
+  | { op: 'bump' }
   | { op: 'ctxSet'; var: string; value: Value }
   | { op: 'ctxGet'; var: string };
 
@@ -249,6 +262,16 @@ export function validate(sc: Scenario): void {
         const v = (s as Record<string, unknown>)[key];
         if (v !== undefined && (typeof v !== 'string' || !IDENT.test(v))) throw new Error(`bad ${key} name`);
       }
+      if (s.op === 'condWaitFor' && resources[s.res]?.kind !== 'Condition') {
+        throw new Error(`wait_for needs a Condition: ${s.res}`);
+      }
+      if (s.op === 'try' && s.star) {
+        for (const h of s.handlers) {
+          // Both are errors in Python: a SyntaxError and a TypeError at the except* clause.
+          if (JSON.stringify(h.body).includes('"op":"return"')) throw new Error('return inside except*');
+          if (h.types.includes('ExceptionGroup')) throw new Error('except* ExceptionGroup');
+        }
+      }
       if (s.op === 'call' || s.op === 'with') {
         const r = resources[s.res];
         if (!r) throw new Error(`unknown resource ${s.res}`);
@@ -280,6 +303,9 @@ export function features(sc: Scenario): Set<string> {
       out.add(`op:${s.op}`);
       if (s.op === 'spawn' && s.eager !== undefined) out.add(`eager_start=${s.eager ? 'True' : 'False'}`);
       if (s.op === 'call') out.add(`call:${s.method}`);
+      if (s.op === 'try' && s.star) out.add('except*');
+      if (s.op === 'timeout' && s.at) out.add('timeout_at');
+      if (s.op === 'timeoutInfo') out.add(`timeout.${s.what}`);
       for (const b of childBlocks(s)) walk(b);
     }
   };

@@ -53,6 +53,10 @@ export function features(): Record<string, boolean> {
     eager: true,
     eagerFactory: has('eagerTaskFactory'),
     asyncRun: true,
+    timeoutAt: has('timeoutAt', 'asyncWith'),
+    conditionWaitFor:
+      has('Condition', 'asyncWith') && typeof api.Condition?.prototype?.waitFor === 'function',
+    exceptStar: true, // the interpreter's own: ExceptionGroup.split() does the matching
     Lock: has('Lock', 'asyncWith'),
     Event: has('Event'),
     Condition: has('Condition', 'asyncWith'),
@@ -92,11 +96,28 @@ function status(t: Task<unknown>): string {
   return e !== undefined ? exc(e) : `result ${fmt(t.result())}`;
 }
 
+/**
+ * Python's class choice for a group: a BaseExceptionGroup (not an Exception) when a member is not an
+ * Exception. tsyncio has one ExceptionGroup class; groups that hold a CancelledError are built by the
+ * interpreter's except* (a handler cancelled while it sleeps), and `except Exception` must not catch them.
+ */
+function isBaseOnly(e: unknown): boolean {
+  if (e instanceof ExceptionGroup) return e.exceptions.some(isBaseOnly);
+  return isBaseExceptionOnly(e);
+}
+
+/** Every leaf (non-group exception) of a group. */
+function leaves(e: unknown, into: Set<unknown>): Set<unknown> {
+  if (e instanceof ExceptionGroup) for (const x of e.exceptions) leaves(x, into);
+  else into.add(e);
+  return into;
+}
+
 function matches(types: CatchType[], e: unknown): boolean {
   return types.some((t) => {
     if (t === 'BaseException') return true;
-    if (t === 'Exception') return !isBaseExceptionOnly(e);
-    const cls = api[t];
+    if (t === 'Exception') return !isBaseOnly(e);
+    const cls = api[t] ?? (globalThis as any)[t]; // TypeError is JavaScript's own
     if (typeof cls !== 'function') throw new Error(`difftest: tsyncio has no ${t}`);
     return e instanceof cls;
   });
@@ -119,6 +140,8 @@ class Interpreter {
   readonly C = new Map<string, any>();
   readonly R = new Map<string, any>();
   readonly V = new Map<string, ContextVar<Value>>();
+  /** The counter of `bump` / `condWaitFor`. */
+  N = 0;
   private readonly byActor = new Map<string, Stmt[]>();
 
   constructor(readonly sc: Scenario) {
@@ -201,6 +224,52 @@ class Interpreter {
     return undefined;
   }
 
+  /**
+   * Python's `except*` (PEP 654), as CPython runs it: each handler in turn takes the part of the
+   * still-unhandled group that matches (a bare exception is wrapped in `ExceptionGroup('', [e])` when a
+   * handler matches it) and runs once with it. Afterwards, the exceptions the handlers raised — new ones
+   * first, in handler order — are raised together with what was re-raised or left unhandled, the latter
+   * as one group with the original's nesting (CPython's `_PyExc_PrepReraiseStar`).
+   */
+  *exceptStar(actor: string, s: Extract<Stmt, { op: 'try' }>, orig: unknown): Gen<Flow> {
+    let rest: unknown = orig;
+    const parts = new Set<unknown>(); // the split-off parts of orig: raising one of them re-raises it
+    const outcomes: unknown[] = [];
+    for (const h of s.handlers) {
+      if (rest === undefined) break;
+      let match: unknown;
+      if (rest instanceof ExceptionGroup) {
+        const [m, r] = rest.split((e) => matches(h.types, e));
+        match = m;
+        rest = r;
+      } else if (matches(h.types, rest)) {
+        match = new ExceptionGroup('', [rest]);
+        rest = undefined;
+      }
+      if (match === undefined) continue;
+      parts.add(match);
+      try {
+        yield* this.handle(actor, h, match);
+      } catch (e) {
+        outcomes.push(e);
+      }
+    }
+    if (rest !== undefined) {
+      parts.add(rest);
+      outcomes.push(rest);
+    }
+    if (outcomes.length === 0) return undefined;
+    // A bare exception: only one handler can have run, so there is one exception to raise.
+    if (!(orig instanceof ExceptionGroup)) throw outcomes[0];
+    const raised = outcomes.filter((e) => !parts.has(e));
+    const kept = new Set<unknown>();
+    for (const e of outcomes) if (parts.has(e)) leaves(e, kept);
+    const reraised = kept.size > 0 ? orig.split((e) => kept.has(e))[0] : undefined;
+    if (raised.length === 0) throw reraised;
+    if (reraised !== undefined) raised.push(reraised);
+    throw raised.length === 1 ? raised[0] : new ExceptionGroup('', raised);
+  }
+
   *stmt(actor: string, s: Stmt): Gen<Flow> {
     const self = this;
     switch (s.op) {
@@ -262,6 +331,7 @@ class Interpreter {
         try {
           return yield* this.block(actor, s.body);
         } catch (e) {
+          if (s.star) return yield* this.exceptStar(actor, s, e);
           const h = s.handlers.find((h) => matches(h.types, e));
           if (h === undefined) throw e;
           return yield* this.handle(actor, h, e);
@@ -288,7 +358,10 @@ class Interpreter {
         return;
       }
       case 'timeout': {
-        const f = yield* api.asyncWith(api.timeout(s.d), function* (cm: unknown) {
+        const cm = s.at
+          ? api.timeoutAt(s.d === null ? null : getRunningLoop().time() + s.d)
+          : api.timeout(s.d);
+        const f = yield* api.asyncWith(cm, function* (cm: unknown) {
           self.C.set(s.id, cm);
           return yield* self.block(actor, s.body);
         });
@@ -308,6 +381,26 @@ class Interpreter {
         });
         return;
       }
+      case 'timeoutInfo': {
+        const cm = this.C.get(s.id);
+        this.rec(actor, `${s.what} ${s.id}`, cm === undefined ? 'missing' : fmt(cm[s.what]()));
+        return;
+      }
+      case 'condWaitFor': {
+        const cond = this.R.get(s.res);
+        yield* this.outcome(actor, `${s.res}.wait_for ${s.atLeast}`, () =>
+          cond.waitFor(() => {
+            this.rec(actor, 'pred', fmt(this.N));
+            if (this.N === s.raiseAt) throw new tsyncio.ValueError('pred');
+            return this.N >= s.atLeast ? this.N : 0;
+          }),
+        );
+        return;
+      }
+      case 'bump':
+        this.N++;
+        this.rec(actor, 'bump', fmt(this.N));
+        return;
       case 'waitFor':
         yield* this.outcome(actor, 'wait_for', () => api.waitFor(this.item(s.item), s.d));
         return;

@@ -62,6 +62,13 @@ describe('differential tests against CPython 3.14', () => {
       expect(rate('taskFactory:eager')).toBeGreaterThan(0.15);
       expect(rate('eager_start=True')).toBeGreaterThan(0.15);
       expect(rate('eager_start=False')).toBeGreaterThan(0.03);
+      expect(rate('timeout_at')).toBeGreaterThan(0.05);
+      expect(rate('timeout.when')).toBeGreaterThan(0.05);
+      expect(rate('timeout.expired')).toBeGreaterThan(0.05);
+      expect(rate('op:reschedule')).toBeGreaterThan(0.03);
+      expect(rate('op:condWaitFor')).toBeGreaterThan(0.05);
+      expect(rate('op:bump')).toBeGreaterThan(0.05);
+      expect(rate('except*')).toBeGreaterThan(0.1);
     }
   }, 300_000);
 });
