@@ -37,6 +37,9 @@ export type Features = Record<string, boolean>;
  */
 const EAGER_FACTORY_RATE = 0.25;
 
+/** The share of scenarios whose main runs in phases that each catch Exception (see phases()). */
+const MAIN_PHASES_RATE = 0.5;
+
 /** Durations: multiples of 0.5, small, with 0 and 1 frequent so that deadlines collide. */
 const DURATIONS = [0, 0, 0.5, 1, 1, 1, 1.5, 2, 3];
 const RAISES: RaiseType[] = ['ValueError', 'ValueError', 'RuntimeError', 'TypeError'];
@@ -161,14 +164,35 @@ class Generator_ {
   }
 
   scenario(): Scenario {
-    const main = this.block(
+    let main = this.block(
       { actor: 'main', owner: 0, visible: [], groups: [], timeouts: [], holding: [], depth: 0 },
       3 + this.int(6),
     );
+    if (main.length >= 2 && this.chance(MAIN_PHASES_RATE)) main = this.phases(main);
     const sc: Scenario = this.eagerFactory ? { taskFactory: 'eager', main } : { main };
     if (Object.keys(this.resources).length > 0) sc.resources = this.resources;
     if (this.vars.length > 0) sc.vars = this.vars;
     return sc;
+  }
+
+  /**
+   * Main's statements in phases of 1–3, each in `try: … except Exception`: an error (an awaited task's,
+   * a TaskGroup's) then ends its phase instead of the whole scenario, and later phases still run.
+   */
+  private phases(main: Stmt[]): Stmt[] {
+    const out: Stmt[] = [];
+    // Catching CancelledError too: awaiting a cancelled task (or the watchdog) does not end main either.
+    const types: CatchType[] = this.chance(0.5) ? ['Exception'] : ['Exception', 'CancelledError'];
+    for (let i = 0; i < main.length; ) {
+      const n = 1 + this.int(3);
+      out.push({
+        op: 'try',
+        body: main.slice(i, i + n),
+        handlers: [{ types: [...types], body: [] }],
+      });
+      i += n;
+    }
+    return out;
   }
 
   private block(scope: Scope, n: number): Stmt[] {
@@ -296,6 +320,7 @@ class Generator_ {
     if (f.Event) kinds.push([1.5, () => this.eventStmt()]);
     if (f.Condition) kinds.push([1.2, () => this.condStmt(scope)]);
     if (f.Queue) kinds.push([2, () => this.queueStmt()]);
+    if (f.Queue) kinds.push([deep ? 0 : 0.8, () => this.producerConsumer(scope)]);
     if (f.Barrier) kinds.push([1, () => this.barrierStmt()]);
     return this.weighted(kinds)();
   }
@@ -583,6 +608,66 @@ class Generator_ {
         [0.5, { op: 'call', res, method: this.pick(['qsize', 'empty', 'full']) }],
       ]),
     ];
+  }
+
+  /**
+   * Producers and consumers on one queue, unrolled (the language has no loops): each consumer blocks in
+   * get() again and again (the queue's waiter futures are reused between blocking calls), a consumer may
+   * be cancelled while it waits, and the queue may be joined or shut down at the end.
+   */
+  private producerConsumer(scope: Scope): Stmt[] {
+    const res = this.resource(['Queue', 'LifoQueue', 'PriorityQueue']);
+    if (res === undefined) return [];
+    const out: Stmt[] = [];
+    const consumers: string[] = [];
+    const items = 2 + this.int(4);
+    const nc = 1 + this.int(2);
+    for (let c = 0; c < nc; c++) {
+      const body: Stmt[] = [];
+      for (let k = 0; k < items; k++) {
+        body.push({ op: 'call', res, method: 'get' });
+        if (this.chance(0.5)) body.push({ op: 'call', res, method: 'task_done' });
+        if (this.chance(0.4)) body.push({ op: 'sleep', d: this.pick([0, 0, 0.5, 1]) });
+      }
+      const t = this.spawn(scope, body);
+      consumers.push((t as { task: string }).task);
+      out.push(t);
+    }
+    const np = 1 + this.int(2);
+    const producers: string[] = [];
+    for (let p = 0; p < np; p++) {
+      const body: Stmt[] = [];
+      for (let k = 0; k < items; k++) {
+        body.push({
+          op: 'call',
+          res,
+          method: this.chance(0.85) ? 'put' : 'put_nowait',
+          args: [this.int(10)],
+        });
+        if (this.chance(0.6)) body.push({ op: 'sleep', d: this.pick([0, 0, 0.5, 1]) });
+      }
+      const t = this.spawn(scope, body);
+      producers.push((t as { task: string }).task);
+      out.push(t);
+    }
+    if (this.chance(0.4)) {
+      out.push({ op: 'sleep', d: this.pick([0, 0.5, 1]) }, { op: 'cancel', task: this.pick(consumers) });
+    }
+    for (const p of producers) {
+      out.push({
+        op: 'try',
+        body: [{ op: 'await', task: p }],
+        handlers: [{ types: ['Exception'], body: [] }],
+      });
+    }
+    out.push(
+      this.weighted<Stmt>([
+        [1, { op: 'call', res, method: 'join' }],
+        [1, { op: 'call', res, method: 'shutdown', args: [this.chance(0.5)] }],
+        [1, { op: 'sleep', d: 1 }],
+      ]),
+    );
+    return out;
   }
 
   private barrierStmt(): Stmt[] {

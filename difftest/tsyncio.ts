@@ -117,6 +117,7 @@ function matches(types: CatchType[], e: unknown): boolean {
   return types.some((t) => {
     if (t === 'BaseException') return true;
     if (t === 'Exception') return !isBaseOnly(e);
+    if (t === 'ExceptionGroup') return e instanceof ExceptionGroup && !isBaseOnly(e); // not a BaseExceptionGroup
     const cls = api[t] ?? (globalThis as any)[t]; // TypeError is JavaScript's own
     if (typeof cls !== 'function') throw new Error(`difftest: tsyncio has no ${t}`);
     return e instanceof cls;
