@@ -37,6 +37,9 @@ export type Features = Record<string, boolean>;
  */
 const EAGER_FACTORY_RATE = 0.25;
 
+/** The share of scenarios whose loop runs in debug mode (slower on both sides). */
+const DEBUG_RATE = 0.1;
+
 /** The share of scenarios whose main runs in phases that each catch Exception (see phases()). */
 const MAIN_PHASES_RATE = 0.5;
 
@@ -104,10 +107,13 @@ class Generator_ {
     this.r = rng(seed);
     this.budget = 12 + this.int(40);
     this.eagerFactory = !!feats.eagerFactory && this.chance(EAGER_FACTORY_RATE);
+    this.debug = !!feats.debug && this.chance(DEBUG_RATE);
   }
 
   /** This scenario's loop has the eager task factory (Scenario.taskFactory). */
   private readonly eagerFactory: boolean;
+  /** This scenario's loop runs in debug mode (Scenario.debug). */
+  private readonly debug: boolean;
 
   // -- randomness helpers
   private int(n: number): number {
@@ -170,6 +176,7 @@ class Generator_ {
     );
     if (main.length >= 2 && this.chance(MAIN_PHASES_RATE)) main = this.phases(main);
     const sc: Scenario = this.eagerFactory ? { taskFactory: 'eager', main } : { main };
+    if (this.debug) sc.debug = true;
     if (Object.keys(this.resources).length > 0) sc.resources = this.resources;
     if (this.vars.length > 0) sc.vars = this.vars;
     return sc;

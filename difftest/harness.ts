@@ -145,6 +145,11 @@ export function candidates(sc: Scenario): Scenario[] {
     delete t.taskFactory;
     out.push(t);
   }
+  if (sc.debug) {
+    const t = clone(sc);
+    delete t.debug;
+    out.push(t);
+  }
   return out.map(prune);
 }
 

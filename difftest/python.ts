@@ -186,10 +186,15 @@ def _watchdog_main(rec, task):
 def _watchdog_all(rec, tasks):
     rec('-', 'watchdog', '[' + ', '.join(fmt(t.cancel('watchdog')) for t in list(tasks.values())) + ']')
 
-def _eager_loop():
-    loop = DiffLoop()
-    loop.set_task_factory(asyncio.eager_task_factory)
-    return loop
+def _loop_factory(eager, debug):
+    def factory():
+        loop = DiffLoop()
+        if eager:
+            loop.set_task_factory(asyncio.eager_task_factory)
+        if debug:
+            loop.set_debug(True)
+        return loop
+    return factory
 
 def _run_scenario(src):
     trace = []
@@ -199,7 +204,7 @@ def _run_scenario(src):
          'exc': exc, 'status': status, '_item': _item, '_watchdog_main': _watchdog_main, '_watchdog_all': _watchdog_all}
     exec(src, g)
     try:
-        r = asyncio.run(g['main'](), loop_factory=_eager_loop if g.get('EAGER_FACTORY') else DiffLoop)
+        r = asyncio.run(g['main'](), loop_factory=_loop_factory(g.get('EAGER_FACTORY'), g.get('DEBUG')))
         trace.append([None, 'run', 'result', fmt(r)])
     except BaseException as e:
         trace.append([None, 'run', 'raised', exc(e)])
@@ -427,6 +432,7 @@ export function toPython(sc: Scenario): string {
   const out: string[] = ['T = {}', 'G = {}', 'C = {}', 'R = {}', 'V = {}', 'N = [0]'];
   // The loop factory reads this: loop.set_task_factory(asyncio.eager_task_factory) on the new loop.
   if (sc.taskFactory === 'eager') out.push('EAGER_FACTORY = True');
+  if (sc.debug) out.push('DEBUG = True'); // loop.set_debug(True) on the new loop
   for (const v of sc.vars ?? []) out.push(`V['${v}'] = contextvars.ContextVar('${v}', default=None)`);
   for (const { actor, body, kind } of bodies(sc)) {
     out.push('', `async def ${kind === 'main' ? 'main' : `body_${actor}`}():`, `    A = '${actor}'`);

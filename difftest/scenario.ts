@@ -168,6 +168,11 @@ export interface Scenario {
    * create_task, the main task's included, goes through it; tasks start eagerly when the loop is running).
    */
   taskFactory?: 'eager';
+  /**
+   * The loop runs in debug mode (`loop.set_debug(True)` from its creation): tsyncio then takes its slower
+   * paths (Handles instead of plain ready-queue entries, real CancelledErrors, fresh queue waiters).
+   */
+  debug?: boolean;
   resources?: Record<string, Resource>;
   /** Context variables, all with default None. */
   vars?: string[];
@@ -298,6 +303,7 @@ export function validate(sc: Scenario): void {
 export function features(sc: Scenario): Set<string> {
   const out = new Set<string>();
   if (sc.taskFactory !== undefined) out.add(`taskFactory:${sc.taskFactory}`);
+  if (sc.debug) out.add('debug');
   const walk = (stmts: Stmt[]): void => {
     for (const s of stmts) {
       out.add(`op:${s.op}`);

@@ -52,6 +52,7 @@ export function features(): Record<string, boolean> {
     asCompleted: has('asCompleted'),
     eager: true,
     eagerFactory: has('eagerTaskFactory'),
+    debug: true,
     asyncRun: true,
     timeoutAt: has('timeoutAt', 'asyncWith'),
     conditionWaitFor:
@@ -471,6 +472,11 @@ function loopFactory(sc: Scenario, host?: Host): () => EventLoop {
     const loop = new EventLoop({ clock: 'virtual', ...(host ? { host } : {}) });
     loop.setExceptionHandler(() => {}); // never-retrieved reports are not compared (GC timing)
     if (sc.taskFactory === 'eager') loop.setTaskFactory(api.eagerTaskFactory);
+    if (sc.debug) {
+      loop.setDebug(true);
+      // Slow-callback warnings are not compared (and run()'s host clock makes every callback "slow").
+      loop.slowCallbackDuration = Infinity;
+    }
     return loop;
   };
 }

@@ -65,6 +65,7 @@ describe('differential tests against CPython 3.14', () => {
     if (SEEDS >= 1000) {
       const rate = (tag: string): number => (used.get(tag) ?? 0) / SEEDS;
       expect(rate('taskFactory:eager')).toBeGreaterThan(0.15);
+      expect(rate('debug')).toBeGreaterThan(0.05);
       expect(rate('eager_start=True')).toBeGreaterThan(0.15);
       expect(rate('eager_start=False')).toBeGreaterThan(0.03);
       expect(rate('timeout_at')).toBeGreaterThan(0.05);
