@@ -91,7 +91,7 @@ interface Scope {
 
 class Generator_ {
   private readonly r: () => number;
-  private n = { t: 0, c: 0, g: 0, k: 0, log: 0, v: 0 };
+  private n = { t: 0, c: 0, g: 0, k: 0, log: 0, v: 0, h: 0 };
   /** Every task name so far, in order of appearance (targets for cancel/status). */
   private tasks: string[] = [];
   /** Every timeout id so far. */
@@ -328,6 +328,10 @@ class Generator_ {
     if (f.Condition) kinds.push([1.2, () => this.condStmt(scope)]);
     if (f.Queue) kinds.push([2, () => this.queueStmt()]);
     if (f.Queue) kinds.push([deep ? 0 : 0.8, () => this.producerConsumer(scope)]);
+    if (f.callbacks) {
+      kinds.push([1.2, () => this.callback()]);
+      if (this.n.h > 0) kinds.push([0.4, () => [{ op: 'cancelHandle', id: `h${1 + this.int(this.n.h)}` }]]);
+    }
     if (f.Barrier) kinds.push([1, () => this.barrierStmt()]);
     return this.weighted(kinds)();
   }
@@ -591,6 +595,26 @@ class Generator_ {
       [0.5, () => [{ op: 'call', res, method: 'notify' }]], // RuntimeError: not acquired
       [0.5, () => [{ op: 'call', res, method: 'wait' }]],
     ])();
+  }
+
+  /** A plain callback on the loop: its ready-queue and timer order against task steps is compared. */
+  private callback(): Stmt[] {
+    const how = this.weighted<'soon' | 'later' | 'threadsafe'>([
+      [4, 'soon'],
+      [4.5, 'later'],
+      [1.5, 'threadsafe'],
+    ]);
+    const s: Stmt = { op: 'callback', id: `h${++this.n.h}`, how };
+    if (how === 'later') s.d = this.dur();
+    const act = this.r();
+    if (act < 0.35 && this.tasks.length > 0) s.task = this.pick(this.tasks);
+    else if (act < 0.55) {
+      if (this.vars.length === 0) this.vars.push(`var${++this.n.v}`);
+      s.var = this.pick(this.vars);
+      // Set right after scheduling: the callback must still see the value of its context copy.
+      if (this.chance(0.5)) return [s, { op: 'ctxSet', var: s.var, value: this.value() }];
+    }
+    return [s];
   }
 
   private condWaitFor(res: string): Stmt {

@@ -175,6 +175,14 @@ def _pred(rec, N, A, k, raise_at):
         raise ValueError('pred')
     return N[0] if N[0] >= k else 0
 
+def _cb(rec, T, V, hid, task, var):
+    if task is not None:
+        rec(hid, 'cancel ' + task, fmt(T[task].cancel()) if task in T else 'missing')
+    elif var is not None:
+        rec(hid, 'get ' + var, fmt(V[var].get()))
+    else:
+        rec(hid, 'called')
+
 def _item(T, name):
     if name not in T:
         raise LookupError('no task ' + name)
@@ -200,7 +208,7 @@ def _run_scenario(src):
     trace = []
     def rec(actor, what, value=''):
         trace.append([asyncio.get_running_loop().time(), actor, what, value])
-    g = {'__name__': 'scenario', 'asyncio': asyncio, 'contextvars': contextvars, 'rec': rec, 'fmt': fmt, '_pred': _pred,
+    g = {'__name__': 'scenario', 'asyncio': asyncio, 'contextvars': contextvars, 'rec': rec, 'fmt': fmt, '_pred': _pred, '_cb': _cb,
          'exc': exc, 'status': status, '_item': _item, '_watchdog_main': _watchdog_main, '_watchdog_all': _watchdog_all}
     exec(src, g)
     try:
@@ -379,6 +387,25 @@ function stmt(out: string[], ind: string, s: Stmt, sc: Scenario): void {
         `await R['${s.res}'].wait_for(lambda: _pred(rec, N, A, ${s.atLeast}, ${lit(s.raiseAt)}))`,
       );
       return;
+    case 'callback': {
+      const args = `_cb, rec, T, V, '${s.id}', ${lit(s.task)}, ${lit(s.var)}`;
+      const call =
+        s.how === 'later'
+          ? `call_later(${s.d}, ${args})`
+          : s.how === 'threadsafe'
+            ? `call_soon_threadsafe(${args})`
+            : `call_soon(${args})`;
+      out.push(`${ind}H['${s.id}'] = asyncio.get_running_loop().${call}`);
+      return;
+    }
+    case 'cancelHandle':
+      out.push(`${ind}if '${s.id}' not in H:`, `${ind}    rec(A, 'cancel ${s.id}', 'missing')`);
+      out.push(
+        `${ind}else:`,
+        `${ind}    H['${s.id}'].cancel()`,
+        `${ind}    rec(A, 'cancel ${s.id}', fmt(H['${s.id}'].cancelled()))`,
+      );
+      return;
     case 'bump':
       out.push(`${ind}N[0] += 1`, `${ind}rec(A, 'bump', fmt(N[0]))`);
       return;
@@ -429,7 +456,7 @@ function stmt(out: string[], ind: string, s: Stmt, sc: Scenario): void {
 /** The Python program for a scenario: defines `main()` and the dict `T` of spawned tasks. */
 export function toPython(sc: Scenario): string {
   validate(sc);
-  const out: string[] = ['T = {}', 'G = {}', 'C = {}', 'R = {}', 'V = {}', 'N = [0]'];
+  const out: string[] = ['T = {}', 'G = {}', 'C = {}', 'R = {}', 'V = {}', 'N = [0]', 'H = {}'];
   // The loop factory reads this: loop.set_task_factory(asyncio.eager_task_factory) on the new loop.
   if (sc.taskFactory === 'eager') out.push('EAGER_FACTORY = True');
   if (sc.debug) out.push('DEBUG = True'); // loop.set_debug(True) on the new loop

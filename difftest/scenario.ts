@@ -155,6 +155,21 @@ export type Stmt =
   | { op: 'condWaitFor'; res: string; atLeast: number; raiseAt?: number }
   /** `N += 1` (the counter condWaitFor's predicates read). */
   | { op: 'bump' }
+  /**
+   * `H[id] = loop.call_soon(cb)` / `call_later(d, cb)` / `call_soon_threadsafe(cb)`: a plain callback
+   * (actor `id`) that records `called`, or cancels `task`, or reads context variable `var` (callbacks run
+   * in a copy of the scheduling task's context).
+   */
+  | {
+      op: 'callback';
+      id: string;
+      how: 'soon' | 'later' | 'threadsafe';
+      d?: number;
+      task?: string;
+      var?: string;
+    }
+  /** `H[id].cancel()`, recording `H[id].cancelled()`. */
+  | { op: 'cancelHandle'; id: string }
   | { op: 'ctxSet'; var: string; value: Value }
   | { op: 'ctxGet'; var: string };
 
@@ -284,6 +299,10 @@ export function validate(sc: Scenario): void {
           throw new Error(`${r.kind} has no method ${s.method}`);
         }
       }
+      if (s.op === 'callback' && s.var !== undefined && !vars.has(s.var))
+        throw new Error(`unknown var ${s.var}`);
+      if (s.op === 'callback' && (s.how === 'later') !== (s.d !== undefined))
+        throw new Error('bad callback delay');
       if ((s.op === 'ctxSet' || s.op === 'ctxGet') && !vars.has(s.var))
         throw new Error(`unknown var ${s.var}`);
       if (s.op === 'sleep' && !(s.d >= 0)) throw new Error('bad sleep');
@@ -312,6 +331,7 @@ export function features(sc: Scenario): Set<string> {
       if (s.op === 'try' && s.star) out.add('except*');
       if (s.op === 'timeout' && s.at) out.add('timeout_at');
       if (s.op === 'timeoutInfo') out.add(`timeout.${s.what}`);
+      if (s.op === 'callback') out.add(`callback:${s.how}`);
       for (const b of childBlocks(s)) walk(b);
     }
   };

@@ -53,6 +53,7 @@ export function features(): Record<string, boolean> {
     eager: true,
     eagerFactory: has('eagerTaskFactory'),
     debug: true,
+    callbacks: true,
     asyncRun: true,
     timeoutAt: has('timeoutAt', 'asyncWith'),
     conditionWaitFor:
@@ -142,6 +143,8 @@ class Interpreter {
   readonly C = new Map<string, any>();
   readonly R = new Map<string, any>();
   readonly V = new Map<string, ContextVar<Value>>();
+  /** Handles of `callback` statements. */
+  readonly H = new Map<string, tsyncio.Handle>();
   /** The counter of `bump` / `condWaitFor`. */
   N = 0;
   private readonly byActor = new Map<string, Stmt[]>();
@@ -397,6 +400,38 @@ class Interpreter {
             return this.N >= s.atLeast ? this.N : 0;
           }),
         );
+        return;
+      }
+      case 'callback': {
+        const loop = getRunningLoop();
+        const cb = (): void => {
+          if (s.task !== undefined) {
+            const t = this.T.get(s.task);
+            this.rec(s.id, `cancel ${s.task}`, t === undefined ? 'missing' : fmt(t.cancel()));
+          } else if (s.var !== undefined) {
+            this.rec(s.id, `get ${s.var}`, fmt(this.V.get(s.var)!.get()));
+          } else {
+            this.rec(s.id, 'called');
+          }
+        };
+        this.H.set(
+          s.id,
+          s.how === 'later'
+            ? loop.callLater(s.d!, cb)
+            : s.how === 'threadsafe'
+              ? loop.callSoonThreadsafe(cb)
+              : loop.callSoon(cb),
+        );
+        return;
+      }
+      case 'cancelHandle': {
+        const h = this.H.get(s.id);
+        if (h === undefined) {
+          this.rec(actor, `cancel ${s.id}`, 'missing');
+          return;
+        }
+        h.cancel();
+        this.rec(actor, `cancel ${s.id}`, fmt(h.cancelled()));
         return;
       }
       case 'bump':

@@ -66,6 +66,10 @@ describe('differential tests against CPython 3.14', () => {
       const rate = (tag: string): number => (used.get(tag) ?? 0) / SEEDS;
       expect(rate('taskFactory:eager')).toBeGreaterThan(0.15);
       expect(rate('debug')).toBeGreaterThan(0.05);
+      expect(rate('callback:soon')).toBeGreaterThan(0.1);
+      expect(rate('callback:later')).toBeGreaterThan(0.1);
+      expect(rate('callback:threadsafe')).toBeGreaterThan(0.03);
+      expect(rate('op:cancelHandle')).toBeGreaterThan(0.03);
       expect(rate('eager_start=True')).toBeGreaterThan(0.15);
       expect(rate('eager_start=False')).toBeGreaterThan(0.03);
       expect(rate('timeout_at')).toBeGreaterThan(0.05);
