@@ -328,6 +328,7 @@ class Generator_ {
     if (f.Condition) kinds.push([1.2, () => this.condStmt(scope)]);
     if (f.Queue) kinds.push([2, () => this.queueStmt()]);
     if (f.Queue) kinds.push([deep ? 0 : 0.8, () => this.producerConsumer(scope)]);
+    if (f.allTasks) kinds.push([0.6, () => [{ op: 'allTasks' }]]);
     if (f.callbacks) {
       kinds.push([1.2, () => this.callback()]);
       if (this.n.h > 0) kinds.push([0.4, () => [{ op: 'cancelHandle', id: `h${1 + this.int(this.n.h)}` }]]);

@@ -183,6 +183,10 @@ def _cb(rec, T, V, hid, task, var):
     else:
         rec(hid, 'called')
 
+def _pending_names():
+    names = [t.get_name() for t in asyncio.all_tasks()]
+    return '[' + ', '.join(sorted(n if n[:1] == 't' and n[1:].isdigit() else '*' for n in names)) + ']'
+
 def _item(T, name):
     if name not in T:
         raise LookupError('no task ' + name)
@@ -208,7 +212,7 @@ def _run_scenario(src):
     trace = []
     def rec(actor, what, value=''):
         trace.append([asyncio.get_running_loop().time(), actor, what, value])
-    g = {'__name__': 'scenario', 'asyncio': asyncio, 'contextvars': contextvars, 'rec': rec, 'fmt': fmt, '_pred': _pred, '_cb': _cb,
+    g = {'__name__': 'scenario', 'asyncio': asyncio, 'contextvars': contextvars, 'rec': rec, 'fmt': fmt, '_pred': _pred, '_cb': _cb, '_pending_names': _pending_names,
          'exc': exc, 'status': status, '_item': _item, '_watchdog_main': _watchdog_main, '_watchdog_all': _watchdog_all}
     exec(src, g)
     try:
@@ -398,6 +402,9 @@ function stmt(out: string[], ind: string, s: Stmt, sc: Scenario): void {
       out.push(`${ind}H['${s.id}'] = asyncio.get_running_loop().${call}`);
       return;
     }
+    case 'allTasks':
+      out.push(`${ind}rec(A, 'all_tasks', _pending_names())`);
+      return;
     case 'cancelHandle':
       out.push(`${ind}if '${s.id}' not in H:`, `${ind}    rec(A, 'cancel ${s.id}', 'missing')`);
       out.push(

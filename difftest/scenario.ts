@@ -168,6 +168,11 @@ export type Stmt =
       task?: string;
       var?: string;
     }
+  /**
+   * `asyncio.all_tasks()`: the sorted names of the pending tasks, spawned ones by name and every other
+   * (main, gather's and shield's wrappers of inline coroutines) as `*`.
+   */
+  | { op: 'allTasks' }
   /** `H[id].cancel()`, recording `H[id].cancelled()`. */
   | { op: 'cancelHandle'; id: string }
   | { op: 'ctxSet'; var: string; value: Value }

@@ -54,6 +54,7 @@ export function features(): Record<string, boolean> {
     eagerFactory: has('eagerTaskFactory'),
     debug: true,
     callbacks: true,
+    allTasks: has('allTasks'),
     asyncRun: true,
     timeoutAt: has('timeoutAt', 'asyncWith'),
     conditionWaitFor:
@@ -422,6 +423,13 @@ class Interpreter {
               ? loop.callSoonThreadsafe(cb)
               : loop.callSoon(cb),
         );
+        return;
+      }
+      case 'allTasks': {
+        const names = [...tsyncio.allTasks()].map((t) => t.getName());
+        // Sorted as Python sorts strings (by code point; the names are ASCII).
+        const shown = names.map((n) => (/^t\d+$/.test(n) ? n : '*')).sort();
+        this.rec(actor, 'all_tasks', `[${shown.join(', ')}]`);
         return;
       }
       case 'cancelHandle': {
