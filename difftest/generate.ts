@@ -70,6 +70,7 @@ const KIND_PREFIX: Record<ResourceKind, string> = {
   Queue: 'q',
   LifoQueue: 'lq',
   PriorityQueue: 'pq',
+  Future: 'fut',
 };
 
 interface Scope {
@@ -328,6 +329,7 @@ class Generator_ {
     if (f.Condition) kinds.push([1.2, () => this.condStmt(scope)]);
     if (f.Queue) kinds.push([2, () => this.queueStmt()]);
     if (f.Queue) kinds.push([deep ? 0 : 0.8, () => this.producerConsumer(scope)]);
+    if (f.Future) kinds.push([1.2, () => this.futureStmt(scope)]);
     if (f.allTasks) kinds.push([0.6, () => [{ op: 'allTasks' }]]);
     if (f.callbacks) {
       kinds.push([1.2, () => this.callback()]);
@@ -700,6 +702,34 @@ class Generator_ {
       ]),
     );
     return out;
+  }
+
+  /** A bare Future: awaited by several tasks, resolved or cancelled by another, inspected. */
+  private futureStmt(scope: Scope): Stmt[] {
+    const res = this.resource(['Future']);
+    if (res === undefined) return [];
+    const cancel = (): Stmt =>
+      this.chance(0.5)
+        ? { op: 'call', res, method: 'cancel', args: [`fx${this.int(10)}`] }
+        : { op: 'call', res, method: 'cancel' };
+    return this.weighted<() => Stmt[]>([
+      [3, () => [{ op: 'call', res, method: 'await' }]],
+      [2, () => [{ op: 'call', res, method: 'set_result', args: [this.int(10)] }]],
+      [1, () => [cancel()]],
+      [1, () => [{ op: 'call', res, method: this.pick(['done', 'cancelled', 'result', 'exception']) }]],
+      [
+        2,
+        () => {
+          const waiters = [0, 1, 2]
+            .slice(0, 1 + this.int(2))
+            .map(() => this.spawn(scope, [{ op: 'call', res, method: 'await' }, this.log()]));
+          const settle = this.chance(0.7)
+            ? { op: 'call' as const, res, method: 'set_result', args: [this.int(10)] }
+            : cancel();
+          return [...waiters, { op: 'sleep', d: this.pick([0, 0.5, 1]) }, settle];
+        },
+      ],
+    ])();
   }
 
   private barrierStmt(): Stmt[] {

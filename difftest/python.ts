@@ -447,7 +447,9 @@ function stmt(out: string[], ind: string, s: Stmt, sc: Scenario): void {
       const args = (s.args ?? []).map(lit).join(', ');
       const access = RESOURCE_PROPERTIES.has(s.method)
         ? `R['${s.res}'].${s.method}`
-        : `R['${s.res}'].${s.method}(${args})`;
+        : s.method === 'await'
+          ? `R['${s.res}']`
+          : `R['${s.res}'].${s.method}(${args})`;
       outcome(out, ind, `${s.res}.${s.method}`, mode === 'await' ? `await ${access}` : access);
       return;
     }

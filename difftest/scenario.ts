@@ -48,7 +48,8 @@ export type ResourceKind =
   | 'Barrier'
   | 'Queue'
   | 'LifoQueue'
-  | 'PriorityQueue';
+  | 'PriorityQueue'
+  | 'Future';
 
 export interface Resource {
   kind: ResourceKind;
@@ -92,6 +93,16 @@ export const RESOURCE_METHODS: Record<ResourceKind, Record<string, 'await' | 'sy
   },
   LifoQueue: {},
   PriorityQueue: {},
+  /** A bare Future; `await` is `await R[res]` itself. */
+  Future: {
+    await: 'await',
+    set_result: 'sync',
+    cancel: 'sync',
+    done: 'sync',
+    cancelled: 'sync',
+    result: 'sync',
+    exception: 'sync',
+  },
 };
 RESOURCE_METHODS.LifoQueue = RESOURCE_METHODS.Queue;
 RESOURCE_METHODS.PriorityQueue = RESOURCE_METHODS.Queue;

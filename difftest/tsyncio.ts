@@ -66,6 +66,7 @@ export function features(): Record<string, boolean> {
     Semaphore: has('Semaphore', 'BoundedSemaphore', 'asyncWith'),
     Barrier: has('Barrier', 'BrokenBarrierError'),
     Queue: has('Queue', 'LifoQueue', 'PriorityQueue', 'QueueShutDown', 'QueueEmpty', 'QueueFull'),
+    Future: has('Future'),
   };
 }
 
@@ -489,6 +490,7 @@ class Interpreter {
         const name = camel(s.method);
         const args = s.args ?? [];
         yield* this.outcome(actor, `${s.res}.${s.method}`, function* () {
+          if (s.method === 'await') return yield* r;
           if (RESOURCE_PROPERTIES.has(s.method)) {
             return typeof r[name] === 'function' ? r[name]() : r[name];
           }

@@ -71,6 +71,7 @@ describe('differential tests against CPython 3.14', () => {
       expect(rate('callback:threadsafe')).toBeGreaterThan(0.03);
       expect(rate('op:cancelHandle')).toBeGreaterThan(0.03);
       expect(rate('op:allTasks')).toBeGreaterThan(0.1);
+      expect(rate('call:set_result')).toBeGreaterThan(0.1);
       expect(rate('eager_start=True')).toBeGreaterThan(0.15);
       expect(rate('eager_start=False')).toBeGreaterThan(0.03);
       expect(rate('timeout_at')).toBeGreaterThan(0.05);
