@@ -1,7 +1,10 @@
 /**
  * The tsyncio side: a direct interpreter of scenarios on tsyncio's virtual clock. Each statement does what
  * python.ts's translation of it does, in the same order, and records the same trace events — so every
- * difference in the traces is a difference between tsyncio and CPython's asyncio.
+ * difference in the traces is a difference between tsyncio and CPython's asyncio. Every scenario runs
+ * twice, under runSync() and under run() (runTsyncioAsync: the async driver, with a host turn every 16
+ * loop passes), and both traces must equal CPython's. `except*` has no JavaScript counterpart: the
+ * interpreter implements it (exceptStar) on tsyncio's ExceptionGroup.split().
  *
  * Features that are not on this branch yet (TaskGroup, timeouts, locks…) are looked up by name at run time:
  * `features()` tells the generator which ones it may use.
