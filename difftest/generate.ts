@@ -715,6 +715,7 @@ class Generator_ {
     return this.weighted<() => Stmt[]>([
       [3, () => [{ op: 'call', res, method: 'await' }]],
       [2, () => [{ op: 'call', res, method: 'set_result', args: [this.int(10)] }]],
+      [0.7, () => [{ op: 'call', res, method: 'set_exception', args: [`fe${this.int(10)}`] }]],
       [1, () => [cancel()]],
       [1, () => [{ op: 'call', res, method: this.pick(['done', 'cancelled', 'result', 'exception']) }]],
       [
@@ -723,9 +724,13 @@ class Generator_ {
           const waiters = [0, 1, 2]
             .slice(0, 1 + this.int(2))
             .map(() => this.spawn(scope, [{ op: 'call', res, method: 'await' }, this.log()]));
-          const settle = this.chance(0.7)
-            ? { op: 'call' as const, res, method: 'set_result', args: [this.int(10)] }
-            : cancel();
+          const r = this.r();
+          const settle: Stmt =
+            r < 0.55
+              ? { op: 'call', res, method: 'set_result', args: [this.int(10)] }
+              : r < 0.75
+                ? { op: 'call', res, method: 'set_exception', args: [`fe${this.int(10)}`] }
+                : cancel();
           return [...waiters, { op: 'sleep', d: this.pick([0, 0.5, 1]) }, settle];
         },
       ],

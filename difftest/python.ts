@@ -449,7 +449,9 @@ function stmt(out: string[], ind: string, s: Stmt, sc: Scenario): void {
         ? `R['${s.res}'].${s.method}`
         : s.method === 'await'
           ? `R['${s.res}']`
-          : `R['${s.res}'].${s.method}(${args})`;
+          : s.method === 'set_exception'
+            ? `R['${s.res}'].set_exception(ValueError(${args}))`
+            : `R['${s.res}'].${s.method}(${args})`;
       outcome(out, ind, `${s.res}.${s.method}`, mode === 'await' ? `await ${access}` : access);
       return;
     }

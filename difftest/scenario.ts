@@ -93,10 +93,11 @@ export const RESOURCE_METHODS: Record<ResourceKind, Record<string, 'await' | 'sy
   },
   LifoQueue: {},
   PriorityQueue: {},
-  /** A bare Future; `await` is `await R[res]` itself. */
+  /** A bare Future; `await` is `await R[res]` itself; set_exception's one argument is a ValueError's message. */
   Future: {
     await: 'await',
     set_result: 'sync',
+    set_exception: 'sync',
     cancel: 'sync',
     done: 'sync',
     cancelled: 'sync',

@@ -494,6 +494,7 @@ class Interpreter {
         const args = s.args ?? [];
         yield* this.outcome(actor, `${s.res}.${s.method}`, function* () {
           if (s.method === 'await') return yield* r;
+          if (s.method === 'set_exception') return r.setException(new tsyncio.ValueError(String(args[0])));
           if (RESOURCE_PROPERTIES.has(s.method)) {
             return typeof r[name] === 'function' ? r[name]() : r[name];
           }
