@@ -59,10 +59,6 @@ export class Handle {
     return this._hflags & H_ARGMODE;
   }
 
-  set _argMode(mode: number) {
-    this._hflags = (this._hflags & ~H_ARGMODE) | mode;
-  }
-
   /** @internal */
   get _cancelled(): boolean {
     return (this._hflags & H_CANCELLED) !== 0;
@@ -165,14 +161,9 @@ export class TimerHandle extends Handle {
     this._when = when;
   }
 
-  /** @internal true while in the loop's heap (whose entries carry their scheduling order themselves) */
+  /** @internal true while in the loop's heap */
   get _scheduled(): boolean {
     return (this._hflags & H_SCHEDULED) !== 0;
-  }
-
-  set _scheduled(value: boolean) {
-    if (value) this._hflags |= H_SCHEDULED;
-    else this._hflags &= ~H_SCHEDULED;
   }
 
   /** The absolute time (loop.time() clock) the callback is scheduled for. */

@@ -56,12 +56,6 @@ export class Deque<T> {
     return false;
   }
 
-  /** The item at position i from the head (0 = next out), or undefined. Off the hot path (tracing). */
-  at(i: number): T | undefined {
-    if (i < 0 || i >= this.length) return undefined;
-    return this.buf[(this.head + i) & this.mask];
-  }
-
   clear(): void {
     this.buf.fill(undefined);
     this.head = this.tail = 0;
