@@ -29,7 +29,7 @@ import {
   wait,
 } from 'tsyncio';
 import { describe, expect, it } from 'vitest';
-import { withLoop } from './helpers.js';
+import { thrown, withLoop } from './helpers.js';
 
 /** CPython's test_utils.run_briefly: one task that yields once. */
 function runBriefly(loop: EventLoop): Promise<unknown> {
@@ -43,15 +43,6 @@ async function rejection(p: PromiseLike<unknown>): Promise<any> {
     return e;
   }
   throw new Error('expected a rejection');
-}
-
-function thrown(fn: () => unknown): any {
-  try {
-    fn();
-  } catch (e) {
-    return e;
-  }
-  throw new Error('expected an exception');
 }
 
 /**

@@ -20,16 +20,7 @@ import {
   ValueError,
 } from 'tsyncio';
 import { describe, expect, it } from 'vitest';
-import { withLoop } from './helpers.js';
-
-function thrown(fn: () => unknown): any {
-  try {
-    fn();
-  } catch (e) {
-    return e;
-  }
-  throw new Error('expected an exception');
-}
+import { thrown, withLoop } from './helpers.js';
 
 const VAR_REPR = /^<ContextVar name='c' at 0x[0-9a-f]+>$/;
 

@@ -4,15 +4,7 @@
  */
 import { ExceptionGroup, ValueError } from 'tsyncio';
 import { describe, expect, it } from 'vitest';
-
-function thrown(fn: () => unknown): any {
-  try {
-    fn();
-  } catch (e) {
-    return e;
-  }
-  throw new Error('expected an exception');
-}
+import { thrown } from './helpers.js';
 
 function sample() {
   const v1 = new ValueError('1');

@@ -15,22 +15,13 @@ import {
   ValueError,
 } from 'tsyncio';
 import { describe, expect, it } from 'vitest';
-import { withLoop } from './helpers.js';
+import { thrown, withLoop } from './helpers.js';
 
 /** CPython's GatherTestsBase._run_loop: run until nothing is ready. */
 async function runLoop(loop: EventLoop): Promise<void> {
   do {
     await loop.runUntilComplete(sleep(0));
   } while (loop._ready.length > 0);
-}
-
-function thrown(fn: () => unknown): any {
-  try {
-    fn();
-  } catch (e) {
-    return e;
-  }
-  throw new Error('expected an exception');
 }
 
 async function rejection(p: PromiseLike<unknown>): Promise<any> {

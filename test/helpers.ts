@@ -45,3 +45,13 @@ export function* raises<E>(
   }
   throw new Error(`did not raise ${cls.name}`);
 }
+
+/** Call `fn` and return what it throws (an Error if it does not throw). */
+export function thrown(fn: () => unknown): any {
+  try {
+    fn();
+  } catch (e) {
+    return e;
+  }
+  throw new Error('expected an exception');
+}
