@@ -45,7 +45,7 @@ import {
   SystemExit,
   ValueError,
 } from './exceptions.js';
-import { extractStack, repr } from './format_helpers.js';
+import { repr } from './format_helpers.js';
 import { F_LOG_TRACEBACK, Future, isFuture } from './futures.js';
 import { defaultHost, type Host } from './host.js';
 import { logger } from './log.js';
@@ -207,7 +207,6 @@ export class EventLoop {
     checkCallback(callback, 'callSoon');
     if (this._debug) this._checkThread();
     const h = new Handle(callback, args, this, currentContext().copy());
-    if (this._debug) h._sourceTraceback = this._captureStack();
     this._ready.pushHandle(h);
     return h;
   }
@@ -265,7 +264,6 @@ export class EventLoop {
     checkCallback(callback, 'callAt');
     if (this._debug) this._checkThread();
     const h = new TimerHandle(when, callback, args, this, currentContext().copy());
-    if (this._debug) h._sourceTraceback = this._captureStack();
     h._hflags |= H_SCHEDULED;
     this._scheduled.push(h);
     return h;
@@ -782,11 +780,6 @@ export class EventLoop {
   _checkThread(): void {
     if (!this._running || this._inPump || this._syncMode) return;
     throw new RuntimeError('Non-thread-safe operation invoked on an event loop other than the current one');
-  }
-
-  /** @internal */
-  _captureStack(): string[] {
-    return extractStack(2, DEBUG_STACK_DEPTH);
   }
 
   // -- host work ---------------------------------------------------------------------------------------

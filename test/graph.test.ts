@@ -1,11 +1,8 @@
-import { readFileSync } from 'node:fs';
 import { PassThrough, Writable } from 'node:stream';
-import { fileURLToPath } from 'node:url';
 import {
   asyncWith,
   Barrier,
   Condition,
-  type Coroutine,
   captureCallGraph,
   coroutine,
   createSubprocessExec,
@@ -32,14 +29,9 @@ import {
   writerFromWritable,
 } from 'tsyncio/node';
 import { afterEach, describe, expect, it } from 'vitest';
+import { sourceOf } from './helpers.js';
 
-const THIS_FILE = fileURLToPath(import.meta.url);
-const SOURCE = readFileSync(THIS_FILE, 'utf8').split('\n');
-function lineOf(marker: string): number {
-  const i = SOURCE.findIndex((l) => l.includes(marker) && !l.includes('lineOf('));
-  if (i < 0) throw new Error(`marker ${marker} not found`);
-  return i + 1;
-}
+const { file: THIS_FILE, lineOf } = sourceOf(import.meta.url);
 
 /** Ids are address-like and change from run to run; tsyncio's own sleep() line moves with edits. */
 function normalize(text: string): string {
