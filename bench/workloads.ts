@@ -274,4 +274,5 @@ export const WORKLOADS: Record<string, (n: number) => tsyncio.Coroutine<Measurem
   cancel,
   mem_tasks: memTasks,
   echo,
+  echo_short: echo,
 };
