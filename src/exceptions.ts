@@ -58,9 +58,10 @@ named(EOFError, 'EOFError');
  * carry the host's error when known.
  */
 export class OSError extends Error {
-  errno?: number;
-  strerror?: string;
-  code?: string;
+  // `declare`: no own property until one is set, so `console.log(err)` shows only what is known.
+  declare errno?: number;
+  declare strerror?: string;
+  declare code?: string;
 }
 named(OSError, 'OSError');
 
