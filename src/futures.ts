@@ -18,7 +18,7 @@
  */
 import type { EventLoop } from './base_events.js';
 import { type Context, currentContext } from './contextvars.js';
-import { type Awaitable, coroutineDebug } from './coroutines.js';
+import { type Awaitable, coroutineDebug, type Instruction, YIELD_NOW } from './coroutines.js';
 import { _getRunningLoop, getEventLoop } from './events.js';
 import { CancelledError, InvalidStateError, RuntimeError, StopIteration } from './exceptions.js';
 import { captureRawStack, createdAt, extractStack, type RawStack, repr } from './format_helpers.js';
@@ -55,7 +55,7 @@ export const DETACHED: FutureOptions = Object.freeze({});
 /** Brand checked by `isFuture` (Python's `_asyncio_future_blocking` attribute presence). */
 export const FUTURE_BRAND: unique symbol = Symbol.for('tsyncio.Future');
 
-export class Future<T = unknown> implements Awaitable<T>, PromiseLike<T>, Iterator<unknown, T, unknown> {
+export class Future<T = unknown> implements Awaitable<T>, PromiseLike<T>, Iterator<Instruction, T, unknown> {
   /** @internal */ _state: number = PENDING;
   /** @internal */ _result: T | undefined = undefined;
   /**
@@ -294,13 +294,13 @@ export class Future<T = unknown> implements Awaitable<T>, PromiseLike<T>, Iterat
   }
 
   /** @internal Iterator step for `yield*`: yield the future itself while pending, then return the result. */
-  next(): IteratorResult<unknown, T> {
+  next(): IteratorResult<Instruction, T> {
     if (this._state === PENDING) return suspendOn(this);
     return { value: this.result(), done: true };
   }
 
   /** @internal An error thrown into the awaiting coroutine propagates from the `yield*`. */
-  throw(error: unknown): IteratorResult<unknown, T> {
+  throw(error: unknown): IteratorResult<Instruction, T> {
     throw error;
   }
 
@@ -308,7 +308,7 @@ export class Future<T = unknown> implements Awaitable<T>, PromiseLike<T>, Iterat
    * @internal `value` is typed T, not any: TypeScript derives a `yield*` result type from both next() and
    * return(), and `any` here would make every `yield* future` untyped.
    */
-  return(value: T): IteratorResult<unknown, T> {
+  return(value: T): IteratorResult<Instruction, T> {
     return { value, done: true };
   }
 
@@ -328,12 +328,18 @@ export class Future<T = unknown> implements Awaitable<T>, PromiseLike<T>, Iterat
     if (p === undefined) {
       p = new Promise<T>((resolve, reject) => {
         const settle = (fut: Future<T>): void => {
+          fut._loop._adopted?.delete(fut);
           if (fut._state === CANCELLED) reject(fut._makeCancelledError());
           else if (fut._exception !== undefined) reject(fut.exception());
           else resolve(fut._result as T);
         };
-        if (this._state !== PENDING) settle(this);
-        else this._addCallback(settle, currentContext());
+        if (this._state !== PENDING) {
+          settle(this);
+        } else {
+          this._addCallback(settle, currentContext());
+          // If the loop closes first, the promise would wait forever: close() rejects it (issue 19 §4).
+          (this._loop._adopted ??= new Map()).set(this, reject);
+        }
       });
       this._promise = p;
     }
@@ -504,22 +510,23 @@ export function futureDiscardFromAwaitedBy(fut: Future<any>, waiter: Future<any>
  * list `async Queue.get()` as CPython's do). [HOT: every blocking await; the result object is the only
  * allocation, as `yield` itself would make]
  */
-export function suspendOn(fut: Future<any>, body?: string): IteratorYieldResult<Future<any>> {
+export function suspendOn(fut: Future<any>, body?: string): IteratorYieldResult<Instruction> {
   fut._flags |= F_BLOCKING;
   // Still inside the awaiting coroutines' frames: the JS stack *is* the await chain.
   if (coroutineDebug.awaitStacks) recordAwaitStack(fut._loop._currentTask, body, suspendOn);
-  return { value: fut, done: false };
+  // The Task receives the future itself; the type says Instruction (see coroutines.ts).
+  return { value: fut as unknown as Instruction, done: false };
 }
 
 /** What a bare yield hands the Task: shared, never allocated per step (yield* and Task only read it). */
-const YIELD_BARE: IteratorYieldResult<undefined> = { value: undefined, done: false };
+const YIELD_BARE: IteratorYieldResult<Instruction> = { value: YIELD_NOW, done: false };
 
 /**
  * @internal The other suspension of the await protocol: a bare yield, which gives up the rest of this loop
  * iteration (`sleep(0)`). Like suspendOn, it records the await chain while await stacks are tracked; call
  * it directly from the body's `next()`. [HOT: every sleep(0); allocates nothing]
  */
-export function suspendBare(body?: string): IteratorYieldResult<undefined> {
+export function suspendBare(body?: string): IteratorYieldResult<Instruction> {
   if (coroutineDebug.awaitStacks) {
     recordAwaitStack(_getRunningLoop()?._currentTask ?? null, body, suspendBare);
   }

@@ -26,6 +26,7 @@ import {
   type Awaitable,
   Coroutine,
   type CoroutineIterator,
+  type Instruction,
   isClaimed,
   isCoroutine,
 } from './coroutines.js';
@@ -542,7 +543,7 @@ const wrapAwaitable = (() => {
   return <T>(aw: Awaitable<T>): Coroutine<T> =>
     new Coroutine(
       (function* _wrap_awaitable() {
-        return yield* aw as unknown as Generator<unknown, T, unknown>;
+        return yield* aw as unknown as Generator<Instruction, T, unknown>;
       })(),
       info,
     );
@@ -589,7 +590,7 @@ class SleepZeroBody<T> implements CoroutineIterator<T> {
     return this;
   }
 
-  next(): IteratorResult<unknown, T> {
+  next(): IteratorResult<Instruction, T> {
     const phase = this._phase;
     if (phase === SLEEP_NEW) {
       this._phase = SLEEP_WAITING;
@@ -606,7 +607,7 @@ class SleepZeroBody<T> implements CoroutineIterator<T> {
     throw error;
   }
 
-  return(value?: T): IteratorResult<unknown, T> {
+  return(value?: T): IteratorResult<Instruction, T> {
     this._phase = SLEEP_DONE;
     return { value: value as T, done: true };
   }
@@ -634,7 +635,7 @@ class SleepFuture<T> extends Future<T> implements CoroutineIterator<T> {
     this._result = result;
   }
 
-  override next(): IteratorResult<unknown, T> {
+  override next(): IteratorResult<Instruction, T> {
     const phase = this._phase;
     if (phase === SLEEP_NEW) return this._start();
     if (phase === SLEEP_DONE) return RETURN_NONE as IteratorReturnResult<T>;
@@ -655,13 +656,13 @@ class SleepFuture<T> extends Future<T> implements CoroutineIterator<T> {
     throw error;
   }
 
-  override return(value: T): IteratorResult<unknown, T> {
+  override return(value: T): IteratorResult<Instruction, T> {
     if (this._phase === SLEEP_WAITING) this._handle!.cancel();
     this._phase = SLEEP_DONE;
     return { value, done: true };
   }
 
-  private _start(): IteratorResult<unknown, T> {
+  private _start(): IteratorResult<Instruction, T> {
     this._phase = SLEEP_DONE; // until the checks pass: a failed first step ends the coroutine
     const delay = this._delay;
     checkDelayType(delay);

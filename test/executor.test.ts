@@ -10,6 +10,7 @@ import {
   coroutine,
   createTask,
   getRunningLoop,
+  type Instruction,
   RuntimeError,
   run,
   runSync,
@@ -42,9 +43,9 @@ afterAll(async () => {
 });
 
 /** Await `fut` inside a coroutine and return what it raised (or fail if it did not raise). */
-function* raised(fut: Iterable<unknown> & object): Generator<unknown, unknown> {
+function* raised(fut: Iterable<unknown> & object): Generator<Instruction, unknown> {
   try {
-    yield* fut as Generator<unknown, unknown>;
+    yield* fut as Generator<Instruction, unknown>;
   } catch (e) {
     return e;
   }
@@ -353,7 +354,7 @@ describe('shutdown', () => {
     const main = coroutine(function* main() {
       const loop = getRunningLoop();
       yield* toThread(fib, 1);
-      yield* loop.shutdownDefaultExecutor() as unknown as Generator<unknown, void>;
+      yield* loop.shutdownDefaultExecutor() as unknown as Generator<Instruction, void>;
       try {
         loop.runInExecutor(null, fib, 1);
       } catch (e) {

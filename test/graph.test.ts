@@ -10,10 +10,12 @@ import {
   Event,
   EventLoop,
   FrameCallGraphEntry,
+  type Future,
   FutureCallGraph,
   formatCallGraph,
   gather,
   getRunningLoop,
+  type Instruction,
   Lock,
   printCallGraph,
   Queue,
@@ -199,7 +201,7 @@ describe('call graph (Python 3.14 graph.py)', () => {
   it('a plain Future awaited by a task is shown as Future(id=…) with its awaiter', async () => {
     let text = '';
     const waiter = coroutine(function* waiter(fut: unknown) {
-      yield* fut as Iterable<unknown>;
+      yield* fut as Future<unknown>;
     });
     const main = coroutine(function* main() {
       const fut = getRunningLoop().createFuture();
@@ -243,107 +245,108 @@ describe('every blocking primitive records its await stack (one await primitive,
   // A task blocked in each primitive: its call graph shows the primitive's coroutine frame(s) innermost,
   // then the blocked coroutine at its line; its repr says where it is running. CPython shows the same
   // shape (`async Queue.get()`, `async Lock.acquire()`, … above the caller).
-  const cases: { primitive: string; inner: RegExp; body: () => Generator<unknown, unknown, unknown> }[] = [
-    {
-      primitive: 'Queue.get',
-      inner: /^Queue\.get$/,
-      *body() {
-        yield* new Queue<number>().get(); // @blocked:Queue.get
+  const cases: { primitive: string; inner: RegExp; body: () => Generator<Instruction, unknown, unknown> }[] =
+    [
+      {
+        primitive: 'Queue.get',
+        inner: /^Queue\.get$/,
+        *body() {
+          yield* new Queue<number>().get(); // @blocked:Queue.get
+        },
       },
-    },
-    {
-      primitive: 'Queue.put',
-      inner: /^Queue\.put$/,
-      *body() {
-        const queue = new Queue<number>(1);
-        queue.putNowait(1);
-        yield* queue.put(2); // @blocked:Queue.put
+      {
+        primitive: 'Queue.put',
+        inner: /^Queue\.put$/,
+        *body() {
+          const queue = new Queue<number>(1);
+          queue.putNowait(1);
+          yield* queue.put(2); // @blocked:Queue.put
+        },
       },
-    },
-    {
-      primitive: 'Lock',
-      inner: /^Lock\./,
-      *body() {
-        const lock = new Lock();
-        yield* lock.acquire();
-        yield* lock.acquire(); // @blocked:Lock
+      {
+        primitive: 'Lock',
+        inner: /^Lock\./,
+        *body() {
+          const lock = new Lock();
+          yield* lock.acquire();
+          yield* lock.acquire(); // @blocked:Lock
+        },
       },
-    },
-    {
-      primitive: 'Condition',
-      inner: /^Condition\./,
-      *body() {
-        const cond = new Condition();
-        yield* cond.acquire();
-        yield* cond.wait(); // @blocked:Condition
+      {
+        primitive: 'Condition',
+        inner: /^Condition\./,
+        *body() {
+          const cond = new Condition();
+          yield* cond.acquire();
+          yield* cond.wait(); // @blocked:Condition
+        },
       },
-    },
-    {
-      primitive: 'Semaphore',
-      inner: /^Semaphore\./,
-      *body() {
-        yield* new Semaphore(0).acquire(); // @blocked:Semaphore
+      {
+        primitive: 'Semaphore',
+        inner: /^Semaphore\./,
+        *body() {
+          yield* new Semaphore(0).acquire(); // @blocked:Semaphore
+        },
       },
-    },
-    {
-      primitive: 'Barrier',
-      inner: /^Barrier\./,
-      *body() {
-        yield* new Barrier(2).wait(); // @blocked:Barrier
+      {
+        primitive: 'Barrier',
+        inner: /^Barrier\./,
+        *body() {
+          yield* new Barrier(2).wait(); // @blocked:Barrier
+        },
       },
-    },
-    {
-      primitive: 'Event',
-      inner: /^Event\./,
-      *body() {
-        yield* new Event().wait(); // @blocked:Event
+      {
+        primitive: 'Event',
+        inner: /^Event\./,
+        *body() {
+          yield* new Event().wait(); // @blocked:Event
+        },
       },
-    },
-    {
-      primitive: 'sleep',
-      inner: /^sleep$/,
-      *body() {
-        yield* sleep(10); // @blocked:sleep
+      {
+        primitive: 'sleep',
+        inner: /^sleep$/,
+        *body() {
+          yield* sleep(10); // @blocked:sleep
+        },
       },
-    },
-    {
-      primitive: 'sleep(0)',
-      inner: /^sleep$/,
-      *body() {
-        yield* sleep(0); // @blocked:sleep(0)
+      {
+        primitive: 'sleep(0)',
+        inner: /^sleep$/,
+        *body() {
+          yield* sleep(0); // @blocked:sleep(0)
+        },
       },
-    },
-    {
-      primitive: 'StreamReader.read',
-      inner: /^StreamReader\./,
-      *body() {
-        yield* readerFromReadable(new PassThrough()).read(10); // @blocked:StreamReader.read
+      {
+        primitive: 'StreamReader.read',
+        inner: /^StreamReader\./,
+        *body() {
+          yield* readerFromReadable(new PassThrough()).read(10); // @blocked:StreamReader.read
+        },
       },
-    },
-    {
-      primitive: 'StreamWriter.drain',
-      inner: /drain/i,
-      *body() {
-        // A peer that never takes the bytes: the write stays buffered over the high-water mark.
-        const writer = writerFromWritable(new Writable({ highWaterMark: 1, write() {} }));
-        writer.write('x'.repeat(100_000));
-        yield* writer.drain(); // @blocked:StreamWriter.drain
+      {
+        primitive: 'StreamWriter.drain',
+        inner: /drain/i,
+        *body() {
+          // A peer that never takes the bytes: the write stays buffered over the high-water mark.
+          const writer = writerFromWritable(new Writable({ highWaterMark: 1, write() {} }));
+          writer.write('x'.repeat(100_000));
+          yield* writer.drain(); // @blocked:StreamWriter.drain
+        },
       },
-    },
-    {
-      primitive: 'Process.wait',
-      inner: /^Process\.|wait/,
-      *body() {
-        const proc = yield* createSubprocessExec(process.execPath, '-e', 'setTimeout(() => {}, 20000)');
-        try {
-          yield* proc.wait(); // @blocked:Process.wait
-        } finally {
-          proc.kill();
-          yield* shield(proc.wait());
-        }
+      {
+        primitive: 'Process.wait',
+        inner: /^Process\.|wait/,
+        *body() {
+          const proc = yield* createSubprocessExec(process.execPath, '-e', 'setTimeout(() => {}, 20000)');
+          try {
+            yield* proc.wait(); // @blocked:Process.wait
+          } finally {
+            proc.kill();
+            yield* shield(proc.wait());
+          }
+        },
       },
-    },
-  ];
+    ];
 
   for (const { primitive, inner, body } of cases) {
     it(`a task blocked in ${primitive}: its call graph and repr show where`, async () => {
