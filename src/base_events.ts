@@ -27,7 +27,13 @@ import {
   MIN_SCHEDULED_TIMER_HANDLES,
 } from './constants.js';
 import { type Context, currentContext } from './contextvars.js';
-import { coroutineDebug, isCoroutine, isCoroutineFunction, sweepNursery } from './coroutines.js';
+import {
+  coroutineDebug,
+  type Instruction,
+  isCoroutine,
+  isCoroutineFunction,
+  sweepNursery,
+} from './coroutines.js';
 import {
   _getRunningLoop,
   _registerLoopFactory,
@@ -984,7 +990,7 @@ function runUntilCompleteCb(fut: Future<any>): void {
 }
 
 /** @internal the work of shutdownAsyncgens (runners.ts runs it as one task, like CPython's Runner.close). */
-export function* shutdownAsyncgensCoro(loop: EventLoop): Generator<unknown, void, unknown> {
+export function* shutdownAsyncgensCoro(loop: EventLoop): Generator<Instruction, void, unknown> {
   loop._asyncgensShutdownCalled = true;
   if (loop._asyncgens.size === 0) return;
   const closing = [...loop._asyncgens];
@@ -1007,7 +1013,7 @@ export function* shutdownAsyncgensCoro(loop: EventLoop): Generator<unknown, void
 export function* shutdownDefaultExecutorCoro(
   loop: EventLoop,
   timeout: number | null,
-): Generator<unknown, void, unknown> {
+): Generator<Instruction, void, unknown> {
   loop._executorShutdownCalled = true;
   const executor = loop._defaultExecutor;
   if (executor === null) return;

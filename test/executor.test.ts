@@ -13,6 +13,7 @@ import {
   type Executor,
   fromPromise,
   getRunningLoop,
+  type Instruction,
   RuntimeError,
   run,
   runSync,
@@ -45,9 +46,9 @@ afterAll(async () => {
 });
 
 /** Await `fut` inside a coroutine and return what it raised (or fail if it did not raise). */
-function* raised(fut: Iterable<unknown> & object): Generator<unknown, unknown> {
+function* raised(fut: Iterable<unknown> & object): Generator<Instruction, unknown> {
   try {
-    yield* fut as Generator<unknown, unknown>;
+    yield* fut as Generator<Instruction, unknown>;
   } catch (e) {
     return e;
   }
@@ -441,7 +442,7 @@ describe('shutdown', () => {
     const main = coroutine(function* main() {
       const loop = getRunningLoop();
       yield* toThread(fib, 1);
-      yield* loop.shutdownDefaultExecutor() as unknown as Generator<unknown, void>;
+      yield* loop.shutdownDefaultExecutor() as unknown as Generator<Instruction, void>;
       try {
         loop.runInExecutor(null, fib, 1);
       } catch (e) {
