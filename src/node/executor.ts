@@ -25,7 +25,7 @@ import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { Deque } from '../_internal/deque.js';
 import { _setDefaultExecutorFactory, type Executor } from '../base_events.js';
-import { type Awaitable, Coroutine } from '../coroutines.js';
+import { type Awaitable, Coroutine, type Instruction } from '../coroutines.js';
 import * as exceptions from '../exceptions.js';
 import { CancelledError, RuntimeError, ValueError } from '../exceptions.js';
 import { repr } from '../format_helpers.js';
@@ -298,7 +298,7 @@ export type AwaitablePromise<T> = Promise<T> & Awaitable<T>;
 function awaitablePromise<T>(promise: Promise<T>): AwaitablePromise<T> {
   // The Future is made only when a coroutine awaits: it belongs to the loop running then.
   return Object.assign(promise, {
-    [Symbol.iterator]: () => fromPromise(promise)[Symbol.iterator]() as Iterator<unknown, T, unknown>,
+    [Symbol.iterator]: () => fromPromise(promise)[Symbol.iterator]() as Iterator<Instruction, T, unknown>,
   });
 }
 
@@ -306,11 +306,11 @@ const AENTER = { name: '__enter__', qualname: 'Executor.__enter__' };
 const AEXIT = { name: '__exit__', qualname: 'Executor.__exit__' };
 
 // biome-ignore lint/correctness/useYield: entering a pool does not wait, like Python's __enter__.
-function* aenterGen<P>(pool: P): Generator<unknown, P, unknown> {
+function* aenterGen<P>(pool: P): Generator<Instruction, P, unknown> {
   return pool;
 }
 
-function* aexitGen(pool: ThreadPoolExecutor): Generator<unknown, false, unknown> {
+function* aexitGen(pool: ThreadPoolExecutor): Generator<Instruction, false, unknown> {
   yield* pool.shutdown(true);
   return false;
 }
