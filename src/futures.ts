@@ -331,12 +331,18 @@ export class Future<T = unknown> implements Awaitable<T>, PromiseLike<T>, Iterat
     if (p === undefined) {
       p = new Promise<T>((resolve, reject) => {
         const settle = (fut: Future<T>): void => {
+          fut._loop._adopted?.delete(fut);
           if (fut._state === CANCELLED) reject(fut._makeCancelledError());
           else if (fut._exception !== undefined) reject(fut.exception());
           else resolve(fut._result as T);
         };
-        if (this._state !== PENDING) settle(this);
-        else this._addCallback(settle, currentContext());
+        if (this._state !== PENDING) {
+          settle(this);
+        } else {
+          this._addCallback(settle, currentContext());
+          // If the loop closes first, the promise would wait forever: close() rejects it (issue 19 §4).
+          (this._loop._adopted ??= new Map()).set(this, reject);
+        }
       });
       this._promise = p;
     }

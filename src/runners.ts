@@ -100,6 +100,7 @@ export class Runner {
     const uninstall = _runnerHooks.installSigint?.(() => this._onSigint(task)) ?? (() => {});
     let result: Promise<T>;
     try {
+      loop._nextRunEntry = 'run()';
       result = loop.runUntilComplete(task);
     } catch (e) {
       uninstall();
