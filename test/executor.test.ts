@@ -388,7 +388,15 @@ describe('shutdown', () => {
       const z = pool(1);
       const pending = z.submit(addLater, 1, 1);
       yield* z.shutdown();
-      return { inside, after, refused, raised, r, zWorkers: z.workerCount, pending: yield* fromPromise(pending) };
+      return {
+        inside,
+        after,
+        refused,
+        raised,
+        r,
+        zWorkers: z.workerCount,
+        pending: yield* fromPromise(pending),
+      };
     });
     const r = await run(main());
     expect(r.inside).toEqual([42, 1]);
