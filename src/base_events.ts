@@ -79,10 +79,13 @@ export type TaskFactory = (loop: EventLoop, coro: any, options?: TaskOptions) =>
 /**
  * What runInExecutor runs work on (Python's concurrent.futures.Executor). `submit` returns a thenable;
  * when it also has `cancel()` (Python's concurrent Future.cancel), cancelling the awaiting Future calls
- * it. On Node the default executor is a worker-thread pool (`ThreadPoolExecutor` in `tsyncio/node`).
+ * it. On Node the default executor is a worker-thread pool (`ThreadPoolExecutor` in `tsyncio/node`). An
+ * executor of your own that runs plain functions (on the same thread, say) declares it as
+ * `Executor<(...args: any[]) => unknown>`, and `runInExecutor(yours, closure)` type-checks.
  */
-export interface Executor {
-  submit(fn: unknown, ...args: unknown[]): PromiseLike<unknown> & { cancel?(): boolean };
+export interface Executor<F = unknown> {
+  /** Start `fn(...args)`; `F` is what the executor can run (a WorkerFunction for the thread pool). */
+  submit(fn: F, ...args: any[]): PromiseLike<unknown> & { cancel?(): boolean };
   shutdown(wait?: boolean): void | PromiseLike<void>;
 }
 
@@ -946,17 +949,21 @@ export class EventLoop {
   /**
    * Run `fn(...args)` in `executor` (or the default executor) and return a Future of its result.
    * Cancelling the Future cancels the job if it has not started (Python's `wrap_future`).
+   *
+   * With the default executor (`null`) or a `ThreadPoolExecutor`, `fn` must be a `WorkerFunction`: a
+   * plain closure is a type error, as for `toThread` (it cannot cross to another thread). An executor
+   * declared as `Executor<F>` takes what its `submit` takes.
    */
   runInExecutor<A extends unknown[], R>(
     executor: Executor | null | undefined,
     fn: WorkerFunction<A, R>,
     ...args: A
   ): Future<R>;
-  runInExecutor<T = unknown>(
-    executor: Executor | null | undefined,
-    fn: unknown,
-    ...args: unknown[]
-  ): Future<T>;
+  runInExecutor<F extends (...args: any[]) => unknown>(
+    executor: Executor<NoInfer<F>>,
+    fn: F,
+    ...args: Parameters<F>
+  ): Future<Awaited<ReturnType<F>>>;
   runInExecutor<T = unknown>(
     executor: Executor | null | undefined,
     fn: unknown,
