@@ -477,3 +477,10 @@ export function reportUnstartedAtExit(): void {
 if (proc && typeof proc.on === 'function') {
   proc.on('exit', reportUnstartedAtExit);
 }
+
+/** @internal Close a coroutine (or generator) that will never run, so it is not reported as never awaited. */
+export function closeCoroutine(coro: unknown): void {
+  if (coro instanceof Coroutine) coro.close();
+  else if (coro !== null && typeof (coro as Generator).return === 'function')
+    (coro as Generator).return(undefined);
+}

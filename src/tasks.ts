@@ -26,6 +26,7 @@ import {
   type Awaitable,
   Coroutine,
   type CoroutineIterator,
+  closeCoroutine,
   type Instruction,
   isClaimed,
   isCoroutine,
@@ -522,7 +523,15 @@ export function ensureFuture<T>(obj: Future<T> | Awaitable<T>, options?: { loop?
     return obj as Future<T>;
   }
   if (isCoroutine(obj)) {
-    return (loop ?? getEventLoop()).createTask(obj as any) as Task<T>;
+    const target = loop ?? getEventLoop();
+    try {
+      return target.createTask(obj as any) as Task<T>;
+    } catch (e) {
+      // CPython's _ensure_future: a coroutine that cannot become a task (closed loop) is closed, so it is
+      // not reported as never awaited later. (loop.createTask itself leaves it alone, as CPython's does.)
+      if (e instanceof RuntimeError) closeCoroutine(obj);
+      throw e;
+    }
   }
   if (
     obj !== null &&

@@ -448,6 +448,19 @@ describe('ensureFuture', () => {
     expect(await runV(main())).toEqual([5, 9]);
   });
 
+  it('closes a coroutine it cannot make a task of (closed loop), as CPython; loop.createTask leaves it', () => {
+    const c = coroutine(function* c() {});
+    const loop = new EventLoop();
+    loop.close();
+    const coro = c();
+    expect(() => ensureFuture(coro, { loop })).toThrow(new RuntimeError('Event loop is closed'));
+    expect(coro.state).toBe('closed'); // so no "never awaited" warning later
+    const left = c();
+    expect(() => loop.createTask(left)).toThrow(new RuntimeError('Event loop is closed'));
+    expect(left.state).toBe('created');
+    left.close();
+  });
+
   it('is typed: yield* gives the result type', async () => {
     const main = coroutine(function* main() {
       const t: Task<number> = createTask(sleep(0, 3));
