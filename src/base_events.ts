@@ -26,7 +26,7 @@ import {
   MIN_CANCELLED_TIMER_HANDLES_FRACTION,
   MIN_SCHEDULED_TIMER_HANDLES,
 } from './constants.js';
-import { type Context, currentContext } from './contextvars.js';
+import { Context, currentContext } from './contextvars.js';
 import {
   coroutineDebug,
   type Instruction,
@@ -208,7 +208,13 @@ export class EventLoop {
   private _unretrievedIds = new WeakMap<Future<any>, number>();
   private _nextUnretrievedId = 1;
   private _registry:
-    | FinalizationRegistry<{ id: number; message: string; exception: unknown; sourceTraceback?: string[] }>
+    | FinalizationRegistry<{
+        id: number;
+        message: string;
+        exception: unknown;
+        sourceTraceback?: string[];
+        context: Context | null;
+      }>
     | undefined;
   private readonly _pumpBound: () => void;
 
@@ -799,6 +805,14 @@ export class EventLoop {
    * exception handler, or to the default handler.
    */
   callExceptionHandler(context: ExceptionContext): void {
+    this._callExceptionHandlerIn(context, reportContext(context));
+  }
+
+  /**
+   * @internal callExceptionHandler with the Context a custom handler runs in (gh-96704: the context of
+   * what the report is about, so the handler sees that code's context variables; see reportContext).
+   */
+  _callExceptionHandlerIn(context: ExceptionContext, ctx: Context | null): void {
     if (this._exceptionHandler === null) {
       try {
         this.defaultExceptionHandler(context);
@@ -809,7 +823,9 @@ export class EventLoop {
       return;
     }
     try {
-      this._exceptionHandler(this, context);
+      // Already inside it (an error reported while its callback's context is entered): just call it.
+      if (ctx === null || ctx === currentContext() || ctx._entered) this._exceptionHandler(this, context);
+      else ctx.run(this._exceptionHandler, this, context);
     } catch (e) {
       if (e instanceof KeyboardInterrupt || e instanceof SystemExit) throw e;
       try {
@@ -837,14 +853,23 @@ export class EventLoop {
       this._unretrieved.delete(held.id);
       const context: ExceptionContext = { message: held.message, exception: held.exception };
       if (held.sourceTraceback !== undefined) context.source_traceback = held.sourceTraceback;
-      this.callExceptionHandler(context);
+      this._callExceptionHandlerIn(context, held.context);
     });
     const id = this._nextUnretrievedId++;
     this._unretrievedIds.set(fut, id);
     this._unretrieved.set(id, new WeakRef(fut));
     const message = `${fut.constructor.name} exception was never retrieved`;
     // The creation stack (debug mode) is plain strings: holding it keeps nothing else alive.
-    const held = { id, message, exception: exc, sourceTraceback: fut._sourceTraceback };
+    // A task's Context too: the handler runs in it (CPython's __del__ report names the task). Like the
+    // exception, it is held until the report (a context variable referring back to the task would keep the
+    // task from being collected, and reported, until the loop closes).
+    const held = {
+      id,
+      message,
+      exception: exc,
+      sourceTraceback: fut._sourceTraceback,
+      context: reportContext({ message, future: fut }),
+    };
     this._registry.register(fut, held, fut);
   }
 
@@ -1045,6 +1070,20 @@ export class EventLoop {
   toString(): string {
     return `<EventLoop running=${this._running ? 'True' : 'False'} closed=${this._closed ? 'True' : 'False'} debug=${this._debug ? 'True' : 'False'}>`;
   }
+}
+
+/**
+ * The Context a custom exception handler runs in (CPython's call_exception_handler): that of
+ * `context.task`, else of `context.future`, else of `context.handle` — whichever is set first and has a
+ * `getContext()` (a plain Future has none).
+ */
+function reportContext(context: ExceptionContext): Context | null {
+  const thing = context.task ?? context.future ?? context.handle;
+  if (thing === undefined || thing === null) return null;
+  const getContext = (thing as { getContext?: unknown }).getContext;
+  if (typeof getContext !== 'function') return null;
+  const ctx: unknown = getContext.call(thing);
+  return ctx instanceof Context ? ctx : null;
 }
 
 /**

@@ -113,12 +113,21 @@ export class Future<T = unknown> implements Awaitable<T>, PromiseLike<T>, Iterat
    * `msg` becomes the CancelledError's message.
    */
   cancel(msg?: unknown): boolean {
-    this._flags &= ~F_LOG_TRACEBACK;
+    if ((this._flags & F_LOG_TRACEBACK) !== 0) this._silenceUnretrieved();
     if (this._state !== PENDING) return false;
     this._state = CANCELLED;
     this._cancelMessage = msg;
     this._scheduleCallbacks();
     return true;
+  }
+
+  /**
+   * @internal cancel() on a failed future: its exception is never reported as unretrieved, neither at
+   * loop.close() nor when the future is collected (CPython's `__log_traceback = False`).
+   */
+  _silenceUnretrieved(): void {
+    this._flags &= ~F_LOG_TRACEBACK;
+    this._loop._forgetUnretrieved(this);
   }
 
   /**
