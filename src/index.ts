@@ -32,6 +32,7 @@ export type {
   CoroutineFunction,
   CoroutineGenerator,
   CoroutineIterator,
+  CoroutineProtocol,
   CoroutineState,
   Instruction,
 } from './coroutines.js';

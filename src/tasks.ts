@@ -26,10 +26,13 @@ import {
   type Awaitable,
   Coroutine,
   type CoroutineIterator,
+  type CoroutineProtocol,
   closeCoroutine,
+  driverOf,
   type Instruction,
   isClaimed,
   isCoroutine,
+  ProtocolDriver,
 } from './coroutines.js';
 import { _getRunningLoop, getEventLoop, getRunningLoop, type TimerHandle } from './events.js';
 import {
@@ -77,6 +80,8 @@ let taskNameCounter = 0;
 
 /** What a Task drives: a Coroutine, or a plain generator (Python's generator-based coroutines). */
 export type Driven<T> = Coroutine<T> | Generator<unknown, T, unknown>;
+/** What a Task accepts: a Coroutine, a generator, or an object implementing the coroutine protocol. */
+export type TaskCoroutine<T> = Driven<T> | CoroutineProtocol<T>;
 
 // The loop calls these with the task as the single argument: no bound function per task.
 function taskStep(task: Task<any>): void {
@@ -105,17 +110,19 @@ export class Task<T = unknown> extends Future<T> {
   _prevTask: Task<any> | null = null;
   /** @internal */ _nextTask: Task<any> | null = null;
 
-  constructor(coro: Driven<T>, options?: TaskConstructorOptions) {
+  constructor(coro: TaskCoroutine<T>, options?: TaskConstructorOptions) {
     super(options); // FutureOptions: only its `loop` is read
     if (!isCoroutine(coro)) {
       throw new TypeError(`a coroutine was expected, got ${repr(coro)}`);
     }
     const name = options?.name;
     this._name = name === undefined || name === null ? ++taskNameCounter : String(name);
-    this._coro = coro;
     if (coro instanceof Coroutine) {
+      this._coro = coro;
       this._flags |= F_TASK_IS_CORO;
       coro._claim();
+    } else {
+      this._coro = driverOf(coro);
     }
     this._context = options?.context ?? copyContext();
     const loop = this._loop;
@@ -140,8 +147,10 @@ export class Task<T = unknown> extends Future<T> {
 
   // -- introspection -------------------------------------------------------------------------------
 
-  getCoro(): Driven<T> | undefined {
-    return this._coro ?? undefined;
+  getCoro(): Driven<T> | CoroutineProtocol<T> | undefined {
+    const coro = this._coro;
+    if (coro instanceof ProtocolDriver) return coro.target as CoroutineProtocol<T>;
+    return coro ?? undefined;
   }
 
   getContext(): Context {
