@@ -42,6 +42,7 @@ import {
   H_CANCELLED,
   H_SCHEDULED,
   Handle,
+  ONE_ARG,
   TimerHandle,
 } from './events.js';
 import {
@@ -58,7 +59,7 @@ import { F_LOG_TRACEBACK, Future, isFuture } from './futures.js';
 import { defaultHost, type Host } from './host.js';
 import { logger } from './log.js';
 import type { Task, TaskOptions } from './tasks.js';
-import { allTasks, ensureFuture, gather, Task as TaskClass } from './tasks.js';
+import { allTasks, ensureFuture, gather, handleTask, Task as TaskClass } from './tasks.js';
 import type { WorkerFunction } from './threads.js';
 
 /** What `callExceptionHandler` receives (Python's context dict; keys keep Python's names). */
@@ -98,7 +99,7 @@ export interface EventLoopOptions {
 }
 
 // A TimerHandle of the loop's own single-argument fast path, in the heap (Handle._hflags: ONE_ARG | scheduled).
-const ONE_ARG_SCHEDULED = 1 | H_SCHEDULED;
+const ONE_ARG_SCHEDULED = ONE_ARG | H_SCHEDULED;
 
 const STOPPED = -1;
 const WAKE_NONE = 0;
@@ -1228,13 +1229,7 @@ function currentTaskCancelling(loop: EventLoop): boolean {
 
 /** @internal "Executing <Task …> took …": tasks are shown as the task, other handles as themselves. */
 export function formatHandle(handle: Handle): string {
-  const cb = handle._callback as { _isTaskStep?: boolean; _task?: Task<any> } | null;
-  if (cb?._task !== undefined) return String(cb._task);
-  if (cb?._isTaskStep) {
-    const arg = handle._argMode === 1 ? handle._args : (handle._args as unknown[] | null)?.[0];
-    if (arg instanceof TaskClass) return String(arg);
-  }
-  return String(handle);
+  return String(handleTask(handle) ?? handle);
 }
 
 /**

@@ -23,6 +23,7 @@ import {
   RuntimeError,
   SystemExit,
 } from './exceptions.js';
+import { setReprName } from './format_helpers.js';
 import { type Future, futureAddToAwaitedBy, futureDiscardFromAwaitedBy } from './futures.js';
 import type { AsyncContextManager } from './syntax.js';
 import type { Task, TaskOptions } from './tasks.js';
@@ -66,7 +67,7 @@ export class TaskGroup implements AsyncContextManager<TaskGroup> {
 
   constructor() {
     this._onTaskDoneBound = (task) => this._onTaskDone(task);
-    (this._onTaskDoneBound as { _reprName?: string })._reprName = 'TaskGroup._on_task_done';
+    setReprName(this._onTaskDoneBound, 'TaskGroup._on_task_done');
   }
 
   /** Enter the group: the current task becomes its parent. */

@@ -19,6 +19,7 @@
  */
 
 import { suspendedCoroutineFrames } from './_internal/v8stack.js';
+import { Waiter } from './_internal/waiters.js';
 import type { EventLoop, TaskFactory } from './base_events.js';
 import { type Context, copyContext, currentContext } from './contextvars.js';
 import {
@@ -34,7 +35,7 @@ import {
   isCoroutine,
   ProtocolDriver,
 } from './coroutines.js';
-import { _getRunningLoop, getEventLoop, getRunningLoop, type TimerHandle } from './events.js';
+import { _getRunningLoop, getEventLoop, getRunningLoop, type Handle, type TimerHandle } from './events.js';
 import {
   CancelledError,
   InvalidStateError,
@@ -43,11 +44,12 @@ import {
   SystemExit,
   ValueError,
 } from './exceptions.js';
-import { extractStack, pyTypeName, type RawStack, repr } from './format_helpers.js';
+import { extractStack, pyTypeName, type RawStack, repr, setReprName } from './format_helpers.js';
 import {
   _futureStates,
   bareCancelledError,
   DETACHED,
+  type DoneCallback,
   F_BLOCKING,
   F_LOG_TRACEBACK,
   F_TASK_IS_CORO,
@@ -58,6 +60,7 @@ import {
   isFuture,
   suspendBare,
   suspendOn,
+  wakeTask,
 } from './futures.js';
 
 const { PENDING, CANCELLED, FINISHED } = _futureStates;
@@ -83,16 +86,26 @@ export type Driven<T> = Coroutine<T> | Generator<unknown, T, unknown>;
 /** What a Task accepts: a Coroutine, a generator, or an object implementing the coroutine protocol. */
 export type TaskCoroutine<T> = Driven<T> | CoroutineProtocol<T>;
 
-// The loop calls these with the task as the single argument: no bound function per task.
+// The loop calls these with the task as the (first) argument: no bound function per task.
 function taskStep(task: Task<any>): void {
   task._step(undefined, false);
 }
-(taskStep as { _isTaskStep?: boolean })._isTaskStep = true;
 
 function taskStepWithError(task: Task<any>, exc: unknown): void {
   task._step(exc, true);
 }
-(taskStepWithError as { _isTaskStep?: boolean })._isTaskStep = true;
+
+/**
+ * @internal The task a loop handle steps or wakes (taskStep, taskStepWithError, futures.ts's wakeTask), else
+ * null: debug reports and the tracer show such a handle as its task, as CPython's _format_handle does for a
+ * Task's bound methods.
+ */
+export function handleTask(handle: Handle): Task<any> | null {
+  const cb = handle._callback;
+  if (cb !== taskStep && cb !== taskStepWithError && cb !== wakeTask) return null;
+  const task = handle._firstArg();
+  return task instanceof Task ? task : null;
+}
 
 export class Task<T = unknown> extends Future<T> {
   /** @internal */ _coro: Driven<T> | null;
@@ -346,7 +359,11 @@ export class Task<T = unknown> extends Future<T> {
           futureAddToAwaitedBy(fut, this);
           // _futWaiter is what _wakeup() reads: set it before anything can complete the future.
           this._futWaiter = fut;
-          fut._addTaskWakeup(this);
+          // CPython's fast path is for the library's own futures only: a subclass that overrides
+          // addDoneCallback gets the wakeup through it (it may count, log or refuse registrations).
+          const add = fut.addDoneCallback;
+          if (add === FUTURE_ADD_DONE_CALLBACK || add === WAITER_ADD_DONE_CALLBACK) fut._addTaskWakeup(this);
+          else fut.addDoneCallback(wakeupCallback(this), { context: this._context });
           if (tracer !== null) tracer.taskWaits?.(this, fut);
           if ((this._flags & F_TASK_MUST_CANCEL) !== 0) {
             if (fut.cancel(this._cancelMessage)) this._flags &= ~F_TASK_MUST_CANCEL;
@@ -437,6 +454,16 @@ export class Task<T = unknown> extends Future<T> {
     if (this._coro !== null) info.splice(2, 0, `coro=<${formatCoroutine(this._coro, this)}>`);
     return info;
   }
+}
+
+const FUTURE_ADD_DONE_CALLBACK = Future.prototype.addDoneCallback;
+// A Waiter's override only marks the waiter as seen by someone else, which the awaiting task is not.
+const WAITER_ADD_DONE_CALLBACK = Waiter.prototype.addDoneCallback;
+
+/** The done-callback a Task registers through an overridden addDoneCallback (CPython's bound `__wakeup`). */
+function wakeupCallback(task: Task<any>): DoneCallback<Future<any>> {
+  const wakeup = (_fut: Future<any>): void => task._wakeup();
+  return setReprName(wakeup, 'Task.task_wakeup');
 }
 
 /**
@@ -855,7 +882,7 @@ export function gather(...args: unknown[]): Future<unknown[]> {
       }
     }
   };
-  (doneCallback as { _reprName?: string })._reprName = 'gather.<locals>._done_callback';
+  setReprName(doneCallback, 'gather.<locals>._done_callback');
 
   // CPython copies the context for each child's done-callback; the callback is this function, which
   // never touches a context variable, so one copy serves them all (a gather of 100k tasks: 100k fewer
