@@ -7,6 +7,8 @@ import './trace.js';
 
 import './signals.js';
 
+import './introspect.js';
+
 export * from '../index.js';
 export type {
   ConnectionOptions,
@@ -28,6 +30,7 @@ export {
 } from './executor.js';
 export type { InspectOptions } from './inspect.js';
 export { getAllAwaitedBy } from './inspect.js';
+export { disableIntrospection, enableIntrospection } from './introspect.js';
 export type {
   ClientConnectedCallback,
   NodeStreamOptions,
