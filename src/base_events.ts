@@ -53,7 +53,7 @@ import {
   SystemExit,
   ValueError,
 } from './exceptions.js';
-import { extractStack, repr } from './format_helpers.js';
+import { repr } from './format_helpers.js';
 import { F_LOG_TRACEBACK, Future, isFuture } from './futures.js';
 import { defaultHost, type Host } from './host.js';
 import { logger } from './log.js';
@@ -79,10 +79,13 @@ export type TaskFactory = (loop: EventLoop, coro: any, options?: TaskOptions) =>
 /**
  * What runInExecutor runs work on (Python's concurrent.futures.Executor). `submit` returns a thenable;
  * when it also has `cancel()` (Python's concurrent Future.cancel), cancelling the awaiting Future calls
- * it. On Node the default executor is a worker-thread pool (`ThreadPoolExecutor` in `tsyncio/node`).
+ * it. On Node the default executor is a worker-thread pool (`ThreadPoolExecutor` in `tsyncio/node`). An
+ * executor of your own that runs plain functions (on the same thread, say) declares it as
+ * `Executor<(...args: any[]) => unknown>`, and `runInExecutor(yours, closure)` type-checks.
  */
-export interface Executor {
-  submit(fn: unknown, ...args: unknown[]): PromiseLike<unknown> & { cancel?(): boolean };
+export interface Executor<F = unknown> {
+  /** Start `fn(...args)`; `F` is what the executor can run (a WorkerFunction for the thread pool). */
+  submit(fn: F, ...args: any[]): PromiseLike<unknown> & { cancel?(): boolean };
   shutdown(wait?: boolean): void | PromiseLike<void>;
 }
 
@@ -245,7 +248,6 @@ export class EventLoop {
     checkCallback(callback, 'callSoon');
     if (this._debug) this._checkThread();
     const h = new Handle(callback, args, this, currentContext().copy());
-    if (this._debug) h._sourceTraceback = this._captureStack();
     this._ready.pushHandle(h);
     return h;
   }
@@ -303,7 +305,6 @@ export class EventLoop {
     checkCallback(callback, 'callAt');
     if (this._debug) this._checkThread();
     const h = new TimerHandle(when, callback, args, this, currentContext().copy());
-    if (this._debug) h._sourceTraceback = this._captureStack();
     h._hflags |= H_SCHEDULED;
     this._scheduled.push(h);
     return h;
@@ -923,11 +924,6 @@ export class EventLoop {
     throw new RuntimeError('Non-thread-safe operation invoked on an event loop other than the current one');
   }
 
-  /** @internal */
-  _captureStack(): string[] {
-    return extractStack(2, DEBUG_STACK_DEPTH);
-  }
-
   // -- host work ---------------------------------------------------------------------------------------
 
   /**
@@ -979,17 +975,21 @@ export class EventLoop {
   /**
    * Run `fn(...args)` in `executor` (or the default executor) and return a Future of its result.
    * Cancelling the Future cancels the job if it has not started (Python's `wrap_future`).
+   *
+   * With the default executor (`null`) or a `ThreadPoolExecutor`, `fn` must be a `WorkerFunction`: a
+   * plain closure is a type error, as for `toThread` (it cannot cross to another thread). An executor
+   * declared as `Executor<F>` takes what its `submit` takes.
    */
   runInExecutor<A extends unknown[], R>(
     executor: Executor | null | undefined,
     fn: WorkerFunction<A, R>,
     ...args: A
   ): Future<R>;
-  runInExecutor<T = unknown>(
-    executor: Executor | null | undefined,
-    fn: unknown,
-    ...args: unknown[]
-  ): Future<T>;
+  runInExecutor<F extends (...args: any[]) => unknown>(
+    executor: Executor<NoInfer<F>>,
+    fn: F,
+    ...args: Parameters<F>
+  ): Future<Awaited<ReturnType<F>>>;
   runInExecutor<T = unknown>(
     executor: Executor | null | undefined,
     fn: unknown,
