@@ -10,7 +10,9 @@ import './signals.js';
 export * from '../index.js';
 export type {
   ConnectionOptions,
+  InetAddress,
   ServerOptions,
+  SocketAddress,
   StartTlsOptions,
   TlsOptions,
   UnixConnectionOptions,

@@ -31,6 +31,7 @@ import {
   createServer,
   createUnixConnection,
   createUnixServer,
+  type InetAddress,
   type Server,
   type ServerOptions,
   type StartTlsOptions,
@@ -122,7 +123,7 @@ export function startServer(
   host?: string | readonly string[] | null,
   port?: number | null,
   options?: StartServerOptions,
-): Coroutine<Server> {
+): Coroutine<Server<InetAddress>> {
   return new Coroutine(startServerGen(clientConnected, host, port, options), {
     name: 'start_server',
     qualname: 'start_server',
@@ -134,7 +135,7 @@ function* startServerGen(
   host: string | readonly string[] | null | undefined,
   port: number | null | undefined,
   options: StartServerOptions | undefined,
-): Generator<Instruction, Server, unknown> {
+): Generator<Instruction, Server<InetAddress>, unknown> {
   checkClientCallback(clientConnected);
   const loop = getRunningLoop();
   const { limit = DEFAULT_LIMIT, ...rest } = options ?? {};
@@ -181,7 +182,7 @@ export function startUnixServer(
   clientConnected: ClientConnectedCallback,
   path?: string | null,
   options?: StartUnixServerOptions,
-): Coroutine<Server> {
+): Coroutine<Server<string>> {
   return new Coroutine(startUnixServerGen(clientConnected, path, options), {
     name: 'start_unix_server',
     qualname: 'start_unix_server',
@@ -192,7 +193,7 @@ function* startUnixServerGen(
   clientConnected: ClientConnectedCallback,
   path: string | null | undefined,
   options: StartUnixServerOptions | undefined,
-): Generator<Instruction, Server, unknown> {
+): Generator<Instruction, Server<string>, unknown> {
   checkClientCallback(clientConnected);
   const loop = getRunningLoop();
   const { limit = DEFAULT_LIMIT, ...rest } = options ?? {};
