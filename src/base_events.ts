@@ -29,12 +29,15 @@ import {
 import { type Context, currentContext } from './contextvars.js';
 import { coroutineDebug, isCoroutine, isCoroutineFunction, sweepNursery } from './coroutines.js';
 import {
-  _getRunningLoop,
+  _getActiveLoop,
   _registerLoopFactory,
+  _setActiveLoop,
   _setRunningLoop,
+  checkNotAsync,
   H_CANCELLED,
   H_SCHEDULED,
   Handle,
+  isPromiseResult,
   TimerHandle,
 } from './events.js';
 import {
@@ -95,6 +98,14 @@ const WAKE_IMMEDIATE = 1;
 const WAKE_TIMER = 2;
 
 const proc = (globalThis as { process?: any }).process;
+
+/** Loops between runForever() and its end (several independent runs may interleave on the host). */
+const runningLoops: EventLoop[] = [];
+
+/** What host callbacks see between batches: the running loop if only one runs. */
+function idleRunningLoop(): EventLoop | null {
+  return runningLoops.length === 1 ? runningLoops[0]! : null;
+}
 
 /** Debug mode from the environment, like PYTHONASYNCIODEBUG. */
 export function envDebug(): boolean {
@@ -201,7 +212,12 @@ export class EventLoop {
 
   // -- scheduling ----------------------------------------------------------------------------------
 
-  /** Run `callback(...args)` on the next iteration, in a copy of the current context. FIFO. */
+  /**
+   * Run `callback(...args)` on the next iteration, in a copy of the current context. FIFO. Called from a
+   * host callback (a timer, an event listener), it wakes the loop. An `async function` is refused with
+   * TypeError (as CPython refuses coroutine functions); a plain function that returns a promise has the
+   * promise's rejection reported to the exception handler.
+   */
   callSoon<A extends unknown[]>(callback: (...args: A) => unknown, ...args: A): Handle {
     this._checkClosed();
     checkCallback(callback, 'callSoon');
@@ -209,6 +225,7 @@ export class EventLoop {
     const h = new Handle(callback, args, this, currentContext().copy());
     if (this._debug) h._sourceTraceback = this._captureStack();
     this._ready.pushHandle(h);
+    if (!this._inPump) this._wakeup();
     return h;
   }
 
@@ -216,18 +233,21 @@ export class EventLoop {
   _callSoonOne(callback: (arg: any) => unknown, arg: unknown, context: Context): Handle {
     const h = Handle._one(callback, arg, this, context);
     this._ready.pushHandle(h);
+    if (!this._inPump) this._wakeup();
     return h;
   }
 
   /**
    * @internal Schedule `callback(arg)` in `context` when nobody needs the Handle (a task's step or
    * wakeup, a future's done-callbacks): no allocation at all (see ReadyQueue). Debug mode and tracing
-   * still get a Handle, which their reports are made of. [HOT]
+   * still get a Handle, which their reports are made of. Scheduled from outside the loop's callbacks (a
+   * host callback resolving a future), it wakes the loop: one field test on the hot path. [HOT]
    */
   _callSoonFast(callback: (arg: any) => unknown, arg: unknown, context: Context): void {
     if (this._debug || this._tracer !== null)
       this._ready.pushHandle(Handle._one(callback, arg, this, context));
     else this._ready.push(callback, arg, context);
+    if (!this._inPump) this._wakeup();
   }
 
   /** @internal callSoon with arguments and a given context (CPython's `call_soon(..., context=ctx)`). */
@@ -235,6 +255,7 @@ export class EventLoop {
     this._checkClosed();
     const h = new Handle(callback, args, this, context);
     this._ready.pushHandle(h);
+    if (!this._inPump) this._wakeup();
     return h;
   }
 
@@ -268,6 +289,7 @@ export class EventLoop {
     if (this._debug) h._sourceTraceback = this._captureStack();
     h._hflags |= H_SCHEDULED;
     this._scheduled.push(h);
+    if (!this._inPump) this._wakeup();
     return h;
   }
 
@@ -277,6 +299,7 @@ export class EventLoop {
     h._args = arg;
     h._hflags = ONE_ARG_SCHEDULED;
     this._scheduled.push(h);
+    if (!this._inPump) this._wakeup();
     return h;
   }
 
@@ -286,6 +309,7 @@ export class EventLoop {
     h._args = arg;
     h._hflags = ONE_ARG_SCHEDULED;
     this._scheduled.push(h);
+    if (!this._inPump) this._wakeup();
     return h;
   }
 
@@ -421,15 +445,21 @@ export class EventLoop {
     this._cancelWake = null;
     if (!this._running) return;
     this._inPump = true;
+    _setActiveLoop(this);
+    _setRunningLoop(this);
     let r: number;
     try {
       r = this._drive();
     } catch (e) {
       this._inPump = false;
+      _setActiveLoop(null);
+      _setRunningLoop(idleRunningLoop());
       this._finishRun(e, true);
       return;
     }
     this._inPump = false;
+    _setActiveLoop(null);
+    _setRunningLoop(idleRunningLoop());
     if (r === STOPPED) {
       this._finishRun(undefined, false);
     } else if (r === 0) {
@@ -444,7 +474,10 @@ export class EventLoop {
     }
   }
 
-  /** @internal Host work arrived (or stop was requested): make sure the loop runs soon. */
+  /**
+   * @internal Work was scheduled from outside the loop's callbacks (host work arrived, a host callback
+   * set an Event or resolved a Future, stop() was requested): make sure the loop runs soon.
+   */
   _wakeup(): void {
     if (!this._running || this._inPump || this._syncMode || this._wakeKind === WAKE_IMMEDIATE) return;
     if (this._cancelWake !== null) this._cancelWake();
@@ -458,8 +491,10 @@ export class EventLoop {
     this._wakeKind = WAKE_NONE;
     this._stopping = false;
     this._running = false;
-    _setRunningLoop(null);
-    if (this._debug) setDebugTracking(false);
+    const i = runningLoops.indexOf(this);
+    if (i >= 0) runningLoops.splice(i, 1);
+    _setRunningLoop(idleRunningLoop());
+    setDebugTracking(runningLoops.some((l) => l._debug));
     _hostHooks.loopRunning?.(this, false);
     const resolve = this._runResolve;
     const reject = this._runReject;
@@ -472,6 +507,7 @@ export class EventLoop {
     this._checkClosed();
     this._checkRunning();
     this._running = true;
+    runningLoops.push(this);
     _setRunningLoop(this);
     if (this._debug) setDebugTracking(true);
   }
@@ -531,6 +567,9 @@ export class EventLoop {
   _runUntilCompleteSync<T>(future: Future<T>): T {
     this._startRun();
     this._syncMode = true;
+    // Nothing else runs while the thread is blocked here: the loop is active throughout.
+    this._inPump = true;
+    _setActiveLoop(this);
     future.addDoneCallback(runUntilCompleteCb, { context: currentContext() });
     try {
       for (;;) {
@@ -550,20 +589,25 @@ export class EventLoop {
       }
     } catch (e) {
       future.removeDoneCallback(runUntilCompleteCb);
-      this._syncMode = false;
-      this._stopping = false;
-      this._running = false;
-      _setRunningLoop(null);
+      this._endSyncRun();
       throw e;
     }
     future.removeDoneCallback(runUntilCompleteCb);
-    this._syncMode = false;
-    this._stopping = false;
-    this._running = false;
-    _setRunningLoop(null);
-    if (this._debug) setDebugTracking(false);
+    this._endSyncRun();
     if (!future.done()) throw new RuntimeError('Event loop stopped before Future completed.');
     return future.result();
+  }
+
+  private _endSyncRun(): void {
+    this._syncMode = false;
+    this._inPump = false;
+    _setActiveLoop(null);
+    this._stopping = false;
+    this._running = false;
+    const i = runningLoops.indexOf(this);
+    if (i >= 0) runningLoops.splice(i, 1);
+    _setRunningLoop(idleRunningLoop());
+    setDebugTracking(runningLoops.some((l) => l._debug));
   }
 
   /** Stop after the current iteration (callbacks scheduled now run when the loop runs again). */
@@ -611,7 +655,7 @@ export class EventLoop {
 
   private _checkRunning(): void {
     if (this._running) throw new RuntimeError('This event loop is already running');
-    if (_getRunningLoop() !== null) {
+    if (_getActiveLoop() !== null) {
       throw new RuntimeError('Cannot run the event loop while another loop is running');
     }
   }
@@ -654,6 +698,7 @@ export class EventLoop {
     if (handler !== null && handler !== undefined && typeof handler !== 'function') {
       throw new TypeError(`A callable object or None is expected, got ${repr(handler)}`);
     }
+    checkNotAsync(handler, 'setExceptionHandler');
     this._exceptionHandler = handler ?? null;
   }
 
@@ -695,22 +740,30 @@ export class EventLoop {
       return;
     }
     try {
-      this._exceptionHandler(this, context);
+      const r: unknown = this._exceptionHandler(this, context);
+      // A handler that returned a promise: its rejection is handled like a throw, later.
+      if (r !== undefined && isPromiseResult(r)) {
+        r.then(undefined, (e: unknown) => this._exceptionHandlerFailed(e, context));
+      }
     } catch (e) {
       if (e instanceof KeyboardInterrupt || e instanceof SystemExit) throw e;
-      try {
-        this.defaultExceptionHandler({
-          message: 'Unhandled error in exception handler',
-          exception: e,
-          context,
-        });
-      } catch (e2) {
-        if (e2 instanceof KeyboardInterrupt || e2 instanceof SystemExit) throw e2;
-        logger.error(
-          'Exception in default exception handler while handling an unexpected error in custom exception handler\n' +
-            formatException(e2),
-        );
-      }
+      this._exceptionHandlerFailed(e, context);
+    }
+  }
+
+  private _exceptionHandlerFailed(e: unknown, context: ExceptionContext): void {
+    try {
+      this.defaultExceptionHandler({
+        message: 'Unhandled error in exception handler',
+        exception: e,
+        context,
+      });
+    } catch (e2) {
+      if (e2 instanceof KeyboardInterrupt || e2 instanceof SystemExit) throw e2;
+      logger.error(
+        'Exception in default exception handler while handling an unexpected error in custom exception handler\n' +
+          formatException(e2),
+      );
     }
   }
 
@@ -774,13 +827,15 @@ export class EventLoop {
   }
 
   /**
-   * @internal CPython's `_check_thread` (debug mode only): a non-threadsafe method was called while the
-   * loop runs but from outside its own callbacks — from a host callback (a raw setTimeout, a Node event
-   * handler) or from code driven by something else. Nothing would wake the loop for that work:
-   * callSoonThreadsafe is the method to use there.
+   * @internal CPython's `_check_thread` (debug mode only): a non-threadsafe method was called on a running
+   * loop from inside *another* loop's callbacks. JavaScript has one thread per realm, so host callbacks
+   * (a raw setTimeout, a Node event) are the loop's own thread: what they schedule wakes the loop and is
+   * not flagged. A loop cannot be reached from a worker thread at all (objects are copied, not shared).
    */
   _checkThread(): void {
-    if (!this._running || this._inPump || this._syncMode) return;
+    if (!this._running) return;
+    const active = _getActiveLoop();
+    if (active === null || active === this) return;
     throw new RuntimeError('Non-thread-safe operation invoked on an event loop other than the current one');
   }
 
@@ -948,7 +1003,9 @@ function runCallback(loop: EventLoop, fn: (arg: any) => unknown, arg: unknown, c
   }
   ctx._enter();
   try {
-    fn(arg);
+    const r = fn(arg);
+    // A done-callback that returned a promise: its rejection is reported, not left unhandled.
+    if (r !== undefined && isPromiseResult(r)) Handle._one(fn, arg, loop, ctx)._watchPromise(r);
   } catch (e) {
     if (e instanceof KeyboardInterrupt || e instanceof SystemExit) throw e;
     Handle._one(fn, arg, loop, ctx)._reportError(e);
@@ -962,6 +1019,7 @@ function checkCallback(callback: unknown, method: string): void {
   if (isCoroutine(callback) || isCoroutineFunction(callback)) {
     throw new TypeError(`coroutines cannot be used with ${method}()`);
   }
+  checkNotAsync(callback, method);
   if (typeof callback !== 'function') {
     throw new TypeError(`a callable object was expected by ${method}(), got ${repr(callback)}`);
   }

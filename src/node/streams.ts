@@ -12,7 +12,7 @@
 import type { EventLoop } from '../base_events.js';
 import type { Context } from '../contextvars.js';
 import { Coroutine, isCoroutine } from '../coroutines.js';
-import { getEventLoop, getRunningLoop } from '../events.js';
+import { getEventLoop, getRunningLoop, isPromiseResult } from '../events.js';
 import {
   ConnectionResetError,
   IncompleteReadError,
@@ -202,6 +202,17 @@ function* startUnixServerGen(
   return yield* createUnixServer(loop, factory, path, rest);
 }
 
+/** The task body for a promise-returning client_connected_cb. */
+function awaitHandlerPromise(loop: EventLoop, promise: PromiseLike<unknown>): Coroutine<unknown> {
+  const fut = loop._wrapHostPromise(promise);
+  return new Coroutine(
+    (function* client_connected_cb() {
+      return yield* fut;
+    })(),
+    { name: 'client_connected_cb' },
+  );
+}
+
 function checkClientCallback(cb: unknown): void {
   if (typeof cb !== 'function') {
     throw new TypeError(`client_connected_cb must be a callable, got ${repr(cb)}`);
@@ -315,9 +326,15 @@ export class StreamReaderProtocol implements Protocol {
     if (cb === null) return;
     const writer = new StreamWriter(transport, this, reader, this._loop);
     const res = cb(reader!, writer);
-    if (isCoroutine(res)) {
+    // An async function (or any promise-returning handler) is treated like a coroutine handler: its
+    // failure is reported and the connection closed; the promise is awaited by a task, so its rejection
+    // is never unhandled.
+    const promised = !isCoroutine(res) && isPromiseResult(res);
+    if (isCoroutine(res) || promised) {
       const loop = this._loop;
-      const task = loop.createTask(res);
+      const task = loop.createTask(
+        promised ? awaitHandlerPromise(loop, res as PromiseLike<unknown>) : (res as Coroutine<unknown>),
+      );
       this._task = task;
       task.addDoneCallback((t) => {
         if (t.cancelled()) {
