@@ -180,6 +180,14 @@ export class EventLoop {
    * pending (see _hostIdle). The virtual clock may jump while `_hostPending <= _hostStuck`.
    */
   _hostStuck = 0;
+  /**
+   * @internal Host sources that can schedule work on this loop at any time (signal handlers, listening
+   * servers). While > 0 the virtual clock gives the host a turn before each jump, so what the program
+   * just caused (a signal it sent itself, a connection it opened) arrives at the current virtual time.
+   */
+  _hostSources = 0;
+  /** @internal a virtual jump waits for the host turn _drive asked for */
+  _jumpAfterHostTurn = false;
   /** @internal */ _host: Host;
   /** @internal */ _inPump = false;
   /** @internal pump count, to tell whether the loop ran between two idle checks (_hostIdle) */
@@ -461,6 +469,12 @@ export class EventLoop {
       if (this._virtual) {
         // Autojump: every task is blocked on timers alone, so nothing can happen before the next one.
         if (this._hostPending <= this._hostStuck) {
+          if (this._hostSources > 0 && !this._syncMode) {
+            // A signal (or another host source) may already be on its way, caused by what just ran
+            // (`process.kill(process.pid, …)`): let the host deliver it first; _pump jumps afterwards.
+            this._jumpAfterHostTurn = true;
+            return 0;
+          }
           this._virtualNow = top._when;
           continue;
         }
@@ -476,6 +490,7 @@ export class EventLoop {
     this._cancelWake = null;
     if (!this._running) return;
     this._pumps++;
+    if (this._jumpAfterHostTurn) this._jumpAfterTurn();
     this._inPump = true;
     _setActiveLoop(this);
     _setRunningLoop(this);
@@ -504,6 +519,17 @@ export class EventLoop {
       this._wakeKind = WAKE_TIMER;
       this._cancelWake = this._host.timer(this._pumpBound, Math.ceil(r * 1000));
     }
+  }
+
+  /**
+   * @internal The host had its turn before a virtual jump (see _drive): if it delivered nothing, and still
+   * nothing is pending, jump to the next timer now.
+   */
+  private _jumpAfterTurn(): void {
+    this._jumpAfterHostTurn = false;
+    if (this._ready.length > 0 || this._hostPending > this._hostStuck) return;
+    const top = this._popCancelledTimers();
+    if (top !== undefined && top._when > this._virtualNow) this._virtualNow = top._when;
   }
 
   /**
