@@ -15,7 +15,7 @@
  */
 import type { EventLoop } from './base_events.js';
 import { type Context, currentContext } from './contextvars.js';
-import { type Awaitable, coroutineDebug } from './coroutines.js';
+import { type Awaitable, coroutineDebug, type Instruction } from './coroutines.js';
 import { getEventLoop } from './events.js';
 import { CancelledError, InvalidStateError, RuntimeError, StopIteration } from './exceptions.js';
 import { captureRawStack, createdAt, extractStack, type RawStack, repr } from './format_helpers.js';
@@ -52,7 +52,7 @@ export const DETACHED: FutureOptions = Object.freeze({});
 /** Brand checked by `isFuture` (Python's `_asyncio_future_blocking` attribute presence). */
 export const FUTURE_BRAND: unique symbol = Symbol.for('tsyncio.Future');
 
-export class Future<T = unknown> implements Awaitable<T>, PromiseLike<T>, Iterator<unknown, T, unknown> {
+export class Future<T = unknown> implements Awaitable<T>, PromiseLike<T>, Iterator<Instruction, T, unknown> {
   /** @internal */ _state: number = PENDING;
   /** @internal */ _result: T | undefined = undefined;
   /**
@@ -291,18 +291,19 @@ export class Future<T = unknown> implements Awaitable<T>, PromiseLike<T>, Iterat
   }
 
   /** @internal Iterator step for `yield*`: yield the future itself while pending, then return the result. */
-  next(): IteratorResult<unknown, T> {
+  next(): IteratorResult<Instruction, T> {
     if (this._state === PENDING) {
       this._flags |= F_BLOCKING;
       // Still inside the awaiting coroutines' frames: the JS stack *is* the await chain (call graph).
       if (coroutineDebug.awaitStacks) recordAwaitStack(this._loop._currentTask);
-      return { value: this, done: false };
+      // The Task receives the future itself; the type says Instruction (see coroutines.ts).
+      return { value: this as unknown as Instruction, done: false };
     }
     return { value: this.result(), done: true };
   }
 
   /** @internal An error thrown into the awaiting coroutine propagates from the `yield*`. */
-  throw(error: unknown): IteratorResult<unknown, T> {
+  throw(error: unknown): IteratorResult<Instruction, T> {
     throw error;
   }
 
@@ -310,7 +311,7 @@ export class Future<T = unknown> implements Awaitable<T>, PromiseLike<T>, Iterat
    * @internal `value` is typed T, not any: TypeScript derives a `yield*` result type from both next() and
    * return(), and `any` here would make every `yield* future` untyped.
    */
-  return(value: T): IteratorResult<unknown, T> {
+  return(value: T): IteratorResult<Instruction, T> {
     return { value, done: true };
   }
 
@@ -330,12 +331,18 @@ export class Future<T = unknown> implements Awaitable<T>, PromiseLike<T>, Iterat
     if (p === undefined) {
       p = new Promise<T>((resolve, reject) => {
         const settle = (fut: Future<T>): void => {
+          fut._loop._adopted?.delete(fut);
           if (fut._state === CANCELLED) reject(fut._makeCancelledError());
           else if (fut._exception !== undefined) reject(fut.exception());
           else resolve(fut._result as T);
         };
-        if (this._state !== PENDING) settle(this);
-        else this._addCallback(settle, currentContext());
+        if (this._state !== PENDING) {
+          settle(this);
+        } else {
+          this._addCallback(settle, currentContext());
+          // If the loop closes first, the promise would wait forever: close() rejects it (issue 19 §4).
+          (this._loop._adopted ??= new Map()).set(this, reject);
+        }
       });
       this._promise = p;
     }

@@ -27,8 +27,10 @@ import {
   Coroutine,
   type CoroutineIterator,
   coroutineDebug,
+  type Instruction,
   isClaimed,
   isCoroutine,
+  YIELD_NOW,
 } from './coroutines.js';
 import { _getRunningLoop, getEventLoop, getRunningLoop, type TimerHandle } from './events.js';
 import {
@@ -544,7 +546,7 @@ const wrapAwaitable = (() => {
   return <T>(aw: Awaitable<T>): Coroutine<T> =>
     new Coroutine(
       (function* _wrap_awaitable() {
-        return yield* aw as unknown as Generator<unknown, T, unknown>;
+        return yield* aw as unknown as Generator<Instruction, T, unknown>;
       })(),
       info,
     );
@@ -565,17 +567,17 @@ function checkDelayNaN(delay: number): void {
 }
 
 // Named `sleep` so that call graphs show `async sleep()`, as CPython's do.
-const sleep0Gen = function* sleep<T>(result: T): Generator<unknown, T, unknown> {
+const sleep0Gen = function* sleep<T>(result: T): Generator<Instruction, T, unknown> {
   if (coroutineDebug.awaitStacks) recordAwaitStack(_getRunningLoop()?._currentTask ?? null);
-  yield undefined;
+  yield YIELD_NOW;
   return result;
 };
 
-const sleepGen = function* sleep<T>(delay: number, result: T): Generator<unknown, T, unknown> {
+const sleepGen = function* sleep<T>(delay: number, result: T): Generator<Instruction, T, unknown> {
   checkDelayType(delay);
   if (delay <= 0) {
     if (coroutineDebug.awaitStacks) recordAwaitStack(_getRunningLoop()?._currentTask ?? null);
-    yield undefined;
+    yield YIELD_NOW;
     return result;
   }
   checkDelayNaN(delay);
@@ -605,7 +607,7 @@ const SLEEP_WAITING = 1;
 const SLEEP_DONE = 2;
 
 // Iterator results that carry nothing: shared, never allocated per step (yield* and Task only read them).
-const YIELD_NONE: IteratorYieldResult<undefined> = { value: undefined, done: false };
+const YIELD_NONE: IteratorYieldResult<Instruction> = { value: YIELD_NOW, done: false };
 const RETURN_NONE: IteratorReturnResult<undefined> = { value: undefined, done: true };
 
 const SLEEP_INFO = { name: 'sleep' };
@@ -628,7 +630,7 @@ class SleepZeroBody<T> implements CoroutineIterator<T> {
     return this;
   }
 
-  next(): IteratorResult<unknown, T> {
+  next(): IteratorResult<Instruction, T> {
     const phase = this._phase;
     if (phase === SLEEP_NEW) {
       this._phase = SLEEP_WAITING;
@@ -646,7 +648,7 @@ class SleepZeroBody<T> implements CoroutineIterator<T> {
     throw error;
   }
 
-  return(value?: T): IteratorResult<unknown, T> {
+  return(value?: T): IteratorResult<Instruction, T> {
     this._phase = SLEEP_DONE;
     return { value: value as T, done: true };
   }
@@ -674,7 +676,7 @@ class SleepFuture<T> extends Future<T> implements CoroutineIterator<T> {
     this._result = result;
   }
 
-  override next(): IteratorResult<unknown, T> {
+  override next(): IteratorResult<Instruction, T> {
     const phase = this._phase;
     if (phase === SLEEP_NEW) return this._start();
     if (phase === SLEEP_DONE) return RETURN_NONE as IteratorReturnResult<T>;
@@ -695,13 +697,13 @@ class SleepFuture<T> extends Future<T> implements CoroutineIterator<T> {
     throw error;
   }
 
-  override return(value: T): IteratorResult<unknown, T> {
+  override return(value: T): IteratorResult<Instruction, T> {
     if (this._phase === SLEEP_WAITING) this._handle!.cancel();
     this._phase = SLEEP_DONE;
     return { value, done: true };
   }
 
-  private _start(): IteratorResult<unknown, T> {
+  private _start(): IteratorResult<Instruction, T> {
     this._phase = SLEEP_DONE; // until the checks pass: a failed first step ends the coroutine
     const delay = this._delay;
     checkDelayType(delay);

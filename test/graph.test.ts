@@ -7,6 +7,7 @@ import {
   createTask,
   EventLoop,
   FrameCallGraphEntry,
+  type Future,
   FutureCallGraph,
   formatCallGraph,
   gather,
@@ -196,7 +197,7 @@ describe('call graph (Python 3.14 graph.py)', () => {
   it('a plain Future awaited by a task is shown as Future(id=…) with its awaiter', async () => {
     let text = '';
     const waiter = coroutine(function* waiter(fut: unknown) {
-      yield* fut as Iterable<unknown>;
+      yield* fut as Future<unknown>;
     });
     const main = coroutine(function* main() {
       const fut = getRunningLoop().createFuture();

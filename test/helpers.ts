@@ -1,5 +1,5 @@
 /** Test helpers shared by the suites. */
-import { type Awaitable, coroutine, EventLoop, type ExceptionContext, run } from 'tsyncio';
+import { type Awaitable, coroutine, EventLoop, type ExceptionContext, type Instruction, run } from 'tsyncio';
 import { expect } from 'vitest';
 
 /** Run `fn` with a fresh loop that records exception-handler reports; closes the loop after. */
@@ -28,7 +28,7 @@ export async function collectGarbage(): Promise<void> {
 }
 
 /** Run a test body as the main coroutine on a virtual-clock loop. */
-export function arun<T>(body: () => Generator<unknown, T, unknown>): Promise<T> {
+export function arun<T>(body: () => Generator<Instruction, T, unknown>): Promise<T> {
   return run(coroutine(body)(), { clock: 'virtual' });
 }
 
@@ -36,7 +36,7 @@ export function arun<T>(body: () => Generator<unknown, T, unknown>): Promise<T> 
 export function* raises<E>(
   cls: abstract new (...args: any[]) => E,
   aw: Awaitable<unknown>,
-): Generator<unknown, E> {
+): Generator<Instruction, E> {
   try {
     yield* aw;
   } catch (e) {

@@ -19,6 +19,7 @@ import {
   type ExceptionContext,
   type Future,
   getRunningLoop,
+  type Instruction,
   NotImplementedError,
   OSError,
   ProcessLookupError,
@@ -45,7 +46,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 const str = (x: Uint8Array): string => Buffer.from(x).toString('latin1');
 
 async function runNet<T>(
-  main: (loop: EventLoop) => Generator<unknown, T, unknown>,
+  main: (loop: EventLoop) => Generator<Instruction, T, unknown>,
 ): Promise<{ result: T; reports: ExceptionContext[] }> {
   const reports: ExceptionContext[] = [];
   const wrapped = coroutine(function* wrapped() {
@@ -61,12 +62,12 @@ async function runNet<T>(
 
 function* raisesGen(
   fn: () =>
-    | Generator<unknown, unknown, unknown>
+    | Generator<Instruction, unknown, unknown>
     | PromiseLike<unknown>
     | { [Symbol.iterator](): Iterator<unknown> },
-): Generator<unknown, unknown, unknown> {
+): Generator<Instruction, unknown, unknown> {
   try {
-    yield* fn() as Iterable<unknown> as Generator<unknown, unknown, unknown>;
+    yield* fn() as Iterable<unknown> as Generator<Instruction, unknown, unknown>;
   } catch (e) {
     return e;
   }
@@ -130,11 +131,11 @@ class EchoProto extends Protocol {
   }
 }
 
-function* echoServer(loop: EventLoop): Generator<unknown, Server, unknown> {
+function* echoServer(loop: EventLoop): Generator<Instruction, Server, unknown> {
   return yield* loop.createServer(() => new EchoProto(), '127.0.0.1', 0);
 }
 
-function* waitFor(cond: () => boolean, what: string): Generator<unknown, void, unknown> {
+function* waitFor(cond: () => boolean, what: string): Generator<Instruction, void, unknown> {
   for (let i = 0; i < 500; i++) {
     if (cond()) return;
     yield* sleep(0.01);
@@ -337,7 +338,7 @@ describe('loop.createConnection / createServer (test_events.py)', () => {
   it('argument checks of create_connection / create_server (test_base_events.py)', async () => {
     const { result } = await runNet(function* (loop) {
       const msgs: string[] = [];
-      const check = function* (fn: () => Generator<unknown, unknown, unknown> | Iterable<unknown>) {
+      const check = function* (fn: () => Generator<Instruction, unknown, unknown> | Iterable<unknown>) {
         const e = (yield* raisesGen(fn as never)) as Error;
         msgs.push(`${e.constructor.name}: ${e.message}`);
       };

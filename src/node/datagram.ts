@@ -13,6 +13,7 @@ import * as dgram from 'node:dgram';
 import { lookup } from 'node:dns/promises';
 import * as net from 'node:net';
 import type { EventLoop } from '../base_events.js';
+import type { Instruction } from '../coroutines.js';
 import { OSError, ValueError } from '../exceptions.js';
 import { pyTypeName, repr } from '../format_helpers.js';
 import type { Future } from '../futures.js';
@@ -81,7 +82,7 @@ export function* createDatagramEndpoint<P extends DatagramProtocol>(
   loop: EventLoop,
   protocolFactory: () => P,
   options?: DatagramEndpointOptions,
-): Generator<unknown, [UDPTransport, P], unknown> {
+): Generator<Instruction, [UDPTransport, P], unknown> {
   const o = options ?? {};
   const localAddr = o.localAddr ?? null;
   const remoteAddr = o.remoteAddr ?? null;

@@ -22,7 +22,7 @@ export { Server, ServerSocket } from './base_events.js';
 export type { DatagramEndpointOptions } from './datagram.js';
 export { UDPTransport } from './datagram.js';
 export { SSLCertVerificationError, SSLError } from './errors.js';
-export type { JobState, ThreadPoolExecutorOptions } from './executor.js';
+export type { AwaitablePromise, JobState, ThreadPoolExecutorOptions } from './executor.js';
 export {
   BrokenExecutor,
   BrokenThreadPool,

@@ -18,6 +18,7 @@ import { constants as osConstants } from 'node:os';
 import type { Readable, Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import type { EventLoop } from '../base_events.js';
+import { type Instruction, YIELD_NOW } from '../coroutines.js';
 import {
   CancelledError,
   ConnectionError,
@@ -84,7 +85,7 @@ export function* connectReadPipe<P extends StreamProtocol>(
   loop: EventLoop,
   protocolFactory: () => P,
   pipe: PipeLike,
-): Generator<unknown, [StreamTransport, P], unknown> {
+): Generator<Instruction, [StreamTransport, P], unknown> {
   const stream = pipeStream(pipe, true);
   const protocol = protocolFactory();
   const transport = new StreamTransport(loop, stream, protocol, { extra: { pipe: stream } });
@@ -98,7 +99,7 @@ export function* connectWritePipe<P extends BaseProtocol>(
   loop: EventLoop,
   protocolFactory: () => P,
   pipe: PipeLike,
-): Generator<unknown, [StreamTransport, P], unknown> {
+): Generator<Instruction, [StreamTransport, P], unknown> {
   const stream = pipeStream(pipe, false);
   const protocol = protocolFactory();
   const transport = new StreamTransport(loop, stream, protocol as unknown as StreamProtocol, {
@@ -112,8 +113,8 @@ export function* connectWritePipe<P extends BaseProtocol>(
 }
 
 /** One loop iteration, as CPython's waiter that connectionMade has been called. */
-function* sleepZero(): Generator<unknown, void, unknown> {
-  yield;
+function* sleepZero(): Generator<Instruction, void, unknown> {
+  yield YIELD_NOW;
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -255,7 +256,7 @@ export class ChildTransport extends SubprocessTransport {
   }
 
   /** @internal Wait for the exit status (CPython's _wait). */
-  *_wait(): Generator<unknown, number, unknown> {
+  *_wait(): Generator<Instruction, number, unknown> {
     if (this._returncode !== null) return this._returncode;
     const waiter = this._loop.createFuture<number>();
     this._exitWaiters.push(waiter);
@@ -354,7 +355,7 @@ function* spawnTransport<P extends SubprocessProtocol>(
   argv: string[],
   shell: boolean,
   options: SubprocessTransportOptions | undefined,
-): Generator<unknown, [ChildTransport, P], unknown> {
+): Generator<Instruction, [ChildTransport, P], unknown> {
   const given = (options ?? {}) as Record<string, unknown>;
   for (const [key, message] of Object.entries(REFUSED_EXEC)) {
     if (key === 'shell' && shell) {
@@ -398,7 +399,7 @@ function* spawnTransport<P extends SubprocessProtocol>(
   if (loop.getDebug()) logger.debug(`process ${repr(argv[0])} created: pid ${transport._pid}`);
   transport._connected();
   // Return once connectionMade has run (CPython awaits its waiter).
-  yield;
+  yield YIELD_NOW;
   return [transport, protocol];
 }
 
@@ -408,7 +409,7 @@ export function* subprocessExec<P extends SubprocessProtocol>(
   protocolFactory: () => P,
   program: string,
   args: (string | SubprocessTransportOptions)[],
-): Generator<unknown, [ChildTransport, P], unknown> {
+): Generator<Instruction, [ChildTransport, P], unknown> {
   let options: SubprocessTransportOptions | undefined;
   const last = args[args.length - 1];
   if (last !== undefined && typeof last === 'object' && !(last instanceof URL)) {
@@ -429,7 +430,7 @@ export function* subprocessShell<P extends SubprocessProtocol>(
   protocolFactory: () => P,
   cmd: string,
   options: SubprocessTransportOptions | undefined,
-): Generator<unknown, [ChildTransport, P], unknown> {
+): Generator<Instruction, [ChildTransport, P], unknown> {
   if (typeof cmd !== 'string') throw new ValueError('cmd must be a string');
   return yield* spawnTransport(loop, protocolFactory, [cmd], true, options);
 }
@@ -459,7 +460,7 @@ class SendfileFallbackProtocol extends Protocol {
     this._writeReadyFut = this._shouldResumeWriting ? transport._loop.createFuture<boolean>() : null;
   }
 
-  *drain(): Generator<unknown, void, unknown> {
+  *drain(): Generator<Instruction, void, unknown> {
     if (this._transport.isClosing()) throw new ConnectionError('Connection closed by peer');
     const fut = this._writeReadyFut;
     if (fut === null) return;
@@ -521,7 +522,7 @@ export function* sendfile(
   offset = 0,
   count: number | null = null,
   options?: SendfileOptions,
-): Generator<unknown, number, unknown> {
+): Generator<Instruction, number, unknown> {
   if (transport.isClosing()) throw new RuntimeError('Transport is closing');
   if (!(transport instanceof StreamTransport) || !transport._writable) {
     throw new RuntimeError(`sendfile is not supported for transport ${transport}`);

@@ -23,7 +23,7 @@ import type * as net from 'node:net';
 import type { Duplex, Readable, Writable } from 'node:stream';
 import type * as tls from 'node:tls';
 import type { EventLoop } from '../base_events.js';
-import { BrokenPipeError, NotImplementedError, RuntimeError, ValueError } from '../exceptions.js';
+import { BrokenPipeError, NotImplementedError, OSError, RuntimeError, ValueError } from '../exceptions.js';
 import { pyTypeName } from '../format_helpers.js';
 import { logger } from '../log.js';
 import { fromNodeError, makeOSError } from './errors.js';
@@ -547,7 +547,7 @@ export class StreamTransport extends Transport {
 
   /** @internal CPython's _fatal_error: report what is not an OSError, then close at once. */
   _fatalError(exc: unknown, message: string): void {
-    if (!(exc instanceof Error && 'errno' in exc)) {
+    if (!(exc instanceof OSError || (exc instanceof Error && 'errno' in exc))) {
       this._loop.callExceptionHandler({ message, exception: exc, transport: this, protocol: this._protocol });
     }
     this._forceClose(exc);
