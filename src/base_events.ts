@@ -53,7 +53,7 @@ import {
   SystemExit,
   ValueError,
 } from './exceptions.js';
-import { extractStack, repr } from './format_helpers.js';
+import { repr } from './format_helpers.js';
 import { F_LOG_TRACEBACK, Future, isFuture } from './futures.js';
 import { defaultHost, type Host } from './host.js';
 import { logger } from './log.js';
@@ -169,6 +169,14 @@ export class EventLoop {
    * pending (see _hostIdle). The virtual clock may jump while `_hostPending <= _hostStuck`.
    */
   _hostStuck = 0;
+  /**
+   * @internal Host sources that can schedule work on this loop at any time (signal handlers, listening
+   * servers). While > 0 the virtual clock gives the host a turn before each jump, so what the program
+   * just caused (a signal it sent itself, a connection it opened) arrives at the current virtual time.
+   */
+  _hostSources = 0;
+  /** @internal a virtual jump waits for the host turn _drive asked for */
+  _jumpAfterHostTurn = false;
   /** @internal */ _host: Host;
   /** @internal */ _inPump = false;
   /** @internal pump count, to tell whether the loop ran between two idle checks (_hostIdle) */
@@ -240,7 +248,6 @@ export class EventLoop {
     checkCallback(callback, 'callSoon');
     if (this._debug) this._checkThread();
     const h = new Handle(callback, args, this, currentContext().copy());
-    if (this._debug) h._sourceTraceback = this._captureStack();
     this._ready.pushHandle(h);
     return h;
   }
@@ -298,7 +305,6 @@ export class EventLoop {
     checkCallback(callback, 'callAt');
     if (this._debug) this._checkThread();
     const h = new TimerHandle(when, callback, args, this, currentContext().copy());
-    if (this._debug) h._sourceTraceback = this._captureStack();
     h._hflags |= H_SCHEDULED;
     this._scheduled.push(h);
     return h;
@@ -439,6 +445,12 @@ export class EventLoop {
       if (this._virtual) {
         // Autojump: every task is blocked on timers alone, so nothing can happen before the next one.
         if (this._hostPending <= this._hostStuck) {
+          if (this._hostSources > 0 && !this._syncMode) {
+            // A signal (or another host source) may already be on its way, caused by what just ran
+            // (`process.kill(process.pid, …)`): let the host deliver it first; _pump jumps afterwards.
+            this._jumpAfterHostTurn = true;
+            return 0;
+          }
           this._virtualNow = top._when;
           continue;
         }
@@ -454,6 +466,7 @@ export class EventLoop {
     this._cancelWake = null;
     if (!this._running) return;
     this._pumps++;
+    if (this._jumpAfterHostTurn) this._jumpAfterTurn();
     this._inPump = true;
     let r: number;
     try {
@@ -476,6 +489,17 @@ export class EventLoop {
       this._wakeKind = WAKE_TIMER;
       this._cancelWake = this._host.timer(this._pumpBound, Math.ceil(r * 1000));
     }
+  }
+
+  /**
+   * @internal The host had its turn before a virtual jump (see _drive): if it delivered nothing, and still
+   * nothing is pending, jump to the next timer now.
+   */
+  private _jumpAfterTurn(): void {
+    this._jumpAfterHostTurn = false;
+    if (this._ready.length > 0 || this._hostPending > this._hostStuck) return;
+    const top = this._popCancelledTimers();
+    if (top !== undefined && top._when > this._virtualNow) this._virtualNow = top._when;
   }
 
   /** @internal Host work arrived (or stop was requested): make sure the loop runs soon. */
@@ -898,11 +922,6 @@ export class EventLoop {
   _checkThread(): void {
     if (!this._running || this._inPump || this._syncMode) return;
     throw new RuntimeError('Non-thread-safe operation invoked on an event loop other than the current one');
-  }
-
-  /** @internal */
-  _captureStack(): string[] {
-    return extractStack(2, DEBUG_STACK_DEPTH);
   }
 
   // -- host work ---------------------------------------------------------------------------------------

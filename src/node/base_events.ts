@@ -555,6 +555,8 @@ export class Server implements TransportOwner {
     this._ssl = ssl;
     this._context = currentContext().copy();
     this._keepAlive = keepAlive;
+    // A listening server is a host source: a connection may arrive at any time (virtual clock: base_events).
+    loop._hostSources++;
     for (const { server } of listeners) {
       server.on(ssl === null ? 'connection' : 'secureConnection', this._onHostConnection);
       server.on('error', this._onHostError);
@@ -688,6 +690,7 @@ export class Server implements TransportOwner {
     const listeners = this._listeners;
     if (listeners === null) return;
     this._listeners = null;
+    this._loop._hostSources--;
     for (const { server } of listeners) server.close();
     for (const socket of this._queued) socket.destroy();
     this._queued = [];
