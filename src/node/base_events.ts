@@ -28,7 +28,12 @@ import type { Future } from '../futures.js';
 import { logger } from '../log.js';
 import { sleep } from '../tasks.js';
 import { errnoOf, fromNodeError, makeOSError, strerror } from './errors.js';
-import { formatAddress, type Protocol, StreamTransport, type TransportOwner } from './transports.js';
+import {
+  formatAddress,
+  type StreamProtocol as Protocol,
+  StreamTransport,
+  type TransportOwner,
+} from './transports.js';
 
 /** TLS settings (Python's SSLContext): Node's secure-context and verification options. */
 export type TlsOptions = tls.SecureContextOptions &
