@@ -25,7 +25,7 @@ import type { EventLoop } from './base_events.js';
 import { Coroutine, type Instruction } from './coroutines.js';
 import { RuntimeError, StopAsyncIteration, ValueError } from './exceptions.js';
 import { objectId, repr } from './format_helpers.js';
-import { F_BLOCKING } from './futures.js';
+import { suspendOn } from './futures.js';
 import { Event } from './locks.js';
 import { LoopBoundMixin } from './mixins.js';
 
@@ -417,9 +417,7 @@ class GetOperation<T> implements Iterator<Instruction, T, unknown> {
     }
     queue._getters.push(getter);
     this.getter = getter;
-    // What `yield* getter` does: mark the future as awaited and hand it to the task.
-    getter._flags |= F_BLOCKING;
-    return { value: getter as unknown as Instruction, done: false };
+    return suspendOn(getter, QUEUE_GET.qualname); // `await getter`
   }
 
   throw(error: unknown): IteratorResult<Instruction, T> {
@@ -501,8 +499,7 @@ class PutOperation<T> implements Iterator<Instruction, void, unknown> {
     }
     queue._putters.push(putter);
     this.putter = putter;
-    putter._flags |= F_BLOCKING; // what `yield* putter` does
-    return { value: putter as unknown as Instruction, done: false };
+    return suspendOn(putter, QUEUE_PUT.qualname); // `await putter`
   }
 
   throw(error: unknown): IteratorResult<Instruction, void> {

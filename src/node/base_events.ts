@@ -28,7 +28,12 @@ import type { Future } from '../futures.js';
 import { logger } from '../log.js';
 import { sleep } from '../tasks.js';
 import { errnoOf, fromNodeError, makeOSError, strerror } from './errors.js';
-import { formatAddress, type Protocol, StreamTransport, type TransportOwner } from './transports.js';
+import {
+  formatAddress,
+  type StreamProtocol as Protocol,
+  StreamTransport,
+  type TransportOwner,
+} from './transports.js';
 
 /** TLS settings (Python's SSLContext): Node's secure-context and verification options. */
 export type TlsOptions = tls.SecureContextOptions &
@@ -565,6 +570,8 @@ export class Server<A extends SocketAddress = SocketAddress> implements Transpor
     this._ssl = ssl;
     this._context = currentContext().copy();
     this._keepAlive = keepAlive;
+    // A listening server is a host source: a connection may arrive at any time (virtual clock: base_events).
+    loop._hostSources++;
     for (const { server } of listeners) {
       server.on(ssl === null ? 'connection' : 'secureConnection', this._onHostConnection);
       server.on('error', this._onHostError);
@@ -698,6 +705,7 @@ export class Server<A extends SocketAddress = SocketAddress> implements Transpor
     const listeners = this._listeners;
     if (listeners === null) return;
     this._listeners = null;
+    this._loop._hostSources--;
     for (const { server } of listeners) server.close();
     for (const socket of this._queued) socket.destroy();
     this._queued = [];
