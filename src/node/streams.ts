@@ -12,7 +12,7 @@
 import type { EventLoop } from '../base_events.js';
 import type { Context } from '../contextvars.js';
 import { Coroutine, type Instruction, isCoroutine } from '../coroutines.js';
-import { getEventLoop, getRunningLoop } from '../events.js';
+import { getEventLoop, getRunningLoop, isPromiseResult } from '../events.js';
 import {
   ConnectionResetError,
   IncompleteReadError,
@@ -31,6 +31,7 @@ import {
   createServer,
   createUnixConnection,
   createUnixServer,
+  type InetAddress,
   type Server,
   type ServerOptions,
   type StartTlsOptions,
@@ -39,7 +40,8 @@ import {
   type UnixConnectionOptions,
   type UnixServerOptions,
 } from './base_events.js';
-import { type NodeStream, type Protocol, StreamTransport } from './transports.js';
+import { Protocol } from './protocols.js';
+import { type NodeStream, type ReadTransport, StreamTransport } from './transports.js';
 
 /** The default buffer limit of a StreamReader: 64 KiB (CPython's _DEFAULT_LIMIT). */
 export const DEFAULT_LIMIT = 2 ** 16;
@@ -48,10 +50,7 @@ const EMPTY = Buffer.alloc(0);
 const noop = (): void => {};
 
 /** What a StreamReader needs from its transport: read flow control. */
-export interface ReadTransport {
-  pauseReading(): void;
-  resumeReading(): void;
-}
+type ReaderTransport = Pick<ReadTransport, 'pauseReading' | 'resumeReading'>;
 
 /** The callback startServer calls for each client: a plain function or a coroutine function. */
 export type ClientConnectedCallback = (reader: StreamReader, writer: StreamWriter) => unknown;
@@ -122,7 +121,7 @@ export function startServer(
   host?: string | readonly string[] | null,
   port?: number | null,
   options?: StartServerOptions,
-): Coroutine<Server> {
+): Coroutine<Server<InetAddress>> {
   return new Coroutine(startServerGen(clientConnected, host, port, options), {
     name: 'start_server',
     qualname: 'start_server',
@@ -134,7 +133,7 @@ function* startServerGen(
   host: string | readonly string[] | null | undefined,
   port: number | null | undefined,
   options: StartServerOptions | undefined,
-): Generator<Instruction, Server, unknown> {
+): Generator<Instruction, Server<InetAddress>, unknown> {
   checkClientCallback(clientConnected);
   const loop = getRunningLoop();
   const { limit = DEFAULT_LIMIT, ...rest } = options ?? {};
@@ -181,7 +180,7 @@ export function startUnixServer(
   clientConnected: ClientConnectedCallback,
   path?: string | null,
   options?: StartUnixServerOptions,
-): Coroutine<Server> {
+): Coroutine<Server<string>> {
   return new Coroutine(startUnixServerGen(clientConnected, path, options), {
     name: 'start_unix_server',
     qualname: 'start_unix_server',
@@ -192,7 +191,7 @@ function* startUnixServerGen(
   clientConnected: ClientConnectedCallback,
   path: string | null | undefined,
   options: StartUnixServerOptions | undefined,
-): Generator<Instruction, Server, unknown> {
+): Generator<Instruction, Server<string>, unknown> {
   checkClientCallback(clientConnected);
   const loop = getRunningLoop();
   const { limit = DEFAULT_LIMIT, ...rest } = options ?? {};
@@ -200,6 +199,17 @@ function* startUnixServerGen(
   const factory = (): StreamReaderProtocol =>
     new StreamReaderProtocol(new StreamReader(limit, loop), clientConnected, loop);
   return yield* createUnixServer(loop, factory, path, rest);
+}
+
+/** The task body for a promise-returning client_connected_cb. */
+function awaitHandlerPromise(loop: EventLoop, promise: PromiseLike<unknown>): Coroutine<unknown> {
+  const fut = loop._wrapHostPromise(promise);
+  return new Coroutine(
+    (function* client_connected_cb() {
+      return yield* fut;
+    })(),
+    { name: 'client_connected_cb' },
+  );
 }
 
 function checkClientCallback(cb: unknown): void {
@@ -273,7 +283,7 @@ export function streamsFromDuplex(
  * Adapts a transport's protocol callbacks to a StreamReader, and keeps the write flow-control state that
  * StreamWriter.drain() waits on (CPython's StreamReaderProtocol + FlowControlMixin).
  */
-export class StreamReaderProtocol implements Protocol {
+export class StreamReaderProtocol extends Protocol {
   /** @internal */ _loop: EventLoop;
   /** @internal writing is paused: drain() waits */ _paused = false;
   /** @internal */ _drainWaiters: Future<void>[] = [];
@@ -302,6 +312,7 @@ export class StreamReaderProtocol implements Protocol {
     clientConnectedCb?: ClientConnectedCallback | null,
     loop?: EventLoop | null,
   ) {
+    super();
     this._loop = loop ?? getEventLoop();
     this._streamReader = streamReader;
     this._clientConnectedCb = clientConnectedCb ?? null;
@@ -315,7 +326,7 @@ export class StreamReaderProtocol implements Protocol {
     if (this._streamReader !== null) this._streamReader._transport = transport;
   }
 
-  connectionMade(transport: StreamTransport): void {
+  override connectionMade(transport: StreamTransport): void {
     this._transport = transport;
     const reader = this._streamReader;
     if (reader !== null) reader.setTransport(transport);
@@ -328,9 +339,15 @@ export class StreamReaderProtocol implements Protocol {
     if (reader !== null) reader._watch = this;
     abandonedWriters.register(writer, this, this);
     const res = cb(reader!, writer);
-    if (isCoroutine(res)) {
+    // An async function (or any promise-returning handler) is treated like a coroutine handler: its
+    // failure is reported and the connection closed; the promise is awaited by a task, so its rejection
+    // is never unhandled.
+    const promised = !isCoroutine(res) && isPromiseResult(res);
+    if (isCoroutine(res) || promised) {
       const loop = this._loop;
-      const task = loop.createTask(res);
+      const task = loop.createTask(
+        promised ? awaitHandlerPromise(loop, res as PromiseLike<unknown>) : (res as Coroutine<unknown>),
+      );
       this._task = task;
       task.addDoneCallback((t) => {
         if (t.cancelled()) {
@@ -391,7 +408,7 @@ export class StreamReaderProtocol implements Protocol {
     closeAbandoned(this);
   }
 
-  connectionLost(exc: unknown): void {
+  override connectionLost(exc: unknown): void {
     const reader = this._streamReader;
     if (reader !== null) {
       if (exc === null || exc === undefined) reader.feedEof();
@@ -423,11 +440,11 @@ export class StreamReaderProtocol implements Protocol {
     abandonedWriters.unregister(this);
   }
 
-  dataReceived(data: Buffer): void {
+  override dataReceived(data: Buffer): void {
     this._streamReader?._feedOwned(data);
   }
 
-  eofReceived(): boolean | undefined {
+  override eofReceived(): boolean | undefined {
     this._streamReader?.feedEof();
     if (this._clientConnectedCb !== null) {
       this._peerClosed = true;
@@ -437,12 +454,12 @@ export class StreamReaderProtocol implements Protocol {
     return !this._overSsl;
   }
 
-  pauseWriting(): void {
+  override pauseWriting(): void {
     this._paused = true;
     if (this._loop._debug) logger.debug(`${this} pauses writing`);
   }
 
-  resumeWriting(): void {
+  override resumeWriting(): void {
     this._paused = false;
     if (this._loop._debug) logger.debug(`${this} resumes writing`);
     for (const waiter of this._drainWaiters) {
@@ -474,7 +491,7 @@ export class StreamReaderProtocol implements Protocol {
     return this._closed;
   }
 
-  toString(): string {
+  override toString(): string {
     return `<StreamReaderProtocol${this._paused ? ' paused' : ''}>`;
   }
 }
@@ -699,7 +716,7 @@ export class StreamReader {
   /** @internal the future a read*() coroutine waits on (_waitForData) */
   _waiter: Future<void> | null = null;
   /** @internal */ _exception: unknown = undefined;
-  /** @internal */ _transport: ReadTransport | null = null;
+  /** @internal */ _transport: ReaderTransport | null = null;
   /** @internal reading is paused on the transport (buffer over 2 × limit) */
   _paused = false;
   /** @internal */ _sourceTraceback: string[] | undefined;
@@ -744,7 +761,7 @@ export class StreamReader {
   }
 
   /** Attach the transport whose reading is paused while the buffer is over 2 × limit. */
-  setTransport(transport: ReadTransport): void {
+  setTransport(transport: Pick<ReadTransport, 'pauseReading' | 'resumeReading'>): void {
     if (this._transport !== null) throw new RuntimeError('Transport already set');
     this._transport = transport;
   }
