@@ -13,7 +13,7 @@ import {
 import { THREAD_JOIN_TIMEOUT } from './constants.js';
 import { type Context, copyContext } from './contextvars.js';
 import { type Awaitable, Coroutine, type Instruction, isCoroutine } from './coroutines.js';
-import { _getRunningLoop, setEventLoop } from './events.js';
+import { _getActiveLoop, _getCurrentLoop, setEventLoop } from './events.js';
 import { CancelledError, KeyboardInterrupt, RuntimeError } from './exceptions.js';
 import { isFuture } from './futures.js';
 import { allTasks, gather, type Task } from './tasks.js';
@@ -88,7 +88,7 @@ export class Runner {
    * Misuse (called from a running loop, not awaitable, runner closed) throws synchronously.
    */
   run<T>(coro: Awaitable<T>, options?: { context?: Context | null }): Promise<T> {
-    if (_getRunningLoop() !== null) {
+    if (_getActiveLoop() !== null) {
       throw new RuntimeError('Runner.run() cannot be called from a running event loop');
     }
     this._lazyInit();
@@ -123,7 +123,7 @@ export class Runner {
 
   /** @internal The synchronous twin of run() for runSync. */
   _runSync<T>(coro: Awaitable<T>): T {
-    if (_getRunningLoop() !== null) {
+    if (_getActiveLoop() !== null) {
       throw new RuntimeError('Runner.run() cannot be called from a running event loop');
     }
     this._lazyInit();
@@ -191,7 +191,7 @@ export class Runner {
       await loop.shutdownAsyncgens();
       await loop.shutdownDefaultExecutor(THREAD_JOIN_TIMEOUT);
     } finally {
-      if (this._setEventLoop) setEventLoop(null);
+      if (this._setEventLoop && _getCurrentLoop() === loop) setEventLoop(null);
       loop.close();
       this._loop = null;
       this._state = 'closed';
@@ -219,7 +219,7 @@ export class Runner {
         loop._runUntilCompleteSync(loop.createTask(shutdownDefaultExecutorCoro(loop, THREAD_JOIN_TIMEOUT)));
       }
     } finally {
-      if (this._setEventLoop) setEventLoop(null);
+      if (this._setEventLoop && _getCurrentLoop() === loop) setEventLoop(null);
       loop.close();
       this._loop = null;
       this._state = 'closed';
@@ -280,7 +280,7 @@ function reportShutdownErrors(loop: EventLoop, tasks: Task<unknown>[]): void {
  * and the loop is closed. SIGINT (Ctrl-C) cancels the main task and surfaces as KeyboardInterrupt.
  */
 export function run<T>(main: Awaitable<T>, options?: RunOptions): Promise<T> {
-  if (_getRunningLoop() !== null) {
+  if (_getActiveLoop() !== null) {
     throw new RuntimeError('run() cannot be called from a running event loop');
   }
   const coro = toCoroutine(main);
@@ -310,7 +310,7 @@ export function run<T>(main: Awaitable<T>, options?: RunOptions): Promise<T> {
  * blocking the thread. Awaiting a host promise inside raises RuntimeError (use run()).
  */
 export function runSync<T>(main: Awaitable<T>, options?: RunOptions): T {
-  if (_getRunningLoop() !== null) {
+  if (_getActiveLoop() !== null) {
     throw new RuntimeError('runSync() cannot be called from a running event loop');
   }
   const coro = toCoroutine(main);
