@@ -198,6 +198,7 @@ WORKLOADS = {
     "cancel": (w_cancel, 100_000),
     "mem_tasks": (w_mem_tasks, 200_000),
     "echo": (w_echo, 100_000),
+    "echo_short": (w_echo, 25_000),
 }
 
 

@@ -261,6 +261,7 @@ const workloads = {
   cancel,
   mem_tasks: memTasks,
   echo,
+  echo_short: echo,
 };
 
 const args = parseArgs(process.argv.slice(2));

@@ -28,7 +28,14 @@ import {
   MIN_SCHEDULED_TIMER_HANDLES,
 } from './constants.js';
 import { type Context, currentContext } from './contextvars.js';
-import { coroutineDebug, isCoroutine, isCoroutineFunction, sweepNursery } from './coroutines.js';
+import {
+  coroutineDebug,
+  type Instruction,
+  isCoroutine,
+  isCoroutineFunction,
+  sweepNursery,
+} from './coroutines.js';
+import { cleanupDeadlocked, makeDeadlockError } from './deadlock.js';
 import {
   _getRunningLoop,
   _registerLoopClass,
@@ -41,18 +48,19 @@ import {
 } from './events.js';
 import {
   CancelledError,
+  type DeadlockError,
   KeyboardInterrupt,
   NotImplementedError,
   RuntimeError,
   SystemExit,
   ValueError,
 } from './exceptions.js';
-import { extractStack, pyTypeName, repr } from './format_helpers.js';
+import { pyTypeName, repr } from './format_helpers.js';
 import { F_LOG_TRACEBACK, Future, isFuture } from './futures.js';
 import { defaultHost, type Host } from './host.js';
 import { logger } from './log.js';
 import type { Task, TaskOptions } from './tasks.js';
-import { ensureFuture, gather, Task as TaskClass } from './tasks.js';
+import { allTasks, ensureFuture, gather, Task as TaskClass } from './tasks.js';
 import type { WorkerFunction } from './threads.js';
 
 /** What `callExceptionHandler` receives (Python's context dict; keys keep Python's names). */
@@ -73,10 +81,13 @@ export type TaskFactory = (loop: EventLoop, coro: any, options?: TaskOptions) =>
 /**
  * What runInExecutor runs work on (Python's concurrent.futures.Executor). `submit` returns a thenable;
  * when it also has `cancel()` (Python's concurrent Future.cancel), cancelling the awaiting Future calls
- * it. On Node the default executor is a worker-thread pool (`ThreadPoolExecutor` in `tsyncio/node`).
+ * it. On Node the default executor is a worker-thread pool (`ThreadPoolExecutor` in `tsyncio/node`). An
+ * executor of your own that runs plain functions (on the same thread, say) declares it as
+ * `Executor<(...args: any[]) => unknown>`, and `runInExecutor(yours, closure)` type-checks.
  */
-export interface Executor {
-  submit(fn: unknown, ...args: unknown[]): PromiseLike<unknown> & { cancel?(): boolean };
+export interface Executor<F = unknown> {
+  /** Start `fn(...args)`; `F` is what the executor can run (a WorkerFunction for the thread pool). */
+  submit(fn: F, ...args: any[]): PromiseLike<unknown> & { cancel?(): boolean };
   shutdown(wait?: boolean): void | PromiseLike<void>;
 }
 
@@ -171,8 +182,30 @@ export class EventLoop {
    * does not jump: the host may still deliver something before the next timer.
    */
   _hostPending = 0;
+  /**
+   * @internal Host operations known to be stuck: the process had nothing left to do while they were
+   * pending (see _hostIdle). The virtual clock may jump while `_hostPending <= _hostStuck`.
+   */
+  _hostStuck = 0;
   /** @internal */ _host: Host;
   /** @internal */ _inPump = false;
+  /** @internal pump count, to tell whether the loop ran between two idle checks (_hostIdle) */
+  _pumps = 0;
+  /** @internal `_pumps` at the first idle check that found nothing to do; -1 when none */
+  _idleMark = -1;
+  /** @internal the deadlock found during this run (its tasks are being cancelled), or null */
+  _deadlock: DeadlockError | null = null;
+  /** @internal the future runUntilComplete waits for (cancelled on a deadlock); 'run()' etc. for reports */
+  _runFuture: Future<any> | null = null;
+  /**
+   * @internal Pending futures of this loop whose native promise exists (`await fut`, a Promise that
+   * adopted the future), with that promise's reject: close() rejects them, since they can never settle.
+   */
+  _adopted: Map<Future<any>, (e: unknown) => void> | null = null;
+  /** @internal how this run was started, for the deadlock report */
+  _runEntry = 'runForever()';
+  /** @internal set by the Runner just before runUntilComplete: the entry point the user called */
+  _nextRunEntry: string | null = null;
   /** @internal */ _wakeKind = WAKE_NONE;
   /** @internal */ _cancelWake: (() => void) | null = null;
   /** @internal */ _runResolve: (() => void) | null = null;
@@ -227,7 +260,6 @@ export class EventLoop {
     checkCallback(callback, 'callSoon');
     if (this._debug) this._checkThread();
     const h = new Handle(callback, args, this, currentContext().copy());
-    if (this._debug) h._sourceTraceback = this._captureStack();
     this._ready.pushHandle(h);
     return h;
   }
@@ -285,7 +317,6 @@ export class EventLoop {
     checkCallback(callback, 'callAt');
     if (this._debug) this._checkThread();
     const h = new TimerHandle(when, callback, args, this, currentContext().copy());
-    if (this._debug) h._sourceTraceback = this._captureStack();
     h._hflags |= H_SCHEDULED;
     this._scheduled.push(h);
     return h;
@@ -427,7 +458,7 @@ export class EventLoop {
         // A deadline the clock can never reach is a wait forever, never a jump: see VIRTUAL_HORIZON.
         if (!(top._when < VIRTUAL_HORIZON)) return Infinity;
         // Autojump: every task is blocked on timers alone, so nothing can happen before the next one.
-        if (this._hostPending === 0) {
+        if (this._hostPending <= this._hostStuck) {
           this._virtualNow = top._when;
           continue;
         }
@@ -442,6 +473,7 @@ export class EventLoop {
     this._wakeKind = WAKE_NONE;
     this._cancelWake = null;
     if (!this._running) return;
+    this._pumps++;
     this._inPump = true;
     let r: number;
     try {
@@ -480,6 +512,7 @@ export class EventLoop {
     this._wakeKind = WAKE_NONE;
     this._stopping = false;
     this._running = false;
+    runningLoops.delete(this);
     _setRunningLoop(null);
     if (this._debug) setDebugTracking(false);
     _hostHooks.loopRunning?.(this, false);
@@ -494,8 +527,54 @@ export class EventLoop {
     this._checkClosed();
     this._checkRunning();
     this._running = true;
+    this._deadlock = null;
+    this._hostStuck = 0;
+    this._idleMark = -1;
     _setRunningLoop(this);
     if (this._debug) setDebugTracking(true);
+  }
+
+  /**
+   * @internal The host has nothing left to do (Node's 'beforeExit') while this loop runs. The first time
+   * the loop is found idle, give everything one more host turn (another 'beforeExit' listener may have
+   * scheduled work, or settle a promise we wait on); if the loop is still idle at the next call and has
+   * not run in between, nothing can ever wake it: a deadlock (or, under the virtual clock, host operations
+   * that can never complete while timers wait: let the clock jump past them).
+   */
+  _hostIdle(): void {
+    if (!this._running || this._inPump || this._wakeKind !== WAKE_NONE || this._ready.length > 0) return;
+    if (this._idleMark !== this._pumps) {
+      this._idleMark = this._pumps;
+      this._host.immediate(() => {});
+      return;
+    }
+    this._idleMark = -1;
+    if (this._virtual && this._hostPending > this._hostStuck && this._popCancelledTimers() !== undefined) {
+      this._hostStuck = this._hostPending;
+      this._wakeup();
+      return;
+    }
+    if (this._onDeadlock()) this._wakeup();
+    else this._finishRun(this._deadlock, true);
+  }
+
+  /**
+   * @internal Nothing can wake this run's tasks again. The first time: make the DeadlockError, cancel every
+   * pending task (and the future runUntilComplete waits for) so their finally blocks run, and return true
+   * if that scheduled work (the run goes on, then ends with the error). Otherwise — nothing was pending,
+   * or the cancelled tasks deadlocked again — return false: the run must end with `_deadlock` now.
+   */
+  _onDeadlock(): boolean {
+    if (this._deadlock !== null) {
+      cleanupDeadlocked(this._deadlock);
+      return false;
+    }
+    const tasks = [...allTasks(this)];
+    this._deadlock = makeDeadlockError(this._runEntry, tasks, this._hostPending);
+    for (const t of tasks) t.cancel();
+    const f = this._runFuture;
+    if (f !== null && !f.done()) f.cancel();
+    return this._ready.length > 0;
   }
 
   /**
@@ -504,6 +583,8 @@ export class EventLoop {
    */
   runForever(): Promise<void> {
     this._startRun();
+    this._runEntry = 'runForever()';
+    watchHostExit(this);
     _hostHooks.loopRunning?.(this, true);
     return new Promise<void>((resolve, reject) => {
       this._runResolve = resolve;
@@ -524,6 +605,8 @@ export class EventLoop {
     const newTask = !isFuture(future);
     const fut = ensureFuture(future as any, { loop: this }) as Future<T>;
     fut.addDoneCallback(runUntilCompleteCb, { context: currentContext() });
+    const entry = this._nextRunEntry ?? 'runUntilComplete()';
+    this._nextRunEntry = null;
     let running: Promise<void>;
     try {
       running = this.runForever();
@@ -531,14 +614,18 @@ export class EventLoop {
       fut.removeDoneCallback(runUntilCompleteCb);
       throw e;
     }
+    this._runEntry = entry;
+    this._runFuture = fut;
     return running.then(
       () => {
         fut.removeDoneCallback(runUntilCompleteCb);
+        this._runFuture = null;
         if (!fut.done()) throw new RuntimeError('Event loop stopped before Future completed.');
-        return fut.result();
+        return runResult(fut, this._deadlock, entry);
       },
       (e) => {
         fut.removeDoneCallback(runUntilCompleteCb);
+        this._runFuture = null;
         // The future's exception is the loop's exception: don't also log it as never retrieved.
         if (newTask && fut.done() && !fut.cancelled()) fut.exception();
         throw e;
@@ -553,6 +640,8 @@ export class EventLoop {
   _runUntilCompleteSync<T>(future: Future<T>): T {
     this._startRun();
     this._syncMode = true;
+    this._runEntry = 'runSync()';
+    this._runFuture = future;
     future.addDoneCallback(runUntilCompleteCb, { context: currentContext() });
     try {
       for (;;) {
@@ -560,11 +649,10 @@ export class EventLoop {
         if (r === STOPPED) break;
         if (r === 0) continue;
         if (r === Infinity) {
-          // (Timers may still be scheduled: under the virtual clock, beyond its horizon — never reached.)
-          throw new RuntimeError(
-            'runSync(): the coroutine waits for something that can never happen ' +
-              '(nothing is scheduled and runSync cannot wait for host I/O); use run() instead',
-          );
+          // Nothing is ready, no timer it can reach (the virtual clock never jumps beyond its horizon),
+          // and runSync refuses host work: nothing can ever wake a task.
+          if (this._onDeadlock()) continue;
+          throw this._deadlock;
         }
         if (!this._host.block(r * 1000)) {
           throw new RuntimeError('runSync(): this host cannot block to wait for timers; use run() instead');
@@ -572,6 +660,7 @@ export class EventLoop {
       }
     } catch (e) {
       future.removeDoneCallback(runUntilCompleteCb);
+      this._runFuture = null;
       this._syncMode = false;
       this._stopping = false;
       this._running = false;
@@ -579,12 +668,15 @@ export class EventLoop {
       throw e;
     }
     future.removeDoneCallback(runUntilCompleteCb);
+    this._runFuture = null;
     this._syncMode = false;
     this._stopping = false;
     this._running = false;
     _setRunningLoop(null);
     if (this._debug) setDebugTracking(false);
     if (!future.done()) throw new RuntimeError('Event loop stopped before Future completed.');
+    const deadlock = this._deadlock;
+    if (deadlock !== null && future.cancelled()) throw deadlock;
     return future.result();
   }
 
@@ -621,9 +713,31 @@ export class EventLoop {
       void executor.shutdown(false);
     }
     for (const hook of _hostHooks.loopClosedHooks) hook(this);
+    this._rejectAdopted();
     this._reportUnretrievedAtClose();
     // A trace started with an onClose callback (run(main(), { trace })) is written now.
     if (this._tracer !== null) this._tracer.loopClosed?.();
+  }
+
+  /**
+   * A Promise that adopted a pending Future of this loop (`await fut` in async code, an async function that
+   * returned it) would wait forever once the loop is closed: it is rejected with a RuntimeError saying so.
+   * The Future itself stays pending, as in CPython.
+   */
+  private _rejectAdopted(): void {
+    const adopted = this._adopted;
+    if (adopted === null) return;
+    this._adopted = null;
+    for (const [fut, reject] of adopted) {
+      if (!fut.done()) {
+        reject(
+          new RuntimeError(
+            `Event loop is closed: ${fut} can never complete, so the Promise waiting for it (an \`await\` of ` +
+              'the Future, or a Promise that adopted it because an async function returned it) is rejected',
+          ),
+        );
+      }
+    }
   }
 
   /** @internal */
@@ -808,11 +922,6 @@ export class EventLoop {
     throw new RuntimeError('Non-thread-safe operation invoked on an event loop other than the current one');
   }
 
-  /** @internal */
-  _captureStack(): string[] {
-    return extractStack(2, DEBUG_STACK_DEPTH);
-  }
-
   // -- host work ---------------------------------------------------------------------------------------
 
   /**
@@ -864,17 +973,21 @@ export class EventLoop {
   /**
    * Run `fn(...args)` in `executor` (or the default executor) and return a Future of its result.
    * Cancelling the Future cancels the job if it has not started (Python's `wrap_future`).
+   *
+   * With the default executor (`null`) or a `ThreadPoolExecutor`, `fn` must be a `WorkerFunction`: a
+   * plain closure is a type error, as for `toThread` (it cannot cross to another thread). An executor
+   * declared as `Executor<F>` takes what its `submit` takes.
    */
   runInExecutor<A extends unknown[], R>(
     executor: Executor | null | undefined,
     fn: WorkerFunction<A, R>,
     ...args: A
   ): Future<R>;
-  runInExecutor<T = unknown>(
-    executor: Executor | null | undefined,
-    fn: unknown,
-    ...args: unknown[]
-  ): Future<T>;
+  runInExecutor<F extends (...args: any[]) => unknown>(
+    executor: Executor<NoInfer<F>>,
+    fn: F,
+    ...args: Parameters<F>
+  ): Future<Awaited<ReturnType<F>>>;
   runInExecutor<T = unknown>(
     executor: Executor | null | undefined,
     fn: unknown,
@@ -999,6 +1112,43 @@ function checkCallback(callback: unknown, method: string): void {
   }
 }
 
+/**
+ * What runUntilComplete resolves to. After a deadlock, a future that ended cancelled (by the deadlock's
+ * cancellation) raises the DeadlockError instead. A pending Future as the result cannot be handed to a
+ * Promise: it is a thenable, so the Promise would adopt it and wait forever (the loop has stopped).
+ */
+function runResult<T>(fut: Future<T>, deadlock: DeadlockError | null, entry: string): T {
+  if (deadlock !== null && fut.cancelled()) throw deadlock;
+  const result = fut.result();
+  if (isFuture(result) && !result.done()) {
+    throw new RuntimeError(
+      `${entry}: the result is a pending ${result.constructor.name} (${result}). A Promise cannot resolve ` +
+        'to it: Futures are thenables, so the Promise would adopt it and wait for it forever, since the ' +
+        'loop has stopped. Await it before returning (`return yield* fut`), or return it inside an object ' +
+        '(`return { fut }`) to hand the Future itself over (Python returns the Future object).',
+    );
+  }
+  return result;
+}
+
+/** Loops whose runForever() is active, for the host's exit check. */
+const runningLoops = new Set<EventLoop>();
+let exitWatch = false;
+
+/**
+ * Node (and Bun) emit 'beforeExit' when the process has nothing left to do: no socket, timer, child or
+ * pending I/O keeps it alive. A running loop then can never be woken (see EventLoop._hostIdle). Browsers
+ * have no such event: there a deadlocked run simply never settles.
+ */
+function watchHostExit(loop: EventLoop): void {
+  runningLoops.add(loop);
+  if (exitWatch || !proc || typeof proc.on !== 'function') return;
+  exitWatch = true;
+  proc.on('beforeExit', () => {
+    for (const l of [...runningLoops]) l._hostIdle();
+  });
+}
+
 function runUntilCompleteCb(fut: Future<any>): void {
   if (!fut.cancelled()) {
     const exc = fut.exception();
@@ -1009,7 +1159,7 @@ function runUntilCompleteCb(fut: Future<any>): void {
 }
 
 /** @internal the work of shutdownAsyncgens (runners.ts runs it as one task, like CPython's Runner.close). */
-export function* shutdownAsyncgensCoro(loop: EventLoop): Generator<unknown, void, unknown> {
+export function* shutdownAsyncgensCoro(loop: EventLoop): Generator<Instruction, void, unknown> {
   loop._asyncgensShutdownCalled = true;
   if (loop._asyncgens.size === 0) return;
   const closing = [...loop._asyncgens];
@@ -1032,7 +1182,7 @@ export function* shutdownAsyncgensCoro(loop: EventLoop): Generator<unknown, void
 export function* shutdownDefaultExecutorCoro(
   loop: EventLoop,
   timeout: number | null,
-): Generator<unknown, void, unknown> {
+): Generator<Instruction, void, unknown> {
   loop._executorShutdownCalled = true;
   const executor = loop._defaultExecutor;
   if (executor === null) return;

@@ -5,9 +5,10 @@
  * handles; everything else appends them to the ready queue or the timer heap.
  */
 import type { EventLoop, ExceptionContext } from './base_events.js';
-import type { Context } from './contextvars.js';
+import { DEBUG_STACK_DEPTH } from './constants.js';
+import { type Context, currentContext } from './contextvars.js';
 import { KeyboardInterrupt, RuntimeError, SystemExit } from './exceptions.js';
-import { callbackName, createdAt, pyTypeName, repr } from './format_helpers.js';
+import { callbackName, createdAt, extractStack, pyTypeName, repr } from './format_helpers.js';
 
 /** The arguments marker for the single-argument fast path: `_args` holds the one argument itself. */
 const ONE_ARG = 1;
@@ -33,17 +34,22 @@ export class Handle {
   /** @internal creation stack in debug mode */
   declare _sourceTraceback: string[] | undefined;
 
+  /**
+   * `context` defaults to a copy of the current context (CPython's `context=None`). In debug mode every
+   * handle records where it was created (CPython's Handle.__init__), however it was made.
+   */
   constructor(
     callback: (...args: any[]) => unknown,
     args: unknown[] | null,
     loop: EventLoop,
-    context: Context,
+    context?: Context | null,
   ) {
     this._callback = callback;
     this._hflags = args === null || args.length === 0 ? 0 : MANY_ARGS;
     this._args = args;
-    this._context = context;
+    this._context = context ?? currentContext().copy();
     this._loop = loop;
+    if (loop._debug) this._sourceTraceback = extractStack(1, DEBUG_STACK_DEPTH);
   }
 
   /** @internal Single-argument constructor for the loop's own hot paths (no args array). */
@@ -119,12 +125,16 @@ export class Handle {
     this._loop.callExceptionHandler(context);
   }
 
-  /** @internal */
+  /**
+   * @internal CPython 3.14's `_format_callback_source`: the arguments are shown in debug mode only (outside
+   * it a repr must not call the arguments' reprs).
+   */
   _formatCallback(): string {
     const cb = this._callback;
     if (cb === null) return '<cancelled>';
     const name = (cb as { _reprName?: string })._reprName ?? callbackName(cb);
     let args = '';
+    if (!this._loop.getDebug()) return `${name}()`;
     if (this._argMode === ONE_ARG) args = repr(this._args);
     else if (this._argMode === MANY_ARGS) args = (this._args as unknown[]).map((a) => repr(a)).join(', ');
     return `${name}(${args})`;
@@ -155,7 +165,7 @@ export class TimerHandle extends Handle {
     callback: (...args: any[]) => unknown,
     args: unknown[] | null,
     loop: EventLoop,
-    context: Context,
+    context?: Context | null,
   ) {
     super(callback, args, loop, context);
     this._when = when;

@@ -27,7 +27,14 @@ export {
 } from './combinators.js';
 export type { ContextVarOptions } from './contextvars.js';
 export { Context, ContextVar, copyContext, Token } from './contextvars.js';
-export type { Awaitable, CoroutineFunction, CoroutineIterator, CoroutineState } from './coroutines.js';
+export type {
+  Awaitable,
+  CoroutineFunction,
+  CoroutineGenerator,
+  CoroutineIterator,
+  CoroutineState,
+  Instruction,
+} from './coroutines.js';
 export {
   Coroutine,
   coroutine,

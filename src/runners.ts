@@ -14,7 +14,7 @@ import {
 } from './base_events.js';
 import { THREAD_JOIN_TIMEOUT } from './constants.js';
 import { type Context, copyContext } from './contextvars.js';
-import { type Awaitable, Coroutine, isCoroutine } from './coroutines.js';
+import { type Awaitable, Coroutine, type Instruction, isCoroutine } from './coroutines.js';
 import { _getRunningLoop, setEventLoop } from './events.js';
 import { CancelledError, KeyboardInterrupt, RuntimeError } from './exceptions.js';
 import { pyTypeName } from './format_helpers.js';
@@ -110,6 +110,7 @@ export class Runner {
     const uninstall = _runnerHooks.installSigint?.(() => this._onSigint(task)) ?? (() => {});
     let result: Promise<T>;
     try {
+      loop._nextRunEntry = 'run()';
       result = loop.runUntilComplete(task);
     } catch (e) {
       uninstall();
@@ -243,12 +244,12 @@ export class Runner {
 function raiseKeyboardInterrupt(): never {
   throw new KeyboardInterrupt();
 }
-function toCoroutine<T>(coro: Awaitable<T>): Coroutine<T> | Generator<unknown, T, unknown> {
+function toCoroutine<T>(coro: Awaitable<T>): Coroutine<T> | Generator<Instruction, T, unknown> {
   if (isCoroutine(coro)) return coro as Coroutine<T>;
   if (isFuture(coro) || isAwaitableObject(coro)) {
     return new Coroutine(
       (function* _wrap_awaitable() {
-        return yield* coro as unknown as Generator<unknown, T, unknown>;
+        return yield* coro as unknown as Generator<Instruction, T, unknown>;
       })(),
       { name: '_wrap_awaitable' },
     );

@@ -6,6 +6,7 @@
 
 import { run } from 'tsyncio';
 import { describe, expect, it } from 'vitest';
+import { measureBundles } from '../bench/bundle.mjs';
 import { type Measurement, prepare, Unavailable, WORKLOADS } from '../bench/workloads.js';
 
 const TINY: Record<string, number> = {
@@ -18,10 +19,11 @@ const TINY: Record<string, number> = {
   cancel: 1000,
   mem_tasks: 1000,
   echo: 100,
+  echo_short: 100,
 };
 
 // Workloads that need a module another issue lands (Queue, streams): they may report Unavailable, never fail.
-const OPTIONAL = new Set(['pingpong', 'echo']);
+const OPTIONAL = new Set(['pingpong', 'echo', 'echo_short']);
 
 describe('benchmark workloads at tiny N', () => {
   it('covers every workload', () => {
@@ -38,7 +40,7 @@ describe('benchmark workloads at tiny N', () => {
         if (OPTIONAL.has(name) && e instanceof Unavailable) return;
         throw e;
       }
-      expect(out.n).toBe(name === 'echo' ? 100 : n);
+      expect(out.n).toBe(name.startsWith('echo') ? 100 : n);
       expect(out.seconds).toBeGreaterThan(0);
       if (name === 'timers' || name === 'timers_light') {
         // sleep(d) never returns before d has passed (1 µs of float slack for the ms/s conversions).
@@ -47,4 +49,18 @@ describe('benchmark workloads at tiny N', () => {
       if (name === 'mem_tasks') expect(out.heap_bytes_per_task).toBeTypeOf('number');
     });
   }
+});
+
+describe('bundle size measurement (bench/bundle.mjs)', () => {
+  it('bundles the minimal program and the whole API, smaller than the whole API', async () => {
+    const r = await measureBundles();
+    expect(r.minimal.gzip).toBeGreaterThan(1000);
+    expect(r.minimal.gzip).toBeLessThan(r.minimal.minified);
+    expect(r.full.minified).toBeGreaterThan(r.minimal.minified);
+    const modules = r.minimal.modules.map(([m]: [string, number]) => m);
+    expect(modules).toContain('src/tasks.ts');
+    // tree-shaking works at all: queues and locks are not in a program that does not use them
+    expect(modules).not.toContain('src/queues.ts');
+    expect(modules).not.toContain('src/locks.ts');
+  });
 });

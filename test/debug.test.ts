@@ -1,5 +1,3 @@
-import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import {
   coroutine,
   createTask,
@@ -15,16 +13,9 @@ import {
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { setNeverAwaitedSink, sweepNursery } from '../src/coroutines.js';
 import { defaultHost, type Host } from '../src/host.js';
-import { collectGarbage } from './helpers.js';
+import { collectGarbage, sourceOf } from './helpers.js';
 
-const THIS_FILE = fileURLToPath(import.meta.url);
-const SOURCE = readFileSync(THIS_FILE, 'utf8').split('\n');
-/** The 1-based line of this file that contains `marker` (so expectations survive edits above them). */
-function lineOf(marker: string): number {
-  const i = SOURCE.findIndex((l) => l.includes(marker) && !l.includes('lineOf('));
-  if (i < 0) throw new Error(`marker ${marker} not found`);
-  return i + 1;
-}
+const { file: THIS_FILE, lineOf } = sourceOf(import.meta.url);
 
 function busy(ms: number): void {
   const t = performance.now();

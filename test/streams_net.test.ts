@@ -27,6 +27,7 @@ import {
   gather,
   getRunningLoop,
   type IncompleteReadError,
+  type Instruction,
   LimitOverrunError,
   OSError,
   run,
@@ -55,7 +56,7 @@ const str = (x: Uint8Array): string => Buffer.from(x).toString('latin1');
 
 /** Run `main` on a fresh loop (real clock) recording exception-handler reports. */
 async function runNet<T>(
-  main: () => Generator<unknown, T, unknown>,
+  main: () => Generator<Instruction, T, unknown>,
 ): Promise<{ result: T; reports: ExceptionContext[] }> {
   const reports: ExceptionContext[] = [];
   const wrapped = coroutine(function* wrapped() {
@@ -981,7 +982,7 @@ describe.skipIf(pki === null)('TLS streams (self-signed certificate made by open
       ];
       for (const [make] of attempts) {
         try {
-          yield* make() as Generator<unknown, unknown, unknown>;
+          yield* make() as Generator<Instruction, unknown, unknown>;
         } catch (e) {
           msgs.push(`${(e as Error).name}: ${(e as Error).message}`);
         }
@@ -1271,7 +1272,7 @@ describe('Node streams as tsyncio streams', () => {
   const epipe = (): Error => Object.assign(new Error('write EPIPE'), { code: 'EPIPE' });
 
   /** [class, message] of what `body` raises, or ['none', ''] */
-  function* outcome(body: Awaitable<unknown>): Generator<unknown, string[], unknown> {
+  function* outcome(body: Awaitable<unknown>): Generator<Instruction, string[], unknown> {
     try {
       yield* body;
     } catch (e) {

@@ -14,7 +14,7 @@ import * as net from 'node:net';
 import * as tls from 'node:tls';
 import type { EventLoop } from '../base_events.js';
 import { type Context, currentContext } from '../contextvars.js';
-import { Coroutine } from '../coroutines.js';
+import { Coroutine, type Instruction } from '../coroutines.js';
 import {
   CancelledError,
   ConnectionResetError,
@@ -218,7 +218,7 @@ export function* createConnection(
   host: string | null | undefined,
   port: number | null | undefined,
   options?: ConnectionOptions,
-): Generator<unknown, [StreamTransport, Protocol], unknown> {
+): Generator<Instruction, [StreamTransport, Protocol], unknown> {
   const o = options ?? {};
   const ssl = checkClientSsl(o.ssl);
   let serverHostname = o.serverHostname ?? null;
@@ -262,7 +262,7 @@ export function* createUnixConnection(
   protocolFactory: () => Protocol,
   path: string | null | undefined,
   options?: UnixConnectionOptions,
-): Generator<unknown, [StreamTransport, Protocol], unknown> {
+): Generator<Instruction, [StreamTransport, Protocol], unknown> {
   const o = options ?? {};
   const ssl = checkClientSsl(o.ssl);
   let serverHostname = o.serverHostname ?? null;
@@ -299,7 +299,7 @@ function* finishConnection(
   serverHostname: string | null,
   o: { sslHandshakeTimeout?: number | null },
   extra: Record<string, unknown>,
-): Generator<unknown, [StreamTransport, Protocol], unknown> {
+): Generator<Instruction, [StreamTransport, Protocol], unknown> {
   let stream: net.Socket = socket;
   if (ssl !== null) {
     const tlsSocket = tlsClient(socket, ssl, serverHostname);
@@ -343,7 +343,7 @@ function* handshake(
   socket: tls.TLSSocket,
   event: string,
   timeout: number | null | undefined,
-): Generator<unknown, void, unknown> {
+): Generator<Instruction, void, unknown> {
   const seconds = timeout ?? SSL_HANDSHAKE_TIMEOUT;
   try {
     yield* hostEvent(loop, socket, event, (err) => fromNodeError(err), {
@@ -415,7 +415,7 @@ export function* startTls(
   protocol: Protocol,
   ssl: TlsOptions | true,
   options?: StartTlsOptions & { serverSide?: boolean },
-): Generator<unknown, StreamTransport, unknown> {
+): Generator<Instruction, StreamTransport, unknown> {
   const serverSide = options?.serverSide ?? false;
   if (ssl !== true && (ssl === null || typeof ssl !== 'object')) {
     throw new TypeError(`sslcontext is expected to be TLS options, got ${repr(ssl)}`);
@@ -758,12 +758,12 @@ export class Server implements TransportOwner {
   }
 }
 
-function* startServingGen(server: Server): Generator<unknown, void, unknown> {
+function* startServingGen(server: Server): Generator<Instruction, void, unknown> {
   server._startServing();
   yield* sleep(0);
 }
 
-function* serveForeverGen(server: Server): Generator<unknown, void, unknown> {
+function* serveForeverGen(server: Server): Generator<Instruction, void, unknown> {
   if (server._servingForeverFut !== null) {
     throw new RuntimeError(`server ${server} is already being awaited on serve_forever()`);
   }
@@ -789,7 +789,7 @@ function* serveForeverGen(server: Server): Generator<unknown, void, unknown> {
   }
 }
 
-function* waitClosedGen(server: Server): Generator<unknown, void, unknown> {
+function* waitClosedGen(server: Server): Generator<Instruction, void, unknown> {
   // Waiters are released by _wakeup() once the server is closed AND has no connections, in either
   // order; _wakeup() sets _waiters to null to say so.
   if (server._waiters === null) return;
@@ -827,7 +827,7 @@ export function* createServer(
   host: string | readonly string[] | null | undefined,
   port: number | null | undefined,
   options?: ServerOptions,
-): Generator<unknown, Server, unknown> {
+): Generator<Instruction, Server, unknown> {
   const o = options ?? {};
   const ssl = checkServerSsl(o.ssl);
   checkSslTimeouts(o, ssl !== null);
@@ -880,7 +880,7 @@ export function* createUnixServer(
   protocolFactory: () => Protocol,
   path: string | null | undefined,
   options?: UnixServerOptions,
-): Generator<unknown, Server, unknown> {
+): Generator<Instruction, Server, unknown> {
   const o = options ?? {};
   const ssl = checkServerSsl(o.ssl);
   checkSslTimeouts(o, ssl !== null);

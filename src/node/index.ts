@@ -18,7 +18,7 @@ export type {
 } from './base_events.js';
 export { Server, ServerSocket } from './base_events.js';
 export { SSLCertVerificationError, SSLError } from './errors.js';
-export type { JobState, ThreadPoolExecutorOptions } from './executor.js';
+export type { AwaitablePromise, JobState, ThreadPoolExecutorOptions } from './executor.js';
 export {
   BrokenExecutor,
   BrokenThreadPool,

@@ -11,7 +11,7 @@
  */
 import type { EventLoop } from '../base_events.js';
 import type { Context } from '../contextvars.js';
-import { Coroutine, isCoroutine } from '../coroutines.js';
+import { Coroutine, type Instruction, isCoroutine } from '../coroutines.js';
 import { getEventLoop, getRunningLoop } from '../events.js';
 import {
   ConnectionResetError,
@@ -98,7 +98,7 @@ function* openConnectionGen(
   host: string | null | undefined,
   port: number | null | undefined,
   options: OpenConnectionOptions | undefined,
-): Generator<unknown, [StreamReader, StreamWriter], unknown> {
+): Generator<Instruction, [StreamReader, StreamWriter], unknown> {
   const loop = getRunningLoop();
   const { limit = DEFAULT_LIMIT, ...rest } = options ?? {};
   const reader = new StreamReader(limit, loop);
@@ -134,7 +134,7 @@ function* startServerGen(
   host: string | readonly string[] | null | undefined,
   port: number | null | undefined,
   options: StartServerOptions | undefined,
-): Generator<unknown, Server, unknown> {
+): Generator<Instruction, Server, unknown> {
   checkClientCallback(clientConnected);
   const loop = getRunningLoop();
   const { limit = DEFAULT_LIMIT, ...rest } = options ?? {};
@@ -162,7 +162,7 @@ export function openUnixConnection(
 function* openUnixConnectionGen(
   path: string | null | undefined,
   options: OpenUnixConnectionOptions | undefined,
-): Generator<unknown, [StreamReader, StreamWriter], unknown> {
+): Generator<Instruction, [StreamReader, StreamWriter], unknown> {
   const loop = getRunningLoop();
   const { limit = DEFAULT_LIMIT, ...rest } = options ?? {};
   const reader = new StreamReader(limit, loop);
@@ -192,7 +192,7 @@ function* startUnixServerGen(
   clientConnected: ClientConnectedCallback,
   path: string | null | undefined,
   options: StartUnixServerOptions | undefined,
-): Generator<unknown, Server, unknown> {
+): Generator<Instruction, Server, unknown> {
   checkClientCallback(clientConnected);
   const loop = getRunningLoop();
   const { limit = DEFAULT_LIMIT, ...rest } = options ?? {};
@@ -391,7 +391,7 @@ export class StreamReaderProtocol implements Protocol {
   }
 
   /** @internal What drain() waits on (FlowControlMixin._drain_helper). */
-  *_drainHelper(): Generator<unknown, void, unknown> {
+  *_drainHelper(): Generator<Instruction, void, unknown> {
     if (this._connectionLost) throw new ConnectionResetError('Connection lost');
     if (!this._paused) return;
     const loop = this._loop;
@@ -530,7 +530,7 @@ export class StreamWriter {
   }
 }
 
-function* waitClosedGen(w: StreamWriter): Generator<unknown, void, unknown> {
+function* waitClosedGen(w: StreamWriter): Generator<Instruction, void, unknown> {
   const closed = w._protocol._getCloseWaiter();
   if (closed.done()) {
     yield* closed;
@@ -545,7 +545,7 @@ function* waitClosedGen(w: StreamWriter): Generator<unknown, void, unknown> {
   }
 }
 
-function* drainGen(w: StreamWriter): Generator<unknown, void, unknown> {
+function* drainGen(w: StreamWriter): Generator<Instruction, void, unknown> {
   const reader = w._reader;
   if (reader !== null) {
     const exc = reader.exception();
@@ -559,7 +559,7 @@ function* drainGen(w: StreamWriter): Generator<unknown, void, unknown> {
   yield* w._protocol._drainHelper();
 }
 
-function* aexitGen(w: StreamWriter, error: unknown): Generator<unknown, boolean, unknown> {
+function* aexitGen(w: StreamWriter, error: unknown): Generator<Instruction, boolean, unknown> {
   w.close();
   try {
     yield* w.waitClosed();
@@ -573,7 +573,7 @@ function* startTlsGen(
   w: StreamWriter,
   ssl: TlsOptions | true,
   options: StartTlsOptions | undefined,
-): Generator<unknown, void, unknown> {
+): Generator<Instruction, void, unknown> {
   const protocol = w._protocol;
   const serverSide = protocol._clientConnectedCb !== null;
   yield* w.drain();
@@ -767,7 +767,7 @@ export class StreamReader {
   }
 
   /** @internal Wait until feedData() or feedEof() is called; resume the transport if it was paused. */
-  *_waitForData(funcName: string): Generator<unknown, void, unknown> {
+  *_waitForData(funcName: string): Generator<Instruction, void, unknown> {
     // Two readers at once would race for the same bytes: CPython forbids it, and so do we.
     if (this._waiter !== null) {
       throw new RuntimeError(
@@ -871,7 +871,7 @@ export class StreamReader {
 
 const NEWLINE = Buffer.from('\n');
 
-function* readlineGen(r: StreamReader): Generator<unknown, Buffer, unknown> {
+function* readlineGen(r: StreamReader): Generator<Instruction, Buffer, unknown> {
   // Fast path: look for '\n' only, waiting as long as the line stays within the limit and no EOF or
   // error is in sight. Anything else (limit, EOF, an exception) goes to readuntil's general path below,
   // which gives CPython's exact outcome. [HOT: the echo benchmark's read path]
@@ -919,7 +919,7 @@ function toSeparator(sep: unknown): Buffer {
 function* readuntilGen(
   r: StreamReader,
   separator: Separator | readonly Separator[],
-): Generator<unknown, Buffer, unknown> {
+): Generator<Instruction, Buffer, unknown> {
   // A list of separators: sorted so that the shortest match wins (CPython 3.13).
   const seps = Array.isArray(separator)
     ? (separator as readonly Separator[]).map(toSeparator).sort((a, b) => a.length - b.length)
@@ -970,7 +970,7 @@ function* readuntilGen(
   return chunk;
 }
 
-function* readGen(r: StreamReader, n: number): Generator<unknown, Buffer, unknown> {
+function* readGen(r: StreamReader, n: number): Generator<Instruction, Buffer, unknown> {
   if (r._exception !== undefined) throw r._exception;
   if (n === 0) return Buffer.alloc(0);
   if (n < 0) {
@@ -991,7 +991,7 @@ function* readGen(r: StreamReader, n: number): Generator<unknown, Buffer, unknow
   return data;
 }
 
-function* readexactlyGen(r: StreamReader, n: number): Generator<unknown, Buffer, unknown> {
+function* readexactlyGen(r: StreamReader, n: number): Generator<Instruction, Buffer, unknown> {
   if (n < 0) throw new ValueError('readexactly size can not be less than zero');
   if (r._exception !== undefined) throw r._exception;
   if (n === 0) return Buffer.alloc(0);
@@ -1007,7 +1007,7 @@ function* readexactlyGen(r: StreamReader, n: number): Generator<unknown, Buffer,
   return data;
 }
 
-function* anextGen(r: StreamReader): Generator<unknown, Buffer, unknown> {
+function* anextGen(r: StreamReader): Generator<Instruction, Buffer, unknown> {
   const line = yield* readlineGen(r);
   if (line.length === 0) throw new StopAsyncIteration();
   return line;

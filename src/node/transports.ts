@@ -19,7 +19,7 @@
  */
 import type { Duplex, Readable, Writable } from 'node:stream';
 import type { EventLoop } from '../base_events.js';
-import { BrokenPipeError, RuntimeError, ValueError } from '../exceptions.js';
+import { BrokenPipeError, OSError, RuntimeError, ValueError } from '../exceptions.js';
 import { pyTypeName } from '../format_helpers.js';
 import { logger } from '../log.js';
 import { fromNodeError, makeOSError } from './errors.js';
@@ -267,7 +267,7 @@ export class StreamTransport {
 
   /** @internal CPython's _fatal_error: report what is not an OSError, then close at once. */
   _fatalError(exc: unknown, message: string): void {
-    if (!(exc instanceof Error && 'errno' in exc)) {
+    if (!(exc instanceof OSError || (exc instanceof Error && 'errno' in exc))) {
       this._loop.callExceptionHandler({ message, exception: exc, transport: this, protocol: this._protocol });
     }
     this._forceClose(exc);
