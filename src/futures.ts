@@ -20,7 +20,7 @@ import { badLoop, isRaisable } from './_internal/args.js';
 import type { EventLoop } from './base_events.js';
 import { type Context, currentContext } from './contextvars.js';
 import { type Awaitable, coroutineDebug, type Instruction, YIELD_NOW } from './coroutines.js';
-import { _getRunningLoop, getEventLoop } from './events.js';
+import { _getRunningLoop, checkNotAsync, getEventLoop } from './events.js';
 import { CancelledError, InvalidStateError, RuntimeError, StopIteration } from './exceptions.js';
 import { captureRawStack, createdAt, extractStack, type RawStack, repr } from './format_helpers.js';
 
@@ -169,11 +169,13 @@ export class Future<T = unknown> implements Awaitable<T>, PromiseLike<T>, Iterat
 
   /**
    * Call `fn(this)` when the future is done, through the loop (never synchronously), in `context`
-   * (default: a copy of the current context).
+   * (default: a copy of the current context). An `async function` is refused (TypeError); a promise
+   * returned by `fn` has its rejection reported to the loop's exception handler.
    */
   addDoneCallback(fn: DoneCallback<this>, options?: { context?: Context | null }): void {
     if (typeof fn !== 'function')
       throw new TypeError(`a callable object was expected by addDoneCallback(), got ${repr(fn)}`);
+    checkNotAsync(fn, 'addDoneCallback');
     const context = options?.context ?? currentContext().copy();
     if (this._state !== PENDING) {
       this._loop._callSoonFast(fn, this, context);

@@ -15,7 +15,7 @@ import {
 import { THREAD_JOIN_TIMEOUT } from './constants.js';
 import { type Context, copyContext } from './contextvars.js';
 import { type Awaitable, Coroutine, type Instruction, isCoroutine } from './coroutines.js';
-import { _getRunningLoop, setEventLoop } from './events.js';
+import { _getActiveLoop, _getCurrentLoop, setEventLoop } from './events.js';
 import { CancelledError, KeyboardInterrupt, RuntimeError } from './exceptions.js';
 import { pyTypeName } from './format_helpers.js';
 import { isFuture } from './futures.js';
@@ -97,7 +97,7 @@ export class Runner {
    * Misuse (called from a running loop, not awaitable, runner closed) throws synchronously.
    */
   run<T>(coro: Awaitable<T>, options?: { context?: Context | null }): Promise<T> {
-    if (_getRunningLoop() !== null) {
+    if (_getActiveLoop() !== null) {
       throw new RuntimeError('Runner.run() cannot be called from a running event loop');
     }
     checkOptions('Runner.run', options);
@@ -133,7 +133,7 @@ export class Runner {
 
   /** @internal The synchronous twin of run() for runSync. */
   _runSync<T>(coro: Awaitable<T>): T {
-    if (_getRunningLoop() !== null) {
+    if (_getActiveLoop() !== null) {
       throw new RuntimeError('Runner.run() cannot be called from a running event loop');
     }
     this._lazyInit();
@@ -201,7 +201,7 @@ export class Runner {
       await loop.shutdownAsyncgens();
       await loop.shutdownDefaultExecutor(THREAD_JOIN_TIMEOUT);
     } finally {
-      if (this._setEventLoop) setEventLoop(null);
+      if (this._setEventLoop && _getCurrentLoop() === loop) setEventLoop(null);
       loop.close();
       this._loop = null;
       this._state = 'closed';
@@ -229,7 +229,7 @@ export class Runner {
         loop._runUntilCompleteSync(loop.createTask(shutdownDefaultExecutorCoro(loop, THREAD_JOIN_TIMEOUT)));
       }
     } finally {
-      if (this._setEventLoop) setEventLoop(null);
+      if (this._setEventLoop && _getCurrentLoop() === loop) setEventLoop(null);
       loop.close();
       this._loop = null;
       this._state = 'closed';
@@ -285,7 +285,7 @@ function reportShutdownErrors(loop: EventLoop, tasks: Task<unknown>[]): void {
  * and the loop is closed. SIGINT (Ctrl-C) cancels the main task and surfaces as KeyboardInterrupt.
  */
 export function run<T>(main: Awaitable<T>, options?: RunOptions): Promise<T> {
-  if (_getRunningLoop() !== null) {
+  if (_getActiveLoop() !== null) {
     throw new RuntimeError('run() cannot be called from a running event loop');
   }
   checkOptions('run', options);
@@ -316,7 +316,7 @@ export function run<T>(main: Awaitable<T>, options?: RunOptions): Promise<T> {
  * blocking the thread. Awaiting a host promise inside raises RuntimeError (use run()).
  */
 export function runSync<T>(main: Awaitable<T>, options?: RunOptions): T {
-  if (_getRunningLoop() !== null) {
+  if (_getActiveLoop() !== null) {
     throw new RuntimeError('runSync() cannot be called from a running event loop');
   }
   checkOptions('runSync', options);
