@@ -2,8 +2,26 @@
  * Resources and process lifetime at the host boundary (issue 13 §5): independent runs in one process,
  * host operations refused by runSync, servers left open, cancellation cycles, worker memory limits.
  */
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { coroutine, getRunningLoop, RuntimeError, run, sleep } from 'tsyncio';
 import { describe, expect, it } from 'vitest';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+
+/** Run a fixture program as a child process (tsx), bounded in time. */
+function runFixture(
+  file: string,
+  ...args: string[]
+): { status: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', `test/fixtures/${file}`, ...args], {
+    cwd: root,
+    encoding: 'utf8',
+    timeout: 30_000,
+    env: { ...process.env, NODE_OPTIONS: '', TSYNCIO_DEBUG: '' },
+  });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
 
 const worker = coroutine(function* worker(name: string, seconds: number) {
   const loop = getRunningLoop();
@@ -73,4 +91,19 @@ describe('independent run() calls in one process', () => {
     expect(await run(nested())).toBe('RuntimeError: run() cannot be called from a running event loop');
     expect(RuntimeError).toBeDefined();
   });
+});
+
+describe('runSync() refusing host I/O leaves nothing behind (child processes)', { timeout: 60_000 }, () => {
+  it.each(['conn', 'server', 'promise', 'abortable'])(
+    '%s: RuntimeError at the call; no later crash, no socket left, the host operation stopped',
+    (mode) => {
+      const r = runFixture('runsync_host.ts', mode);
+      expect(r.stderr).toBe('');
+      expect(r.stdout).toBe(
+        'raised RuntimeError: runSync() cannot wait for host I/O (a Promise); use run() instead\n' +
+          'accepted=0 left=\n',
+      );
+      expect(r.status).toBe(0);
+    },
+  );
 });
