@@ -4,7 +4,17 @@
  */
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { coroutine, getRunningLoop, RuntimeError, run, sleep } from 'tsyncio';
+import {
+  coroutine,
+  createTask,
+  gather,
+  getRunningLoop,
+  RuntimeError,
+  run,
+  sleep,
+  type Task,
+  waitFor,
+} from 'tsyncio';
 import { describe, expect, it } from 'vitest';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -106,4 +116,65 @@ describe('runSync() refusing host I/O leaves nothing behind (child processes)', 
       expect(r.status).toBe(0);
     },
   );
+});
+
+describe('tasks awaiting each other in a cycle', () => {
+  it('a timeout cancels through the cycle: TimeoutError at the deadline, no stack overflow', async () => {
+    const reports: string[] = [];
+    const main = coroutine(function* main() {
+      const loop = getRunningLoop();
+      loop.setExceptionHandler((_l, ctx) => {
+        reports.push(ctx.message);
+      });
+      let t1: Task<unknown> | null = null;
+      let t2: Task<unknown> | null = null;
+      const a = coroutine(function* a() {
+        yield* waitFor(t2!, 1);
+      });
+      const b = coroutine(function* b() {
+        yield* t1!;
+      });
+      t1 = createTask(a(), { name: 't1' });
+      t2 = createTask(b(), { name: 't2' });
+      yield* sleep(0);
+      let outcome = 'none';
+      try {
+        yield* t1;
+      } catch (e) {
+        outcome = (e as Error).name;
+      }
+      const t2Outcome = (t2.exception() as Error | undefined)?.name;
+      return { outcome, t2Outcome, at: loop.time() };
+    });
+    expect(await run(main(), { clock: 'virtual' })).toEqual({
+      outcome: 'TimeoutError',
+      t2Outcome: 'TimeoutError',
+      at: 1,
+    });
+    expect(reports.filter((m) => m.startsWith('Task.cancel()'))).toEqual([
+      expect.stringMatching(
+        /^Task\.cancel\(\) found tasks awaiting each other in a cycle: <Task cancelling name='t1'/,
+      ),
+    ]);
+  });
+
+  it('a cycle through gather() and three tasks: cancel() reaches every task once', async () => {
+    const main = coroutine(function* main() {
+      getRunningLoop().setExceptionHandler(() => {});
+      const tasks: Task<unknown>[] = [];
+      const waitNext = coroutine(function* waitNext(i: number) {
+        yield* gather(tasks[(i + 1) % 3]!);
+      });
+      for (let i = 0; i < 3; i++) tasks.push(createTask(waitNext(i), { name: `t${i}` }));
+      yield* sleep(0);
+      tasks[0]!.cancel('stop');
+      yield* gather(...tasks, { returnExceptions: true });
+      return tasks.map((t) => [t.cancelled(), t.cancelling()]);
+    });
+    expect(await run(main(), { clock: 'virtual' })).toEqual([
+      [true, 1],
+      [true, 1],
+      [true, 1],
+    ]);
+  });
 });
