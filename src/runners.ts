@@ -4,6 +4,8 @@
  * run(main) = a Runner: new loop → main task → run until done → cancel what is left and wait for it →
  * shut down async generators → shut down the default executor → close the loop.
  */
+
+import { checkNotInWorkerImport } from './_internal/worker_guard.js';
 import {
   EventLoop,
   type EventLoopOptions,
@@ -91,6 +93,7 @@ export class Runner {
     if (_getActiveLoop() !== null) {
       throw new RuntimeError('Runner.run() cannot be called from a running event loop');
     }
+    checkNotInWorkerImport('Runner.run()');
     this._lazyInit();
     const main = toCoroutine(coro);
     const context = options?.context ?? this._context!;
@@ -283,6 +286,7 @@ export function run<T>(main: Awaitable<T>, options?: RunOptions): Promise<T> {
   if (_getActiveLoop() !== null) {
     throw new RuntimeError('run() cannot be called from a running event loop');
   }
+  checkNotInWorkerImport('run()');
   const coro = toCoroutine(main);
   const runner = new Runner(options);
   let result: Promise<T>;
@@ -313,6 +317,7 @@ export function runSync<T>(main: Awaitable<T>, options?: RunOptions): T {
   if (_getActiveLoop() !== null) {
     throw new RuntimeError('runSync() cannot be called from a running event loop');
   }
+  checkNotInWorkerImport('runSync()');
   const coro = toCoroutine(main);
   const runner = new Runner(options);
   try {
