@@ -7,6 +7,8 @@ import './trace.js';
 
 import './signals.js';
 
+import './introspect.js';
+
 import './loop_methods.js';
 
 export * from '../index.js';
@@ -34,6 +36,7 @@ export {
 } from './executor.js';
 export type { InspectOptions } from './inspect.js';
 export { getAllAwaitedBy } from './inspect.js';
+export { disableIntrospection, enableIntrospection } from './introspect.js';
 export type { PipeLike, SendfileOptions, SubprocessTransportOptions } from './pipes.js';
 export { ChildTransport } from './pipes.js';
 export type { Address } from './protocols.js';
