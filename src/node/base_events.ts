@@ -419,7 +419,7 @@ export function* startTls(
   transport: StreamTransport,
   protocol: Protocol,
   ssl: TlsOptions | true,
-  options?: StartTlsOptions & { serverSide?: boolean },
+  options?: StartTlsOptions & { serverSide?: boolean; initialData?: Buffer | null },
 ): Generator<Instruction, StreamTransport, unknown> {
   const serverSide = options?.serverSide ?? false;
   if (ssl !== true && (ssl === null || typeof ssl !== 'object')) {
@@ -439,6 +439,9 @@ export function* startTls(
   }
   checkTimeout('ssl_handshake_timeout', options?.sslHandshakeTimeout);
   const socket = transport._detachForTls() as net.Socket;
+  // Received before the undelivered chunks _detachForTls gave back: it goes in front of them.
+  const initial = options?.initialData;
+  if (initial && initial.length > 0) socket.unshift(initial);
   let tlsSocket: tls.TLSSocket;
   let event: string;
   if (serverSide) {
