@@ -11,6 +11,7 @@ import './loop_methods.js';
 
 export * from '../index.js';
 export type {
+  AddrInfo,
   ConnectionOptions,
   ServerOptions,
   StartTlsOptions,
