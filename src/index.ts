@@ -4,7 +4,7 @@
  * asyncio's __init__.py gathers its submodules' __all__.
  */
 
-export type { Comparator } from './_internal/compare.js';
+export type { Comparator, Ordered } from './_internal/compare.js';
 export type { StackFrame } from './_internal/v8stack.js';
 export type {
   EventLoopOptions,

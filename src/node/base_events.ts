@@ -664,7 +664,18 @@ export function* startTls(
 // servers
 
 /** One listening socket of a Server (Python's TransportSocket, as far as servers need it). */
-export class ServerSocket {
+/**
+ * A TCP socket's address as Python gives it: `[host, port]`, or `[host, port, flowinfo, scopeId]` for
+ * IPv6 (`const [host, port] = server.sockets[0]!.getsockname()` works for both).
+ */
+export type InetAddress =
+  | [host: string, port: number]
+  | [host: string, port: number, flowinfo: number, scopeId: number];
+
+/** What `getsockname()` returns: an InetAddress for TCP, the socket file's path for a Unix socket. */
+export type SocketAddress = InetAddress | string;
+
+export class ServerSocket<A extends SocketAddress = SocketAddress> {
   /** The Node server behind it. */
   readonly server: net.Server;
   /** @internal */ readonly _unixPath: string | null;
@@ -674,13 +685,17 @@ export class ServerSocket {
     this._unixPath = unixPath;
   }
 
-  /** [host, port] (IPv6: [host, port, 0, 0]), or the path of a Unix socket. */
-  getsockname(): unknown {
-    if (this._unixPath !== null) return this._unixPath;
+  /**
+   * [host, port] (IPv6: [host, port, 0, 0]) for a server of startServer/createServer, or the path of a
+   * Unix socket (startUnixServer). OSError (EBADF, as Python's) if the Node server was closed behind
+   * tsyncio's back.
+   */
+  getsockname(): A {
+    if (this._unixPath !== null) return this._unixPath as A;
     const a = this.server.address();
-    if (a === null) return null;
-    if (typeof a === 'string') return a;
-    return addressOf(a.address, a.port, a.family);
+    if (a === null) throw makeOSError('EBADF');
+    if (typeof a === 'string') return a as A;
+    return addressOf(a.address, a.port, a.family) as A;
   }
 
   /** 'AF_INET', 'AF_INET6' or 'AF_UNIX'. */
@@ -708,7 +723,7 @@ interface Listener {
  * A listening server (Python's `asyncio.Server`): close(), waitClosed(), serveForever(), startServing(),
  * isServing(), sockets, closeClients(), abortClients(); an async context manager (close + waitClosed).
  */
-export class Server implements TransportOwner {
+export class Server<A extends SocketAddress = SocketAddress> implements TransportOwner {
   /** @internal */ _loop: EventLoop;
   /** @internal null once closed */ _listeners: Listener[] | null;
   /** @internal the connections accepted and not yet lost (CPython's _clients) */
@@ -860,9 +875,9 @@ export class Server implements TransportOwner {
   }
 
   /** The listening sockets (empty once closed). */
-  get sockets(): readonly ServerSocket[] {
+  get sockets(): readonly ServerSocket<A>[] {
     if (this._listeners === null) return [];
-    return this._listeners.map((l) => new ServerSocket(l.server, l.unixPath));
+    return this._listeners.map((l) => new ServerSocket<A>(l.server, l.unixPath));
   }
 
   /**
@@ -912,7 +927,7 @@ export class Server implements TransportOwner {
   }
 
   /** `asyncWith(server, …)`: the server itself. */
-  aenter(): Coroutine<Server> {
+  aenter(): Coroutine<this> {
     const self = this;
     return new Coroutine(
       (function* () {
@@ -1018,7 +1033,7 @@ export function* createServer(
   host: string | readonly string[] | null | undefined,
   port: number | null | undefined,
   options?: ServerOptions,
-): Generator<Instruction, Server, unknown> {
+): Generator<Instruction, Server<InetAddress>, unknown> {
   const o = options ?? {};
   const ssl = checkServerSsl(o.ssl);
   checkSslTimeouts(o, ssl !== null);
@@ -1056,7 +1071,7 @@ export function* createServer(
     if (!sock.listening) yield* hostEvent(loop, sock, 'listening', (err) => fromNodeError(err));
     listeners.push({ server: sock, unixPath: null });
   }
-  const server = new Server(loop, listeners, protocolFactory, ssl, o.keepAlive ?? false);
+  const server = new Server<InetAddress>(loop, listeners, protocolFactory, ssl, o.keepAlive ?? false);
   if (o.startServing ?? true) {
     server._startServing();
     // Skip one loop iteration, as CPython does, so the server is fully set up when this returns.
@@ -1071,7 +1086,7 @@ export function* createUnixServer(
   protocolFactory: () => Protocol,
   path: string | null | undefined,
   options?: UnixServerOptions,
-): Generator<Instruction, Server, unknown> {
+): Generator<Instruction, Server<string>, unknown> {
   const o = options ?? {};
   const ssl = checkServerSsl(o.ssl);
   checkSslTimeouts(o, ssl !== null);
@@ -1115,7 +1130,7 @@ export function* createUnixServer(
     const a = sock.address();
     listener = { server: sock, unixPath: typeof a === 'string' ? a : '' };
   }
-  const server = new Server(loop, [listener], protocolFactory, ssl);
+  const server = new Server<string>(loop, [listener], protocolFactory, ssl);
   if (o.startServing ?? true) {
     server._startServing();
     yield* sleep(0);
