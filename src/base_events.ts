@@ -15,9 +15,11 @@
  * Only runOnce() calls callbacks. Everything else appends to the ready queue or the heap.
  */
 
+import { checkOptions } from './_internal/args.js';
 import { TimerHeap } from './_internal/heap.js';
 import { ReadyQueue } from './_internal/ready.js';
 import { TaskList } from './_internal/tasklist.js';
+import { checkNotInWorkerImport } from './_internal/worker_guard.js';
 import {
   DEBUG_STACK_DEPTH,
   DEFAULT_SLOW_CALLBACK_DURATION,
@@ -37,6 +39,7 @@ import {
 import { cleanupDeadlocked, makeDeadlockError } from './deadlock.js';
 import {
   _getActiveLoop,
+  _registerLoopClass,
   _registerLoopFactory,
   _setActiveLoop,
   _setRunningLoop,
@@ -56,7 +59,7 @@ import {
   SystemExit,
   ValueError,
 } from './exceptions.js';
-import { repr } from './format_helpers.js';
+import { pyTypeName, repr } from './format_helpers.js';
 import { F_LOG_TRACEBACK, Future, isFuture } from './futures.js';
 import { defaultHost, type Host } from './host.js';
 import { logger } from './log.js';
@@ -103,12 +106,28 @@ export interface EventLoopOptions {
 // A TimerHandle of the loop's own single-argument fast path, in the heap (Handle._hflags: ONE_ARG | scheduled).
 const ONE_ARG_SCHEDULED = 1 | H_SCHEDULED;
 
+/**
+ * The virtual clock never jumps to a deadline at or beyond 2^42 s (about 139,000 years): past it, adding
+ * a millisecond no longer changes the clock, so every later sleep would return at once. `sleep(Infinity)`,
+ * `sleep(1e308)` and the like wait forever instead, as they do on the real clock.
+ */
+const VIRTUAL_HORIZON = 2 ** 42;
+
 const STOPPED = -1;
 const WAKE_NONE = 0;
 const WAKE_IMMEDIATE = 1;
 const WAKE_TIMER = 2;
 
 const proc = (globalThis as { process?: any }).process;
+
+/** @internal The `clock` option: 'monotonic', 'virtual' or undefined — a typo must not fall back to real time. */
+export function checkClock(clock: unknown): void {
+  if (clock === undefined || clock === null || clock === 'monotonic' || clock === 'virtual') return;
+  if (typeof clock !== 'string') {
+    throw new TypeError(`clock must be 'monotonic' or 'virtual', not '${pyTypeName(clock)}'`);
+  }
+  throw new ValueError(`clock must be 'monotonic' or 'virtual', not ${repr(clock)}`);
+}
 
 /** Loops between runForever() and its end (several independent runs may interleave on the host). */
 const liveRuns: EventLoop[] = [];
@@ -232,6 +251,8 @@ export class EventLoop {
   private readonly _pumpBound: () => void;
 
   constructor(options?: EventLoopOptions) {
+    checkOptions('EventLoop', options);
+    checkClock(options?.clock);
     this._virtual = options?.clock === 'virtual';
     this._host = options?.host ?? defaultHost;
     this._pumpBound = () => this._pump();
@@ -467,6 +488,8 @@ export class EventLoop {
       const wait = top._when - this.time();
       if (wait <= 0) continue;
       if (this._virtual) {
+        // A deadline the clock can never reach is a wait forever, never a jump: see VIRTUAL_HORIZON.
+        if (!(top._when < VIRTUAL_HORIZON)) return Infinity;
         // Autojump: every task is blocked on timers alone, so nothing can happen before the next one.
         if (this._hostPending <= this._hostStuck) {
           if (this._hostSources > 0 && !this._syncMode) {
@@ -692,8 +715,8 @@ export class EventLoop {
         if (r === STOPPED) break;
         if (r === 0) continue;
         if (r === Infinity) {
-          if (this._scheduled.length > 0) continue;
-          // Nothing is ready, no timer, and runSync refuses host work: nothing can ever wake a task.
+          // Nothing is ready, no timer it can reach (the virtual clock never jumps beyond its horizon),
+          // and runSync refuses host work: nothing can ever wake a task.
           if (this._onDeadlock()) continue;
           throw this._deadlock;
         }
@@ -794,6 +817,7 @@ export class EventLoop {
 
   private _checkRunning(): void {
     if (this._running) throw new RuntimeError('This event loop is already running');
+    checkNotInWorkerImport('EventLoop.runForever()/runUntilComplete()');
     if (_getActiveLoop() !== null) {
       throw new RuntimeError('Cannot run the event loop while another loop is running');
     }
@@ -812,8 +836,10 @@ export class EventLoop {
     options?: TaskOptions,
   ): Task<T> {
     this._checkClosed();
+    if (options !== undefined) checkOptions('createTask', options);
     if (this._taskFactory !== null) {
       const task = this._taskFactory(this, coro, options);
+      if (!isFuture(task)) throw new TypeError(`the task factory must return a Task, got ${repr(task)}`);
       return task as Task<T>;
     }
     if (options === undefined) return new TaskClass<T>(coro as any, (this._taskOptions ??= { loop: this }));
@@ -1010,7 +1036,7 @@ export class EventLoop {
       this.callSoonThreadsafe(() => {
         if (fut.done()) return;
         if (ok) fut.setResult(value as T);
-        else fut.setException(value ?? new RuntimeError('promise rejected with undefined'));
+        else fut._setException(value ?? new RuntimeError('promise rejected with undefined'));
       });
     };
     promise.then(
@@ -1078,7 +1104,15 @@ export class EventLoop {
       }
       executor = this._defaultExecutor;
     }
+    if (executor === null || typeof executor !== 'object' || typeof executor.submit !== 'function') {
+      throw new TypeError(
+        `executor must be an executor (an object with submit and shutdown), got ${repr(executor)}`,
+      );
+    }
     const job = executor.submit(fn, ...args);
+    if (job === null || typeof (job as { then?: unknown } | undefined)?.then !== 'function') {
+      throw new TypeError(`executor.submit() must return a Promise (a thenable), got ${repr(job)}`);
+    }
     return this._wrapHostPromise(
       job as PromiseLike<T>,
       typeof job.cancel === 'function' ? () => job.cancel!() : undefined,
@@ -1319,3 +1353,4 @@ export function formatException(e: unknown): string {
 }
 
 _registerLoopFactory(() => new EventLoop());
+_registerLoopClass(EventLoop);

@@ -8,7 +8,7 @@ import type { EventLoop, ExceptionContext } from './base_events.js';
 import { DEBUG_STACK_DEPTH } from './constants.js';
 import { type Context, currentContext } from './contextvars.js';
 import { KeyboardInterrupt, RuntimeError, SystemExit } from './exceptions.js';
-import { callbackName, createdAt, extractStack, repr } from './format_helpers.js';
+import { callbackName, createdAt, extractStack, pyTypeName, repr } from './format_helpers.js';
 import { isFuture } from './futures.js';
 
 /** The arguments marker for the single-argument fast path: `_args` holds the one argument itself. */
@@ -294,7 +294,23 @@ export function _getCurrentLoop(): EventLoop | null {
 
 /** Set the current (not running) event loop; `null` clears it. */
 export function setEventLoop(loop: EventLoop | null | undefined): void {
+  if (loop !== null && loop !== undefined && !isEventLoop(loop)) {
+    throw new TypeError(`loop must be an instance of EventLoop or None, not '${pyTypeName(loop)}'`);
+  }
   currentLoop = loop ?? null;
+}
+
+// The EventLoop class, registered by base_events (which imports this module: no import cycle at load).
+let loopClass: (abstract new (...args: any[]) => EventLoop) | null = null;
+
+/** @internal */
+export function _registerLoopClass(cls: abstract new (...args: any[]) => EventLoop): void {
+  loopClass = cls;
+}
+
+/** @internal Is `x` an EventLoop (of any subclass)? For the checks of `loop` arguments. */
+export function isEventLoop(x: unknown): x is EventLoop {
+  return loopClass !== null && x instanceof loopClass;
 }
 
 let loopFactory: (() => EventLoop) | null = null;

@@ -16,6 +16,7 @@
  * when `then` is first called, so a failed future nobody awaits natively never becomes an unhandled
  * rejection (which would kill a Node process).
  */
+import { badLoop, isRaisable } from './_internal/args.js';
 import type { EventLoop } from './base_events.js';
 import { type Context, currentContext } from './contextvars.js';
 import { type Awaitable, coroutineDebug, type Instruction, YIELD_NOW } from './coroutines.js';
@@ -91,8 +92,15 @@ export class Future<T = unknown> implements Awaitable<T>, PromiseLike<T>, Iterat
       this._loop = null as unknown as EventLoop;
       return;
     }
-    this._loop = options?.loop ?? getEventLoop();
-    if (this._loop._debug) this._sourceTraceback = extractStack(1);
+    const loop = options?.loop ?? getEventLoop();
+    this._loop = loop;
+    // Every EventLoop has a boolean `_debug`: anything else given as `loop` is not a loop, and reading it
+    // is the check, for free. [HOT: every Future and Task]
+    const debug = loop._debug;
+    if (debug !== false) {
+      if (debug !== true) throw badLoop(loop);
+      this._sourceTraceback = extractStack(1);
+    }
   }
 
   static readonly [FUTURE_BRAND] = true;
@@ -292,6 +300,15 @@ export class Future<T = unknown> implements Awaitable<T>, PromiseLike<T>, Iterat
     ) {
       exception = new (exception as new () => Error)();
     }
+    // CPython's words. A caught value is forwarded as is (JavaScript can throw anything), but a string or
+    // other primitive here is a slip (`setException('message')`), not an exception.
+    if (!isRaisable(exception)) throw new TypeError('invalid exception object');
+    this._setException(exception);
+  }
+
+  /** @internal setException for values caught from JavaScript code, which may be anything thrown. */
+  _setException(exception: unknown): void {
+    if (this._state !== PENDING) throw new InvalidStateError('invalid state');
     if (exception === undefined || exception === null) {
       throw new TypeError('exception must be an error, not None');
     }
@@ -502,7 +519,7 @@ export function copyFutureState<T>(source: Future<T>, dest: Future<T>): void {
     return;
   }
   const exc = source.exception();
-  if (exc !== undefined) dest.setException(exc);
+  if (exc !== undefined) dest._setException(exc);
   else dest.setResult(source._result as T);
 }
 

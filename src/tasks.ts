@@ -18,9 +18,10 @@
  *   Future's own iterator returns it to the `yield*` that awaited it.
  */
 
+import { badLoop, checkOptionKeys, checkOptions, isCollection, notAwaitable } from './_internal/args.js';
 import { suspendedCoroutineFrames } from './_internal/v8stack.js';
 import type { EventLoop, TaskFactory } from './base_events.js';
-import { type Context, copyContext, currentContext } from './contextvars.js';
+import { Context, copyContext, currentContext } from './contextvars.js';
 import {
   _coroStates,
   type Awaitable,
@@ -30,7 +31,7 @@ import {
   isClaimed,
   isCoroutine,
 } from './coroutines.js';
-import { _getRunningLoop, getEventLoop, getRunningLoop, type TimerHandle } from './events.js';
+import { _getRunningLoop, getEventLoop, getRunningLoop, isEventLoop, type TimerHandle } from './events.js';
 import {
   CancelledError,
   InvalidStateError,
@@ -89,6 +90,29 @@ function taskStepWithError(task: Task<any>, exc: unknown): void {
 }
 (taskStepWithError as { _isTaskStep?: boolean })._isTaskStep = true;
 
+// The bad-yield errors thrown into coroutines, with the value yielded (see explainBadYield).
+const badYields = new WeakMap<object, unknown>();
+
+/**
+ * `yield* 'abc'` or `yield* [t1, t2]` delegates to a string's or array's iterator: the task receives its
+ * first item as a bad yield, and the error thrown back never reaches the coroutine — that iterator has no
+ * `throw` method, so V8 ends the `yield*` with its own TypeError ("The iterator does not provide a 'throw'
+ * method"). Put the task's error back in its place: Python's "'str' object can't be awaited" for a
+ * string, the bad-yield error with a hint otherwise. Runs only when a step raised a TypeError.
+ */
+function explainBadYield(thrownIn: unknown, e: TypeError): unknown {
+  if (typeof thrownIn !== 'object' || thrownIn === null || !badYields.has(thrownIn)) return e;
+  if (!/does not provide a 'throw' method/.test(e.message)) return e;
+  const value = badYields.get(thrownIn);
+  const err =
+    typeof value === 'string' ? new TypeError("'str' object can't be awaited") : (thrownIn as Error);
+  (err as { hint?: string }).hint =
+    typeof value === 'string'
+      ? '`yield*` on a string walks its characters: a string is not awaitable'
+      : '`yield*` on an iterable that is not awaitable (an array? await its items with gather(...array))';
+  return err;
+}
+
 export class Task<T = unknown> extends Future<T> {
   /** @internal */ _coro: Driven<T> | null;
   /** @internal a number until first asked for: `Task-N` is formatted lazily */
@@ -110,6 +134,11 @@ export class Task<T = unknown> extends Future<T> {
     if (!isCoroutine(coro)) {
       throw new TypeError(`a coroutine was expected, got ${repr(coro)}`);
     }
+    const context = options?.context;
+    if (context !== undefined && context !== null && !(context instanceof Context)) {
+      // Checked here: a task that cannot enter its context would fail inside the loop, not at the call.
+      throw new TypeError(`context must be an instance of Context or None, not '${pyTypeName(context)}'`);
+    }
     const name = options?.name;
     this._name = name === undefined || name === null ? ++taskNameCounter : String(name);
     this._coro = coro;
@@ -117,7 +146,7 @@ export class Task<T = unknown> extends Future<T> {
       this._flags |= F_TASK_IS_CORO;
       coro._claim();
     }
-    this._context = options?.context ?? copyContext();
+    this._context = context ?? copyContext();
     const loop = this._loop;
     if (loop._tracer !== null) loop._tracer.taskCreated?.(this);
     if (options?.eagerStart && loop._running) {
@@ -318,19 +347,21 @@ export class Task<T = unknown> extends Future<T> {
       } else {
         r = hasExc ? (coro as Generator<unknown, T>).throw(exc) : (coro as Generator<unknown, T>).next();
       }
-    } catch (e) {
+    } catch (caught) {
+      let e = caught;
       if (entered !== null) entered._state = CORO_CLOSED;
       if (tracer !== null) tracer.taskStepEnd?.(this);
+      if (hasExc && e !== exc && e instanceof TypeError) e = explainBadYield(exc, e);
       if (e instanceof CancelledError) {
         // Keep this exact exception: result() re-raises it (with its message and chain) once.
         super.cancel();
         this._exception = e; // what _makeCancelledError() hands out (see Future._exception)
       } else if (e instanceof KeyboardInterrupt || e instanceof SystemExit) {
-        super.setException(e);
+        this._setException(e);
         this._finished();
         throw e;
       } else {
-        super.setException(e);
+        this._setException(e);
       }
       this._finished();
       return;
@@ -375,6 +406,7 @@ export class Task<T = unknown> extends Future<T> {
         }
       } else {
         newExc = new RuntimeError(`yield was used instead of yield from in task ${this} with ${fut}`);
+        badYields.set(newExc, fut);
       }
       loop._callSoonWithContext(taskStepWithError, [this, newExc], this._context);
       return;
@@ -386,6 +418,7 @@ export class Task<T = unknown> extends Future<T> {
       );
     } else {
       newExc = new RuntimeError(`Task got bad yield: ${repr(result)}`);
+      badYields.set(newExc, result);
       if (result !== null && typeof (result as PromiseLike<unknown>).then === 'function') {
         // A JS hint beside Python's message, never inside it.
         (newExc as { hint?: string }).hint =
@@ -542,7 +575,9 @@ export function allTasks(loop?: EventLoop): Set<Task<any>> {
  * `yield*`-able object) is wrapped in a Task.
  */
 export function ensureFuture<T>(obj: Future<T> | Awaitable<T>, options?: { loop?: EventLoop }): Future<T> {
-  const loop = options?.loop;
+  checkOptions('ensureFuture', options);
+  const loop = options?.loop ?? undefined;
+  if (loop !== undefined && !isEventLoop(loop)) throw badLoop(loop);
   if (isFuture(obj)) {
     if (loop !== undefined && loop !== obj._loop) {
       throw new ValueError(
@@ -554,18 +589,31 @@ export function ensureFuture<T>(obj: Future<T> | Awaitable<T>, options?: { loop?
   if (isCoroutine(obj)) {
     return (loop ?? getEventLoop()).createTask(obj as any) as Task<T>;
   }
-  if (
-    obj !== null &&
-    typeof obj === 'object' &&
-    typeof (obj as Awaitable<T>)[Symbol.iterator] === 'function'
-  ) {
+  if (isAwaitableObject(obj)) {
     return (loop ?? getEventLoop()).createTask(wrapAwaitable(obj as Awaitable<T>) as any) as Task<T>;
   }
+  throw notAnAwaitable(obj);
+}
+
+/**
+ * @internal An object `yield*` can await: anything iterable except the built-in collections (an array of
+ * tasks is not an awaitable; Python's `await [t]` fails the same way).
+ */
+export function isAwaitableObject(obj: unknown): boolean {
+  return (
+    obj !== null &&
+    typeof obj === 'object' &&
+    typeof (obj as Awaitable<unknown>)[Symbol.iterator] === 'function' &&
+    !isCollection(obj)
+  );
+}
+
+/** @internal CPython's TypeError from ensure_future(), with a hint for the JavaScript slips. */
+export function notAnAwaitable(obj: unknown): TypeError {
   const err = new TypeError('An asyncio.Future, a coroutine or an awaitable is required');
-  if (obj !== null && typeof (obj as unknown as PromiseLike<T>)?.then === 'function') {
-    (err as { hint?: string }).hint = 'wrap a Promise with fromPromise(promise)';
-  }
-  throw err;
+  const hint = (notAwaitable(obj) as { hint?: string }).hint;
+  if (hint !== undefined) (err as { hint?: string }).hint = hint;
+  return err;
 }
 
 const wrapAwaitable = (() => {
@@ -760,6 +808,8 @@ export class GatheringFuture<T> extends Future<T> {
   }
 }
 
+const GATHER_OPTION_KEYS = ['returnExceptions'];
+
 function isGatherOptions(x: unknown): x is GatherOptions {
   return (
     typeof x === 'object' &&
@@ -807,7 +857,16 @@ export function gather<A extends readonly Awaitable<unknown>[]>(
 export function gather(...args: unknown[]): Future<unknown[]> {
   let returnExceptions = false;
   if (args.length > 0 && isGatherOptions(args[args.length - 1])) {
-    returnExceptions = Boolean((args.pop() as GatherOptions).returnExceptions);
+    const options = args.pop() as GatherOptions;
+    // A plain object is taken for the options: it must not be an awaitable mistaken for them.
+    checkOptionKeys('gather', options, GATHER_OPTION_KEYS);
+    returnExceptions = Boolean(options.returnExceptions);
+  }
+  // Every argument is checked before any is wrapped in a task: a bad one leaves nothing running.
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i];
+    if (arg instanceof Coroutine || arg instanceof Future) continue;
+    if (!isFuture(arg) && !isCoroutine(arg) && !isAwaitableObject(arg)) throw notAnAwaitable(arg);
   }
   if (args.length === 0) {
     const loop = _getRunningLoop() ?? getEventLoop();
@@ -839,7 +898,7 @@ export function gather(...args: unknown[]): Future<unknown[]> {
       }
       const exc = fut.exception();
       if (exc !== undefined) {
-        outer.setException(exc);
+        outer._setException(exc);
         return;
       }
     }

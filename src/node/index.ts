@@ -7,12 +7,17 @@ import './trace.js';
 
 import './signals.js';
 
+import './introspect.js';
+
 import './loop_methods.js';
 
 export * from '../index.js';
 export type {
+  AddrInfo,
   ConnectionOptions,
+  InetAddress,
   ServerOptions,
+  SocketAddress,
   StartTlsOptions,
   TlsOptions,
   UnixConnectionOptions,
@@ -32,6 +37,7 @@ export {
 } from './executor.js';
 export type { InspectOptions } from './inspect.js';
 export { getAllAwaitedBy } from './inspect.js';
+export { disableIntrospection, enableIntrospection } from './introspect.js';
 export type { PipeLike, SendfileOptions, SubprocessTransportOptions } from './pipes.js';
 export { ChildTransport } from './pipes.js';
 export type { Address } from './protocols.js';
