@@ -19,6 +19,7 @@ import { checkOptions } from './_internal/args.js';
 import { TimerHeap } from './_internal/heap.js';
 import { ReadyQueue } from './_internal/ready.js';
 import { TaskList } from './_internal/tasklist.js';
+import { checkNotInWorkerImport } from './_internal/worker_guard.js';
 import {
   DEBUG_STACK_DEPTH,
   DEFAULT_SLOW_CALLBACK_DURATION,
@@ -816,6 +817,7 @@ export class EventLoop {
 
   private _checkRunning(): void {
     if (this._running) throw new RuntimeError('This event loop is already running');
+    checkNotInWorkerImport('EventLoop.runForever()/runUntilComplete()');
     if (_getActiveLoop() !== null) {
       throw new RuntimeError('Cannot run the event loop while another loop is running');
     }
@@ -1010,6 +1012,17 @@ export class EventLoop {
    */
   _wrapHostPromise<T>(promise: PromiseLike<T>, onCancel?: () => void): Future<T> {
     if (this._syncMode) {
+      // The host operation has started (a socket connecting, a server listening, a fetch): stop it the
+      // way cancelling would, and drop its outcome quietly, so nothing outlives the refusal (a rejection
+      // nobody handles would end the process; a listening socket would keep it alive).
+      promise.then(undefined, () => {});
+      if (onCancel !== undefined) {
+        try {
+          onCancel();
+        } catch {
+          // Best effort: the RuntimeError below is what the caller must see.
+        }
+      }
       throw new RuntimeError('runSync() cannot wait for host I/O (a Promise); use run() instead');
     }
     const fut = new Future<T>({ loop: this });

@@ -75,6 +75,8 @@ export {
 } from './queues.js';
 export type { RunOptions } from './runners.js';
 export { Runner, run, runSync } from './runners.js';
+export type { StaggeredRaceResult } from './staggered.js';
+export { staggeredRace } from './staggered.js';
 export type {
   AsyncContextManager,
   AsyncGeneratorFunction,

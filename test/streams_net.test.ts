@@ -1097,6 +1097,38 @@ describe.skipIf(pki === null)('TLS streams (self-signed certificate made by open
     });
     expect(reports).toEqual([]);
   });
+  it('gh-142352: a ClientHello already in the reader buffer when startTls is called is not lost', async () => {
+    const { result } = await runNet(function* () {
+      const server = yield* startServer(
+        coroutine(function* handleClient(reader: StreamReader, writer: StreamWriter) {
+          const line = yield* reader.readline();
+          // Let the client's ClientHello arrive and be buffered by the reader before upgrading.
+          yield* sleep(0.2);
+          const buffered = reader._buffered;
+          yield* writer.startTls(serverSsl(), { sslHandshakeTimeout: 5 });
+          const data = yield* reader.readline();
+          writer.write(Buffer.concat([Buffer.from(`${str(line).trim()} ${buffered > 0} `), data]));
+          yield* writer.drain();
+          writer.close();
+          yield* writer.waitClosed();
+        }),
+        '127.0.0.1',
+        0,
+      );
+      const [reader, writer] = yield* openConnection('127.0.0.1', portOf(server));
+      // No reply awaited between the request and the handshake (as SMTP pipelining or a fast client).
+      writer.write('STARTTLS\n');
+      yield* writer.startTls(clientSsl(), { serverHostname: 'localhost', sslHandshakeTimeout: 5 });
+      writer.write('over tls\n');
+      const reply = str(yield* reader.readline());
+      writer.close();
+      yield* writer.waitClosed();
+      server.close();
+      yield* server.waitClosed();
+      return reply;
+    });
+    expect(result).toBe('STARTTLS true over tls\n');
+  });
 });
 
 describe('Unix domain sockets', () => {

@@ -688,7 +688,16 @@ function* startTlsGen(
   const protocol = w._protocol;
   const serverSide = protocol._clientConnectedCb !== null;
   yield* w.drain();
-  const transport = yield* startTls(w._loop, w._transport, protocol, ssl, { ...options, serverSide });
+  // gh-142352: bytes the peer sent right after its plaintext request (a ClientHello that arrived before
+  // startTls was called) may already sit in the reader's buffer; they belong to the TLS layer, not to
+  // the application, or the handshake waits forever for them.
+  const reader = protocol._streamReader;
+  const buffered = reader !== null && reader._buffered > 0 ? reader._take(reader._buffered) : null;
+  const transport = yield* startTls(w._loop, w._transport, protocol, ssl, {
+    ...options,
+    serverSide,
+    initialData: buffered,
+  });
   w._transport = transport;
   protocol._replaceTransport(transport);
 }
