@@ -15,9 +15,11 @@
  * Only runOnce() calls callbacks. Everything else appends to the ready queue or the heap.
  */
 
+import { checkOptions } from './_internal/args.js';
 import { TimerHeap } from './_internal/heap.js';
 import { ReadyQueue } from './_internal/ready.js';
 import { TaskList } from './_internal/tasklist.js';
+import { checkNotInWorkerImport } from './_internal/worker_guard.js';
 import {
   DEBUG_STACK_DEPTH,
   DEFAULT_SLOW_CALLBACK_DURATION,
@@ -36,12 +38,16 @@ import {
 } from './coroutines.js';
 import { cleanupDeadlocked, makeDeadlockError } from './deadlock.js';
 import {
-  _getRunningLoop,
+  _getActiveLoop,
+  _registerLoopClass,
   _registerLoopFactory,
+  _setActiveLoop,
   _setRunningLoop,
+  checkNotAsync,
   H_CANCELLED,
   H_SCHEDULED,
   Handle,
+  isPromiseResult,
   ONE_ARG,
   TimerHandle,
 } from './events.js';
@@ -54,7 +60,7 @@ import {
   SystemExit,
   ValueError,
 } from './exceptions.js';
-import { repr } from './format_helpers.js';
+import { pyTypeName, repr } from './format_helpers.js';
 import { F_LOG_TRACEBACK, Future, isFuture } from './futures.js';
 import { defaultHost, type Host } from './host.js';
 import { logger } from './log.js';
@@ -101,12 +107,36 @@ export interface EventLoopOptions {
 // A TimerHandle of the loop's own single-argument fast path, in the heap (Handle._hflags: ONE_ARG | scheduled).
 const ONE_ARG_SCHEDULED = ONE_ARG | H_SCHEDULED;
 
+/**
+ * The virtual clock never jumps to a deadline at or beyond 2^42 s (about 139,000 years): past it, adding
+ * a millisecond no longer changes the clock, so every later sleep would return at once. `sleep(Infinity)`,
+ * `sleep(1e308)` and the like wait forever instead, as they do on the real clock.
+ */
+const VIRTUAL_HORIZON = 2 ** 42;
+
 const STOPPED = -1;
 const WAKE_NONE = 0;
 const WAKE_IMMEDIATE = 1;
 const WAKE_TIMER = 2;
 
 const proc = (globalThis as { process?: any }).process;
+
+/** @internal The `clock` option: 'monotonic', 'virtual' or undefined — a typo must not fall back to real time. */
+export function checkClock(clock: unknown): void {
+  if (clock === undefined || clock === null || clock === 'monotonic' || clock === 'virtual') return;
+  if (typeof clock !== 'string') {
+    throw new TypeError(`clock must be 'monotonic' or 'virtual', not '${pyTypeName(clock)}'`);
+  }
+  throw new ValueError(`clock must be 'monotonic' or 'virtual', not ${repr(clock)}`);
+}
+
+/** Loops between runForever() and its end (several independent runs may interleave on the host). */
+const liveRuns: EventLoop[] = [];
+
+/** What host callbacks see between batches: the running loop if only one runs. */
+function idleRunningLoop(): EventLoop | null {
+  return liveRuns.length === 1 ? liveRuns[0]! : null;
+}
 
 /** Debug mode from the environment, like PYTHONASYNCIODEBUG. */
 export function envDebug(): boolean {
@@ -170,6 +200,14 @@ export class EventLoop {
    * pending (see _hostIdle). The virtual clock may jump while `_hostPending <= _hostStuck`.
    */
   _hostStuck = 0;
+  /**
+   * @internal Host sources that can schedule work on this loop at any time (signal handlers, listening
+   * servers). While > 0 the virtual clock gives the host a turn before each jump, so what the program
+   * just caused (a signal it sent itself, a connection it opened) arrives at the current virtual time.
+   */
+  _hostSources = 0;
+  /** @internal a virtual jump waits for the host turn _drive asked for */
+  _jumpAfterHostTurn = false;
   /** @internal */ _host: Host;
   /** @internal */ _inPump = false;
   /** @internal pump count, to tell whether the loop ran between two idle checks (_hostIdle) */
@@ -220,6 +258,8 @@ export class EventLoop {
   private readonly _pumpBound: () => void;
 
   constructor(options?: EventLoopOptions) {
+    checkOptions('EventLoop', options);
+    checkClock(options?.clock);
     this._virtual = options?.clock === 'virtual';
     this._host = options?.host ?? defaultHost;
     this._pumpBound = () => this._pump();
@@ -241,13 +281,19 @@ export class EventLoop {
 
   // -- scheduling ----------------------------------------------------------------------------------
 
-  /** Run `callback(...args)` on the next iteration, in a copy of the current context. FIFO. */
+  /**
+   * Run `callback(...args)` on the next iteration, in a copy of the current context. FIFO. Called from a
+   * host callback (a timer, an event listener), it wakes the loop. An `async function` is refused with
+   * TypeError (as CPython refuses coroutine functions); a plain function that returns a promise has the
+   * promise's rejection reported to the exception handler.
+   */
   callSoon<A extends unknown[]>(callback: (...args: A) => unknown, ...args: A): Handle {
     this._checkClosed();
     checkCallback(callback, 'callSoon');
     if (this._debug) this._checkThread();
     const h = new Handle(callback, args, this, currentContext().copy());
     this._ready.pushHandle(h);
+    if (!this._inPump) this._wakeup();
     return h;
   }
 
@@ -255,18 +301,21 @@ export class EventLoop {
   _callSoonOne(callback: (arg: any) => unknown, arg: unknown, context: Context): Handle {
     const h = Handle._one(callback, arg, this, context);
     this._ready.pushHandle(h);
+    if (!this._inPump) this._wakeup();
     return h;
   }
 
   /**
    * @internal Schedule `callback(arg)` in `context` when nobody needs the Handle (a task's step or
    * wakeup, a future's done-callbacks): no allocation at all (see ReadyQueue). Debug mode and tracing
-   * still get a Handle, which their reports are made of. [HOT]
+   * still get a Handle, which their reports are made of. Scheduled from outside the loop's callbacks (a
+   * host callback resolving a future), it wakes the loop: one field test on the hot path. [HOT]
    */
   _callSoonFast(callback: (arg: any) => unknown, arg: unknown, context: Context): void {
     if (this._debug || this._tracer !== null)
       this._ready.pushHandle(Handle._one(callback, arg, this, context));
     else this._ready.push(callback, arg, context);
+    if (!this._inPump) this._wakeup();
   }
 
   /** @internal callSoon with arguments and a given context (CPython's `call_soon(..., context=ctx)`). */
@@ -274,6 +323,7 @@ export class EventLoop {
     this._checkClosed();
     const h = new Handle(callback, args, this, context);
     this._ready.pushHandle(h);
+    if (!this._inPump) this._wakeup();
     return h;
   }
 
@@ -306,6 +356,7 @@ export class EventLoop {
     const h = new TimerHandle(when, callback, args, this, currentContext().copy());
     h._hflags |= H_SCHEDULED;
     this._scheduled.push(h);
+    if (!this._inPump) this._wakeup();
     return h;
   }
 
@@ -315,6 +366,7 @@ export class EventLoop {
     h._args = arg;
     h._hflags = ONE_ARG_SCHEDULED;
     this._scheduled.push(h);
+    if (!this._inPump) this._wakeup();
     return h;
   }
 
@@ -324,6 +376,7 @@ export class EventLoop {
     h._args = arg;
     h._hflags = ONE_ARG_SCHEDULED;
     this._scheduled.push(h);
+    if (!this._inPump) this._wakeup();
     return h;
   }
 
@@ -442,8 +495,16 @@ export class EventLoop {
       const wait = top._when - this.time();
       if (wait <= 0) continue;
       if (this._virtual) {
+        // A deadline the clock can never reach is a wait forever, never a jump: see VIRTUAL_HORIZON.
+        if (!(top._when < VIRTUAL_HORIZON)) return Infinity;
         // Autojump: every task is blocked on timers alone, so nothing can happen before the next one.
         if (this._hostPending <= this._hostStuck) {
+          if (this._hostSources > 0 && !this._syncMode) {
+            // A signal (or another host source) may already be on its way, caused by what just ran
+            // (`process.kill(process.pid, …)`): let the host deliver it first; _pump jumps afterwards.
+            this._jumpAfterHostTurn = true;
+            return 0;
+          }
           this._virtualNow = top._when;
           continue;
         }
@@ -459,16 +520,23 @@ export class EventLoop {
     this._cancelWake = null;
     if (!this._running) return;
     this._pumps++;
+    if (this._jumpAfterHostTurn) this._jumpAfterTurn();
     this._inPump = true;
+    _setActiveLoop(this);
+    _setRunningLoop(this);
     let r: number;
     try {
       r = this._drive();
     } catch (e) {
       this._inPump = false;
+      _setActiveLoop(null);
+      _setRunningLoop(idleRunningLoop());
       this._finishRun(e, true);
       return;
     }
     this._inPump = false;
+    _setActiveLoop(null);
+    _setRunningLoop(idleRunningLoop());
     if (r === STOPPED) {
       this._finishRun(undefined, false);
     } else if (r === 0) {
@@ -483,7 +551,21 @@ export class EventLoop {
     }
   }
 
-  /** @internal Host work arrived (or stop was requested): make sure the loop runs soon. */
+  /**
+   * @internal The host had its turn before a virtual jump (see _drive): if it delivered nothing, and still
+   * nothing is pending, jump to the next timer now.
+   */
+  private _jumpAfterTurn(): void {
+    this._jumpAfterHostTurn = false;
+    if (this._ready.length > 0 || this._hostPending > this._hostStuck) return;
+    const top = this._popCancelledTimers();
+    if (top !== undefined && top._when > this._virtualNow) this._virtualNow = top._when;
+  }
+
+  /**
+   * @internal Work was scheduled from outside the loop's callbacks (host work arrived, a host callback
+   * set an Event or resolved a Future, stop() was requested): make sure the loop runs soon.
+   */
   _wakeup(): void {
     if (!this._running || this._inPump || this._syncMode || this._wakeKind === WAKE_IMMEDIATE) return;
     if (this._cancelWake !== null) this._cancelWake();
@@ -498,8 +580,10 @@ export class EventLoop {
     this._stopping = false;
     this._running = false;
     runningLoops.delete(this);
-    _setRunningLoop(null);
-    if (this._debug) setDebugTracking(false);
+    const i = liveRuns.indexOf(this);
+    if (i >= 0) liveRuns.splice(i, 1);
+    _setRunningLoop(idleRunningLoop());
+    setDebugTracking(liveRuns.some((l) => l._debug));
     _hostHooks.loopRunning?.(this, false);
     const resolve = this._runResolve;
     const reject = this._runReject;
@@ -512,6 +596,7 @@ export class EventLoop {
     this._checkClosed();
     this._checkRunning();
     this._running = true;
+    liveRuns.push(this);
     this._deadlock = null;
     this._hostStuck = 0;
     this._idleMark = -1;
@@ -625,6 +710,9 @@ export class EventLoop {
   _runUntilCompleteSync<T>(future: Future<T>): T {
     this._startRun();
     this._syncMode = true;
+    // Nothing else runs while the thread is blocked here: the loop is active throughout.
+    this._inPump = true;
+    _setActiveLoop(this);
     this._runEntry = 'runSync()';
     this._runFuture = future;
     future.addDoneCallback(runUntilCompleteCb, { context: currentContext() });
@@ -634,8 +722,8 @@ export class EventLoop {
         if (r === STOPPED) break;
         if (r === 0) continue;
         if (r === Infinity) {
-          if (this._scheduled.length > 0) continue;
-          // Nothing is ready, no timer, and runSync refuses host work: nothing can ever wake a task.
+          // Nothing is ready, no timer it can reach (the virtual clock never jumps beyond its horizon),
+          // and runSync refuses host work: nothing can ever wake a task.
           if (this._onDeadlock()) continue;
           throw this._deadlock;
         }
@@ -645,24 +733,28 @@ export class EventLoop {
       }
     } catch (e) {
       future.removeDoneCallback(runUntilCompleteCb);
-      this._runFuture = null;
-      this._syncMode = false;
-      this._stopping = false;
-      this._running = false;
-      _setRunningLoop(null);
+      this._endSyncRun();
       throw e;
     }
     future.removeDoneCallback(runUntilCompleteCb);
-    this._runFuture = null;
-    this._syncMode = false;
-    this._stopping = false;
-    this._running = false;
-    _setRunningLoop(null);
-    if (this._debug) setDebugTracking(false);
+    this._endSyncRun();
     if (!future.done()) throw new RuntimeError('Event loop stopped before Future completed.');
     const deadlock = this._deadlock;
     if (deadlock !== null && future.cancelled()) throw deadlock;
     return future.result();
+  }
+
+  private _endSyncRun(): void {
+    this._runFuture = null;
+    this._syncMode = false;
+    this._inPump = false;
+    _setActiveLoop(null);
+    this._stopping = false;
+    this._running = false;
+    const i = liveRuns.indexOf(this);
+    if (i >= 0) liveRuns.splice(i, 1);
+    _setRunningLoop(idleRunningLoop());
+    setDebugTracking(liveRuns.some((l) => l._debug));
   }
 
   /** Stop after the current iteration (callbacks scheduled now run when the loop runs again). */
@@ -732,7 +824,8 @@ export class EventLoop {
 
   private _checkRunning(): void {
     if (this._running) throw new RuntimeError('This event loop is already running');
-    if (_getRunningLoop() !== null) {
+    checkNotInWorkerImport('EventLoop.runForever()/runUntilComplete()');
+    if (_getActiveLoop() !== null) {
       throw new RuntimeError('Cannot run the event loop while another loop is running');
     }
   }
@@ -750,8 +843,10 @@ export class EventLoop {
     options?: TaskOptions,
   ): Task<T> {
     this._checkClosed();
+    if (options !== undefined) checkOptions('createTask', options);
     if (this._taskFactory !== null) {
       const task = this._taskFactory(this, coro, options);
+      if (!isFuture(task)) throw new TypeError(`the task factory must return a Task, got ${repr(task)}`);
       return task as Task<T>;
     }
     if (options === undefined) return new TaskClass<T>(coro as any, (this._taskOptions ??= { loop: this }));
@@ -775,6 +870,7 @@ export class EventLoop {
     if (handler !== null && handler !== undefined && typeof handler !== 'function') {
       throw new TypeError(`A callable object or None is expected, got ${repr(handler)}`);
     }
+    checkNotAsync(handler, 'setExceptionHandler');
     this._exceptionHandler = handler ?? null;
   }
 
@@ -825,23 +921,33 @@ export class EventLoop {
     }
     try {
       // Already inside it (an error reported while its callback's context is entered): just call it.
-      if (ctx === null || ctx === currentContext() || ctx._entered) this._exceptionHandler(this, context);
-      else ctx.run(this._exceptionHandler, this, context);
+      const r: unknown =
+        ctx === null || ctx === currentContext() || ctx._entered
+          ? this._exceptionHandler(this, context)
+          : ctx.run(this._exceptionHandler, this, context);
+      // A handler that returned a promise: its rejection is handled like a throw, later.
+      if (r !== undefined && isPromiseResult(r)) {
+        r.then(undefined, (e: unknown) => this._exceptionHandlerFailed(e, context));
+      }
     } catch (e) {
       if (e instanceof KeyboardInterrupt || e instanceof SystemExit) throw e;
-      try {
-        this.defaultExceptionHandler({
-          message: 'Unhandled error in exception handler',
-          exception: e,
-          context,
-        });
-      } catch (e2) {
-        if (e2 instanceof KeyboardInterrupt || e2 instanceof SystemExit) throw e2;
-        logger.error(
-          'Exception in default exception handler while handling an unexpected error in custom exception handler\n' +
-            formatException(e2),
-        );
-      }
+      this._exceptionHandlerFailed(e, context);
+    }
+  }
+
+  private _exceptionHandlerFailed(e: unknown, context: ExceptionContext): void {
+    try {
+      this.defaultExceptionHandler({
+        message: 'Unhandled error in exception handler',
+        exception: e,
+        context,
+      });
+    } catch (e2) {
+      if (e2 instanceof KeyboardInterrupt || e2 instanceof SystemExit) throw e2;
+      logger.error(
+        'Exception in default exception handler while handling an unexpected error in custom exception handler\n' +
+          formatException(e2),
+      );
     }
   }
 
@@ -914,13 +1020,15 @@ export class EventLoop {
   }
 
   /**
-   * @internal CPython's `_check_thread` (debug mode only): a non-threadsafe method was called while the
-   * loop runs but from outside its own callbacks — from a host callback (a raw setTimeout, a Node event
-   * handler) or from code driven by something else. Nothing would wake the loop for that work:
-   * callSoonThreadsafe is the method to use there.
+   * @internal CPython's `_check_thread` (debug mode only): a non-threadsafe method was called on a running
+   * loop from inside *another* loop's callbacks. JavaScript has one thread per realm, so host callbacks
+   * (a raw setTimeout, a Node event) are the loop's own thread: what they schedule wakes the loop and is
+   * not flagged. A loop cannot be reached from a worker thread at all (objects are copied, not shared).
    */
   _checkThread(): void {
-    if (!this._running || this._inPump || this._syncMode) return;
+    if (!this._running) return;
+    const active = _getActiveLoop();
+    if (active === null || active === this) return;
     throw new RuntimeError('Non-thread-safe operation invoked on an event loop other than the current one');
   }
 
@@ -932,6 +1040,17 @@ export class EventLoop {
    */
   _wrapHostPromise<T>(promise: PromiseLike<T>, onCancel?: () => void): Future<T> {
     if (this._syncMode) {
+      // The host operation has started (a socket connecting, a server listening, a fetch): stop it the
+      // way cancelling would, and drop its outcome quietly, so nothing outlives the refusal (a rejection
+      // nobody handles would end the process; a listening socket would keep it alive).
+      promise.then(undefined, () => {});
+      if (onCancel !== undefined) {
+        try {
+          onCancel();
+        } catch {
+          // Best effort: the RuntimeError below is what the caller must see.
+        }
+      }
       throw new RuntimeError('runSync() cannot wait for host I/O (a Promise); use run() instead');
     }
     const fut = new Future<T>({ loop: this });
@@ -945,7 +1064,7 @@ export class EventLoop {
       this.callSoonThreadsafe(() => {
         if (fut.done()) return;
         if (ok) fut.setResult(value as T);
-        else fut.setException(value ?? new RuntimeError('promise rejected with undefined'));
+        else fut._setException(value ?? new RuntimeError('promise rejected with undefined'));
       });
     };
     promise.then(
@@ -1013,7 +1132,15 @@ export class EventLoop {
       }
       executor = this._defaultExecutor;
     }
+    if (executor === null || typeof executor !== 'object' || typeof executor.submit !== 'function') {
+      throw new TypeError(
+        `executor must be an executor (an object with submit and shutdown), got ${repr(executor)}`,
+      );
+    }
     const job = executor.submit(fn, ...args);
+    if (job === null || typeof (job as { then?: unknown } | undefined)?.then !== 'function') {
+      throw new TypeError(`executor.submit() must return a Promise (a thenable), got ${repr(job)}`);
+    }
     return this._wrapHostPromise(
       job as PromiseLike<T>,
       typeof job.cancel === 'function' ? () => job.cancel!() : undefined,
@@ -1101,7 +1228,9 @@ function runCallback(loop: EventLoop, fn: (arg: any) => unknown, arg: unknown, c
   }
   ctx._enter();
   try {
-    fn(arg);
+    const r = fn(arg);
+    // A done-callback that returned a promise: its rejection is reported, not left unhandled.
+    if (r !== undefined && isPromiseResult(r)) Handle._one(fn, arg, loop, ctx)._watchPromise(r);
   } catch (e) {
     if (e instanceof KeyboardInterrupt || e instanceof SystemExit) throw e;
     Handle._one(fn, arg, loop, ctx)._reportError(e);
@@ -1115,6 +1244,7 @@ function checkCallback(callback: unknown, method: string): void {
   if (isCoroutine(callback) || isCoroutineFunction(callback)) {
     throw new TypeError(`coroutines cannot be used with ${method}()`);
   }
+  checkNotAsync(callback, method);
   if (typeof callback !== 'function') {
     throw new TypeError(`a callable object was expected by ${method}(), got ${repr(callback)}`);
   }
@@ -1259,3 +1389,4 @@ export function formatException(e: unknown): string {
 }
 
 _registerLoopFactory(() => new EventLoop());
+_registerLoopClass(EventLoop);

@@ -16,10 +16,11 @@
  * when `then` is first called, so a failed future nobody awaits natively never becomes an unhandled
  * rejection (which would kill a Node process).
  */
+import { badLoop, isRaisable } from './_internal/args.js';
 import type { EventLoop } from './base_events.js';
 import { type Context, currentContext } from './contextvars.js';
 import { type Awaitable, coroutineDebug, type Instruction, YIELD_NOW } from './coroutines.js';
-import { _getRunningLoop, getEventLoop } from './events.js';
+import { _getRunningLoop, checkNotAsync, getEventLoop } from './events.js';
 import { CancelledError, InvalidStateError, RuntimeError, StopIteration } from './exceptions.js';
 import {
   callbackName,
@@ -40,6 +41,8 @@ export const F_BLOCKING = 2;
 export const F_TASK_IS_CORO = 4;
 /** @internal Future._flags of a Task: cancel on the next step (CPython's `_must_cancel`) */
 export const F_TASK_MUST_CANCEL = 8;
+/** @internal Future._flags of a Task: its cancel() is propagating to the future it waits for */
+export const F_TASK_CANCELLING_WAITER = 16;
 const CANCELLED = 1;
 const FINISHED = 2;
 const STATE_NAMES = ['PENDING', 'CANCELLED', 'FINISHED'] as const;
@@ -97,8 +100,15 @@ export class Future<T = unknown> implements Awaitable<T>, PromiseLike<T>, Iterat
       this._loop = null as unknown as EventLoop;
       return;
     }
-    this._loop = options?.loop ?? getEventLoop();
-    if (this._loop._debug) this._sourceTraceback = extractStack(1);
+    const loop = options?.loop ?? getEventLoop();
+    this._loop = loop;
+    // Every EventLoop has a boolean `_debug`: anything else given as `loop` is not a loop, and reading it
+    // is the check, for free. [HOT: every Future and Task]
+    const debug = loop._debug;
+    if (debug !== false) {
+      if (debug !== true) throw badLoop(loop);
+      this._sourceTraceback = extractStack(1);
+    }
   }
 
   static readonly [FUTURE_BRAND] = true;
@@ -178,11 +188,13 @@ export class Future<T = unknown> implements Awaitable<T>, PromiseLike<T>, Iterat
 
   /**
    * Call `fn(this)` when the future is done, through the loop (never synchronously), in `context`
-   * (default: a copy of the current context).
+   * (default: a copy of the current context). An `async function` is refused (TypeError); a promise
+   * returned by `fn` has its rejection reported to the loop's exception handler.
    */
   addDoneCallback(fn: DoneCallback<this>, options?: { context?: Context | null }): void {
     if (typeof fn !== 'function')
       throw new TypeError(`a callable object was expected by addDoneCallback(), got ${repr(fn)}`);
+    checkNotAsync(fn, 'addDoneCallback');
     const context = options?.context ?? currentContext().copy();
     if (this._state !== PENDING) {
       this._loop._callSoonFast(fn, this, context);
@@ -239,6 +251,25 @@ export class Future<T = unknown> implements Awaitable<T>, PromiseLike<T>, Iterat
     this._addCallback(taskWakeup, task as unknown as Context);
   }
 
+  /** @internal Unregister a waiting Task's wakeup (a cancellation cycle wakes it directly instead). */
+  _removeTaskWakeup(task: WakeableTask): void {
+    const slot = task as unknown as Context;
+    if (this._cb0 === taskWakeup && this._ctx0 === slot) {
+      this._cb0 = null;
+      this._ctx0 = null;
+      return;
+    }
+    const cbs = this._cbs;
+    if (cbs === null) return;
+    for (let i = 0; i < cbs.length; i += 2) {
+      if (cbs[i] === taskWakeup && cbs[i + 1] === slot) {
+        cbs.splice(i, 2);
+        if (cbs.length === 0) this._cbs = null;
+        return;
+      }
+    }
+  }
+
   /** @internal Schedule every callback with callSoon, in registration order. [HOT] */
   _scheduleCallbacks(): void {
     const loop = this._loop;
@@ -286,6 +317,15 @@ export class Future<T = unknown> implements Awaitable<T>, PromiseLike<T>, Iterat
     ) {
       exception = new (exception as new () => Error)();
     }
+    // CPython's words. A caught value is forwarded as is (JavaScript can throw anything), but a string or
+    // other primitive here is a slip (`setException('message')`), not an exception.
+    if (!isRaisable(exception)) throw new TypeError('invalid exception object');
+    this._setException(exception);
+  }
+
+  /** @internal setException for values caught from JavaScript code, which may be anything thrown. */
+  _setException(exception: unknown): void {
+    if (this._state !== PENDING) throw new InvalidStateError('invalid state');
     if (exception === undefined || exception === null) {
       throw new TypeError('exception must be an error, not None');
     }
@@ -493,7 +533,7 @@ export function copyFutureState<T>(source: Future<T>, dest: Future<T>): void {
     return;
   }
   const exc = source.exception();
-  if (exc !== undefined) dest.setException(exc);
+  if (exc !== undefined) dest._setException(exc);
   else dest.setResult(source._result as T);
 }
 

@@ -18,10 +18,11 @@
  *   Future's own iterator returns it to the `yield*` that awaited it.
  */
 
+import { badLoop, checkOptionKeys, checkOptions, isCollection, notAwaitable } from './_internal/args.js';
 import { suspendedCoroutineFrames } from './_internal/v8stack.js';
 import { Waiter } from './_internal/waiters.js';
 import type { EventLoop, TaskFactory } from './base_events.js';
-import { type Context, copyContext, currentContext } from './contextvars.js';
+import { Context, copyContext, currentContext } from './contextvars.js';
 import {
   _coroStates,
   type Awaitable,
@@ -35,7 +36,14 @@ import {
   isCoroutine,
   ProtocolDriver,
 } from './coroutines.js';
-import { _getRunningLoop, getEventLoop, getRunningLoop, type Handle, type TimerHandle } from './events.js';
+import {
+  _getRunningLoop,
+  getEventLoop,
+  getRunningLoop,
+  type Handle,
+  isEventLoop,
+  type TimerHandle,
+} from './events.js';
 import {
   CancelledError,
   InvalidStateError,
@@ -52,6 +60,7 @@ import {
   type DoneCallback,
   F_BLOCKING,
   F_LOG_TRACEBACK,
+  F_TASK_CANCELLING_WAITER,
   F_TASK_IS_CORO,
   F_TASK_MUST_CANCEL,
   Future,
@@ -107,6 +116,29 @@ export function handleTask(handle: Handle): Task<any> | null {
   return task instanceof Task ? task : null;
 }
 
+// The bad-yield errors thrown into coroutines, with the value yielded (see explainBadYield).
+const badYields = new WeakMap<object, unknown>();
+
+/**
+ * `yield* 'abc'` or `yield* [t1, t2]` delegates to a string's or array's iterator: the task receives its
+ * first item as a bad yield, and the error thrown back never reaches the coroutine — that iterator has no
+ * `throw` method, so V8 ends the `yield*` with its own TypeError ("The iterator does not provide a 'throw'
+ * method"). Put the task's error back in its place: Python's "'str' object can't be awaited" for a
+ * string, the bad-yield error with a hint otherwise. Runs only when a step raised a TypeError.
+ */
+function explainBadYield(thrownIn: unknown, e: TypeError): unknown {
+  if (typeof thrownIn !== 'object' || thrownIn === null || !badYields.has(thrownIn)) return e;
+  if (!/does not provide a 'throw' method/.test(e.message)) return e;
+  const value = badYields.get(thrownIn);
+  const err =
+    typeof value === 'string' ? new TypeError("'str' object can't be awaited") : (thrownIn as Error);
+  (err as { hint?: string }).hint =
+    typeof value === 'string'
+      ? '`yield*` on a string walks its characters: a string is not awaitable'
+      : '`yield*` on an iterable that is not awaitable (an array? await its items with gather(...array))';
+  return err;
+}
+
 export class Task<T = unknown> extends Future<T> {
   /** @internal */ _coro: Driven<T> | null;
   /** @internal a number until first asked for: `Task-N` is formatted lazily */
@@ -128,6 +160,11 @@ export class Task<T = unknown> extends Future<T> {
     if (!isCoroutine(coro)) {
       throw new TypeError(`a coroutine was expected, got ${repr(coro)}`);
     }
+    const context = options?.context;
+    if (context !== undefined && context !== null && !(context instanceof Context)) {
+      // Checked here: a task that cannot enter its context would fail inside the loop, not at the call.
+      throw new TypeError(`context must be an instance of Context or None, not '${pyTypeName(context)}'`);
+    }
     const name = options?.name;
     this._name = name === undefined || name === null ? ++taskNameCounter : String(name);
     if (coro instanceof Coroutine) {
@@ -137,7 +174,7 @@ export class Task<T = unknown> extends Future<T> {
     } else {
       this._coro = driverOf(coro);
     }
-    this._context = options?.context ?? copyContext();
+    this._context = context ?? copyContext();
     const loop = this._loop;
     if (loop._tracer !== null) loop._tracer.taskCreated?.(this);
     if (options?.eagerStart && loop._running) {
@@ -224,20 +261,49 @@ export class Task<T = unknown> extends Future<T> {
   override cancel(msg?: unknown): boolean {
     if ((this._flags & F_LOG_TRACEBACK) !== 0) this._silenceUnretrieved();
     if (this._state !== PENDING) return false;
+    // Our own cancel() came back to us through the futures we wait for: tasks awaiting each other.
+    if ((this._flags & F_TASK_CANCELLING_WAITER) !== 0) return this._breakCancelCycle(msg);
     this._numCancelsRequested += 1;
     if (this._loop._tracer !== null) this._loop._tracer.taskCancelRequested?.(this, msg);
     if (this._abortController !== undefined && !this._abortController.signal.aborted) {
       this._abortController.abort(new CancelledError(msg));
     }
-    if (this._futWaiter !== null) {
-      if (this._futWaiter.cancel(msg)) {
-        // Leave _mustCancel unset: the waiter's cancellation wakes us with a CancelledError.
-        return true;
+    const waiter = this._futWaiter;
+    if (waiter !== null) {
+      this._flags |= F_TASK_CANCELLING_WAITER;
+      let cancelled: boolean;
+      try {
+        cancelled = waiter.cancel(msg);
+      } finally {
+        this._flags &= ~F_TASK_CANCELLING_WAITER;
       }
+      // Leave _mustCancel unset: the waiter's cancellation wakes us with a CancelledError.
+      if (cancelled) return true;
     }
     // It must be cancelled on the next step.
     this._flags |= F_TASK_MUST_CANCEL;
     this._cancelMessage = msg;
+    return true;
+  }
+
+  /**
+   * @internal A cycle of tasks awaiting each other (t1 awaits t2, which awaits t1): t1's cancel() reached
+   * t1 again. CPython recurses until RecursionError, logs it, and loses the cancellation (the tasks stay
+   * deadlocked); here the cycle is broken where it closes: this task stops waiting and is woken with the
+   * CancelledError directly (the request was counted by the outer call), and the cycle is reported.
+   */
+  _breakCancelCycle(msg: unknown): boolean {
+    const waiter = this._futWaiter!;
+    waiter._removeTaskWakeup(this);
+    futureDiscardFromAwaitedBy(waiter, this);
+    this._futWaiter = null;
+    this._flags |= F_TASK_MUST_CANCEL;
+    this._cancelMessage = msg;
+    this._loop._callSoonFast(taskStep, this, this._context);
+    this._loop.callExceptionHandler({
+      message: `Task.cancel() found tasks awaiting each other in a cycle: ${this} was cancelled directly`,
+      task: this,
+    });
     return true;
   }
 
@@ -311,19 +377,21 @@ export class Task<T = unknown> extends Future<T> {
       } else {
         r = hasExc ? (coro as Generator<unknown, T>).throw(exc) : (coro as Generator<unknown, T>).next();
       }
-    } catch (e) {
+    } catch (caught) {
+      let e = caught;
       if (entered !== null) entered._state = CORO_CLOSED;
       if (tracer !== null) tracer.taskStepEnd?.(this);
+      if (hasExc && e !== exc && e instanceof TypeError) e = explainBadYield(exc, e);
       if (e instanceof CancelledError) {
         // Keep this exact exception: result() re-raises it (with its message and chain) once.
         super.cancel();
         this._exception = e; // what _makeCancelledError() hands out (see Future._exception)
       } else if (e instanceof KeyboardInterrupt || e instanceof SystemExit) {
-        super.setException(e);
+        this._setException(e);
         this._finished();
         throw e;
       } else {
-        super.setException(e);
+        this._setException(e);
       }
       this._finished();
       return;
@@ -372,6 +440,7 @@ export class Task<T = unknown> extends Future<T> {
         }
       } else {
         newExc = new RuntimeError(`yield was used instead of yield from in task ${this} with ${fut}`);
+        badYields.set(newExc, fut);
       }
       loop._callSoonWithContext(taskStepWithError, [this, newExc], this._context);
       return;
@@ -383,6 +452,7 @@ export class Task<T = unknown> extends Future<T> {
       );
     } else {
       newExc = new RuntimeError(`Task got bad yield: ${repr(result)}`);
+      badYields.set(newExc, result);
       if (result !== null && typeof (result as PromiseLike<unknown>).then === 'function') {
         // A JS hint beside Python's message, never inside it.
         (newExc as { hint?: string }).hint =
@@ -549,7 +619,9 @@ export function allTasks(loop?: EventLoop): Set<Task<any>> {
  * `yield*`-able object) is wrapped in a Task.
  */
 export function ensureFuture<T>(obj: Future<T> | Awaitable<T>, options?: { loop?: EventLoop }): Future<T> {
-  const loop = options?.loop;
+  checkOptions('ensureFuture', options);
+  const loop = options?.loop ?? undefined;
+  if (loop !== undefined && !isEventLoop(loop)) throw badLoop(loop);
   if (isFuture(obj)) {
     if (loop !== undefined && loop !== obj._loop) {
       throw new ValueError(
@@ -569,18 +641,31 @@ export function ensureFuture<T>(obj: Future<T> | Awaitable<T>, options?: { loop?
       throw e;
     }
   }
-  if (
-    obj !== null &&
-    typeof obj === 'object' &&
-    typeof (obj as Awaitable<T>)[Symbol.iterator] === 'function'
-  ) {
+  if (isAwaitableObject(obj)) {
     return (loop ?? getEventLoop()).createTask(wrapAwaitable(obj as Awaitable<T>) as any) as Task<T>;
   }
+  throw notAnAwaitable(obj);
+}
+
+/**
+ * @internal An object `yield*` can await: anything iterable except the built-in collections (an array of
+ * tasks is not an awaitable; Python's `await [t]` fails the same way).
+ */
+export function isAwaitableObject(obj: unknown): boolean {
+  return (
+    obj !== null &&
+    typeof obj === 'object' &&
+    typeof (obj as Awaitable<unknown>)[Symbol.iterator] === 'function' &&
+    !isCollection(obj)
+  );
+}
+
+/** @internal CPython's TypeError from ensure_future(), with a hint for the JavaScript slips. */
+export function notAnAwaitable(obj: unknown): TypeError {
   const err = new TypeError('An asyncio.Future, a coroutine or an awaitable is required');
-  if (obj !== null && typeof (obj as unknown as PromiseLike<T>)?.then === 'function') {
-    (err as { hint?: string }).hint = 'wrap a Promise with fromPromise(promise)';
-  }
-  throw err;
+  const hint = (notAwaitable(obj) as { hint?: string }).hint;
+  if (hint !== undefined) (err as { hint?: string }).hint = hint;
+  return err;
 }
 
 const wrapAwaitable = (() => {
@@ -775,6 +860,8 @@ export class GatheringFuture<T> extends Future<T> {
   }
 }
 
+const GATHER_OPTION_KEYS = ['returnExceptions'];
+
 function isGatherOptions(x: unknown): x is GatherOptions {
   return (
     typeof x === 'object' &&
@@ -822,7 +909,16 @@ export function gather<A extends readonly Awaitable<unknown>[]>(
 export function gather(...args: unknown[]): Future<unknown[]> {
   let returnExceptions = false;
   if (args.length > 0 && isGatherOptions(args[args.length - 1])) {
-    returnExceptions = Boolean((args.pop() as GatherOptions).returnExceptions);
+    const options = args.pop() as GatherOptions;
+    // A plain object is taken for the options: it must not be an awaitable mistaken for them.
+    checkOptionKeys('gather', options, GATHER_OPTION_KEYS);
+    returnExceptions = Boolean(options.returnExceptions);
+  }
+  // Every argument is checked before any is wrapped in a task: a bad one leaves nothing running.
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i];
+    if (arg instanceof Coroutine || arg instanceof Future) continue;
+    if (!isFuture(arg) && !isCoroutine(arg) && !isAwaitableObject(arg)) throw notAnAwaitable(arg);
   }
   if (args.length === 0) {
     const loop = _getRunningLoop() ?? getEventLoop();
@@ -854,7 +950,7 @@ export function gather(...args: unknown[]): Future<unknown[]> {
       }
       const exc = fut.exception();
       if (exc !== undefined) {
-        outer.setException(exc);
+        outer._setException(exc);
         return;
       }
     }
