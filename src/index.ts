@@ -77,7 +77,7 @@ export type { RunOptions } from './runners.js';
 export { Runner, run, runSync } from './runners.js';
 export type {
   AsyncContextManager,
-  AsyncGeneratorFunction,
+  AsyncGeneratorFn,
   AsyncGeneratorState,
   AsyncIterableProtocol,
   AsyncIteratorProtocol,
@@ -85,7 +85,7 @@ export type {
   Emit,
   Suppressed,
 } from './syntax.js';
-export { AsyncGenerator, aclosing, aiter, anext, asyncFor, asyncGenerator, asyncWith } from './syntax.js';
+export { AsyncGeneratorType, aclosing, aiter, anext, asyncFor, asyncGenerator, asyncWith } from './syntax.js';
 export { TaskGroup } from './taskgroups.js';
 export type {
   AwaitedOf,

@@ -60,5 +60,12 @@ export {
   Process,
   STDOUT,
 } from './subprocess.js';
-export type { NodeStream, Protocol, StreamTransportOptions, TransportOwner } from './transports.js';
+export type {
+  ExtraInfo,
+  NodeStream,
+  Protocol,
+  SocketAddress,
+  StreamTransportOptions,
+  TransportOwner,
+} from './transports.js';
 export { StreamTransport } from './transports.js';

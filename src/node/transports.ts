@@ -17,7 +17,9 @@
  * CONTROL: `pauseReading()` pauses the Node stream, which stops reading from the kernel once Node's own
  * small read buffer is full, so a slow reader pushes back on a fast writer through TCP.
  */
+import type { Socket } from 'node:net';
 import type { Duplex, Readable, Writable } from 'node:stream';
+import type { PeerCertificate, TLSSocket } from 'node:tls';
 import type { EventLoop } from '../base_events.js';
 import { BrokenPipeError, OSError, RuntimeError, ValueError } from '../exceptions.js';
 import { pyTypeName } from '../format_helpers.js';
@@ -52,6 +54,38 @@ export interface StreamTransportOptions {
   canWriteEof?: boolean;
   /** Whether the transport stays usable for writing after EOF is received (TLS: false). */
   halfOpen?: boolean;
+}
+
+/**
+ * A socket end's address, as Python's: `[host, port]` (IPv4), `[host, port, flowinfo, scopeId]` (IPv6),
+ * or a path string (Unix sockets; `''` for an unnamed end).
+ */
+export type SocketAddress =
+  | [host: string, port: number]
+  | [host: string, port: number, flowinfo: number, scopeId: number]
+  | string;
+
+/**
+ * The keys `getExtraInfo()` knows, with their value types (Python's `get_extra_info` names). A key a
+ * transport does not have (`peercert` on plain TCP, anything on a pipe) gives the default.
+ */
+export interface ExtraInfo {
+  /** The remote address (null if the socket never connected). */
+  peername: SocketAddress | null;
+  /** The local address. */
+  sockname: SocketAddress | null;
+  /** The Node socket (Python: the socket object). */
+  socket: Socket;
+  /** The TLS options the connection was made with (`{}` for `ssl: true`). */
+  sslcontext: object;
+  /** The TLS socket (Python's `ssl_object`). */
+  ssl_object: TLSSocket;
+  /** The peer's certificate, when it sent one. */
+  peercert: PeerCertificate | undefined;
+  /** `[cipher name, protocol version, secret bits]`, as Python's (bits are not known in Node). */
+  cipher: [name: string, version: string, bits: undefined] | undefined;
+  /** Always undefined (Node has no TLS compression), as in Python. */
+  compression: undefined;
 }
 
 /** After this many writes on a lost connection, log a warning (CPython's LOG_THRESHOLD_FOR_CONNLOST_WRITES). */
@@ -309,7 +343,13 @@ export class StreamTransport {
 
   // -- the transport API ---------------------------------------------------------------------------
 
-  /** Extra information: 'peername', 'sockname', 'socket', 'sslcontext', 'peercert', 'cipher', … */
+  /**
+   * Extra information: 'peername', 'sockname', 'socket', 'sslcontext', 'ssl_object', 'peercert',
+   * 'cipher', 'compression' (typed, see ExtraInfo), or any key given in `extra`.
+   */
+  getExtraInfo<K extends keyof ExtraInfo>(name: K): ExtraInfo[K] | undefined;
+  getExtraInfo<K extends keyof ExtraInfo, D>(name: K, defaultValue: D): ExtraInfo[K] | D;
+  getExtraInfo(name: string, defaultValue?: unknown): unknown;
   getExtraInfo(name: string, defaultValue?: unknown): unknown {
     return name in this._extra ? this._extra[name] : defaultValue;
   }
