@@ -15,9 +15,11 @@
  * Only runOnce() calls callbacks. Everything else appends to the ready queue or the heap.
  */
 
+import { checkOptions } from './_internal/args.js';
 import { TimerHeap } from './_internal/heap.js';
 import { ReadyQueue } from './_internal/ready.js';
 import { TaskList } from './_internal/tasklist.js';
+import { checkNotInWorkerImport } from './_internal/worker_guard.js';
 import {
   DEBUG_STACK_DEPTH,
   DEFAULT_SLOW_CALLBACK_DURATION,
@@ -34,29 +36,35 @@ import {
   isCoroutineFunction,
   sweepNursery,
 } from './coroutines.js';
+import { cleanupDeadlocked, makeDeadlockError } from './deadlock.js';
 import {
-  _getRunningLoop,
+  _getActiveLoop,
+  _registerLoopClass,
   _registerLoopFactory,
+  _setActiveLoop,
   _setRunningLoop,
+  checkNotAsync,
   H_CANCELLED,
   H_SCHEDULED,
   Handle,
+  isPromiseResult,
   TimerHandle,
 } from './events.js';
 import {
   CancelledError,
+  type DeadlockError,
   KeyboardInterrupt,
   NotImplementedError,
   RuntimeError,
   SystemExit,
   ValueError,
 } from './exceptions.js';
-import { extractStack, repr } from './format_helpers.js';
+import { pyTypeName, repr } from './format_helpers.js';
 import { F_LOG_TRACEBACK, Future, isFuture } from './futures.js';
 import { defaultHost, type Host } from './host.js';
 import { logger } from './log.js';
 import type { Task, TaskOptions } from './tasks.js';
-import { ensureFuture, gather, Task as TaskClass } from './tasks.js';
+import { allTasks, ensureFuture, gather, Task as TaskClass } from './tasks.js';
 import type { WorkerFunction } from './threads.js';
 
 /** What `callExceptionHandler` receives (Python's context dict; keys keep Python's names). */
@@ -77,10 +85,13 @@ export type TaskFactory = (loop: EventLoop, coro: any, options?: TaskOptions) =>
 /**
  * What runInExecutor runs work on (Python's concurrent.futures.Executor). `submit` returns a thenable;
  * when it also has `cancel()` (Python's concurrent Future.cancel), cancelling the awaiting Future calls
- * it. On Node the default executor is a worker-thread pool (`ThreadPoolExecutor` in `tsyncio/node`).
+ * it. On Node the default executor is a worker-thread pool (`ThreadPoolExecutor` in `tsyncio/node`). An
+ * executor of your own that runs plain functions (on the same thread, say) declares it as
+ * `Executor<(...args: any[]) => unknown>`, and `runInExecutor(yours, closure)` type-checks.
  */
-export interface Executor {
-  submit(fn: unknown, ...args: unknown[]): PromiseLike<unknown> & { cancel?(): boolean };
+export interface Executor<F = unknown> {
+  /** Start `fn(...args)`; `F` is what the executor can run (a WorkerFunction for the thread pool). */
+  submit(fn: F, ...args: any[]): PromiseLike<unknown> & { cancel?(): boolean };
   shutdown(wait?: boolean): void | PromiseLike<void>;
 }
 
@@ -95,12 +106,36 @@ export interface EventLoopOptions {
 // A TimerHandle of the loop's own single-argument fast path, in the heap (Handle._hflags: ONE_ARG | scheduled).
 const ONE_ARG_SCHEDULED = 1 | H_SCHEDULED;
 
+/**
+ * The virtual clock never jumps to a deadline at or beyond 2^42 s (about 139,000 years): past it, adding
+ * a millisecond no longer changes the clock, so every later sleep would return at once. `sleep(Infinity)`,
+ * `sleep(1e308)` and the like wait forever instead, as they do on the real clock.
+ */
+const VIRTUAL_HORIZON = 2 ** 42;
+
 const STOPPED = -1;
 const WAKE_NONE = 0;
 const WAKE_IMMEDIATE = 1;
 const WAKE_TIMER = 2;
 
 const proc = (globalThis as { process?: any }).process;
+
+/** @internal The `clock` option: 'monotonic', 'virtual' or undefined — a typo must not fall back to real time. */
+export function checkClock(clock: unknown): void {
+  if (clock === undefined || clock === null || clock === 'monotonic' || clock === 'virtual') return;
+  if (typeof clock !== 'string') {
+    throw new TypeError(`clock must be 'monotonic' or 'virtual', not '${pyTypeName(clock)}'`);
+  }
+  throw new ValueError(`clock must be 'monotonic' or 'virtual', not ${repr(clock)}`);
+}
+
+/** Loops between runForever() and its end (several independent runs may interleave on the host). */
+const liveRuns: EventLoop[] = [];
+
+/** What host callbacks see between batches: the running loop if only one runs. */
+function idleRunningLoop(): EventLoop | null {
+  return liveRuns.length === 1 ? liveRuns[0]! : null;
+}
 
 /** Debug mode from the environment, like PYTHONASYNCIODEBUG. */
 export function envDebug(): boolean {
@@ -159,8 +194,38 @@ export class EventLoop {
    * does not jump: the host may still deliver something before the next timer.
    */
   _hostPending = 0;
+  /**
+   * @internal Host operations known to be stuck: the process had nothing left to do while they were
+   * pending (see _hostIdle). The virtual clock may jump while `_hostPending <= _hostStuck`.
+   */
+  _hostStuck = 0;
+  /**
+   * @internal Host sources that can schedule work on this loop at any time (signal handlers, listening
+   * servers). While > 0 the virtual clock gives the host a turn before each jump, so what the program
+   * just caused (a signal it sent itself, a connection it opened) arrives at the current virtual time.
+   */
+  _hostSources = 0;
+  /** @internal a virtual jump waits for the host turn _drive asked for */
+  _jumpAfterHostTurn = false;
   /** @internal */ _host: Host;
   /** @internal */ _inPump = false;
+  /** @internal pump count, to tell whether the loop ran between two idle checks (_hostIdle) */
+  _pumps = 0;
+  /** @internal `_pumps` at the first idle check that found nothing to do; -1 when none */
+  _idleMark = -1;
+  /** @internal the deadlock found during this run (its tasks are being cancelled), or null */
+  _deadlock: DeadlockError | null = null;
+  /** @internal the future runUntilComplete waits for (cancelled on a deadlock); 'run()' etc. for reports */
+  _runFuture: Future<any> | null = null;
+  /**
+   * @internal Pending futures of this loop whose native promise exists (`await fut`, a Promise that
+   * adopted the future), with that promise's reject: close() rejects them, since they can never settle.
+   */
+  _adopted: Map<Future<any>, (e: unknown) => void> | null = null;
+  /** @internal how this run was started, for the deadlock report */
+  _runEntry = 'runForever()';
+  /** @internal set by the Runner just before runUntilComplete: the entry point the user called */
+  _nextRunEntry: string | null = null;
   /** @internal */ _wakeKind = WAKE_NONE;
   /** @internal */ _cancelWake: (() => void) | null = null;
   /** @internal */ _runResolve: (() => void) | null = null;
@@ -186,6 +251,8 @@ export class EventLoop {
   private readonly _pumpBound: () => void;
 
   constructor(options?: EventLoopOptions) {
+    checkOptions('EventLoop', options);
+    checkClock(options?.clock);
     this._virtual = options?.clock === 'virtual';
     this._host = options?.host ?? defaultHost;
     this._pumpBound = () => this._pump();
@@ -207,14 +274,19 @@ export class EventLoop {
 
   // -- scheduling ----------------------------------------------------------------------------------
 
-  /** Run `callback(...args)` on the next iteration, in a copy of the current context. FIFO. */
+  /**
+   * Run `callback(...args)` on the next iteration, in a copy of the current context. FIFO. Called from a
+   * host callback (a timer, an event listener), it wakes the loop. An `async function` is refused with
+   * TypeError (as CPython refuses coroutine functions); a plain function that returns a promise has the
+   * promise's rejection reported to the exception handler.
+   */
   callSoon<A extends unknown[]>(callback: (...args: A) => unknown, ...args: A): Handle {
     this._checkClosed();
     checkCallback(callback, 'callSoon');
     if (this._debug) this._checkThread();
     const h = new Handle(callback, args, this, currentContext().copy());
-    if (this._debug) h._sourceTraceback = this._captureStack();
     this._ready.pushHandle(h);
+    if (!this._inPump) this._wakeup();
     return h;
   }
 
@@ -222,18 +294,21 @@ export class EventLoop {
   _callSoonOne(callback: (arg: any) => unknown, arg: unknown, context: Context): Handle {
     const h = Handle._one(callback, arg, this, context);
     this._ready.pushHandle(h);
+    if (!this._inPump) this._wakeup();
     return h;
   }
 
   /**
    * @internal Schedule `callback(arg)` in `context` when nobody needs the Handle (a task's step or
    * wakeup, a future's done-callbacks): no allocation at all (see ReadyQueue). Debug mode and tracing
-   * still get a Handle, which their reports are made of. [HOT]
+   * still get a Handle, which their reports are made of. Scheduled from outside the loop's callbacks (a
+   * host callback resolving a future), it wakes the loop: one field test on the hot path. [HOT]
    */
   _callSoonFast(callback: (arg: any) => unknown, arg: unknown, context: Context): void {
     if (this._debug || this._tracer !== null)
       this._ready.pushHandle(Handle._one(callback, arg, this, context));
     else this._ready.push(callback, arg, context);
+    if (!this._inPump) this._wakeup();
   }
 
   /** @internal callSoon with arguments and a given context (CPython's `call_soon(..., context=ctx)`). */
@@ -241,6 +316,7 @@ export class EventLoop {
     this._checkClosed();
     const h = new Handle(callback, args, this, context);
     this._ready.pushHandle(h);
+    if (!this._inPump) this._wakeup();
     return h;
   }
 
@@ -271,9 +347,9 @@ export class EventLoop {
     checkCallback(callback, 'callAt');
     if (this._debug) this._checkThread();
     const h = new TimerHandle(when, callback, args, this, currentContext().copy());
-    if (this._debug) h._sourceTraceback = this._captureStack();
     h._hflags |= H_SCHEDULED;
     this._scheduled.push(h);
+    if (!this._inPump) this._wakeup();
     return h;
   }
 
@@ -283,6 +359,7 @@ export class EventLoop {
     h._args = arg;
     h._hflags = ONE_ARG_SCHEDULED;
     this._scheduled.push(h);
+    if (!this._inPump) this._wakeup();
     return h;
   }
 
@@ -292,6 +369,7 @@ export class EventLoop {
     h._args = arg;
     h._hflags = ONE_ARG_SCHEDULED;
     this._scheduled.push(h);
+    if (!this._inPump) this._wakeup();
     return h;
   }
 
@@ -410,8 +488,16 @@ export class EventLoop {
       const wait = top._when - this.time();
       if (wait <= 0) continue;
       if (this._virtual) {
+        // A deadline the clock can never reach is a wait forever, never a jump: see VIRTUAL_HORIZON.
+        if (!(top._when < VIRTUAL_HORIZON)) return Infinity;
         // Autojump: every task is blocked on timers alone, so nothing can happen before the next one.
-        if (this._hostPending === 0) {
+        if (this._hostPending <= this._hostStuck) {
+          if (this._hostSources > 0 && !this._syncMode) {
+            // A signal (or another host source) may already be on its way, caused by what just ran
+            // (`process.kill(process.pid, …)`): let the host deliver it first; _pump jumps afterwards.
+            this._jumpAfterHostTurn = true;
+            return 0;
+          }
           this._virtualNow = top._when;
           continue;
         }
@@ -426,16 +512,24 @@ export class EventLoop {
     this._wakeKind = WAKE_NONE;
     this._cancelWake = null;
     if (!this._running) return;
+    this._pumps++;
+    if (this._jumpAfterHostTurn) this._jumpAfterTurn();
     this._inPump = true;
+    _setActiveLoop(this);
+    _setRunningLoop(this);
     let r: number;
     try {
       r = this._drive();
     } catch (e) {
       this._inPump = false;
+      _setActiveLoop(null);
+      _setRunningLoop(idleRunningLoop());
       this._finishRun(e, true);
       return;
     }
     this._inPump = false;
+    _setActiveLoop(null);
+    _setRunningLoop(idleRunningLoop());
     if (r === STOPPED) {
       this._finishRun(undefined, false);
     } else if (r === 0) {
@@ -450,7 +544,21 @@ export class EventLoop {
     }
   }
 
-  /** @internal Host work arrived (or stop was requested): make sure the loop runs soon. */
+  /**
+   * @internal The host had its turn before a virtual jump (see _drive): if it delivered nothing, and still
+   * nothing is pending, jump to the next timer now.
+   */
+  private _jumpAfterTurn(): void {
+    this._jumpAfterHostTurn = false;
+    if (this._ready.length > 0 || this._hostPending > this._hostStuck) return;
+    const top = this._popCancelledTimers();
+    if (top !== undefined && top._when > this._virtualNow) this._virtualNow = top._when;
+  }
+
+  /**
+   * @internal Work was scheduled from outside the loop's callbacks (host work arrived, a host callback
+   * set an Event or resolved a Future, stop() was requested): make sure the loop runs soon.
+   */
   _wakeup(): void {
     if (!this._running || this._inPump || this._syncMode || this._wakeKind === WAKE_IMMEDIATE) return;
     if (this._cancelWake !== null) this._cancelWake();
@@ -464,8 +572,11 @@ export class EventLoop {
     this._wakeKind = WAKE_NONE;
     this._stopping = false;
     this._running = false;
-    _setRunningLoop(null);
-    if (this._debug) setDebugTracking(false);
+    runningLoops.delete(this);
+    const i = liveRuns.indexOf(this);
+    if (i >= 0) liveRuns.splice(i, 1);
+    _setRunningLoop(idleRunningLoop());
+    setDebugTracking(liveRuns.some((l) => l._debug));
     _hostHooks.loopRunning?.(this, false);
     const resolve = this._runResolve;
     const reject = this._runReject;
@@ -478,8 +589,55 @@ export class EventLoop {
     this._checkClosed();
     this._checkRunning();
     this._running = true;
+    liveRuns.push(this);
+    this._deadlock = null;
+    this._hostStuck = 0;
+    this._idleMark = -1;
     _setRunningLoop(this);
     if (this._debug) setDebugTracking(true);
+  }
+
+  /**
+   * @internal The host has nothing left to do (Node's 'beforeExit') while this loop runs. The first time
+   * the loop is found idle, give everything one more host turn (another 'beforeExit' listener may have
+   * scheduled work, or settle a promise we wait on); if the loop is still idle at the next call and has
+   * not run in between, nothing can ever wake it: a deadlock (or, under the virtual clock, host operations
+   * that can never complete while timers wait: let the clock jump past them).
+   */
+  _hostIdle(): void {
+    if (!this._running || this._inPump || this._wakeKind !== WAKE_NONE || this._ready.length > 0) return;
+    if (this._idleMark !== this._pumps) {
+      this._idleMark = this._pumps;
+      this._host.immediate(() => {});
+      return;
+    }
+    this._idleMark = -1;
+    if (this._virtual && this._hostPending > this._hostStuck && this._popCancelledTimers() !== undefined) {
+      this._hostStuck = this._hostPending;
+      this._wakeup();
+      return;
+    }
+    if (this._onDeadlock()) this._wakeup();
+    else this._finishRun(this._deadlock, true);
+  }
+
+  /**
+   * @internal Nothing can wake this run's tasks again. The first time: make the DeadlockError, cancel every
+   * pending task (and the future runUntilComplete waits for) so their finally blocks run, and return true
+   * if that scheduled work (the run goes on, then ends with the error). Otherwise — nothing was pending,
+   * or the cancelled tasks deadlocked again — return false: the run must end with `_deadlock` now.
+   */
+  _onDeadlock(): boolean {
+    if (this._deadlock !== null) {
+      cleanupDeadlocked(this._deadlock);
+      return false;
+    }
+    const tasks = [...allTasks(this)];
+    this._deadlock = makeDeadlockError(this._runEntry, tasks, this._hostPending);
+    for (const t of tasks) t.cancel();
+    const f = this._runFuture;
+    if (f !== null && !f.done()) f.cancel();
+    return this._ready.length > 0;
   }
 
   /**
@@ -488,6 +646,8 @@ export class EventLoop {
    */
   runForever(): Promise<void> {
     this._startRun();
+    this._runEntry = 'runForever()';
+    watchHostExit(this);
     _hostHooks.loopRunning?.(this, true);
     return new Promise<void>((resolve, reject) => {
       this._runResolve = resolve;
@@ -508,6 +668,8 @@ export class EventLoop {
     const newTask = !isFuture(future);
     const fut = ensureFuture(future as any, { loop: this }) as Future<T>;
     fut.addDoneCallback(runUntilCompleteCb, { context: currentContext() });
+    const entry = this._nextRunEntry ?? 'runUntilComplete()';
+    this._nextRunEntry = null;
     let running: Promise<void>;
     try {
       running = this.runForever();
@@ -515,14 +677,18 @@ export class EventLoop {
       fut.removeDoneCallback(runUntilCompleteCb);
       throw e;
     }
+    this._runEntry = entry;
+    this._runFuture = fut;
     return running.then(
       () => {
         fut.removeDoneCallback(runUntilCompleteCb);
+        this._runFuture = null;
         if (!fut.done()) throw new RuntimeError('Event loop stopped before Future completed.');
-        return fut.result();
+        return runResult(fut, this._deadlock, entry);
       },
       (e) => {
         fut.removeDoneCallback(runUntilCompleteCb);
+        this._runFuture = null;
         // The future's exception is the loop's exception: don't also log it as never retrieved.
         if (newTask && fut.done() && !fut.cancelled()) fut.exception();
         throw e;
@@ -537,6 +703,11 @@ export class EventLoop {
   _runUntilCompleteSync<T>(future: Future<T>): T {
     this._startRun();
     this._syncMode = true;
+    // Nothing else runs while the thread is blocked here: the loop is active throughout.
+    this._inPump = true;
+    _setActiveLoop(this);
+    this._runEntry = 'runSync()';
+    this._runFuture = future;
     future.addDoneCallback(runUntilCompleteCb, { context: currentContext() });
     try {
       for (;;) {
@@ -544,11 +715,10 @@ export class EventLoop {
         if (r === STOPPED) break;
         if (r === 0) continue;
         if (r === Infinity) {
-          if (this._scheduled.length > 0) continue;
-          throw new RuntimeError(
-            'runSync(): the coroutine waits for something that can never happen ' +
-              '(nothing is scheduled and runSync cannot wait for host I/O); use run() instead',
-          );
+          // Nothing is ready, no timer it can reach (the virtual clock never jumps beyond its horizon),
+          // and runSync refuses host work: nothing can ever wake a task.
+          if (this._onDeadlock()) continue;
+          throw this._deadlock;
         }
         if (!this._host.block(r * 1000)) {
           throw new RuntimeError('runSync(): this host cannot block to wait for timers; use run() instead');
@@ -556,20 +726,28 @@ export class EventLoop {
       }
     } catch (e) {
       future.removeDoneCallback(runUntilCompleteCb);
-      this._syncMode = false;
-      this._stopping = false;
-      this._running = false;
-      _setRunningLoop(null);
+      this._endSyncRun();
       throw e;
     }
     future.removeDoneCallback(runUntilCompleteCb);
+    this._endSyncRun();
+    if (!future.done()) throw new RuntimeError('Event loop stopped before Future completed.');
+    const deadlock = this._deadlock;
+    if (deadlock !== null && future.cancelled()) throw deadlock;
+    return future.result();
+  }
+
+  private _endSyncRun(): void {
+    this._runFuture = null;
     this._syncMode = false;
+    this._inPump = false;
+    _setActiveLoop(null);
     this._stopping = false;
     this._running = false;
-    _setRunningLoop(null);
-    if (this._debug) setDebugTracking(false);
-    if (!future.done()) throw new RuntimeError('Event loop stopped before Future completed.');
-    return future.result();
+    const i = liveRuns.indexOf(this);
+    if (i >= 0) liveRuns.splice(i, 1);
+    _setRunningLoop(idleRunningLoop());
+    setDebugTracking(liveRuns.some((l) => l._debug));
   }
 
   /** Stop after the current iteration (callbacks scheduled now run when the loop runs again). */
@@ -605,9 +783,31 @@ export class EventLoop {
       void executor.shutdown(false);
     }
     for (const hook of _hostHooks.loopClosedHooks) hook(this);
+    this._rejectAdopted();
     this._reportUnretrievedAtClose();
     // A trace started with an onClose callback (run(main(), { trace })) is written now.
     if (this._tracer !== null) this._tracer.loopClosed?.();
+  }
+
+  /**
+   * A Promise that adopted a pending Future of this loop (`await fut` in async code, an async function that
+   * returned it) would wait forever once the loop is closed: it is rejected with a RuntimeError saying so.
+   * The Future itself stays pending, as in CPython.
+   */
+  private _rejectAdopted(): void {
+    const adopted = this._adopted;
+    if (adopted === null) return;
+    this._adopted = null;
+    for (const [fut, reject] of adopted) {
+      if (!fut.done()) {
+        reject(
+          new RuntimeError(
+            `Event loop is closed: ${fut} can never complete, so the Promise waiting for it (an \`await\` of ` +
+              'the Future, or a Promise that adopted it because an async function returned it) is rejected',
+          ),
+        );
+      }
+    }
   }
 
   /** @internal */
@@ -617,7 +817,8 @@ export class EventLoop {
 
   private _checkRunning(): void {
     if (this._running) throw new RuntimeError('This event loop is already running');
-    if (_getRunningLoop() !== null) {
+    checkNotInWorkerImport('EventLoop.runForever()/runUntilComplete()');
+    if (_getActiveLoop() !== null) {
       throw new RuntimeError('Cannot run the event loop while another loop is running');
     }
   }
@@ -635,8 +836,10 @@ export class EventLoop {
     options?: TaskOptions,
   ): Task<T> {
     this._checkClosed();
+    if (options !== undefined) checkOptions('createTask', options);
     if (this._taskFactory !== null) {
       const task = this._taskFactory(this, coro, options);
+      if (!isFuture(task)) throw new TypeError(`the task factory must return a Task, got ${repr(task)}`);
       return task as Task<T>;
     }
     if (options === undefined) return new TaskClass<T>(coro as any, (this._taskOptions ??= { loop: this }));
@@ -660,6 +863,7 @@ export class EventLoop {
     if (handler !== null && handler !== undefined && typeof handler !== 'function') {
       throw new TypeError(`A callable object or None is expected, got ${repr(handler)}`);
     }
+    checkNotAsync(handler, 'setExceptionHandler');
     this._exceptionHandler = handler ?? null;
   }
 
@@ -701,22 +905,30 @@ export class EventLoop {
       return;
     }
     try {
-      this._exceptionHandler(this, context);
+      const r: unknown = this._exceptionHandler(this, context);
+      // A handler that returned a promise: its rejection is handled like a throw, later.
+      if (r !== undefined && isPromiseResult(r)) {
+        r.then(undefined, (e: unknown) => this._exceptionHandlerFailed(e, context));
+      }
     } catch (e) {
       if (e instanceof KeyboardInterrupt || e instanceof SystemExit) throw e;
-      try {
-        this.defaultExceptionHandler({
-          message: 'Unhandled error in exception handler',
-          exception: e,
-          context,
-        });
-      } catch (e2) {
-        if (e2 instanceof KeyboardInterrupt || e2 instanceof SystemExit) throw e2;
-        logger.error(
-          'Exception in default exception handler while handling an unexpected error in custom exception handler\n' +
-            formatException(e2),
-        );
-      }
+      this._exceptionHandlerFailed(e, context);
+    }
+  }
+
+  private _exceptionHandlerFailed(e: unknown, context: ExceptionContext): void {
+    try {
+      this.defaultExceptionHandler({
+        message: 'Unhandled error in exception handler',
+        exception: e,
+        context,
+      });
+    } catch (e2) {
+      if (e2 instanceof KeyboardInterrupt || e2 instanceof SystemExit) throw e2;
+      logger.error(
+        'Exception in default exception handler while handling an unexpected error in custom exception handler\n' +
+          formatException(e2),
+      );
     }
   }
 
@@ -780,19 +992,16 @@ export class EventLoop {
   }
 
   /**
-   * @internal CPython's `_check_thread` (debug mode only): a non-threadsafe method was called while the
-   * loop runs but from outside its own callbacks — from a host callback (a raw setTimeout, a Node event
-   * handler) or from code driven by something else. Nothing would wake the loop for that work:
-   * callSoonThreadsafe is the method to use there.
+   * @internal CPython's `_check_thread` (debug mode only): a non-threadsafe method was called on a running
+   * loop from inside *another* loop's callbacks. JavaScript has one thread per realm, so host callbacks
+   * (a raw setTimeout, a Node event) are the loop's own thread: what they schedule wakes the loop and is
+   * not flagged. A loop cannot be reached from a worker thread at all (objects are copied, not shared).
    */
   _checkThread(): void {
-    if (!this._running || this._inPump || this._syncMode) return;
+    if (!this._running) return;
+    const active = _getActiveLoop();
+    if (active === null || active === this) return;
     throw new RuntimeError('Non-thread-safe operation invoked on an event loop other than the current one');
-  }
-
-  /** @internal */
-  _captureStack(): string[] {
-    return extractStack(2, DEBUG_STACK_DEPTH);
   }
 
   // -- host work ---------------------------------------------------------------------------------------
@@ -816,7 +1025,7 @@ export class EventLoop {
       this.callSoonThreadsafe(() => {
         if (fut.done()) return;
         if (ok) fut.setResult(value as T);
-        else fut.setException(value ?? new RuntimeError('promise rejected with undefined'));
+        else fut._setException(value ?? new RuntimeError('promise rejected with undefined'));
       });
     };
     promise.then(
@@ -846,17 +1055,21 @@ export class EventLoop {
   /**
    * Run `fn(...args)` in `executor` (or the default executor) and return a Future of its result.
    * Cancelling the Future cancels the job if it has not started (Python's `wrap_future`).
+   *
+   * With the default executor (`null`) or a `ThreadPoolExecutor`, `fn` must be a `WorkerFunction`: a
+   * plain closure is a type error, as for `toThread` (it cannot cross to another thread). An executor
+   * declared as `Executor<F>` takes what its `submit` takes.
    */
   runInExecutor<A extends unknown[], R>(
     executor: Executor | null | undefined,
     fn: WorkerFunction<A, R>,
     ...args: A
   ): Future<R>;
-  runInExecutor<T = unknown>(
-    executor: Executor | null | undefined,
-    fn: unknown,
-    ...args: unknown[]
-  ): Future<T>;
+  runInExecutor<F extends (...args: any[]) => unknown>(
+    executor: Executor<NoInfer<F>>,
+    fn: F,
+    ...args: Parameters<F>
+  ): Future<Awaited<ReturnType<F>>>;
   runInExecutor<T = unknown>(
     executor: Executor | null | undefined,
     fn: unknown,
@@ -880,7 +1093,15 @@ export class EventLoop {
       }
       executor = this._defaultExecutor;
     }
+    if (executor === null || typeof executor !== 'object' || typeof executor.submit !== 'function') {
+      throw new TypeError(
+        `executor must be an executor (an object with submit and shutdown), got ${repr(executor)}`,
+      );
+    }
     const job = executor.submit(fn, ...args);
+    if (job === null || typeof (job as { then?: unknown } | undefined)?.then !== 'function') {
+      throw new TypeError(`executor.submit() must return a Promise (a thenable), got ${repr(job)}`);
+    }
     return this._wrapHostPromise(
       job as PromiseLike<T>,
       typeof job.cancel === 'function' ? () => job.cancel!() : undefined,
@@ -954,7 +1175,9 @@ function runCallback(loop: EventLoop, fn: (arg: any) => unknown, arg: unknown, c
   }
   ctx._enter();
   try {
-    fn(arg);
+    const r = fn(arg);
+    // A done-callback that returned a promise: its rejection is reported, not left unhandled.
+    if (r !== undefined && isPromiseResult(r)) Handle._one(fn, arg, loop, ctx)._watchPromise(r);
   } catch (e) {
     if (e instanceof KeyboardInterrupt || e instanceof SystemExit) throw e;
     Handle._one(fn, arg, loop, ctx)._reportError(e);
@@ -968,9 +1191,47 @@ function checkCallback(callback: unknown, method: string): void {
   if (isCoroutine(callback) || isCoroutineFunction(callback)) {
     throw new TypeError(`coroutines cannot be used with ${method}()`);
   }
+  checkNotAsync(callback, method);
   if (typeof callback !== 'function') {
     throw new TypeError(`a callable object was expected by ${method}(), got ${repr(callback)}`);
   }
+}
+
+/**
+ * What runUntilComplete resolves to. After a deadlock, a future that ended cancelled (by the deadlock's
+ * cancellation) raises the DeadlockError instead. A pending Future as the result cannot be handed to a
+ * Promise: it is a thenable, so the Promise would adopt it and wait forever (the loop has stopped).
+ */
+function runResult<T>(fut: Future<T>, deadlock: DeadlockError | null, entry: string): T {
+  if (deadlock !== null && fut.cancelled()) throw deadlock;
+  const result = fut.result();
+  if (isFuture(result) && !result.done()) {
+    throw new RuntimeError(
+      `${entry}: the result is a pending ${result.constructor.name} (${result}). A Promise cannot resolve ` +
+        'to it: Futures are thenables, so the Promise would adopt it and wait for it forever, since the ' +
+        'loop has stopped. Await it before returning (`return yield* fut`), or return it inside an object ' +
+        '(`return { fut }`) to hand the Future itself over (Python returns the Future object).',
+    );
+  }
+  return result;
+}
+
+/** Loops whose runForever() is active, for the host's exit check. */
+const runningLoops = new Set<EventLoop>();
+let exitWatch = false;
+
+/**
+ * Node (and Bun) emit 'beforeExit' when the process has nothing left to do: no socket, timer, child or
+ * pending I/O keeps it alive. A running loop then can never be woken (see EventLoop._hostIdle). Browsers
+ * have no such event: there a deadlocked run simply never settles.
+ */
+function watchHostExit(loop: EventLoop): void {
+  runningLoops.add(loop);
+  if (exitWatch || !proc || typeof proc.on !== 'function') return;
+  exitWatch = true;
+  proc.on('beforeExit', () => {
+    for (const l of [...runningLoops]) l._hostIdle();
+  });
 }
 
 function runUntilCompleteCb(fut: Future<any>): void {
@@ -1084,3 +1345,4 @@ export function formatException(e: unknown): string {
 }
 
 _registerLoopFactory(() => new EventLoop());
+_registerLoopClass(EventLoop);

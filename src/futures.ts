@@ -2,21 +2,25 @@
  * Future<T>: a result slot whose done-callbacks run through the loop (CPython's futures.py).
  *
  * THE AWAIT PROTOCOL — the only values that ever reach a Task from its coroutine:
- *   - a Future whose `_blocking` flag is set: the Task waits for it (`yield* fut` sets the flag through
+ *   - a Future whose F_BLOCKING flag is set: the Task waits for it (`yield* fut` sets the flag through
  *     `next()`, below, then yields the future itself — CPython's `yield self  # This tells Task to wait`);
  *   - `undefined` (a bare yield): the Task gives up the rest of this loop iteration (`sleep(0)`);
- *   - anything else: "Task got bad yield" (a Future yielded with plain `yield` has `_blocking` unset:
+ *   - anything else: "Task got bad yield" (a Future yielded with plain `yield` has F_BLOCKING unset:
  *     "yield was used instead of yield from").
+ * Both suspensions are made by one primitive each, `suspendOn(fut)` and `suspendBare()` (end of this
+ * file): Future's own iterator and every hand-written awaitable body (queues, sleep) use them, so the flag,
+ * the yielded value and the await-stack recording (call graphs, Task reprs) are written once.
  *
  * A Future is its own iterator, so `yield* fut` allocates nothing but the iterator results. It is also
  * PromiseLike: `await fut` in ordinary async code works, and the native Promise behind it is only created
  * when `then` is first called, so a failed future nobody awaits natively never becomes an unhandled
  * rejection (which would kill a Node process).
  */
+import { badLoop, isRaisable } from './_internal/args.js';
 import type { EventLoop } from './base_events.js';
 import { type Context, currentContext } from './contextvars.js';
-import { type Awaitable, coroutineDebug, type Instruction } from './coroutines.js';
-import { getEventLoop } from './events.js';
+import { type Awaitable, coroutineDebug, type Instruction, YIELD_NOW } from './coroutines.js';
+import { _getRunningLoop, checkNotAsync, getEventLoop } from './events.js';
 import { CancelledError, InvalidStateError, RuntimeError, StopIteration } from './exceptions.js';
 import { captureRawStack, createdAt, extractStack, type RawStack, repr } from './format_helpers.js';
 
@@ -86,8 +90,15 @@ export class Future<T = unknown> implements Awaitable<T>, PromiseLike<T>, Iterat
       this._loop = null as unknown as EventLoop;
       return;
     }
-    this._loop = options?.loop ?? getEventLoop();
-    if (this._loop._debug) this._sourceTraceback = extractStack(1);
+    const loop = options?.loop ?? getEventLoop();
+    this._loop = loop;
+    // Every EventLoop has a boolean `_debug`: anything else given as `loop` is not a loop, and reading it
+    // is the check, for free. [HOT: every Future and Task]
+    const debug = loop._debug;
+    if (debug !== false) {
+      if (debug !== true) throw badLoop(loop);
+      this._sourceTraceback = extractStack(1);
+    }
   }
 
   static readonly [FUTURE_BRAND] = true;
@@ -158,11 +169,13 @@ export class Future<T = unknown> implements Awaitable<T>, PromiseLike<T>, Iterat
 
   /**
    * Call `fn(this)` when the future is done, through the loop (never synchronously), in `context`
-   * (default: a copy of the current context).
+   * (default: a copy of the current context). An `async function` is refused (TypeError); a promise
+   * returned by `fn` has its rejection reported to the loop's exception handler.
    */
   addDoneCallback(fn: DoneCallback<this>, options?: { context?: Context | null }): void {
     if (typeof fn !== 'function')
       throw new TypeError(`a callable object was expected by addDoneCallback(), got ${repr(fn)}`);
+    checkNotAsync(fn, 'addDoneCallback');
     const context = options?.context ?? currentContext().copy();
     if (this._state !== PENDING) {
       this._loop._callSoonFast(fn, this, context);
@@ -266,6 +279,15 @@ export class Future<T = unknown> implements Awaitable<T>, PromiseLike<T>, Iterat
     ) {
       exception = new (exception as new () => Error)();
     }
+    // CPython's words. A caught value is forwarded as is (JavaScript can throw anything), but a string or
+    // other primitive here is a slip (`setException('message')`), not an exception.
+    if (!isRaisable(exception)) throw new TypeError('invalid exception object');
+    this._setException(exception);
+  }
+
+  /** @internal setException for values caught from JavaScript code, which may be anything thrown. */
+  _setException(exception: unknown): void {
+    if (this._state !== PENDING) throw new InvalidStateError('invalid state');
     if (exception === undefined || exception === null) {
       throw new TypeError('exception must be an error, not None');
     }
@@ -292,13 +314,7 @@ export class Future<T = unknown> implements Awaitable<T>, PromiseLike<T>, Iterat
 
   /** @internal Iterator step for `yield*`: yield the future itself while pending, then return the result. */
   next(): IteratorResult<Instruction, T> {
-    if (this._state === PENDING) {
-      this._flags |= F_BLOCKING;
-      // Still inside the awaiting coroutines' frames: the JS stack *is* the await chain (call graph).
-      if (coroutineDebug.awaitStacks) recordAwaitStack(this._loop._currentTask);
-      // The Task receives the future itself; the type says Instruction (see coroutines.ts).
-      return { value: this as unknown as Instruction, done: false };
-    }
+    if (this._state === PENDING) return suspendOn(this);
     return { value: this.result(), done: true };
   }
 
@@ -331,12 +347,18 @@ export class Future<T = unknown> implements Awaitable<T>, PromiseLike<T>, Iterat
     if (p === undefined) {
       p = new Promise<T>((resolve, reject) => {
         const settle = (fut: Future<T>): void => {
+          fut._loop._adopted?.delete(fut);
           if (fut._state === CANCELLED) reject(fut._makeCancelledError());
           else if (fut._exception !== undefined) reject(fut.exception());
           else resolve(fut._result as T);
         };
-        if (this._state !== PENDING) settle(this);
-        else this._addCallback(settle, currentContext());
+        if (this._state !== PENDING) {
+          settle(this);
+        } else {
+          this._addCallback(settle, currentContext());
+          // If the loop closes first, the promise would wait forever: close() rejects it (issue 19 §4).
+          (this._loop._adopted ??= new Map()).set(this, reject);
+        }
       });
       this._promise = p;
     }
@@ -476,7 +498,7 @@ export function copyFutureState<T>(source: Future<T>, dest: Future<T>): void {
     return;
   }
   const exc = source.exception();
-  if (exc !== undefined) dest.setException(exc);
+  if (exc !== undefined) dest._setException(exc);
   else dest.setResult(source._result as T);
 }
 
@@ -496,11 +518,53 @@ export function futureDiscardFromAwaitedBy(fut: Future<any>, waiter: Future<any>
 }
 
 /**
- * @internal Remember where `task` suspends: called from inside the suspending coroutines (Future.next,
- * sleep(0)), while their generator frames are still on the JS stack. Unformatted until someone asks.
+ * @internal THE AWAIT PRIMITIVE: suspend the running task on `fut` (CPython's `Future.__await__` up to its
+ * `yield self`). An awaitable body's `next()` returns what this returns; the Task then waits for `fut` and
+ * calls `next()` again once it is done. It marks the future as awaited with `yield*` (F_BLOCKING, which the
+ * Task checks and clears) and, while await stacks are tracked, records the task's await chain.
+ *
+ * Call it directly from the body's `next()`: the recorded stack starts at that caller. A hand-written body
+ * (an iterator object instead of a generator) has no generator frame of its own in the stack, so it names
+ * itself with `body` (`'Queue.get'`), and its `next()` frame is shown as that coroutine frame (call graphs
+ * list `async Queue.get()` as CPython's do). [HOT: every blocking await; the result object is the only
+ * allocation, as `yield` itself would make]
  */
-export function recordAwaitStack(task: { _awaitStack: RawStack | undefined } | null): void {
-  if (task !== null) task._awaitStack = captureRawStack();
+export function suspendOn(fut: Future<any>, body?: string): IteratorYieldResult<Instruction> {
+  fut._flags |= F_BLOCKING;
+  // Still inside the awaiting coroutines' frames: the JS stack *is* the await chain.
+  if (coroutineDebug.awaitStacks) recordAwaitStack(fut._loop._currentTask, body, suspendOn);
+  // The Task receives the future itself; the type says Instruction (see coroutines.ts).
+  return { value: fut as unknown as Instruction, done: false };
+}
+
+/** What a bare yield hands the Task: shared, never allocated per step (yield* and Task only read it). */
+const YIELD_BARE: IteratorYieldResult<Instruction> = { value: YIELD_NOW, done: false };
+
+/**
+ * @internal The other suspension of the await protocol: a bare yield, which gives up the rest of this loop
+ * iteration (`sleep(0)`). Like suspendOn, it records the await chain while await stacks are tracked; call
+ * it directly from the body's `next()`. [HOT: every sleep(0); allocates nothing]
+ */
+export function suspendBare(body?: string): IteratorYieldResult<Instruction> {
+  if (coroutineDebug.awaitStacks) {
+    recordAwaitStack(_getRunningLoop()?._currentTask ?? null, body, suspendBare);
+  }
+  return YIELD_BARE;
+}
+
+/**
+ * Remember where `task` suspends, while the suspending coroutines' generator frames are still on the JS
+ * stack; the stack starts at the caller of `primitive`. Unformatted until someone asks.
+ */
+function recordAwaitStack(
+  task: { _awaitStack: RawStack | undefined } | null,
+  body: string | undefined,
+  primitive: (...args: any[]) => unknown,
+): void {
+  if (task === null) return;
+  const raw = captureRawStack(64, primitive);
+  if (body !== undefined) raw.body = body;
+  task._awaitStack = raw;
 }
 
 /** @internal Internal state access for tasks.ts. */

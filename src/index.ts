@@ -4,7 +4,7 @@
  * asyncio's __init__.py gathers its submodules' __all__.
  */
 
-export type { Comparator } from './_internal/compare.js';
+export type { Comparator, Ordered } from './_internal/compare.js';
 export type { StackFrame } from './_internal/v8stack.js';
 export type {
   EventLoopOptions,
@@ -75,6 +75,8 @@ export {
 } from './queues.js';
 export type { RunOptions } from './runners.js';
 export { Runner, run, runSync } from './runners.js';
+export type { StaggeredRaceResult } from './staggered.js';
+export { staggeredRace } from './staggered.js';
 export type {
   AsyncContextManager,
   AsyncGeneratorFn,

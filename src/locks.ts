@@ -23,6 +23,7 @@
 import { typeName } from './_internal/compare.js';
 import { Waiter, WaiterList } from './_internal/waiters.js';
 import { Coroutine, type Instruction } from './coroutines.js';
+import { isAsyncFunction } from './events.js';
 import { BrokenBarrierError, CancelledError, RuntimeError, ValueError } from './exceptions.js';
 import { objectId } from './format_helpers.js';
 import { LoopBoundMixin } from './mixins.js';
@@ -208,6 +209,22 @@ const CONDITION_WAIT_FOR = info('Condition.wait_for');
  * A condition variable: tasks holding the lock `wait()` until another task `notify()`s them. Uses the
  * given Lock (share one between several conditions) or a new one.
  */
+/** A predicate that returned a promise (or any thenable) is always truthy: refuse it. */
+function checkPredicateResult<R>(result: R): R {
+  if (
+    (typeof result === 'object' || typeof result === 'function') &&
+    result !== null &&
+    typeof (result as unknown as PromiseLike<unknown>).then === 'function'
+  ) {
+    // Its rejection (if any) is ours to handle now: no unhandled rejection.
+    Promise.resolve(result).then(undefined, () => {});
+    throw new TypeError(
+      'Condition.waitFor() predicate returned a thenable: it must return its answer synchronously',
+    );
+  }
+  return result;
+}
+
 export class Condition extends ContextManagerMixin {
   /** @internal */ _lock: Lock;
   /** @internal */ _waiters = new WaiterList();
@@ -298,14 +315,18 @@ export class Condition extends ContextManagerMixin {
     if (typeof predicate !== 'function') {
       throw new TypeError(`'${typeName(predicate)}' object is not callable`);
     }
+    if (isAsyncFunction(predicate)) {
+      // Its Promise is always truthy: waitFor would return at once, without waiting.
+      throw new TypeError('Condition.waitFor() predicate must be a plain function, not an async function');
+    }
     return new Coroutine(this._waitFor(predicate), CONDITION_WAIT_FOR);
   }
 
   private *_waitFor<R>(predicate: () => R): Generator<Instruction, R, unknown> {
-    let result = predicate();
+    let result = checkPredicateResult(predicate());
     while (!result) {
       yield* this.wait();
-      result = predicate();
+      result = checkPredicateResult(predicate());
     }
     return result;
   }

@@ -25,7 +25,7 @@ import type { EventLoop } from './base_events.js';
 import { Coroutine, type Instruction } from './coroutines.js';
 import { RuntimeError, StopAsyncIteration, ValueError } from './exceptions.js';
 import { objectId, repr } from './format_helpers.js';
-import { F_BLOCKING } from './futures.js';
+import { suspendOn } from './futures.js';
 import { Event } from './locks.js';
 import { LoopBoundMixin } from './mixins.js';
 
@@ -274,6 +274,8 @@ export class QueueIterator<T> {
 }
 
 export interface PriorityQueueOptions<T> {
+  /** The size bound (default 0: unbounded), when the options come first: `new PriorityQueue({ maxsize: 10 })`. */
+  maxsize?: number;
   /**
    * Orders items that are not ordering values (numbers, strings, bigints, arrays of them): negative when
    * `a` comes out first, as for `Array.prototype.sort`.
@@ -283,13 +285,24 @@ export interface PriorityQueueOptions<T> {
 
 /**
  * A Queue that retrieves the smallest item first, by Python's ordering (arrays compare like tuples, so
- * `[priority, data]` entries work) or by a `comparator`. TypeError when two items cannot be ordered.
+ * `[priority, data]` entries work), by the items' own `lt(other)` method (Python's `__lt__`, see
+ * {@link Ordered}) or by a `comparator`. TypeError when two items cannot be ordered.
+ *
+ * `new PriorityQueue()`, `new PriorityQueue(10)`, `new PriorityQueue({ comparator })` or
+ * `new PriorityQueue(10, { comparator })`.
  */
 export class PriorityQueue<T = unknown> extends Queue<T> {
   declare _queue: PyHeap<T>;
 
-  constructor(maxsize = 0, options?: PriorityQueueOptions<T>) {
-    super(maxsize);
+  constructor(maxsize?: number | PriorityQueueOptions<T>, options?: PriorityQueueOptions<T>) {
+    if (typeof maxsize === 'object' && maxsize !== null) {
+      if (options !== undefined) {
+        throw new TypeError('PriorityQueue() takes the options once: (maxsize, options) or (options)');
+      }
+      options = maxsize;
+      maxsize = maxsize.maxsize;
+    }
+    super(maxsize ?? 0);
     const comparator = options?.comparator;
     if (comparator !== undefined && comparator !== null) {
       if (typeof comparator !== 'function') {
@@ -404,9 +417,7 @@ class GetOperation<T> implements Iterator<Instruction, T, unknown> {
     }
     queue._getters.push(getter);
     this.getter = getter;
-    // What `yield* getter` does: mark the future as awaited and hand it to the task.
-    getter._flags |= F_BLOCKING;
-    return { value: getter as unknown as Instruction, done: false };
+    return suspendOn(getter, QUEUE_GET.qualname); // `await getter`
   }
 
   throw(error: unknown): IteratorResult<Instruction, T> {
@@ -488,8 +499,7 @@ class PutOperation<T> implements Iterator<Instruction, void, unknown> {
     }
     queue._putters.push(putter);
     this.putter = putter;
-    putter._flags |= F_BLOCKING; // what `yield* putter` does
-    return { value: putter as unknown as Instruction, done: false };
+    return suspendOn(putter, QUEUE_PUT.qualname); // `await putter`
   }
 
   throw(error: unknown): IteratorResult<Instruction, void> {

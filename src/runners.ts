@@ -4,7 +4,11 @@
  * run(main) = a Runner: new loop → main task → run until done → cancel what is left and wait for it →
  * shut down async generators → shut down the default executor → close the loop.
  */
+
+import { checkOptions } from './_internal/args.js';
+import { checkNotInWorkerImport } from './_internal/worker_guard.js';
 import {
+  checkClock,
   EventLoop,
   type EventLoopOptions,
   shutdownAsyncgensCoro,
@@ -13,10 +17,11 @@ import {
 import { THREAD_JOIN_TIMEOUT } from './constants.js';
 import { type Context, copyContext } from './contextvars.js';
 import { type Awaitable, Coroutine, type Instruction, isCoroutine } from './coroutines.js';
-import { _getRunningLoop, setEventLoop } from './events.js';
+import { _getActiveLoop, _getCurrentLoop, setEventLoop } from './events.js';
 import { CancelledError, KeyboardInterrupt, RuntimeError } from './exceptions.js';
+import { pyTypeName } from './format_helpers.js';
 import { isFuture } from './futures.js';
-import { allTasks, gather, type Task } from './tasks.js';
+import { allTasks, gather, isAwaitableObject, notAnAwaitable, type Task } from './tasks.js';
 import { _traceHooks, type ChromeTrace, startTracing } from './trace.js';
 
 export interface RunOptions {
@@ -68,6 +73,12 @@ export class Runner {
   private _trace: RunOptions['trace'];
 
   constructor(options?: RunOptions) {
+    checkOptions('Runner', options);
+    checkClock(options?.clock);
+    const loopFactory = options?.loopFactory;
+    if (loopFactory !== undefined && loopFactory !== null && typeof loopFactory !== 'function') {
+      throw new TypeError(`loopFactory must be a callable or None, not '${pyTypeName(loopFactory)}'`);
+    }
     const trace = options?.trace ?? null;
     if (trace !== null && typeof trace !== 'string' && typeof trace !== 'function') {
       throw new TypeError(`trace must be a file path or a function, got ${String(trace)}`);
@@ -88,9 +99,11 @@ export class Runner {
    * Misuse (called from a running loop, not awaitable, runner closed) throws synchronously.
    */
   run<T>(coro: Awaitable<T>, options?: { context?: Context | null }): Promise<T> {
-    if (_getRunningLoop() !== null) {
+    if (_getActiveLoop() !== null) {
       throw new RuntimeError('Runner.run() cannot be called from a running event loop');
     }
+    checkNotInWorkerImport('Runner.run()');
+    checkOptions('Runner.run', options);
     this._lazyInit();
     const main = toCoroutine(coro);
     const context = options?.context ?? this._context!;
@@ -100,6 +113,7 @@ export class Runner {
     const uninstall = _runnerHooks.installSigint?.(() => this._onSigint(task)) ?? (() => {});
     let result: Promise<T>;
     try {
+      loop._nextRunEntry = 'run()';
       result = loop.runUntilComplete(task);
     } catch (e) {
       uninstall();
@@ -122,7 +136,7 @@ export class Runner {
 
   /** @internal The synchronous twin of run() for runSync. */
   _runSync<T>(coro: Awaitable<T>): T {
-    if (_getRunningLoop() !== null) {
+    if (_getActiveLoop() !== null) {
       throw new RuntimeError('Runner.run() cannot be called from a running event loop');
     }
     this._lazyInit();
@@ -190,7 +204,7 @@ export class Runner {
       await loop.shutdownAsyncgens();
       await loop.shutdownDefaultExecutor(THREAD_JOIN_TIMEOUT);
     } finally {
-      if (this._setEventLoop) setEventLoop(null);
+      if (this._setEventLoop && _getCurrentLoop() === loop) setEventLoop(null);
       loop.close();
       this._loop = null;
       this._state = 'closed';
@@ -218,7 +232,7 @@ export class Runner {
         loop._runUntilCompleteSync(loop.createTask(shutdownDefaultExecutorCoro(loop, THREAD_JOIN_TIMEOUT)));
       }
     } finally {
-      if (this._setEventLoop) setEventLoop(null);
+      if (this._setEventLoop && _getCurrentLoop() === loop) setEventLoop(null);
       loop.close();
       this._loop = null;
       this._state = 'closed';
@@ -235,12 +249,7 @@ function raiseKeyboardInterrupt(): never {
 }
 function toCoroutine<T>(coro: Awaitable<T>): Coroutine<T> | Generator<Instruction, T, unknown> {
   if (isCoroutine(coro)) return coro as Coroutine<T>;
-  if (
-    isFuture(coro) ||
-    (coro !== null &&
-      typeof coro === 'object' &&
-      typeof (coro as Awaitable<T>)[Symbol.iterator] === 'function')
-  ) {
+  if (isFuture(coro) || isAwaitableObject(coro)) {
     return new Coroutine(
       (function* _wrap_awaitable() {
         return yield* coro as unknown as Generator<Instruction, T, unknown>;
@@ -248,7 +257,7 @@ function toCoroutine<T>(coro: Awaitable<T>): Coroutine<T> | Generator<Instructio
       { name: '_wrap_awaitable' },
     );
   }
-  throw new TypeError('An asyncio.Future, a coroutine or an awaitable is required');
+  throw notAnAwaitable(coro);
 }
 
 async function cancelAllTasks(loop: EventLoop): Promise<void> {
@@ -279,9 +288,11 @@ function reportShutdownErrors(loop: EventLoop, tasks: Task<unknown>[]): void {
  * and the loop is closed. SIGINT (Ctrl-C) cancels the main task and surfaces as KeyboardInterrupt.
  */
 export function run<T>(main: Awaitable<T>, options?: RunOptions): Promise<T> {
-  if (_getRunningLoop() !== null) {
+  if (_getActiveLoop() !== null) {
     throw new RuntimeError('run() cannot be called from a running event loop');
   }
+  checkNotInWorkerImport('run()');
+  checkOptions('run', options);
   const coro = toCoroutine(main);
   const runner = new Runner(options);
   let result: Promise<T>;
@@ -309,9 +320,11 @@ export function run<T>(main: Awaitable<T>, options?: RunOptions): Promise<T> {
  * blocking the thread. Awaiting a host promise inside raises RuntimeError (use run()).
  */
 export function runSync<T>(main: Awaitable<T>, options?: RunOptions): T {
-  if (_getRunningLoop() !== null) {
+  if (_getActiveLoop() !== null) {
     throw new RuntimeError('runSync() cannot be called from a running event loop');
   }
+  checkNotInWorkerImport('runSync()');
+  checkOptions('runSync', options);
   const coro = toCoroutine(main);
   const runner = new Runner(options);
   try {

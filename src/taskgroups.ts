@@ -17,7 +17,7 @@ import { type Awaitable, Coroutine, type Instruction } from './coroutines.js';
 import { getRunningLoop } from './events.js';
 import {
   CancelledError,
-  ExceptionGroup,
+  exceptionGroupOf,
   GeneratorExit,
   KeyboardInterrupt,
   RuntimeError,
@@ -183,7 +183,7 @@ export class TaskGroup implements AsyncContextManager<TaskGroup> {
       }
       // A lone GeneratorExit from the body (an async generator being closed) stays itself.
       if (exc instanceof GeneratorExit && errors.length === 1) throw exc;
-      const eg = new ExceptionGroup('unhandled errors in a TaskGroup', errors);
+      const eg = exceptionGroupOf('unhandled errors in a TaskGroup', errors);
       // Python raises it `from None`: no cause, and the context is not shown.
       throw eg;
     }

@@ -18,21 +18,20 @@
  *   Future's own iterator returns it to the `yield*` that awaited it.
  */
 
+import { badLoop, checkOptionKeys, checkOptions, isCollection, notAwaitable } from './_internal/args.js';
 import { suspendedCoroutineFrames } from './_internal/v8stack.js';
 import type { EventLoop, TaskFactory } from './base_events.js';
-import { type Context, copyContext, currentContext } from './contextvars.js';
+import { Context, copyContext, currentContext } from './contextvars.js';
 import {
   _coroStates,
   type Awaitable,
   Coroutine,
   type CoroutineIterator,
-  coroutineDebug,
   type Instruction,
   isClaimed,
   isCoroutine,
-  YIELD_NOW,
 } from './coroutines.js';
-import { _getRunningLoop, getEventLoop, getRunningLoop, type TimerHandle } from './events.js';
+import { _getRunningLoop, getEventLoop, getRunningLoop, isEventLoop, type TimerHandle } from './events.js';
 import {
   CancelledError,
   InvalidStateError,
@@ -54,8 +53,8 @@ import {
   futureAddToAwaitedBy,
   futureDiscardFromAwaitedBy,
   isFuture,
-  recordAwaitStack,
-  setResultUnlessCancelled,
+  suspendBare,
+  suspendOn,
 } from './futures.js';
 
 const { PENDING, CANCELLED, FINISHED } = _futureStates;
@@ -90,6 +89,29 @@ function taskStepWithError(task: Task<any>, exc: unknown): void {
 }
 (taskStepWithError as { _isTaskStep?: boolean })._isTaskStep = true;
 
+// The bad-yield errors thrown into coroutines, with the value yielded (see explainBadYield).
+const badYields = new WeakMap<object, unknown>();
+
+/**
+ * `yield* 'abc'` or `yield* [t1, t2]` delegates to a string's or array's iterator: the task receives its
+ * first item as a bad yield, and the error thrown back never reaches the coroutine — that iterator has no
+ * `throw` method, so V8 ends the `yield*` with its own TypeError ("The iterator does not provide a 'throw'
+ * method"). Put the task's error back in its place: Python's "'str' object can't be awaited" for a
+ * string, the bad-yield error with a hint otherwise. Runs only when a step raised a TypeError.
+ */
+function explainBadYield(thrownIn: unknown, e: TypeError): unknown {
+  if (typeof thrownIn !== 'object' || thrownIn === null || !badYields.has(thrownIn)) return e;
+  if (!/does not provide a 'throw' method/.test(e.message)) return e;
+  const value = badYields.get(thrownIn);
+  const err =
+    typeof value === 'string' ? new TypeError("'str' object can't be awaited") : (thrownIn as Error);
+  (err as { hint?: string }).hint =
+    typeof value === 'string'
+      ? '`yield*` on a string walks its characters: a string is not awaitable'
+      : '`yield*` on an iterable that is not awaitable (an array? await its items with gather(...array))';
+  return err;
+}
+
 export class Task<T = unknown> extends Future<T> {
   /** @internal */ _coro: Driven<T> | null;
   /** @internal a number until first asked for: `Task-N` is formatted lazily */
@@ -111,6 +133,11 @@ export class Task<T = unknown> extends Future<T> {
     if (!isCoroutine(coro)) {
       throw new TypeError(`a coroutine was expected, got ${repr(coro)}`);
     }
+    const context = options?.context;
+    if (context !== undefined && context !== null && !(context instanceof Context)) {
+      // Checked here: a task that cannot enter its context would fail inside the loop, not at the call.
+      throw new TypeError(`context must be an instance of Context or None, not '${pyTypeName(context)}'`);
+    }
     const name = options?.name;
     this._name = name === undefined || name === null ? ++taskNameCounter : String(name);
     this._coro = coro;
@@ -118,7 +145,7 @@ export class Task<T = unknown> extends Future<T> {
       this._flags |= F_TASK_IS_CORO;
       coro._claim();
     }
-    this._context = options?.context ?? copyContext();
+    this._context = context ?? copyContext();
     const loop = this._loop;
     if (loop._tracer !== null) loop._tracer.taskCreated?.(this);
     if (options?.eagerStart && loop._running) {
@@ -290,19 +317,21 @@ export class Task<T = unknown> extends Future<T> {
       } else {
         r = hasExc ? (coro as Generator<unknown, T>).throw(exc) : (coro as Generator<unknown, T>).next();
       }
-    } catch (e) {
+    } catch (caught) {
+      let e = caught;
       if (entered !== null) entered._state = CORO_CLOSED;
       if (tracer !== null) tracer.taskStepEnd?.(this);
+      if (hasExc && e !== exc && e instanceof TypeError) e = explainBadYield(exc, e);
       if (e instanceof CancelledError) {
         // Keep this exact exception: result() re-raises it (with its message and chain) once.
         super.cancel();
         this._exception = e; // what _makeCancelledError() hands out (see Future._exception)
       } else if (e instanceof KeyboardInterrupt || e instanceof SystemExit) {
-        super.setException(e);
+        this._setException(e);
         this._finished();
         throw e;
       } else {
-        super.setException(e);
+        this._setException(e);
       }
       this._finished();
       return;
@@ -348,6 +377,7 @@ export class Task<T = unknown> extends Future<T> {
       } else {
         newExc = new RuntimeError(`yield was used instead of yield from in task ${this} with ${fut}`);
         (newExc as { hint?: string }).hint = YIELD_STAR_HINT;
+        badYields.set(newExc, fut);
       }
       loop._callSoonWithContext(taskStepWithError, [this, newExc], this._context);
       return;
@@ -360,6 +390,7 @@ export class Task<T = unknown> extends Future<T> {
       (newExc as { hint?: string }).hint = YIELD_STAR_HINT;
     } else {
       newExc = new RuntimeError(`Task got bad yield: ${repr(result)}`);
+      badYields.set(newExc, result);
       // A JS hint beside Python's message, never inside it (printed with the error: formatException,
       // and Node shows own properties of an uncaught error).
       (newExc as { hint?: string }).hint =
@@ -447,9 +478,8 @@ function formatCoroutine(coro: Driven<unknown>, task: Task<any>): string {
   }
   const name = String(coro).slice(1, -1);
   if (coro.state === 'closed') return name;
-  const raw = task._awaitStack?.stack;
-  if (raw !== undefined && !(coro.state === 'running' && task._loop._currentTask === task)) {
-    const frames = suspendedCoroutineFrames(raw);
+  if (!(coro.state === 'running' && task._loop._currentTask === task)) {
+    const frames = suspendedCoroutineFrames(task._awaitStack);
     const outer = frames[frames.length - 1];
     if (outer !== undefined && outer.filename !== null) {
       return `${name} running at ${outer.filename}:${outer.lineno}`;
@@ -518,7 +548,9 @@ export function allTasks(loop?: EventLoop): Set<Task<any>> {
  * `yield*`-able object) is wrapped in a Task.
  */
 export function ensureFuture<T>(obj: Future<T> | Awaitable<T>, options?: { loop?: EventLoop }): Future<T> {
-  const loop = options?.loop;
+  checkOptions('ensureFuture', options);
+  const loop = options?.loop ?? undefined;
+  if (loop !== undefined && !isEventLoop(loop)) throw badLoop(loop);
   if (isFuture(obj)) {
     if (loop !== undefined && loop !== obj._loop) {
       throw new ValueError(
@@ -530,18 +562,31 @@ export function ensureFuture<T>(obj: Future<T> | Awaitable<T>, options?: { loop?
   if (isCoroutine(obj)) {
     return (loop ?? getEventLoop()).createTask(obj as any) as Task<T>;
   }
-  if (
-    obj !== null &&
-    typeof obj === 'object' &&
-    typeof (obj as Awaitable<T>)[Symbol.iterator] === 'function'
-  ) {
+  if (isAwaitableObject(obj)) {
     return (loop ?? getEventLoop()).createTask(wrapAwaitable(obj as Awaitable<T>) as any) as Task<T>;
   }
+  throw notAnAwaitable(obj);
+}
+
+/**
+ * @internal An object `yield*` can await: anything iterable except the built-in collections (an array of
+ * tasks is not an awaitable; Python's `await [t]` fails the same way).
+ */
+export function isAwaitableObject(obj: unknown): boolean {
+  return (
+    obj !== null &&
+    typeof obj === 'object' &&
+    typeof (obj as Awaitable<unknown>)[Symbol.iterator] === 'function' &&
+    !isCollection(obj)
+  );
+}
+
+/** @internal CPython's TypeError from ensure_future(), with a hint for the JavaScript slips. */
+export function notAnAwaitable(obj: unknown): TypeError {
   const err = new TypeError('An asyncio.Future, a coroutine or an awaitable is required');
-  if (obj !== null && typeof (obj as unknown as PromiseLike<T>)?.then === 'function') {
-    (err as { hint?: string }).hint = 'wrap a Promise with fromPromise(promise)';
-  }
-  throw err;
+  const hint = (notAwaitable(obj) as { hint?: string }).hint;
+  if (hint !== undefined) (err as { hint?: string }).hint = hint;
+  return err;
 }
 
 const wrapAwaitable = (() => {
@@ -572,48 +617,11 @@ function checkDelayNaN(delay: number): void {
   if (Number.isNaN(delay)) throw new ValueError('Invalid delay: NaN (not a number)');
 }
 
-// Named `sleep` so that call graphs show `async sleep()`, as CPython's do.
-const sleep0Gen = function* sleep<T>(result: T): Generator<Instruction, T, unknown> {
-  if (coroutineDebug.awaitStacks) recordAwaitStack(_getRunningLoop()?._currentTask ?? null);
-  yield YIELD_NOW;
-  return result;
-};
-
-const sleepGen = function* sleep<T>(delay: number, result: T): Generator<Instruction, T, unknown> {
-  checkDelayType(delay);
-  if (delay <= 0) {
-    if (coroutineDebug.awaitStacks) recordAwaitStack(_getRunningLoop()?._currentTask ?? null);
-    yield YIELD_NOW;
-    return result;
-  }
-  checkDelayNaN(delay);
-  const loop = getRunningLoop();
-  const future = new Future<T>({ loop });
-  const h =
-    result === undefined
-      ? loop._callLaterOne(delay, setResultUndefinedUnlessCancelled, future, currentContext())
-      : loop._callLaterOne(delay, setResultFromPair, [future, result], currentContext());
-  try {
-    return yield* future;
-  } finally {
-    h.cancel();
-  }
-};
-
-function setResultUndefinedUnlessCancelled(fut: Future<any>): void {
-  setResultUnlessCancelled(fut, undefined);
-}
-
-function setResultFromPair(pair: [Future<any>, unknown]): void {
-  setResultUnlessCancelled(pair[0], pair[1]);
-}
-
 const SLEEP_NEW = 0;
 const SLEEP_WAITING = 1;
 const SLEEP_DONE = 2;
 
-// Iterator results that carry nothing: shared, never allocated per step (yield* and Task only read them).
-const YIELD_NONE: IteratorYieldResult<Instruction> = { value: YIELD_NOW, done: false };
+// An iterator result that carries nothing: shared, never allocated per step (yield* and Task only read it).
 const RETURN_NONE: IteratorReturnResult<undefined> = { value: undefined, done: true };
 
 const SLEEP_INFO = { name: 'sleep' };
@@ -640,8 +648,7 @@ class SleepZeroBody<T> implements CoroutineIterator<T> {
     const phase = this._phase;
     if (phase === SLEEP_NEW) {
       this._phase = SLEEP_WAITING;
-      if (coroutineDebug.awaitStacks) recordAwaitStack(_getRunningLoop()?._currentTask ?? null);
-      return YIELD_NONE;
+      return suspendBare('sleep');
     }
     this._phase = SLEEP_DONE;
     const result = this._result;
@@ -719,7 +726,7 @@ class SleepFuture<T> extends Future<T> implements CoroutineIterator<T> {
     if (loop._debug) this._sourceTraceback = extractStack(1);
     this._handle = loop._callLaterOne(delay, fireSleep, this, currentContext());
     this._phase = SLEEP_WAITING;
-    return super.next();
+    return suspendOn(this, 'sleep');
   }
 }
 // CPython's sleep awaits a plain Future: reprs, traces and reports name it so.
@@ -739,11 +746,6 @@ function fireSleep(fut: SleepFuture<unknown>): void {
 export function sleep(delay: number): Coroutine<void>;
 export function sleep<T>(delay: number, result: T): Coroutine<T>;
 export function sleep<T>(delay: number, result?: T): Coroutine<T | undefined> {
-  // While await stacks are tracked (debug mode, the call graph) sleep must be a generator: V8 shows only
-  // generator frames in a suspended chain, and the graph lists `async sleep()` like CPython's.
-  if (coroutineDebug.awaitStacks) {
-    return new Coroutine(delay === 0 ? sleep0Gen(result) : sleepGen(delay, result), SLEEP_INFO);
-  }
   const body =
     typeof delay === 'number' && delay <= 0 ? new SleepZeroBody(result) : new SleepFuture(delay, result);
   return new Coroutine(body, SLEEP_INFO);
@@ -781,6 +783,8 @@ export class GatheringFuture<T> extends Future<T> {
     return ret;
   }
 }
+
+const GATHER_OPTION_KEYS = ['returnExceptions'];
 
 function isGatherOptions(x: unknown): x is GatherOptions {
   return (
@@ -829,7 +833,16 @@ export function gather<A extends readonly Awaitable<unknown>[]>(
 export function gather(...args: unknown[]): Future<unknown[]> {
   let returnExceptions = false;
   if (args.length > 0 && isGatherOptions(args[args.length - 1])) {
-    returnExceptions = Boolean((args.pop() as GatherOptions).returnExceptions);
+    const options = args.pop() as GatherOptions;
+    // A plain object is taken for the options: it must not be an awaitable mistaken for them.
+    checkOptionKeys('gather', options, GATHER_OPTION_KEYS);
+    returnExceptions = Boolean(options.returnExceptions);
+  }
+  // Every argument is checked before any is wrapped in a task: a bad one leaves nothing running.
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i];
+    if (arg instanceof Coroutine || arg instanceof Future) continue;
+    if (!isFuture(arg) && !isCoroutine(arg) && !isAwaitableObject(arg)) throw notAnAwaitable(arg);
   }
   if (args.length === 0) {
     const loop = _getRunningLoop() ?? getEventLoop();
@@ -861,7 +874,7 @@ export function gather(...args: unknown[]): Future<unknown[]> {
       }
       const exc = fut.exception();
       if (exc !== undefined) {
-        outer.setException(exc);
+        outer._setException(exc);
         return;
       }
     }

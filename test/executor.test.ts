@@ -3,12 +3,18 @@
  * src/node/executor.ts). The functions run on workers live in test/fixtures/work.mjs.
  */
 import { spawnSync } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import {
+  asyncWith,
   BrokenThreadPool,
   CancelledError,
   coroutine,
   createTask,
+  type Executor,
+  fromPromise,
   getRunningLoop,
   type Instruction,
   RuntimeError,
@@ -20,7 +26,7 @@ import {
   ValueError,
   workerFunction,
 } from 'tsyncio/node';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const WORK = new URL('./fixtures/work.mjs', import.meta.url);
 const fib = workerFunction<(n: number) => number>(WORK, 'fib');
@@ -123,6 +129,7 @@ describe('toThread and runInExecutor', () => {
       const loop = getRunningLoop();
       const errors: unknown[] = [];
       try {
+        // @ts-expect-error a closure cannot cross threads: a type error, as for toThread
         loop.runInExecutor(
           null,
           function square(x: number) {
@@ -134,6 +141,7 @@ describe('toThread and runInExecutor', () => {
         errors.push(e);
       }
       try {
+        // @ts-expect-error not a WorkerFunction
         loop.runInExecutor(null, sleep(1) as unknown);
       } catch (e) {
         errors.push(e);
@@ -157,6 +165,80 @@ describe('toThread and runInExecutor', () => {
     expect(e).toBeInstanceOf(RuntimeError);
     expect(e.message).toBe('runSync() cannot wait for host I/O (an executor); use run() instead');
   });
+});
+
+describe('porting traps: worker functions in TypeScript files and in the program file itself', () => {
+  const root = fileURLToPath(new URL('..', import.meta.url));
+  const tsx = join(root, 'node_modules', 'tsx', 'dist', 'cli.mjs');
+  const entry = join(root, 'src', 'node', 'index.ts');
+  let dir: string;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'tsyncio-workers-'));
+    writeFileSync(join(dir, 'package.json'), '{ "type": "module" }');
+    // Type annotations: Node 20 cannot load this file without a TypeScript loader.
+    writeFileSync(join(dir, 'work.ts'), 'export function double(n: number): number {\n  return n * 2;\n}\n');
+    writeFileSync(
+      join(dir, 'main.ts'),
+      `import { coroutine, run, toThread, workerFunction } from ${JSON.stringify(entry)};
+const double = workerFunction<typeof import('./work.ts').double>(new URL('./work.ts', import.meta.url), 'double');
+const main = coroutine(function* main() { return yield* toThread(double, 21); });
+console.log(await run(main()));
+`,
+    );
+    // The natural port of Python's run_in_executor(None, f) with f beside main: one file.
+    const program = (guard: string) => `import { isMainThread } from 'node:worker_threads';
+import { coroutine, run, toThread, workerFunction } from ${JSON.stringify(entry)};
+export function double(n: number): number {
+  return n * 2;
+}
+const main = coroutine(function* main() {
+  return yield* toThread(workerFunction<typeof double>(import.meta.url, 'double'), 21);
+});
+${guard}console.log(await run(main()));
+`;
+    writeFileSync(join(dir, 'unguarded.ts'), program(''));
+    writeFileSync(join(dir, 'guarded.ts'), program('if (isMainThread) '));
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  const node = (args: string[]) =>
+    spawnSync(process.execPath, args, {
+      cwd: root,
+      encoding: 'utf8',
+      timeout: 60_000,
+      env: { ...process.env, NODE_OPTIONS: '' },
+    });
+
+  it('a worker function in a .ts file loads in the worker under tsx (tsx CLI and node --import tsx)', () => {
+    for (const args of [
+      [tsx, join(dir, 'main.ts')],
+      ['--import', 'tsx', join(dir, 'main.ts')],
+    ]) {
+      const r = node(args);
+      expect(r.stderr).toBe('');
+      expect(r.stdout).toBe('42\n');
+      expect(r.status).toBe(0);
+    }
+  }, 120_000);
+
+  it('a program whose worker function lives in the program file fails at once, saying what to do', () => {
+    const started = performance.now();
+    const r = node([tsx, join(dir, 'unguarded.ts')]);
+    // Without the guard each worker re-ran the program and started more workers until memory ran out.
+    expect(r.signal).toBe(null);
+    expect(r.status).toBe(1);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toContain(
+      `RuntimeError: run() was called while an executor's worker thread was importing ${pathToFileURL(join(dir, 'unguarded.ts')).href} to call a function it exports: the module would run the whole program again in every worker.`,
+    );
+    expect(r.stderr).toContain('if (isMainThread) await run(main());');
+    expect(r.stderr.match(/RuntimeError/g)).toHaveLength(1);
+    expect(performance.now() - started).toBeLessThan(50_000);
+    // The documented guard: the same file runs.
+    const guarded = node([tsx, join(dir, 'guarded.ts')]);
+    expect(guarded.stderr).toBe('');
+    expect(guarded.stdout).toBe('42\n');
+  }, 120_000);
 });
 
 describe('workerFunction', () => {
@@ -348,6 +430,97 @@ describe('shutdown', () => {
     expect(await c).toBe(2);
     await expect(d).rejects.toBeInstanceOf(CancelledError);
     expect(d.state).toBe('cancelled');
+  });
+
+  it("a pool is an async context manager (Python's `with pool:`) and its shutdown can be yield*-ed", async () => {
+    const p = pool(2);
+    const q = pool(1);
+    const main = coroutine(function* main() {
+      const loop = getRunningLoop();
+      const inside = yield* asyncWith(p, function* (entered) {
+        expect(entered).toBe(p);
+        const job = loop.runInExecutor(entered, addLater, 20, 22);
+        return [yield* job, entered.workerCount];
+      });
+      // Leaving the block shut the pool down and waited for its workers to exit.
+      const after = p.workerCount;
+      let refused: unknown;
+      try {
+        loop.runInExecutor(p, fib, 1);
+      } catch (e) {
+        refused = e;
+      }
+      // A body that raises: the pool is shut down all the same, and the error is not suppressed.
+      let raised: unknown;
+      try {
+        yield* asyncWith(q, function* (entered) {
+          yield* loop.runInExecutor(entered, fib, 5);
+          throw new ValueError('body failed');
+        });
+      } catch (e) {
+        raised = e;
+      }
+      const r = q.workerCount;
+      // shutdown() is awaitable from a coroutine too.
+      const z = pool(1);
+      const pending = z.submit(addLater, 1, 1);
+      yield* z.shutdown();
+      return {
+        inside,
+        after,
+        refused,
+        raised,
+        r,
+        zWorkers: z.workerCount,
+        pending: yield* fromPromise(pending),
+      };
+    });
+    const r = await run(main());
+    expect(r.inside).toEqual([42, 1]);
+    expect(r.after).toBe(0);
+    expect(r.refused).toBeInstanceOf(RuntimeError);
+    expect((r.refused as Error).message).toBe('cannot schedule new futures after shutdown');
+    expect(r.raised).toBeInstanceOf(ValueError);
+    expect(r.r).toBe(0);
+    expect(r.zWorkers).toBe(0);
+    expect(r.pending).toBe(2);
+  });
+
+  it('a closure is a type error for the default executor and a pool, not for an executor that runs closures', async () => {
+    const calls: string[] = [];
+    // An executor of one's own that runs plain functions on this thread.
+    const inline: Executor<(...args: any[]) => unknown> = {
+      submit(fn, ...args) {
+        calls.push(fn.name);
+        return Promise.resolve(fn(...args));
+      },
+      shutdown() {},
+    };
+    const p = pool(1);
+    const main = coroutine(function* main() {
+      const loop = getRunningLoop();
+      const n: number = yield* loop.runInExecutor(inline, (a: number, b: number) => a * b, 6, 7);
+      const errors: unknown[] = [];
+      try {
+        // @ts-expect-error a ThreadPoolExecutor runs WorkerFunctions only
+        loop.runInExecutor(p, () => 1);
+      } catch (e) {
+        errors.push(e);
+      }
+      try {
+        // @ts-expect-error as toThread: the default executor is the thread pool
+        loop.runInExecutor(undefined, (x: number) => x, 1);
+      } catch (e) {
+        errors.push(e);
+      }
+      // @ts-expect-error the arguments are checked against the function's parameters
+      loop.runInExecutor(inline, (a: number) => a, 'x').cancel();
+      return { n, errors };
+    });
+    const r = await run(main());
+    expect(r.n).toBe(42);
+    expect(r.errors.map((e) => (e as Error).constructor)).toEqual([TypeError, TypeError]);
+    expect(calls.length).toBe(2);
   });
 
   it('runInExecutor(null) after shutdownDefaultExecutor raises RuntimeError', async () => {

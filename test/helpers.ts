@@ -1,4 +1,6 @@
 /** Test helpers shared by the suites. */
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { type Awaitable, coroutine, EventLoop, type ExceptionContext, type Instruction, run } from 'tsyncio';
 import { expect } from 'vitest';
 
@@ -54,4 +56,19 @@ export function thrown(fn: () => unknown): any {
     return e;
   }
   throw new Error('expected an exception');
+}
+
+/**
+ * A test file's path and a `lineOf(marker)` that finds the line of a `// @marker` comment in it (for
+ * expected `file:line` output): `const { file, lineOf } = sourceOf(import.meta.url)`.
+ */
+export function sourceOf(url: string): { file: string; lineOf: (marker: string) => number } {
+  const file = fileURLToPath(url);
+  const lines = readFileSync(file, 'utf8').split('\n');
+  const lineOf = (marker: string): number => {
+    const i = lines.findIndex((l) => l.includes(marker) && !l.includes('lineOf('));
+    if (i < 0) throw new Error(`marker ${marker} not found in ${file}`);
+    return i + 1;
+  };
+  return { file, lineOf };
 }

@@ -46,13 +46,7 @@ import {
   type WorkerFunction,
   waitFor,
 } from 'tsyncio';
-import {
-  createSubprocessExec,
-  type ExtraInfo,
-  PIPE,
-  type SocketAddress,
-  type StreamWriter,
-} from 'tsyncio/node';
+import { createSubprocessExec, type ExtraInfo, PIPE, type StreamWriter } from 'tsyncio/node';
 import { describe, expect, expectTypeOf, it } from 'vitest';
 import { formatException } from '../src/base_events.js';
 
@@ -274,8 +268,8 @@ const spawnIt = coroutine(function* spawnIt(program: string[]) {
 
 // writer.getExtraInfo(key): typed for the known keys.
 function extra(writer: StreamWriter) {
-  expectTypeOf(writer.getExtraInfo('peername')).toEqualTypeOf<SocketAddress | null | undefined>();
-  expectTypeOf(writer.getExtraInfo('peername', null)).toEqualTypeOf<SocketAddress | null>();
+  expectTypeOf(writer.getExtraInfo('peername')).toEqualTypeOf<ExtraInfo['peername'] | undefined>();
+  expectTypeOf(writer.getExtraInfo('peername', null)).toEqualTypeOf<ExtraInfo['peername']>();
   expectTypeOf(writer.getExtraInfo('cipher')).toEqualTypeOf<ExtraInfo['cipher'] | undefined>();
   expectTypeOf(writer.getExtraInfo('custom-key')).toEqualTypeOf<unknown>();
 }

@@ -7,18 +7,27 @@ import './trace.js';
 
 import './signals.js';
 
+import './introspect.js';
+
+import './loop_methods.js';
+
 export * from '../index.js';
 export type {
+  AddrInfo,
   ConnectionOptions,
+  InetAddress,
   ServerOptions,
+  SocketAddress,
   StartTlsOptions,
   TlsOptions,
   UnixConnectionOptions,
   UnixServerOptions,
 } from './base_events.js';
 export { Server, ServerSocket } from './base_events.js';
+export type { DatagramEndpointOptions } from './datagram.js';
+export { UDPTransport } from './datagram.js';
 export { SSLCertVerificationError, SSLError } from './errors.js';
-export type { JobState, ThreadPoolExecutorOptions } from './executor.js';
+export type { AwaitablePromise, JobState, ThreadPoolExecutorOptions } from './executor.js';
 export {
   BrokenExecutor,
   BrokenThreadPool,
@@ -28,12 +37,22 @@ export {
 } from './executor.js';
 export type { InspectOptions } from './inspect.js';
 export { getAllAwaitedBy } from './inspect.js';
+export { disableIntrospection, enableIntrospection } from './introspect.js';
+export type { PipeLike, SendfileOptions, SubprocessTransportOptions } from './pipes.js';
+export { ChildTransport } from './pipes.js';
+export type { Address } from './protocols.js';
+export {
+  BaseProtocol,
+  BufferedProtocol,
+  DatagramProtocol,
+  Protocol,
+  SubprocessProtocol,
+} from './protocols.js';
 export type {
   ClientConnectedCallback,
   NodeStreamOptions,
   OpenConnectionOptions,
   OpenUnixConnectionOptions,
-  ReadTransport,
   Separator,
   StartServerOptions,
   StartUnixServerOptions,
@@ -63,9 +82,16 @@ export {
 export type {
   ExtraInfo,
   NodeStream,
-  Protocol,
-  SocketAddress,
+  StreamProtocol,
   StreamTransportOptions,
   TransportOwner,
 } from './transports.js';
-export { StreamTransport } from './transports.js';
+export {
+  BaseTransport,
+  DatagramTransport,
+  ReadTransport,
+  StreamTransport,
+  SubprocessTransport,
+  Transport,
+  WriteTransport,
+} from './transports.js';

@@ -12,7 +12,7 @@
 import type { EventLoop } from '../base_events.js';
 import type { Context } from '../contextvars.js';
 import { Coroutine, type Instruction, isCoroutine } from '../coroutines.js';
-import { getEventLoop, getRunningLoop } from '../events.js';
+import { getEventLoop, getRunningLoop, isPromiseResult } from '../events.js';
 import {
   ConnectionResetError,
   IncompleteReadError,
@@ -31,6 +31,7 @@ import {
   createServer,
   createUnixConnection,
   createUnixServer,
+  type InetAddress,
   type Server,
   type ServerOptions,
   type StartTlsOptions,
@@ -39,7 +40,8 @@ import {
   type UnixConnectionOptions,
   type UnixServerOptions,
 } from './base_events.js';
-import { type ExtraInfo, type NodeStream, type Protocol, StreamTransport } from './transports.js';
+import { Protocol } from './protocols.js';
+import { type ExtraInfo, type NodeStream, type ReadTransport, StreamTransport } from './transports.js';
 
 /** The default buffer limit of a StreamReader: 64 KiB (CPython's _DEFAULT_LIMIT). */
 export const DEFAULT_LIMIT = 2 ** 16;
@@ -48,10 +50,7 @@ const EMPTY = Buffer.alloc(0);
 const noop = (): void => {};
 
 /** What a StreamReader needs from its transport: read flow control. */
-export interface ReadTransport {
-  pauseReading(): void;
-  resumeReading(): void;
-}
+type ReaderTransport = Pick<ReadTransport, 'pauseReading' | 'resumeReading'>;
 
 /** The callback startServer calls for each client: a plain function or a coroutine function. */
 export type ClientConnectedCallback = (reader: StreamReader, writer: StreamWriter) => unknown;
@@ -122,7 +121,7 @@ export function startServer(
   host?: string | readonly string[] | null,
   port?: number | null,
   options?: StartServerOptions,
-): Coroutine<Server> {
+): Coroutine<Server<InetAddress>> {
   return new Coroutine(startServerGen(clientConnected, host, port, options), {
     name: 'start_server',
     qualname: 'start_server',
@@ -134,7 +133,7 @@ function* startServerGen(
   host: string | readonly string[] | null | undefined,
   port: number | null | undefined,
   options: StartServerOptions | undefined,
-): Generator<Instruction, Server, unknown> {
+): Generator<Instruction, Server<InetAddress>, unknown> {
   checkClientCallback(clientConnected);
   const loop = getRunningLoop();
   const { limit = DEFAULT_LIMIT, ...rest } = options ?? {};
@@ -181,7 +180,7 @@ export function startUnixServer(
   clientConnected: ClientConnectedCallback,
   path?: string | null,
   options?: StartUnixServerOptions,
-): Coroutine<Server> {
+): Coroutine<Server<string>> {
   return new Coroutine(startUnixServerGen(clientConnected, path, options), {
     name: 'start_unix_server',
     qualname: 'start_unix_server',
@@ -192,7 +191,7 @@ function* startUnixServerGen(
   clientConnected: ClientConnectedCallback,
   path: string | null | undefined,
   options: StartUnixServerOptions | undefined,
-): Generator<Instruction, Server, unknown> {
+): Generator<Instruction, Server<string>, unknown> {
   checkClientCallback(clientConnected);
   const loop = getRunningLoop();
   const { limit = DEFAULT_LIMIT, ...rest } = options ?? {};
@@ -200,6 +199,17 @@ function* startUnixServerGen(
   const factory = (): StreamReaderProtocol =>
     new StreamReaderProtocol(new StreamReader(limit, loop), clientConnected, loop);
   return yield* createUnixServer(loop, factory, path, rest);
+}
+
+/** The task body for a promise-returning client_connected_cb. */
+function awaitHandlerPromise(loop: EventLoop, promise: PromiseLike<unknown>): Coroutine<unknown> {
+  const fut = loop._wrapHostPromise(promise);
+  return new Coroutine(
+    (function* client_connected_cb() {
+      return yield* fut;
+    })(),
+    { name: 'client_connected_cb' },
+  );
 }
 
 function checkClientCallback(cb: unknown): void {
@@ -273,7 +283,7 @@ export function streamsFromDuplex(
  * Adapts a transport's protocol callbacks to a StreamReader, and keeps the write flow-control state that
  * StreamWriter.drain() waits on (CPython's StreamReaderProtocol + FlowControlMixin).
  */
-export class StreamReaderProtocol implements Protocol {
+export class StreamReaderProtocol extends Protocol {
   /** @internal */ _loop: EventLoop;
   /** @internal writing is paused: drain() waits */ _paused = false;
   /** @internal */ _drainWaiters: Future<void>[] = [];
@@ -287,12 +297,22 @@ export class StreamReaderProtocol implements Protocol {
   _closed: Future<void>;
   /** @internal the context new client tasks start from (the server's, as CPython's accept handle) */
   _context: Context | null = null;
+  // A server connection whose handler returned without closing its writer (see _closeIfAbandoned).
+  /** @internal the handler's task finished (normally: an error or a cancel closes the transport anyway) */
+  _handlerDone = false;
+  /** @internal the peer closed its end (EOF received) */
+  _peerClosed = false;
+  /** @internal the connection was used outside any task (a plain callback): held open on purpose */
+  _heldOpen = false;
+  /** @internal tasks other than the handler's that used the connection (read, write, drain) */
+  _users: Set<Future<unknown>> | null = null;
 
   constructor(
     streamReader: StreamReader | null,
     clientConnectedCb?: ClientConnectedCallback | null,
     loop?: EventLoop | null,
   ) {
+    super();
     this._loop = loop ?? getEventLoop();
     this._streamReader = streamReader;
     this._clientConnectedCb = clientConnectedCb ?? null;
@@ -306,7 +326,7 @@ export class StreamReaderProtocol implements Protocol {
     if (this._streamReader !== null) this._streamReader._transport = transport;
   }
 
-  connectionMade(transport: StreamTransport): void {
+  override connectionMade(transport: StreamTransport): void {
     this._transport = transport;
     const reader = this._streamReader;
     if (reader !== null) reader.setTransport(transport);
@@ -314,10 +334,20 @@ export class StreamReaderProtocol implements Protocol {
     const cb = this._clientConnectedCb;
     if (cb === null) return;
     const writer = new StreamWriter(transport, this, reader, this._loop);
+    // Track who uses this connection, so that a writer the handler abandoned can be closed.
+    writer._watch = this;
+    if (reader !== null) reader._watch = this;
+    abandonedWriters.register(writer, this, this);
     const res = cb(reader!, writer);
-    if (isCoroutine(res)) {
+    // An async function (or any promise-returning handler) is treated like a coroutine handler: its
+    // failure is reported and the connection closed; the promise is awaited by a task, so its rejection
+    // is never unhandled.
+    const promised = !isCoroutine(res) && isPromiseResult(res);
+    if (isCoroutine(res) || promised) {
       const loop = this._loop;
-      const task = loop.createTask(res);
+      const task = loop.createTask(
+        promised ? awaitHandlerPromise(loop, res as PromiseLike<unknown>) : (res as Coroutine<unknown>),
+      );
       this._task = task;
       task.addDoneCallback((t) => {
         if (t.cancelled()) {
@@ -332,12 +362,53 @@ export class StreamReaderProtocol implements Protocol {
             transport,
           });
           transport.close();
+          return;
         }
+        this._handlerDone = true;
+        this._closeIfAbandoned();
       });
     }
   }
 
-  connectionLost(exc: unknown): void {
+  /**
+   * @internal The connection is being used (a read waits for data, a write, a drain). By the handler's
+   * task: nothing to note. By another task: it is a user until it finishes. Outside any task: someone
+   * holds the connection on purpose; it is never closed for them.
+   */
+  _noteUse(): void {
+    const t = this._loop._currentTask;
+    if (t === this._task) return;
+    if (t === null) {
+      this._heldOpen = true;
+      return;
+    }
+    const users = (this._users ??= new Set());
+    if (users.has(t)) return;
+    users.add(t);
+    t.addDoneCallback(() => this._closeIfAbandoned());
+  }
+
+  /**
+   * @internal CPython 3.13+ closes a StreamWriter when it is garbage-collected (StreamWriter.__del__, with a
+   * ResourceWarning): once the handler's coroutine has finished, nothing references the writer any more
+   * unless the program kept it. JavaScript's collection is not deterministic, so the rule here is: close the
+   * transport when the handler's task has finished normally, the peer has closed its end (EOF), the writer
+   * is not closed, and no other task that used the connection is still running (nor anything outside a
+   * task). A writer the program stored on purpose stays open while the peer is connected. In debug mode
+   * the close is reported as CPython's ResourceWarning (`unclosed <StreamWriter …>`). The writer being
+   * collected also closes it (abandonedWriters).
+   */
+  _closeIfAbandoned(): void {
+    if (!this._handlerDone || !this._peerClosed || this._heldOpen) return;
+    const transport = this._transport;
+    if (transport === null || transport.isClosing()) return;
+    if (this._users !== null) {
+      for (const t of this._users) if (!t.done()) return;
+    }
+    closeAbandoned(this);
+  }
+
+  override connectionLost(exc: unknown): void {
     const reader = this._streamReader;
     if (reader !== null) {
       if (exc === null || exc === undefined) reader.feedEof();
@@ -365,24 +436,30 @@ export class StreamReaderProtocol implements Protocol {
     this._streamReader = null;
     this._task = null;
     this._transport = null;
+    this._users = null;
+    abandonedWriters.unregister(this);
   }
 
-  dataReceived(data: Buffer): void {
+  override dataReceived(data: Buffer): void {
     this._streamReader?._feedOwned(data);
   }
 
-  eofReceived(): boolean | undefined {
+  override eofReceived(): boolean | undefined {
     this._streamReader?.feedEof();
+    if (this._clientConnectedCb !== null) {
+      this._peerClosed = true;
+      this._closeIfAbandoned();
+    }
     // Over TLS, keeping a half-open connection makes no sense: let the transport close.
     return !this._overSsl;
   }
 
-  pauseWriting(): void {
+  override pauseWriting(): void {
     this._paused = true;
     if (this._loop._debug) logger.debug(`${this} pauses writing`);
   }
 
-  resumeWriting(): void {
+  override resumeWriting(): void {
     this._paused = false;
     if (this._loop._debug) logger.debug(`${this} resumes writing`);
     for (const waiter of this._drainWaiters) {
@@ -414,9 +491,39 @@ export class StreamReaderProtocol implements Protocol {
     return this._closed;
   }
 
-  toString(): string {
+  override toString(): string {
     return `<StreamReaderProtocol${this._paused ? ' paused' : ''}>`;
   }
+}
+
+/** Close an abandoned server connection; debug mode reports it as CPython does. */
+function closeAbandoned(protocol: StreamReaderProtocol): void {
+  const transport = protocol._transport;
+  if (transport === null || transport.isClosing()) return;
+  const text = writerRepr(transport, protocol._streamReader);
+  transport.close();
+  if (protocol._loop._debug) emitResourceWarning(`unclosed ${text}`);
+}
+
+/** Python's `warnings.warn(msg, ResourceWarning)`: Node prints `(node:PID) ResourceWarning: msg`. */
+function emitResourceWarning(message: string): void {
+  process.emitWarning(message, { type: 'ResourceWarning' });
+}
+
+/**
+ * A server connection's writer that was garbage-collected while its transport was open: nothing can write
+ * to it any more, so close it (CPython's StreamWriter.__del__), on the loop.
+ */
+const abandonedWriters = new FinalizationRegistry<StreamReaderProtocol>((protocol) => {
+  const loop = protocol._loop;
+  if (loop.isClosed() || protocol._transport === null) return;
+  loop.callSoonThreadsafe(() => closeAbandoned(protocol));
+});
+
+function writerRepr(transport: StreamTransport, reader: StreamReader | null): string {
+  const parts = ['StreamWriter', `transport=${transport}`];
+  if (reader !== null) parts.push(`reader=${reader}`);
+  return `<${parts.join(' ')}>`;
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -431,6 +538,8 @@ export class StreamWriter {
   /** @internal */ _protocol: StreamReaderProtocol;
   /** @internal */ _reader: StreamReader | null;
   /** @internal */ _loop: EventLoop;
+  /** @internal a server connection's protocol, told who uses the writer (_noteUse); null otherwise */
+  _watch: StreamReaderProtocol | null = null;
 
   constructor(
     transport: StreamTransport,
@@ -451,16 +560,19 @@ export class StreamWriter {
 
   /** Write bytes (a string is written as UTF-8). Never blocks: follow with `yield* writer.drain()`. */
   write(data: Uint8Array | string): void {
+    if (this._watch !== null) this._watch._noteUse();
     this._transport.write(data);
   }
 
   /** Write each chunk of `data`. */
   writelines(data: Iterable<Uint8Array | string>): void {
+    if (this._watch !== null) this._watch._noteUse();
     this._transport.writelines(data);
   }
 
   /** Close the write end after flushing; reading goes on (not over TLS). */
   writeEof(): void {
+    if (this._watch !== null) this._watch._noteUse();
     this._transport.writeEof();
   }
 
@@ -523,9 +635,7 @@ export class StreamWriter {
   }
 
   toString(): string {
-    const parts = ['StreamWriter', `transport=${this._transport}`];
-    if (this._reader !== null) parts.push(`reader=${this._reader}`);
-    return `<${parts.join(' ')}>`;
+    return writerRepr(this._transport, this._reader);
   }
 
   [Symbol.for('nodejs.util.inspect.custom')](): string {
@@ -549,6 +659,7 @@ function* waitClosedGen(w: StreamWriter): Generator<Instruction, void, unknown> 
 }
 
 function* drainGen(w: StreamWriter): Generator<Instruction, void, unknown> {
+  if (w._watch !== null) w._watch._noteUse();
   const reader = w._reader;
   if (reader !== null) {
     const exc = reader.exception();
@@ -580,7 +691,16 @@ function* startTlsGen(
   const protocol = w._protocol;
   const serverSide = protocol._clientConnectedCb !== null;
   yield* w.drain();
-  const transport = yield* startTls(w._loop, w._transport, protocol, ssl, { ...options, serverSide });
+  // gh-142352: bytes the peer sent right after its plaintext request (a ClientHello that arrived before
+  // startTls was called) may already sit in the reader's buffer; they belong to the TLS layer, not to
+  // the application, or the handshake waits forever for them.
+  const reader = protocol._streamReader;
+  const buffered = reader !== null && reader._buffered > 0 ? reader._take(reader._buffered) : null;
+  const transport = yield* startTls(w._loop, w._transport, protocol, ssl, {
+    ...options,
+    serverSide,
+    initialData: buffered,
+  });
   w._transport = transport;
   protocol._replaceTransport(transport);
 }
@@ -608,10 +728,12 @@ export class StreamReader {
   /** @internal the future a read*() coroutine waits on (_waitForData) */
   _waiter: Future<void> | null = null;
   /** @internal */ _exception: unknown = undefined;
-  /** @internal */ _transport: ReadTransport | null = null;
+  /** @internal */ _transport: ReaderTransport | null = null;
   /** @internal reading is paused on the transport (buffer over 2 × limit) */
   _paused = false;
   /** @internal */ _sourceTraceback: string[] | undefined;
+  /** @internal a server connection's protocol, told who waits for data (_noteUse); null otherwise */
+  _watch: StreamReaderProtocol | null = null;
 
   /** `limit` bounds a line (and half the buffer); `loop` defaults to the current event loop. */
   constructor(limit: number = DEFAULT_LIMIT, loop?: EventLoop | null) {
@@ -651,7 +773,7 @@ export class StreamReader {
   }
 
   /** Attach the transport whose reading is paused while the buffer is over 2 × limit. */
-  setTransport(transport: ReadTransport): void {
+  setTransport(transport: Pick<ReadTransport, 'pauseReading' | 'resumeReading'>): void {
     if (this._transport !== null) throw new RuntimeError('Transport already set');
     this._transport = transport;
   }
@@ -778,6 +900,7 @@ export class StreamReader {
       );
     }
     if (this._eof) throw new RuntimeError('_wait_for_data after EOF');
+    if (this._watch !== null) this._watch._noteUse();
     // Waiting while paused would deadlock (readexactly(n) with n > limit needs more than the buffer).
     if (this._paused) {
       this._paused = false;

@@ -172,7 +172,7 @@ function* createGen(argv: string[], shell: boolean, options: SubprocessOptions |
   return proc;
 }
 
-function checkOptions(options: SubprocessOptions | undefined): SubprocessOptions {
+export function checkOptions(options: SubprocessOptions | undefined): SubprocessOptions {
   if (options === undefined || options === null) return {};
   if (typeof options !== 'object') throw new TypeError(`options must be an object, not ${repr(options)}`);
   for (const [key, value] of Object.entries(options)) {
@@ -211,7 +211,7 @@ function stdioOf(v: StdioSpec): 'pipe' | 'ignore' | 'inherit' | number {
 }
 
 /** The file, arguments and stdio to give spawn() for `argv` (exec) or `argv[0]` (a shell command). */
-function commandLine(
+export function commandLine(
   argv: string[],
   shell: boolean,
   opts: SubprocessOptions,
@@ -264,7 +264,7 @@ function resolveProgram(program: string, opts: SubprocessOptions): void {
 }
 
 /** spawn's failure as Python's OSError: `[Errno 2] No such file or directory: 'prog'`. */
-function spawnError(e: unknown, program: string, opts: SubprocessOptions): unknown {
+export function spawnError(e: unknown, program: string, opts: SubprocessOptions): unknown {
   const code = (e as { code?: unknown } | null)?.code;
   if (typeof code !== 'string') return e;
   // Node reports a missing cwd as a missing program; Python names the directory.
