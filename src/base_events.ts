@@ -1012,6 +1012,17 @@ export class EventLoop {
    */
   _wrapHostPromise<T>(promise: PromiseLike<T>, onCancel?: () => void): Future<T> {
     if (this._syncMode) {
+      // The host operation has started (a socket connecting, a server listening, a fetch): stop it the
+      // way cancelling would, and drop its outcome quietly, so nothing outlives the refusal (a rejection
+      // nobody handles would end the process; a listening socket would keep it alive).
+      promise.then(undefined, () => {});
+      if (onCancel !== undefined) {
+        try {
+          onCancel();
+        } catch {
+          // Best effort: the RuntimeError below is what the caller must see.
+        }
+      }
       throw new RuntimeError('runSync() cannot wait for host I/O (a Promise); use run() instead');
     }
     const fut = new Future<T>({ loop: this });

@@ -33,6 +33,8 @@ export const F_BLOCKING = 2;
 export const F_TASK_IS_CORO = 4;
 /** @internal Future._flags of a Task: cancel on the next step (CPython's `_must_cancel`) */
 export const F_TASK_MUST_CANCEL = 8;
+/** @internal Future._flags of a Task: its cancel() is propagating to the future it waits for */
+export const F_TASK_CANCELLING_WAITER = 16;
 const CANCELLED = 1;
 const FINISHED = 2;
 const STATE_NAMES = ['PENDING', 'CANCELLED', 'FINISHED'] as const;
@@ -230,6 +232,25 @@ export class Future<T = unknown> implements Awaitable<T>, PromiseLike<T>, Iterat
    */
   _addTaskWakeup(task: WakeableTask): void {
     this._addCallback(taskWakeup, task as unknown as Context);
+  }
+
+  /** @internal Unregister a waiting Task's wakeup (a cancellation cycle wakes it directly instead). */
+  _removeTaskWakeup(task: WakeableTask): void {
+    const slot = task as unknown as Context;
+    if (this._cb0 === taskWakeup && this._ctx0 === slot) {
+      this._cb0 = null;
+      this._ctx0 = null;
+      return;
+    }
+    const cbs = this._cbs;
+    if (cbs === null) return;
+    for (let i = 0; i < cbs.length; i += 2) {
+      if (cbs[i] === taskWakeup && cbs[i + 1] === slot) {
+        cbs.splice(i, 2);
+        if (cbs.length === 0) this._cbs = null;
+        return;
+      }
+    }
   }
 
   /** @internal Schedule every callback with callSoon, in registration order. [HOT] */

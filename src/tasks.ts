@@ -47,6 +47,7 @@ import {
   DETACHED,
   F_BLOCKING,
   F_LOG_TRACEBACK,
+  F_TASK_CANCELLING_WAITER,
   F_TASK_IS_CORO,
   F_TASK_MUST_CANCEL,
   Future,
@@ -230,20 +231,49 @@ export class Task<T = unknown> extends Future<T> {
   override cancel(msg?: unknown): boolean {
     this._flags &= ~F_LOG_TRACEBACK;
     if (this._state !== PENDING) return false;
+    // Our own cancel() came back to us through the futures we wait for: tasks awaiting each other.
+    if ((this._flags & F_TASK_CANCELLING_WAITER) !== 0) return this._breakCancelCycle(msg);
     this._numCancelsRequested += 1;
     if (this._loop._tracer !== null) this._loop._tracer.taskCancelRequested?.(this, msg);
     if (this._abortController !== undefined && !this._abortController.signal.aborted) {
       this._abortController.abort(new CancelledError(msg));
     }
-    if (this._futWaiter !== null) {
-      if (this._futWaiter.cancel(msg)) {
-        // Leave _mustCancel unset: the waiter's cancellation wakes us with a CancelledError.
-        return true;
+    const waiter = this._futWaiter;
+    if (waiter !== null) {
+      this._flags |= F_TASK_CANCELLING_WAITER;
+      let cancelled: boolean;
+      try {
+        cancelled = waiter.cancel(msg);
+      } finally {
+        this._flags &= ~F_TASK_CANCELLING_WAITER;
       }
+      // Leave _mustCancel unset: the waiter's cancellation wakes us with a CancelledError.
+      if (cancelled) return true;
     }
     // It must be cancelled on the next step.
     this._flags |= F_TASK_MUST_CANCEL;
     this._cancelMessage = msg;
+    return true;
+  }
+
+  /**
+   * @internal A cycle of tasks awaiting each other (t1 awaits t2, which awaits t1): t1's cancel() reached
+   * t1 again. CPython recurses until RecursionError, logs it, and loses the cancellation (the tasks stay
+   * deadlocked); here the cycle is broken where it closes: this task stops waiting and is woken with the
+   * CancelledError directly (the request was counted by the outer call), and the cycle is reported.
+   */
+  _breakCancelCycle(msg: unknown): boolean {
+    const waiter = this._futWaiter!;
+    waiter._removeTaskWakeup(this);
+    futureDiscardFromAwaitedBy(waiter, this);
+    this._futWaiter = null;
+    this._flags |= F_TASK_MUST_CANCEL;
+    this._cancelMessage = msg;
+    this._loop._callSoonFast(taskStep, this, this._context);
+    this._loop.callExceptionHandler({
+      message: `Task.cancel() found tasks awaiting each other in a cycle: ${this} was cancelled directly`,
+      task: this,
+    });
     return true;
   }
 
