@@ -1375,6 +1375,9 @@ export function setDebugTracking(on: boolean): void {
 export function formatException(e: unknown): string {
   if (e instanceof Error) {
     let text = e.stack ?? `${e.name}: ${e.message}`;
+    // tsyncio's JS-side advice beside Python's message (e.g. "use `yield*`, not `yield`").
+    const hint = (e as { hint?: unknown }).hint;
+    if (typeof hint === 'string') text += `\n  hint: ${hint}`;
     if (e instanceof AggregateError && e.errors?.length) {
       text += e.errors
         .map(

@@ -315,13 +315,15 @@ export function coroutine<A extends unknown[], T, This = unknown>(
  * }
  * ```
  */
-export function coroutineMethod<This, A extends unknown[], T>(
-  method: (this: This, ...args: A) => Generator<Instruction, T, any>,
-  context: ClassMethodDecoratorContext<This, (this: This, ...args: A) => Generator<Instruction, T, any>>,
-): (this: This, ...args: A) => Generator<Instruction, T, any> {
+export function coroutineMethod<
+  This,
+  M extends (this: This, ...args: any[]) => Generator<Instruction, unknown, any>,
+>(method: M, context: ClassMethodDecoratorContext<This, M>): M {
   const name = String(context.name);
-  let wrapped: ((this: This, ...args: A) => Coroutine<T>) | undefined;
-  const replacement = function (this: This, ...args: A): Coroutine<T> {
+  // The method's own type is returned (a method that awaits nothing is a Generator<never, …>, and
+  // must stay assignable to itself: TS1270 otherwise).
+  let wrapped: ((this: This, ...args: unknown[]) => Coroutine<unknown>) | undefined;
+  const replacement = function (this: This, ...args: unknown[]): Coroutine<unknown> {
     if (wrapped === undefined) {
       const owner = (this as object)?.constructor?.name;
       wrapped = coroutine(method, { name, qualname: owner ? `${owner}.${name}` : name });
@@ -330,7 +332,7 @@ export function coroutineMethod<This, A extends unknown[], T>(
   };
   Object.defineProperty(replacement, IS_COROUTINE_FUNCTION, { value: true });
   // A Coroutine is iterable like a generator, so the method's declared type stays usable with yield*.
-  return replacement as unknown as (this: This, ...args: A) => Generator<Instruction, T, any>;
+  return replacement as unknown as M;
 }
 
 const GeneratorFunction = Object.getPrototypeOf(function* () {}).constructor;

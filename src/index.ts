@@ -80,7 +80,7 @@ export type { StaggeredRaceResult } from './staggered.js';
 export { staggeredRace } from './staggered.js';
 export type {
   AsyncContextManager,
-  AsyncGeneratorFunction,
+  AsyncGeneratorFn,
   AsyncGeneratorState,
   AsyncIterableProtocol,
   AsyncIteratorProtocol,
@@ -88,7 +88,7 @@ export type {
   Emit,
   Suppressed,
 } from './syntax.js';
-export { AsyncGenerator, aclosing, aiter, anext, asyncFor, asyncGenerator, asyncWith } from './syntax.js';
+export { AsyncGeneratorType, aclosing, aiter, anext, asyncFor, asyncGenerator, asyncWith } from './syntax.js';
 export { TaskGroup } from './taskgroups.js';
 export type {
   AwaitedOf,

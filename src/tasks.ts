@@ -440,6 +440,7 @@ export class Task<T = unknown> extends Future<T> {
         }
       } else {
         newExc = new RuntimeError(`yield was used instead of yield from in task ${this} with ${fut}`);
+        (newExc as { hint?: string }).hint = YIELD_STAR_HINT;
         badYields.set(newExc, fut);
       }
       loop._callSoonWithContext(taskStepWithError, [this, newExc], this._context);
@@ -450,14 +451,16 @@ export class Task<T = unknown> extends Future<T> {
       newExc = new RuntimeError(
         `yield was used instead of yield from for generator in task ${this} with ${repr(result)}`,
       );
+      (newExc as { hint?: string }).hint = YIELD_STAR_HINT;
     } else {
       newExc = new RuntimeError(`Task got bad yield: ${repr(result)}`);
       badYields.set(newExc, result);
-      if (result !== null && typeof (result as PromiseLike<unknown>).then === 'function') {
-        // A JS hint beside Python's message, never inside it.
-        (newExc as { hint?: string }).hint =
-          'a Promise cannot be awaited with yield: use `yield* fromPromise(promise)`';
-      }
+      // A JS hint beside Python's message, never inside it (printed with the error: formatException,
+      // and Node shows own properties of an uncaught error).
+      (newExc as { hint?: string }).hint =
+        result !== null && typeof (result as PromiseLike<unknown>).then === 'function'
+          ? `${YIELD_STAR_HINT}; a Promise is awaited with \`yield* fromPromise(promise)\``
+          : YIELD_STAR_HINT;
     }
     loop._callSoonWithContext(taskStepWithError, [this, newExc], this._context);
   }
@@ -678,6 +681,9 @@ const wrapAwaitable = (() => {
       info,
     );
 })();
+
+/** The fix for a plain `yield` of an awaitable, beside CPython's message (the compiler catches it too). */
+const YIELD_STAR_HINT = 'use `yield*`, not `yield`';
 
 // ---------------------------------------------------------------------------------------------
 // sleep
