@@ -24,6 +24,8 @@
  * collected; JavaScript cannot run code of a collected object, so tsyncio's loop holds unfinished async
  * generators strongly until they finish, are closed, or the loop shuts them down.
  */
+
+import { hasAwaitIterator } from './_internal/args.js';
 import type { EventLoop } from './base_events.js';
 import { type Awaitable, Coroutine, type Instruction } from './coroutines.js';
 import { _getRunningLoop, getRunningLoop } from './events.js';
@@ -68,13 +70,12 @@ export type Suppressed<X> = [X] extends [false | undefined | null | void | 0 | '
 /** What a body passed to asyncWith/asyncFor may be: a generator function or a coroutine function. */
 export type Body<A, R> = (arg: A) => Awaitable<R>;
 
-/** Python's `type(x).__name__` for error messages. */
 /** `yield*`-able view of what a protocol method returned, or TypeError naming the method. */
 function awaitableFrom<T>(value: unknown, where: string, method: string): Awaitable<T> {
   if (
     value !== null &&
     (typeof value === 'object' || typeof value === 'function') &&
-    typeof (value as Awaitable<T>)[Symbol.iterator] === 'function'
+    hasAwaitIterator(value)
   ) {
     return value as Awaitable<T>;
   }

@@ -18,7 +18,14 @@
  *   Future's own iterator returns it to the `yield*` that awaited it.
  */
 
-import { badLoop, checkOptionKeys, checkOptions, isCollection, notAwaitable } from './_internal/args.js';
+import {
+  badLoop,
+  checkOptionKeys,
+  checkOptions,
+  hasAwaitIterator,
+  isCollection,
+  notAwaitable,
+} from './_internal/args.js';
 import { suspendedCoroutineFrames } from './_internal/v8stack.js';
 import { Waiter } from './_internal/waiters.js';
 import type { EventLoop, TaskFactory } from './base_events.js';
@@ -655,12 +662,7 @@ export function ensureFuture<T>(obj: Future<T> | Awaitable<T>, options?: { loop?
  * tasks is not an awaitable; Python's `await [t]` fails the same way).
  */
 export function isAwaitableObject(obj: unknown): boolean {
-  return (
-    obj !== null &&
-    typeof obj === 'object' &&
-    typeof (obj as Awaitable<unknown>)[Symbol.iterator] === 'function' &&
-    !isCollection(obj)
-  );
+  return obj !== null && typeof obj === 'object' && hasAwaitIterator(obj) && !isCollection(obj);
 }
 
 /** @internal CPython's TypeError from ensure_future(), with a hint for the JavaScript slips. */
