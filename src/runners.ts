@@ -4,7 +4,9 @@
  * run(main) = a Runner: new loop → main task → run until done → cancel what is left and wait for it →
  * shut down async generators → shut down the default executor → close the loop.
  */
+
 import { checkOptions } from './_internal/args.js';
+import { checkNotInWorkerImport } from './_internal/worker_guard.js';
 import {
   checkClock,
   EventLoop,
@@ -100,6 +102,7 @@ export class Runner {
     if (_getActiveLoop() !== null) {
       throw new RuntimeError('Runner.run() cannot be called from a running event loop');
     }
+    checkNotInWorkerImport('Runner.run()');
     checkOptions('Runner.run', options);
     this._lazyInit();
     const main = toCoroutine(coro);
@@ -124,7 +127,9 @@ export class Runner {
       (e) => {
         uninstall();
         if (e instanceof CancelledError && this._interruptCount > 0) {
-          if (task.uncancel() === 0) throw new KeyboardInterrupt();
+          // gh-95097: a custom task factory's task may have no uncancel() (CPython's getattr(…, None)).
+          const uncancel = (task as { uncancel?: unknown }).uncancel;
+          if (typeof uncancel === 'function' && uncancel.call(task) === 0) throw new KeyboardInterrupt();
         }
         throw e;
       },
@@ -288,6 +293,7 @@ export function run<T>(main: Awaitable<T>, options?: RunOptions): Promise<T> {
   if (_getActiveLoop() !== null) {
     throw new RuntimeError('run() cannot be called from a running event loop');
   }
+  checkNotInWorkerImport('run()');
   checkOptions('run', options);
   const coro = toCoroutine(main);
   const runner = new Runner(options);
@@ -319,6 +325,7 @@ export function runSync<T>(main: Awaitable<T>, options?: RunOptions): T {
   if (_getActiveLoop() !== null) {
     throw new RuntimeError('runSync() cannot be called from a running event loop');
   }
+  checkNotInWorkerImport('runSync()');
   checkOptions('runSync', options);
   const coro = toCoroutine(main);
   const runner = new Runner(options);

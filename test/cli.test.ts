@@ -80,11 +80,11 @@ async function start(
 
 /** A tsyncio fixture serving introspection in its own runtime dir; resolves when its socket exists. */
 async function startTarget(fixture: string, args: string[] = [], env: Record<string, string> = {}) {
-  const xdg = runtimeDir();
+  const xdg = env.XDG_RUNTIME_DIR ?? runtimeDir();
   const t = await start(process.execPath, ['--import', 'tsx', fixture, ...args], {
     TSYNCIO_INTROSPECT: '1',
-    XDG_RUNTIME_DIR: xdg,
     ...env,
+    XDG_RUNTIME_DIR: xdg,
   });
   const sock = join(xdg, 'tsyncio', `${t.pid}.sock`);
   if (env.TSYNCIO_INTROSPECT !== '0') await until(() => existsSync(sock), 'the introspection socket');
@@ -293,6 +293,41 @@ describe('the introspection socket', { timeout: 60_000 }, () => {
     expect(existsSync(join(xdg, 'tsyncio'))).toBe(true);
     expect(existsSync(path)).toBe(false);
   });
+
+  it.runIf(linux)(
+    'dead sockets: removed on Ctrl-C, swept at the next start, reported when nobody listens',
+    async () => {
+      // A KeyboardInterrupt exit re-raises SIGINT (no 'exit' event): the file is removed anyway.
+      const t = await startTarget(HUNG);
+      t.child.kill('SIGINT');
+      await until(t.exited, 'the target to exit');
+      expect(existsSync(t.sock)).toBe(false);
+      // A file left by a process killed outright (SIGKILL): nobody answers on it; the next start sweeps it.
+      const xdg = runtimeDir();
+      mkdirSync(join(xdg, 'tsyncio'), { mode: 0o700 });
+      const { pid: sleeper } = await start('sh', ['-c', 'echo ready; exec sleep 1000'], {
+        XDG_RUNTIME_DIR: xdg,
+      });
+      const deadOfLive = join(xdg, 'tsyncio', `${sleeper}.sock`);
+      const deadOfGone = join(xdg, 'tsyncio', '999999999.sock');
+      for (const path of [deadOfLive, deadOfGone]) {
+        // Bound, never listened on, left behind: what a killed process leaves.
+        execFileSync('python3', [
+          '-c',
+          `import socket; socket.socket(socket.AF_UNIX).bind(${JSON.stringify(path)})`,
+        ]);
+        chmodSync(path, 0o600);
+      }
+      const r = await runCli(['ps', String(sleeper)]);
+      expect(r.code).toBe(1);
+      expect(r.out).toBe(
+        `Error retrieving tasks: nothing listens on ${deadOfLive} (a dead process's socket: the pid was reused?)\n`,
+      );
+      await startTarget(HUNG, [], { XDG_RUNTIME_DIR: xdg });
+      expect(existsSync(deadOfGone)).toBe(false);
+      expect(existsSync(deadOfLive)).toBe(true); // its pid is alive: not the target's to judge
+    },
+  );
 
   it('answers only its one request: anything else (code, say) gets the connection closed, no answer', async () => {
     const { pid, sock, exited } = await startTarget(HUNG);
