@@ -11,10 +11,14 @@ import { KeyboardInterrupt, RuntimeError, SystemExit } from './exceptions.js';
 import { callbackName, createdAt, extractStack, pyTypeName, repr } from './format_helpers.js';
 import { isFuture } from './futures.js';
 
-/** The arguments marker for the single-argument fast path: `_args` holds the one argument itself. */
-const ONE_ARG = 1;
+// Handle._hflags, one packed field (the only table of its bits):
+//   bits 0-1  the argument mode: 0 no arguments, ONE_ARG (`_args` is the single argument itself, the loop's
+//             fast path), MANY_ARGS (`_args` is an array);
+//   bit 2     H_CANCELLED;
+//   bit 3     H_SCHEDULED (a TimerHandle in the loop's heap);
+//   bits 8-15 reserved for subclasses.
+/** @internal */ export const ONE_ARG = 1;
 const MANY_ARGS = 2;
-// Handle._hflags: the argument mode in the low two bits, then the booleans.
 const H_ARGMODE = 3;
 /** @internal */ export const H_CANCELLED = 4;
 /** @internal */ export const H_SCHEDULED = 8;
@@ -64,6 +68,13 @@ export class Handle {
   /** @internal */
   get _argMode(): number {
     return this._hflags & H_ARGMODE;
+  }
+
+  /** @internal The callback's first argument (for a task's step or wakeup: the task). */
+  _firstArg(): unknown {
+    const mode = this._argMode;
+    if (mode === ONE_ARG) return this._args;
+    return mode === MANY_ARGS ? (this._args as unknown[])[0] : undefined;
   }
 
   /** @internal */
@@ -143,7 +154,7 @@ export class Handle {
   _formatCallback(): string {
     const cb = this._callback;
     if (cb === null) return '<cancelled>';
-    const name = (cb as { _reprName?: string })._reprName ?? callbackName(cb);
+    const name = callbackName(cb);
     let args = '';
     if (!this._loop.getDebug()) return `${name}()`;
     if (this._argMode === ONE_ARG) args = repr(this._args);

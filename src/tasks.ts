@@ -20,6 +20,7 @@
 
 import { badLoop, checkOptionKeys, checkOptions, isCollection, notAwaitable } from './_internal/args.js';
 import { suspendedCoroutineFrames } from './_internal/v8stack.js';
+import { Waiter } from './_internal/waiters.js';
 import type { EventLoop, TaskFactory } from './base_events.js';
 import { Context, copyContext, currentContext } from './contextvars.js';
 import {
@@ -27,11 +28,22 @@ import {
   type Awaitable,
   Coroutine,
   type CoroutineIterator,
+  type CoroutineProtocol,
+  closeCoroutine,
+  driverOf,
   type Instruction,
   isClaimed,
   isCoroutine,
+  ProtocolDriver,
 } from './coroutines.js';
-import { _getRunningLoop, getEventLoop, getRunningLoop, isEventLoop, type TimerHandle } from './events.js';
+import {
+  _getRunningLoop,
+  getEventLoop,
+  getRunningLoop,
+  type Handle,
+  isEventLoop,
+  type TimerHandle,
+} from './events.js';
 import {
   CancelledError,
   InvalidStateError,
@@ -40,11 +52,12 @@ import {
   SystemExit,
   ValueError,
 } from './exceptions.js';
-import { extractStack, pyTypeName, type RawStack, repr } from './format_helpers.js';
+import { extractStack, pyTypeName, type RawStack, repr, setReprName } from './format_helpers.js';
 import {
   _futureStates,
   bareCancelledError,
   DETACHED,
+  type DoneCallback,
   F_BLOCKING,
   F_LOG_TRACEBACK,
   F_TASK_CANCELLING_WAITER,
@@ -56,6 +69,7 @@ import {
   isFuture,
   suspendBare,
   suspendOn,
+  wakeTask,
 } from './futures.js';
 
 const { PENDING, CANCELLED, FINISHED } = _futureStates;
@@ -78,17 +92,29 @@ let taskNameCounter = 0;
 
 /** What a Task drives: a Coroutine, or a plain generator (Python's generator-based coroutines). */
 export type Driven<T> = Coroutine<T> | Generator<unknown, T, unknown>;
+/** What a Task accepts: a Coroutine, a generator, or an object implementing the coroutine protocol. */
+export type TaskCoroutine<T> = Driven<T> | CoroutineProtocol<T>;
 
-// The loop calls these with the task as the single argument: no bound function per task.
+// The loop calls these with the task as the (first) argument: no bound function per task.
 function taskStep(task: Task<any>): void {
   task._step(undefined, false);
 }
-(taskStep as { _isTaskStep?: boolean })._isTaskStep = true;
 
 function taskStepWithError(task: Task<any>, exc: unknown): void {
   task._step(exc, true);
 }
-(taskStepWithError as { _isTaskStep?: boolean })._isTaskStep = true;
+
+/**
+ * @internal The task a loop handle steps or wakes (taskStep, taskStepWithError, futures.ts's wakeTask), else
+ * null: debug reports and the tracer show such a handle as its task, as CPython's _format_handle does for a
+ * Task's bound methods.
+ */
+export function handleTask(handle: Handle): Task<any> | null {
+  const cb = handle._callback;
+  if (cb !== taskStep && cb !== taskStepWithError && cb !== wakeTask) return null;
+  const task = handle._firstArg();
+  return task instanceof Task ? task : null;
+}
 
 // The bad-yield errors thrown into coroutines, with the value yielded (see explainBadYield).
 const badYields = new WeakMap<object, unknown>();
@@ -129,7 +155,7 @@ export class Task<T = unknown> extends Future<T> {
   _prevTask: Task<any> | null = null;
   /** @internal */ _nextTask: Task<any> | null = null;
 
-  constructor(coro: Driven<T>, options?: TaskConstructorOptions) {
+  constructor(coro: TaskCoroutine<T>, options?: TaskConstructorOptions) {
     super(options); // FutureOptions: only its `loop` is read
     if (!isCoroutine(coro)) {
       throw new TypeError(`a coroutine was expected, got ${repr(coro)}`);
@@ -141,10 +167,12 @@ export class Task<T = unknown> extends Future<T> {
     }
     const name = options?.name;
     this._name = name === undefined || name === null ? ++taskNameCounter : String(name);
-    this._coro = coro;
     if (coro instanceof Coroutine) {
+      this._coro = coro;
       this._flags |= F_TASK_IS_CORO;
       coro._claim();
+    } else {
+      this._coro = driverOf(coro);
     }
     this._context = context ?? copyContext();
     const loop = this._loop;
@@ -169,8 +197,10 @@ export class Task<T = unknown> extends Future<T> {
 
   // -- introspection -------------------------------------------------------------------------------
 
-  getCoro(): Driven<T> | undefined {
-    return this._coro ?? undefined;
+  getCoro(): Driven<T> | CoroutineProtocol<T> | undefined {
+    const coro = this._coro;
+    if (coro instanceof ProtocolDriver) return coro.target as CoroutineProtocol<T>;
+    return coro ?? undefined;
   }
 
   getContext(): Context {
@@ -229,7 +259,7 @@ export class Task<T = unknown> extends Future<T> {
    * Returns false if the task is already done. Every call counts (see `cancelling()`).
    */
   override cancel(msg?: unknown): boolean {
-    this._flags &= ~F_LOG_TRACEBACK;
+    if ((this._flags & F_LOG_TRACEBACK) !== 0) this._silenceUnretrieved();
     if (this._state !== PENDING) return false;
     // Our own cancel() came back to us through the futures we wait for: tasks awaiting each other.
     if ((this._flags & F_TASK_CANCELLING_WAITER) !== 0) return this._breakCancelCycle(msg);
@@ -397,7 +427,11 @@ export class Task<T = unknown> extends Future<T> {
           futureAddToAwaitedBy(fut, this);
           // _futWaiter is what _wakeup() reads: set it before anything can complete the future.
           this._futWaiter = fut;
-          fut._addTaskWakeup(this);
+          // CPython's fast path is for the library's own futures only: a subclass that overrides
+          // addDoneCallback gets the wakeup through it (it may count, log or refuse registrations).
+          const add = fut.addDoneCallback;
+          if (add === FUTURE_ADD_DONE_CALLBACK || add === WAITER_ADD_DONE_CALLBACK) fut._addTaskWakeup(this);
+          else fut.addDoneCallback(wakeupCallback(this), { context: this._context });
           if (tracer !== null) tracer.taskWaits?.(this, fut);
           if ((this._flags & F_TASK_MUST_CANCEL) !== 0) {
             if (fut.cancel(this._cancelMessage)) this._flags &= ~F_TASK_MUST_CANCEL;
@@ -406,6 +440,7 @@ export class Task<T = unknown> extends Future<T> {
         }
       } else {
         newExc = new RuntimeError(`yield was used instead of yield from in task ${this} with ${fut}`);
+        (newExc as { hint?: string }).hint = YIELD_STAR_HINT;
         badYields.set(newExc, fut);
       }
       loop._callSoonWithContext(taskStepWithError, [this, newExc], this._context);
@@ -416,14 +451,16 @@ export class Task<T = unknown> extends Future<T> {
       newExc = new RuntimeError(
         `yield was used instead of yield from for generator in task ${this} with ${repr(result)}`,
       );
+      (newExc as { hint?: string }).hint = YIELD_STAR_HINT;
     } else {
       newExc = new RuntimeError(`Task got bad yield: ${repr(result)}`);
       badYields.set(newExc, result);
-      if (result !== null && typeof (result as PromiseLike<unknown>).then === 'function') {
-        // A JS hint beside Python's message, never inside it.
-        (newExc as { hint?: string }).hint =
-          'a Promise cannot be awaited with yield: use `yield* fromPromise(promise)`';
-      }
+      // A JS hint beside Python's message, never inside it (printed with the error: formatException,
+      // and Node shows own properties of an uncaught error).
+      (newExc as { hint?: string }).hint =
+        result !== null && typeof (result as PromiseLike<unknown>).then === 'function'
+          ? `${YIELD_STAR_HINT}; a Promise is awaited with \`yield* fromPromise(promise)\``
+          : YIELD_STAR_HINT;
     }
     loop._callSoonWithContext(taskStepWithError, [this, newExc], this._context);
   }
@@ -490,6 +527,16 @@ export class Task<T = unknown> extends Future<T> {
     if (this._coro !== null) info.splice(2, 0, `coro=<${formatCoroutine(this._coro, this)}>`);
     return info;
   }
+}
+
+const FUTURE_ADD_DONE_CALLBACK = Future.prototype.addDoneCallback;
+// A Waiter's override only marks the waiter as seen by someone else, which the awaiting task is not.
+const WAITER_ADD_DONE_CALLBACK = Waiter.prototype.addDoneCallback;
+
+/** The done-callback a Task registers through an overridden addDoneCallback (CPython's bound `__wakeup`). */
+function wakeupCallback(task: Task<any>): DoneCallback<Future<any>> {
+  const wakeup = (_fut: Future<any>): void => task._wakeup();
+  return setReprName(wakeup, 'Task.task_wakeup');
 }
 
 /**
@@ -587,7 +634,15 @@ export function ensureFuture<T>(obj: Future<T> | Awaitable<T>, options?: { loop?
     return obj as Future<T>;
   }
   if (isCoroutine(obj)) {
-    return (loop ?? getEventLoop()).createTask(obj as any) as Task<T>;
+    const target = loop ?? getEventLoop();
+    try {
+      return target.createTask(obj as any) as Task<T>;
+    } catch (e) {
+      // CPython's _ensure_future: a coroutine that cannot become a task (closed loop) is closed, so it is
+      // not reported as never awaited later. (loop.createTask itself leaves it alone, as CPython's does.)
+      if (e instanceof RuntimeError) closeCoroutine(obj);
+      throw e;
+    }
   }
   if (isAwaitableObject(obj)) {
     return (loop ?? getEventLoop()).createTask(wrapAwaitable(obj as Awaitable<T>) as any) as Task<T>;
@@ -626,6 +681,9 @@ const wrapAwaitable = (() => {
       info,
     );
 })();
+
+/** The fix for a plain `yield` of an awaitable, beside CPython's message (the compiler catches it too). */
+const YIELD_STAR_HINT = 'use `yield*`, not `yield`';
 
 // ---------------------------------------------------------------------------------------------
 // sleep
@@ -926,7 +984,7 @@ export function gather(...args: unknown[]): Future<unknown[]> {
       }
     }
   };
-  (doneCallback as { _reprName?: string })._reprName = 'gather.<locals>._done_callback';
+  setReprName(doneCallback, 'gather.<locals>._done_callback');
 
   // CPython copies the context for each child's done-callback; the callback is this function, which
   // never touches a context variable, so one copy serves them all (a gather of 100k tasks: 100k fewer
