@@ -26,7 +26,7 @@ import {
   MIN_CANCELLED_TIMER_HANDLES_FRACTION,
   MIN_SCHEDULED_TIMER_HANDLES,
 } from './constants.js';
-import { type Context, currentContext } from './contextvars.js';
+import { Context, currentContext } from './contextvars.js';
 import { coroutineDebug, isCoroutine, isCoroutineFunction, sweepNursery } from './coroutines.js';
 import {
   _getRunningLoop,
@@ -34,7 +34,9 @@ import {
   _setRunningLoop,
   H_CANCELLED,
   H_SCHEDULED,
+  H_SLEEP,
   Handle,
+  type TimerEntry,
   TimerHandle,
 } from './events.js';
 import {
@@ -50,7 +52,7 @@ import { F_LOG_TRACEBACK, Future, isFuture } from './futures.js';
 import { defaultHost, type Host } from './host.js';
 import { logger } from './log.js';
 import type { Task, TaskOptions } from './tasks.js';
-import { ensureFuture, gather, Task as TaskClass } from './tasks.js';
+import { ensureFuture, fireSleep, gather, Task as TaskClass } from './tasks.js';
 import type { WorkerFunction } from './threads.js';
 
 /** What `callExceptionHandler` receives (Python's context dict; keys keep Python's names). */
@@ -130,7 +132,8 @@ export const _hostHooks: {
 
 export class EventLoop {
   /** @internal */ _ready = new ReadyQueue();
-  /** @internal */ _scheduled = new TimerHeap<TimerHandle>();
+  /** @internal TimerHandles and sleep futures (TimerEntry), ordered by (deadline, scheduling order) */
+  /** @internal */ _scheduled = new TimerHeap<TimerEntry>();
   /** @internal */ _timerCancelledCount = 0;
   /** @internal */ _stopping = false;
   /** @internal */ _closed = false;
@@ -267,17 +270,13 @@ export class EventLoop {
     const h = new TimerHandle(when, callback, args, this, currentContext().copy());
     if (this._debug) h._sourceTraceback = this._captureStack();
     h._hflags |= H_SCHEDULED;
-    this._scheduled.push(h);
+    this._scheduled.push(h, when);
     return h;
   }
 
   /** @internal callLater for the library's own timers (sleep, timeouts): given context, no checks. [HOT] */
   _callLaterOne(delay: number, callback: (arg: any) => unknown, arg: unknown, context: Context): TimerHandle {
-    const h = new TimerHandle(this.time() + delay, callback, null, this, context);
-    h._args = arg;
-    h._hflags = ONE_ARG_SCHEDULED;
-    this._scheduled.push(h);
-    return h;
+    return this._callAtOne(this.time() + delay, callback, arg, context);
   }
 
   /** @internal */
@@ -285,13 +284,26 @@ export class EventLoop {
     const h = new TimerHandle(when, callback, null, this, context);
     h._args = arg;
     h._hflags = ONE_ARG_SCHEDULED;
-    this._scheduled.push(h);
+    this._scheduled.push(h, when);
     return h;
   }
 
-  /** @internal Called by TimerHandle.cancel(): counts dead heap entries for the compaction rule. */
-  _timerHandleCancelled(handle: TimerHandle): void {
-    if ((handle._hflags & H_SCHEDULED) !== 0) this._timerCancelledCount++;
+  /**
+   * @internal Schedule a sleep's future as its own timer entry (see TimerEntry) [HOT: every timed sleep].
+   * The caller has set H_SLEEP | H_SCHEDULED in its `_hflags`; at `when` the loop runs `fireSleep(entry)`.
+   */
+  _scheduleSleep(entry: TimerEntry, when: number): void {
+    this._scheduled.push(entry, when);
+  }
+
+  /** @internal The timers still due to fire, as [entry, deadline] pairs in heap order (tests, introspection). */
+  _liveTimers(): [TimerEntry, number][] {
+    return this._scheduled.entries().filter(([entry]) => (entry._hflags & H_CANCELLED) === 0);
+  }
+
+  /** @internal Called as a timer entry is cancelled: counts dead heap entries for the compaction rule. */
+  _timerHandleCancelled(entry: TimerEntry): void {
+    if ((entry._hflags & H_SCHEDULED) !== 0) this._timerCancelledCount++;
   }
 
   // -- the iteration ---------------------------------------------------------------------------------
@@ -320,14 +332,17 @@ export class EventLoop {
         this._popCancelledTimers();
       }
       // Phase 2: due timers, in (when, seq) order. `<=`: a timer never runs before its deadline.
-      let top = sched.peek();
-      if (top !== undefined) {
+      if (sched.items.length > 0) {
         const now = this.time();
-        while (top !== undefined && top._when <= now) {
-          sched.pop();
-          top._hflags &= ~H_SCHEDULED;
-          this._ready.pushHandle(top);
-          top = sched.peek();
+        const ready = this._ready;
+        while (sched.items.length > 0 && sched.peekWhen() <= now) {
+          const top = sched.pop()!;
+          const flags = top._hflags & ~H_SCHEDULED;
+          top._hflags = flags;
+          // A sleep's future is fired by a plain ready entry: a Handle is made for it only if debug mode or
+          // a tracer needs one (phase 3), exactly as for the loop's other plain entries.
+          if ((flags & H_SLEEP) !== 0) ready.push(fireSleep, top, SLEEP_TIMER_CONTEXT);
+          else ready.pushHandle(top as TimerHandle);
         }
       }
     }
@@ -356,7 +371,7 @@ export class EventLoop {
   }
 
   /** @internal Pop cancelled timers off the head of the heap; returns the first live one. */
-  _popCancelledTimers(): TimerHandle | undefined {
+  _popCancelledTimers(): TimerEntry | undefined {
     const sched = this._scheduled;
     let top = sched.peek();
     while (top !== undefined && (top._hflags & H_CANCELLED) !== 0) {
@@ -399,14 +414,14 @@ export class EventLoop {
       // The host budget: check the clock every 16 passes, not every pass (it is the costly part).
       if ((++n & 15) === 0 && host.now() - start >= HOST_BUDGET_MS) return 0;
       if (this._ready.length > 0) continue;
-      const top = this._popCancelledTimers();
-      if (top === undefined) return Infinity;
-      const wait = top._when - this.time();
+      if (this._popCancelledTimers() === undefined) return Infinity;
+      const when = this._scheduled.peekWhen();
+      const wait = when - this.time();
       if (wait <= 0) continue;
       if (this._virtual) {
         // Autojump: every task is blocked on timers alone, so nothing can happen before the next one.
         if (this._hostPending === 0) {
-          this._virtualNow = top._when;
+          this._virtualNow = when;
           continue;
         }
         return Infinity;
@@ -939,6 +954,14 @@ export class EventLoop {
  * without one. The Handle is made only if the callback fails (the exception handler's context names it).
  * [HOT]
  */
+/**
+ * The context a sleep's timer fires in. `fireSleep` reads no context variable (it marks the future done and
+ * schedules its callbacks, each with its own context), so one shared, never-written context stands in for
+ * the copy CPython's `call_later` takes: no Context per timed sleep. Only one loop pass runs at a time in a
+ * realm, so it is never entered twice.
+ */
+const SLEEP_TIMER_CONTEXT = new Context();
+
 function runCallback(loop: EventLoop, fn: (arg: any) => unknown, arg: unknown, ctx: Context): void {
   if (ctx._entered) {
     Handle._one(fn, arg, loop, ctx)._reportError(
