@@ -8,7 +8,15 @@
  * "unavailable" instead of failing on a checkout that does not have them.
  */
 import * as tsyncio from '../src/index.js';
-import { CancelledError, coroutine, createTask, gather, sleep, type Task } from '../src/index.js';
+import {
+  CancelledError,
+  coroutine,
+  createTask,
+  gather,
+  type Instruction,
+  sleep,
+  type Task,
+} from '../src/index.js';
 
 export const now = (): number => performance.now() / 1000;
 
@@ -96,7 +104,7 @@ const spawnGather = coroutine(function* spawnGather(n: number) {
   return { n, seconds, unit: 'tasks' } as Measurement;
 });
 
-const rec = coroutine(function* rec(d: number): Generator<unknown, number, unknown> {
+const rec = coroutine(function* rec(d: number): Generator<Instruction, number, unknown> {
   if (d === 0) return 0;
   return (yield* rec(d - 1)) + 1;
 });

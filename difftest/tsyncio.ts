@@ -20,6 +20,7 @@ import {
   ExceptionGroup,
   gather,
   getRunningLoop,
+  type Instruction,
   isBaseExceptionOnly,
   run,
   runSync,
@@ -139,7 +140,7 @@ function camel(name: string): string {
 
 /** A `return` travelling out of nested blocks (Python's return inside try / async with). */
 type Flow = { value: Value } | undefined;
-type Gen<T> = Generator<unknown, T, unknown>;
+type Gen<T> = Generator<Instruction, T, unknown>;
 
 class Interpreter {
   readonly trace: TraceEvent[] = [];

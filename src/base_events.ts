@@ -27,32 +27,43 @@ import {
   MIN_SCHEDULED_TIMER_HANDLES,
 } from './constants.js';
 import { Context, currentContext } from './contextvars.js';
-import { coroutineDebug, isCoroutine, isCoroutineFunction, sweepNursery } from './coroutines.js';
 import {
-  _getRunningLoop,
+  coroutineDebug,
+  type Instruction,
+  isCoroutine,
+  isCoroutineFunction,
+  sweepNursery,
+} from './coroutines.js';
+import { cleanupDeadlocked, makeDeadlockError } from './deadlock.js';
+import {
+  _getActiveLoop,
   _registerLoopFactory,
+  _setActiveLoop,
   _setRunningLoop,
+  checkNotAsync,
   H_CANCELLED,
   H_SCHEDULED,
   H_SLEEP,
   Handle,
+  isPromiseResult,
   type TimerEntry,
   TimerHandle,
 } from './events.js';
 import {
   CancelledError,
+  type DeadlockError,
   KeyboardInterrupt,
   NotImplementedError,
   RuntimeError,
   SystemExit,
   ValueError,
 } from './exceptions.js';
-import { extractStack, repr } from './format_helpers.js';
+import { repr } from './format_helpers.js';
 import { F_LOG_TRACEBACK, Future, isFuture } from './futures.js';
 import { defaultHost, type Host } from './host.js';
 import { logger } from './log.js';
 import type { Task, TaskOptions } from './tasks.js';
-import { ensureFuture, fireSleep, gather, Task as TaskClass } from './tasks.js';
+import { allTasks, ensureFuture, fireSleep, gather, Task as TaskClass } from './tasks.js';
 import type { WorkerFunction } from './threads.js';
 
 /** What `callExceptionHandler` receives (Python's context dict; keys keep Python's names). */
@@ -73,10 +84,13 @@ export type TaskFactory = (loop: EventLoop, coro: any, options?: TaskOptions) =>
 /**
  * What runInExecutor runs work on (Python's concurrent.futures.Executor). `submit` returns a thenable;
  * when it also has `cancel()` (Python's concurrent Future.cancel), cancelling the awaiting Future calls
- * it. On Node the default executor is a worker-thread pool (`ThreadPoolExecutor` in `tsyncio/node`).
+ * it. On Node the default executor is a worker-thread pool (`ThreadPoolExecutor` in `tsyncio/node`). An
+ * executor of your own that runs plain functions (on the same thread, say) declares it as
+ * `Executor<(...args: any[]) => unknown>`, and `runInExecutor(yours, closure)` type-checks.
  */
-export interface Executor {
-  submit(fn: unknown, ...args: unknown[]): PromiseLike<unknown> & { cancel?(): boolean };
+export interface Executor<F = unknown> {
+  /** Start `fn(...args)`; `F` is what the executor can run (a WorkerFunction for the thread pool). */
+  submit(fn: F, ...args: any[]): PromiseLike<unknown> & { cancel?(): boolean };
   shutdown(wait?: boolean): void | PromiseLike<void>;
 }
 
@@ -97,6 +111,14 @@ const WAKE_IMMEDIATE = 1;
 const WAKE_TIMER = 2;
 
 const proc = (globalThis as { process?: any }).process;
+
+/** Loops between runForever() and its end (several independent runs may interleave on the host). */
+const liveRuns: EventLoop[] = [];
+
+/** What host callbacks see between batches: the running loop if only one runs. */
+function idleRunningLoop(): EventLoop | null {
+  return liveRuns.length === 1 ? liveRuns[0]! : null;
+}
 
 /** Debug mode from the environment, like PYTHONASYNCIODEBUG. */
 export function envDebug(): boolean {
@@ -156,8 +178,38 @@ export class EventLoop {
    * does not jump: the host may still deliver something before the next timer.
    */
   _hostPending = 0;
+  /**
+   * @internal Host operations known to be stuck: the process had nothing left to do while they were
+   * pending (see _hostIdle). The virtual clock may jump while `_hostPending <= _hostStuck`.
+   */
+  _hostStuck = 0;
+  /**
+   * @internal Host sources that can schedule work on this loop at any time (signal handlers, listening
+   * servers). While > 0 the virtual clock gives the host a turn before each jump, so what the program
+   * just caused (a signal it sent itself, a connection it opened) arrives at the current virtual time.
+   */
+  _hostSources = 0;
+  /** @internal a virtual jump waits for the host turn _drive asked for */
+  _jumpAfterHostTurn = false;
   /** @internal */ _host: Host;
   /** @internal */ _inPump = false;
+  /** @internal pump count, to tell whether the loop ran between two idle checks (_hostIdle) */
+  _pumps = 0;
+  /** @internal `_pumps` at the first idle check that found nothing to do; -1 when none */
+  _idleMark = -1;
+  /** @internal the deadlock found during this run (its tasks are being cancelled), or null */
+  _deadlock: DeadlockError | null = null;
+  /** @internal the future runUntilComplete waits for (cancelled on a deadlock); 'run()' etc. for reports */
+  _runFuture: Future<any> | null = null;
+  /**
+   * @internal Pending futures of this loop whose native promise exists (`await fut`, a Promise that
+   * adopted the future), with that promise's reject: close() rejects them, since they can never settle.
+   */
+  _adopted: Map<Future<any>, (e: unknown) => void> | null = null;
+  /** @internal how this run was started, for the deadlock report */
+  _runEntry = 'runForever()';
+  /** @internal set by the Runner just before runUntilComplete: the entry point the user called */
+  _nextRunEntry: string | null = null;
   /** @internal */ _wakeKind = WAKE_NONE;
   /** @internal */ _cancelWake: (() => void) | null = null;
   /** @internal */ _runResolve: (() => void) | null = null;
@@ -204,14 +256,19 @@ export class EventLoop {
 
   // -- scheduling ----------------------------------------------------------------------------------
 
-  /** Run `callback(...args)` on the next iteration, in a copy of the current context. FIFO. */
+  /**
+   * Run `callback(...args)` on the next iteration, in a copy of the current context. FIFO. Called from a
+   * host callback (a timer, an event listener), it wakes the loop. An `async function` is refused with
+   * TypeError (as CPython refuses coroutine functions); a plain function that returns a promise has the
+   * promise's rejection reported to the exception handler.
+   */
   callSoon<A extends unknown[]>(callback: (...args: A) => unknown, ...args: A): Handle {
     this._checkClosed();
     checkCallback(callback, 'callSoon');
     if (this._debug) this._checkThread();
     const h = new Handle(callback, args, this, currentContext().copy());
-    if (this._debug) h._sourceTraceback = this._captureStack();
     this._ready.pushHandle(h);
+    if (!this._inPump) this._wakeup();
     return h;
   }
 
@@ -219,18 +276,21 @@ export class EventLoop {
   _callSoonOne(callback: (arg: any) => unknown, arg: unknown, context: Context): Handle {
     const h = Handle._one(callback, arg, this, context);
     this._ready.pushHandle(h);
+    if (!this._inPump) this._wakeup();
     return h;
   }
 
   /**
    * @internal Schedule `callback(arg)` in `context` when nobody needs the Handle (a task's step or
    * wakeup, a future's done-callbacks): no allocation at all (see ReadyQueue). Debug mode and tracing
-   * still get a Handle, which their reports are made of. [HOT]
+   * still get a Handle, which their reports are made of. Scheduled from outside the loop's callbacks (a
+   * host callback resolving a future), it wakes the loop: one field test on the hot path. [HOT]
    */
   _callSoonFast(callback: (arg: any) => unknown, arg: unknown, context: Context): void {
     if (this._debug || this._tracer !== null)
       this._ready.pushHandle(Handle._one(callback, arg, this, context));
     else this._ready.push(callback, arg, context);
+    if (!this._inPump) this._wakeup();
   }
 
   /** @internal callSoon with arguments and a given context (CPython's `call_soon(..., context=ctx)`). */
@@ -238,6 +298,7 @@ export class EventLoop {
     this._checkClosed();
     const h = new Handle(callback, args, this, context);
     this._ready.pushHandle(h);
+    if (!this._inPump) this._wakeup();
     return h;
   }
 
@@ -268,9 +329,9 @@ export class EventLoop {
     checkCallback(callback, 'callAt');
     if (this._debug) this._checkThread();
     const h = new TimerHandle(when, callback, args, this, currentContext().copy());
-    if (this._debug) h._sourceTraceback = this._captureStack();
     h._hflags |= H_SCHEDULED;
     this._scheduled.push(h, when);
+    if (!this._inPump) this._wakeup();
     return h;
   }
 
@@ -285,6 +346,7 @@ export class EventLoop {
     h._args = arg;
     h._hflags = ONE_ARG_SCHEDULED;
     this._scheduled.push(h, when);
+    if (!this._inPump) this._wakeup();
     return h;
   }
 
@@ -294,6 +356,7 @@ export class EventLoop {
    */
   _scheduleSleep(entry: TimerEntry, when: number): void {
     this._scheduled.push(entry, when);
+    if (!this._inPump) this._wakeup();
   }
 
   /** @internal The timers still due to fire, as [entry, deadline] pairs in heap order (tests, introspection). */
@@ -420,7 +483,13 @@ export class EventLoop {
       if (wait <= 0) continue;
       if (this._virtual) {
         // Autojump: every task is blocked on timers alone, so nothing can happen before the next one.
-        if (this._hostPending === 0) {
+        if (this._hostPending <= this._hostStuck) {
+          if (this._hostSources > 0 && !this._syncMode) {
+            // A signal (or another host source) may already be on its way, caused by what just ran
+            // (`process.kill(process.pid, …)`): let the host deliver it first; _pump jumps afterwards.
+            this._jumpAfterHostTurn = true;
+            return 0;
+          }
           this._virtualNow = when;
           continue;
         }
@@ -435,16 +504,24 @@ export class EventLoop {
     this._wakeKind = WAKE_NONE;
     this._cancelWake = null;
     if (!this._running) return;
+    this._pumps++;
+    if (this._jumpAfterHostTurn) this._jumpAfterTurn();
     this._inPump = true;
+    _setActiveLoop(this);
+    _setRunningLoop(this);
     let r: number;
     try {
       r = this._drive();
     } catch (e) {
       this._inPump = false;
+      _setActiveLoop(null);
+      _setRunningLoop(idleRunningLoop());
       this._finishRun(e, true);
       return;
     }
     this._inPump = false;
+    _setActiveLoop(null);
+    _setRunningLoop(idleRunningLoop());
     if (r === STOPPED) {
       this._finishRun(undefined, false);
     } else if (r === 0) {
@@ -459,7 +536,22 @@ export class EventLoop {
     }
   }
 
-  /** @internal Host work arrived (or stop was requested): make sure the loop runs soon. */
+  /**
+   * @internal The host had its turn before a virtual jump (see _drive): if it delivered nothing, and still
+   * nothing is pending, jump to the next timer now.
+   */
+  private _jumpAfterTurn(): void {
+    this._jumpAfterHostTurn = false;
+    if (this._ready.length > 0 || this._hostPending > this._hostStuck) return;
+    if (this._popCancelledTimers() === undefined) return;
+    const when = this._scheduled.peekWhen();
+    if (when > this._virtualNow) this._virtualNow = when;
+  }
+
+  /**
+   * @internal Work was scheduled from outside the loop's callbacks (host work arrived, a host callback
+   * set an Event or resolved a Future, stop() was requested): make sure the loop runs soon.
+   */
   _wakeup(): void {
     if (!this._running || this._inPump || this._syncMode || this._wakeKind === WAKE_IMMEDIATE) return;
     if (this._cancelWake !== null) this._cancelWake();
@@ -473,8 +565,11 @@ export class EventLoop {
     this._wakeKind = WAKE_NONE;
     this._stopping = false;
     this._running = false;
-    _setRunningLoop(null);
-    if (this._debug) setDebugTracking(false);
+    runningLoops.delete(this);
+    const i = liveRuns.indexOf(this);
+    if (i >= 0) liveRuns.splice(i, 1);
+    _setRunningLoop(idleRunningLoop());
+    setDebugTracking(liveRuns.some((l) => l._debug));
     _hostHooks.loopRunning?.(this, false);
     const resolve = this._runResolve;
     const reject = this._runReject;
@@ -487,8 +582,55 @@ export class EventLoop {
     this._checkClosed();
     this._checkRunning();
     this._running = true;
+    liveRuns.push(this);
+    this._deadlock = null;
+    this._hostStuck = 0;
+    this._idleMark = -1;
     _setRunningLoop(this);
     if (this._debug) setDebugTracking(true);
+  }
+
+  /**
+   * @internal The host has nothing left to do (Node's 'beforeExit') while this loop runs. The first time
+   * the loop is found idle, give everything one more host turn (another 'beforeExit' listener may have
+   * scheduled work, or settle a promise we wait on); if the loop is still idle at the next call and has
+   * not run in between, nothing can ever wake it: a deadlock (or, under the virtual clock, host operations
+   * that can never complete while timers wait: let the clock jump past them).
+   */
+  _hostIdle(): void {
+    if (!this._running || this._inPump || this._wakeKind !== WAKE_NONE || this._ready.length > 0) return;
+    if (this._idleMark !== this._pumps) {
+      this._idleMark = this._pumps;
+      this._host.immediate(() => {});
+      return;
+    }
+    this._idleMark = -1;
+    if (this._virtual && this._hostPending > this._hostStuck && this._popCancelledTimers() !== undefined) {
+      this._hostStuck = this._hostPending;
+      this._wakeup();
+      return;
+    }
+    if (this._onDeadlock()) this._wakeup();
+    else this._finishRun(this._deadlock, true);
+  }
+
+  /**
+   * @internal Nothing can wake this run's tasks again. The first time: make the DeadlockError, cancel every
+   * pending task (and the future runUntilComplete waits for) so their finally blocks run, and return true
+   * if that scheduled work (the run goes on, then ends with the error). Otherwise — nothing was pending,
+   * or the cancelled tasks deadlocked again — return false: the run must end with `_deadlock` now.
+   */
+  _onDeadlock(): boolean {
+    if (this._deadlock !== null) {
+      cleanupDeadlocked(this._deadlock);
+      return false;
+    }
+    const tasks = [...allTasks(this)];
+    this._deadlock = makeDeadlockError(this._runEntry, tasks, this._hostPending);
+    for (const t of tasks) t.cancel();
+    const f = this._runFuture;
+    if (f !== null && !f.done()) f.cancel();
+    return this._ready.length > 0;
   }
 
   /**
@@ -497,6 +639,8 @@ export class EventLoop {
    */
   runForever(): Promise<void> {
     this._startRun();
+    this._runEntry = 'runForever()';
+    watchHostExit(this);
     _hostHooks.loopRunning?.(this, true);
     return new Promise<void>((resolve, reject) => {
       this._runResolve = resolve;
@@ -517,6 +661,8 @@ export class EventLoop {
     const newTask = !isFuture(future);
     const fut = ensureFuture(future as any, { loop: this }) as Future<T>;
     fut.addDoneCallback(runUntilCompleteCb, { context: currentContext() });
+    const entry = this._nextRunEntry ?? 'runUntilComplete()';
+    this._nextRunEntry = null;
     let running: Promise<void>;
     try {
       running = this.runForever();
@@ -524,14 +670,18 @@ export class EventLoop {
       fut.removeDoneCallback(runUntilCompleteCb);
       throw e;
     }
+    this._runEntry = entry;
+    this._runFuture = fut;
     return running.then(
       () => {
         fut.removeDoneCallback(runUntilCompleteCb);
+        this._runFuture = null;
         if (!fut.done()) throw new RuntimeError('Event loop stopped before Future completed.');
-        return fut.result();
+        return runResult(fut, this._deadlock, entry);
       },
       (e) => {
         fut.removeDoneCallback(runUntilCompleteCb);
+        this._runFuture = null;
         // The future's exception is the loop's exception: don't also log it as never retrieved.
         if (newTask && fut.done() && !fut.cancelled()) fut.exception();
         throw e;
@@ -546,6 +696,11 @@ export class EventLoop {
   _runUntilCompleteSync<T>(future: Future<T>): T {
     this._startRun();
     this._syncMode = true;
+    // Nothing else runs while the thread is blocked here: the loop is active throughout.
+    this._inPump = true;
+    _setActiveLoop(this);
+    this._runEntry = 'runSync()';
+    this._runFuture = future;
     future.addDoneCallback(runUntilCompleteCb, { context: currentContext() });
     try {
       for (;;) {
@@ -554,10 +709,9 @@ export class EventLoop {
         if (r === 0) continue;
         if (r === Infinity) {
           if (this._scheduled.length > 0) continue;
-          throw new RuntimeError(
-            'runSync(): the coroutine waits for something that can never happen ' +
-              '(nothing is scheduled and runSync cannot wait for host I/O); use run() instead',
-          );
+          // Nothing is ready, no timer, and runSync refuses host work: nothing can ever wake a task.
+          if (this._onDeadlock()) continue;
+          throw this._deadlock;
         }
         if (!this._host.block(r * 1000)) {
           throw new RuntimeError('runSync(): this host cannot block to wait for timers; use run() instead');
@@ -565,20 +719,28 @@ export class EventLoop {
       }
     } catch (e) {
       future.removeDoneCallback(runUntilCompleteCb);
-      this._syncMode = false;
-      this._stopping = false;
-      this._running = false;
-      _setRunningLoop(null);
+      this._endSyncRun();
       throw e;
     }
     future.removeDoneCallback(runUntilCompleteCb);
+    this._endSyncRun();
+    if (!future.done()) throw new RuntimeError('Event loop stopped before Future completed.');
+    const deadlock = this._deadlock;
+    if (deadlock !== null && future.cancelled()) throw deadlock;
+    return future.result();
+  }
+
+  private _endSyncRun(): void {
+    this._runFuture = null;
     this._syncMode = false;
+    this._inPump = false;
+    _setActiveLoop(null);
     this._stopping = false;
     this._running = false;
-    _setRunningLoop(null);
-    if (this._debug) setDebugTracking(false);
-    if (!future.done()) throw new RuntimeError('Event loop stopped before Future completed.');
-    return future.result();
+    const i = liveRuns.indexOf(this);
+    if (i >= 0) liveRuns.splice(i, 1);
+    _setRunningLoop(idleRunningLoop());
+    setDebugTracking(liveRuns.some((l) => l._debug));
   }
 
   /** Stop after the current iteration (callbacks scheduled now run when the loop runs again). */
@@ -614,9 +776,31 @@ export class EventLoop {
       void executor.shutdown(false);
     }
     for (const hook of _hostHooks.loopClosedHooks) hook(this);
+    this._rejectAdopted();
     this._reportUnretrievedAtClose();
     // A trace started with an onClose callback (run(main(), { trace })) is written now.
     if (this._tracer !== null) this._tracer.loopClosed?.();
+  }
+
+  /**
+   * A Promise that adopted a pending Future of this loop (`await fut` in async code, an async function that
+   * returned it) would wait forever once the loop is closed: it is rejected with a RuntimeError saying so.
+   * The Future itself stays pending, as in CPython.
+   */
+  private _rejectAdopted(): void {
+    const adopted = this._adopted;
+    if (adopted === null) return;
+    this._adopted = null;
+    for (const [fut, reject] of adopted) {
+      if (!fut.done()) {
+        reject(
+          new RuntimeError(
+            `Event loop is closed: ${fut} can never complete, so the Promise waiting for it (an \`await\` of ` +
+              'the Future, or a Promise that adopted it because an async function returned it) is rejected',
+          ),
+        );
+      }
+    }
   }
 
   /** @internal */
@@ -626,7 +810,7 @@ export class EventLoop {
 
   private _checkRunning(): void {
     if (this._running) throw new RuntimeError('This event loop is already running');
-    if (_getRunningLoop() !== null) {
+    if (_getActiveLoop() !== null) {
       throw new RuntimeError('Cannot run the event loop while another loop is running');
     }
   }
@@ -669,6 +853,7 @@ export class EventLoop {
     if (handler !== null && handler !== undefined && typeof handler !== 'function') {
       throw new TypeError(`A callable object or None is expected, got ${repr(handler)}`);
     }
+    checkNotAsync(handler, 'setExceptionHandler');
     this._exceptionHandler = handler ?? null;
   }
 
@@ -710,22 +895,30 @@ export class EventLoop {
       return;
     }
     try {
-      this._exceptionHandler(this, context);
+      const r: unknown = this._exceptionHandler(this, context);
+      // A handler that returned a promise: its rejection is handled like a throw, later.
+      if (r !== undefined && isPromiseResult(r)) {
+        r.then(undefined, (e: unknown) => this._exceptionHandlerFailed(e, context));
+      }
     } catch (e) {
       if (e instanceof KeyboardInterrupt || e instanceof SystemExit) throw e;
-      try {
-        this.defaultExceptionHandler({
-          message: 'Unhandled error in exception handler',
-          exception: e,
-          context,
-        });
-      } catch (e2) {
-        if (e2 instanceof KeyboardInterrupt || e2 instanceof SystemExit) throw e2;
-        logger.error(
-          'Exception in default exception handler while handling an unexpected error in custom exception handler\n' +
-            formatException(e2),
-        );
-      }
+      this._exceptionHandlerFailed(e, context);
+    }
+  }
+
+  private _exceptionHandlerFailed(e: unknown, context: ExceptionContext): void {
+    try {
+      this.defaultExceptionHandler({
+        message: 'Unhandled error in exception handler',
+        exception: e,
+        context,
+      });
+    } catch (e2) {
+      if (e2 instanceof KeyboardInterrupt || e2 instanceof SystemExit) throw e2;
+      logger.error(
+        'Exception in default exception handler while handling an unexpected error in custom exception handler\n' +
+          formatException(e2),
+      );
     }
   }
 
@@ -789,19 +982,16 @@ export class EventLoop {
   }
 
   /**
-   * @internal CPython's `_check_thread` (debug mode only): a non-threadsafe method was called while the
-   * loop runs but from outside its own callbacks — from a host callback (a raw setTimeout, a Node event
-   * handler) or from code driven by something else. Nothing would wake the loop for that work:
-   * callSoonThreadsafe is the method to use there.
+   * @internal CPython's `_check_thread` (debug mode only): a non-threadsafe method was called on a running
+   * loop from inside *another* loop's callbacks. JavaScript has one thread per realm, so host callbacks
+   * (a raw setTimeout, a Node event) are the loop's own thread: what they schedule wakes the loop and is
+   * not flagged. A loop cannot be reached from a worker thread at all (objects are copied, not shared).
    */
   _checkThread(): void {
-    if (!this._running || this._inPump || this._syncMode) return;
+    if (!this._running) return;
+    const active = _getActiveLoop();
+    if (active === null || active === this) return;
     throw new RuntimeError('Non-thread-safe operation invoked on an event loop other than the current one');
-  }
-
-  /** @internal */
-  _captureStack(): string[] {
-    return extractStack(2, DEBUG_STACK_DEPTH);
   }
 
   // -- host work ---------------------------------------------------------------------------------------
@@ -855,17 +1045,21 @@ export class EventLoop {
   /**
    * Run `fn(...args)` in `executor` (or the default executor) and return a Future of its result.
    * Cancelling the Future cancels the job if it has not started (Python's `wrap_future`).
+   *
+   * With the default executor (`null`) or a `ThreadPoolExecutor`, `fn` must be a `WorkerFunction`: a
+   * plain closure is a type error, as for `toThread` (it cannot cross to another thread). An executor
+   * declared as `Executor<F>` takes what its `submit` takes.
    */
   runInExecutor<A extends unknown[], R>(
     executor: Executor | null | undefined,
     fn: WorkerFunction<A, R>,
     ...args: A
   ): Future<R>;
-  runInExecutor<T = unknown>(
-    executor: Executor | null | undefined,
-    fn: unknown,
-    ...args: unknown[]
-  ): Future<T>;
+  runInExecutor<F extends (...args: any[]) => unknown>(
+    executor: Executor<NoInfer<F>>,
+    fn: F,
+    ...args: Parameters<F>
+  ): Future<Awaited<ReturnType<F>>>;
   runInExecutor<T = unknown>(
     executor: Executor | null | undefined,
     fn: unknown,
@@ -971,7 +1165,9 @@ function runCallback(loop: EventLoop, fn: (arg: any) => unknown, arg: unknown, c
   }
   ctx._enter();
   try {
-    fn(arg);
+    const r = fn(arg);
+    // A done-callback that returned a promise: its rejection is reported, not left unhandled.
+    if (r !== undefined && isPromiseResult(r)) Handle._one(fn, arg, loop, ctx)._watchPromise(r);
   } catch (e) {
     if (e instanceof KeyboardInterrupt || e instanceof SystemExit) throw e;
     Handle._one(fn, arg, loop, ctx)._reportError(e);
@@ -985,9 +1181,47 @@ function checkCallback(callback: unknown, method: string): void {
   if (isCoroutine(callback) || isCoroutineFunction(callback)) {
     throw new TypeError(`coroutines cannot be used with ${method}()`);
   }
+  checkNotAsync(callback, method);
   if (typeof callback !== 'function') {
     throw new TypeError(`a callable object was expected by ${method}(), got ${repr(callback)}`);
   }
+}
+
+/**
+ * What runUntilComplete resolves to. After a deadlock, a future that ended cancelled (by the deadlock's
+ * cancellation) raises the DeadlockError instead. A pending Future as the result cannot be handed to a
+ * Promise: it is a thenable, so the Promise would adopt it and wait forever (the loop has stopped).
+ */
+function runResult<T>(fut: Future<T>, deadlock: DeadlockError | null, entry: string): T {
+  if (deadlock !== null && fut.cancelled()) throw deadlock;
+  const result = fut.result();
+  if (isFuture(result) && !result.done()) {
+    throw new RuntimeError(
+      `${entry}: the result is a pending ${result.constructor.name} (${result}). A Promise cannot resolve ` +
+        'to it: Futures are thenables, so the Promise would adopt it and wait for it forever, since the ' +
+        'loop has stopped. Await it before returning (`return yield* fut`), or return it inside an object ' +
+        '(`return { fut }`) to hand the Future itself over (Python returns the Future object).',
+    );
+  }
+  return result;
+}
+
+/** Loops whose runForever() is active, for the host's exit check. */
+const runningLoops = new Set<EventLoop>();
+let exitWatch = false;
+
+/**
+ * Node (and Bun) emit 'beforeExit' when the process has nothing left to do: no socket, timer, child or
+ * pending I/O keeps it alive. A running loop then can never be woken (see EventLoop._hostIdle). Browsers
+ * have no such event: there a deadlocked run simply never settles.
+ */
+function watchHostExit(loop: EventLoop): void {
+  runningLoops.add(loop);
+  if (exitWatch || !proc || typeof proc.on !== 'function') return;
+  exitWatch = true;
+  proc.on('beforeExit', () => {
+    for (const l of [...runningLoops]) l._hostIdle();
+  });
 }
 
 function runUntilCompleteCb(fut: Future<any>): void {
@@ -1000,7 +1234,7 @@ function runUntilCompleteCb(fut: Future<any>): void {
 }
 
 /** @internal the work of shutdownAsyncgens (runners.ts runs it as one task, like CPython's Runner.close). */
-export function* shutdownAsyncgensCoro(loop: EventLoop): Generator<unknown, void, unknown> {
+export function* shutdownAsyncgensCoro(loop: EventLoop): Generator<Instruction, void, unknown> {
   loop._asyncgensShutdownCalled = true;
   if (loop._asyncgens.size === 0) return;
   const closing = [...loop._asyncgens];
@@ -1023,7 +1257,7 @@ export function* shutdownAsyncgensCoro(loop: EventLoop): Generator<unknown, void
 export function* shutdownDefaultExecutorCoro(
   loop: EventLoop,
   timeout: number | null,
-): Generator<unknown, void, unknown> {
+): Generator<Instruction, void, unknown> {
   loop._executorShutdownCalled = true;
   const executor = loop._defaultExecutor;
   if (executor === null) return;

@@ -9,7 +9,7 @@
  * the same, and tests can state CPython's orderings exactly.
  */
 import type { EventLoop } from './base_events.js';
-import type { Awaitable, Yielded } from './coroutines.js';
+import type { Awaitable, Instruction } from './coroutines.js';
 import { Coroutine, isCoroutine } from './coroutines.js';
 import { getEventLoop, getRunningLoop } from './events.js';
 import { CancelledError, StopAsyncIteration, TimeoutError, ValueError } from './exceptions.js';
@@ -82,7 +82,7 @@ function* waitGen<F extends Future<any>>(
   fs: Iterable<F>,
   timeout: number | null | undefined,
   returnWhen: ReturnWhen,
-): Generator<unknown, [Set<F>, Set<F>], unknown> {
+): Generator<Instruction, [Set<F>, Set<F>], unknown> {
   if (isSingleAwaitable(fs)) {
     throw new TypeError(`expect a list of futures, not ${pyTypeName(fs)}`);
   }
@@ -114,7 +114,7 @@ export function* _wait<F extends Future<any>>(
   timeout: number | null | undefined,
   returnWhen: ReturnWhen,
   loop: EventLoop,
-): Generator<unknown, [Set<F>, Set<F>], unknown> {
+): Generator<Instruction, [Set<F>, Set<F>], unknown> {
   const waiter = loop.createFuture<void>();
   const timeoutHandle =
     timeout === null || timeout === undefined ? null : loop.callLater(timeout, releaseWaiter, waiter);
@@ -205,7 +205,7 @@ export class AsCompletedIterator<T> implements Iterable<Coroutine<T>>, Iterator<
     if (this._todoLeft === 0) return { value: undefined, done: true };
     this._todoLeft -= 1;
     return {
-      value: new Coroutine(this._waitForOne(true) as Generator<unknown, T>, WAIT_FOR_ONE_INFO),
+      value: new Coroutine(this._waitForOne(true) as Generator<Instruction, T>, WAIT_FOR_ONE_INFO),
       done: false,
     };
   }
@@ -221,7 +221,7 @@ export class AsCompletedIterator<T> implements Iterable<Coroutine<T>>, Iterator<
     return new Coroutine(this._anextGen(), ANEXT_INFO);
   }
 
-  private *_anextGen(): Generator<unknown, Future<T>, unknown> {
+  private *_anextGen(): Generator<Instruction, Future<T>, unknown> {
     if (this._todoLeft === 0) throw new StopAsyncIteration();
     this._todoLeft -= 1;
     return (yield* this._waitForOne(false)) as Future<T>;
@@ -244,7 +244,7 @@ export class AsCompletedIterator<T> implements Iterable<Coroutine<T>>, Iterator<
     if (this._todo.size === 0 && this._timeoutHandle !== null) this._timeoutHandle.cancel();
   }
 
-  private *_waitForOne(resolve: boolean): Generator<unknown, T | Future<T>, unknown> {
+  private *_waitForOne(resolve: boolean): Generator<Instruction, T | Future<T>, unknown> {
     const f = yield* this._done.get();
     if (f === null) throw new TimeoutError(); // The timeout's sentinel.
     return resolve ? f.result() : f;
@@ -372,7 +372,7 @@ export function waitFor<T>(aw: Future<T> | Awaitable<T>, timeout: number | null 
 function* waitForGen<T>(
   aw: Future<T> | Awaitable<T>,
   timeout: number | null,
-): Generator<Yielded, T, unknown> {
+): Generator<Instruction, T, unknown> {
   if (timeout !== null && timeout <= 0) {
     // No time at all: a coroutine must not even start (wrapped in a task and cancelled before its first
     // step); a future that is already done still gives its result.
@@ -395,7 +395,7 @@ function* waitForGen<T>(
 }
 
 /** CPython's `_cancel_and_wait`: cancel `fut` and wait until it is done, staying cancellable ourselves. */
-function* cancelAndWait(fut: Future<unknown>): Generator<Yielded, void, unknown> {
+function* cancelAndWait(fut: Future<unknown>): Generator<Instruction, void, unknown> {
   const waiter = getRunningLoop().createFuture<void>();
   const releaseWaiter = (): void => {
     if (!waiter.done()) waiter.setResult(undefined);

@@ -24,28 +24,53 @@ import { extractStack, objectId } from './format_helpers.js';
 export type CoroutineState = 'created' | 'running' | 'suspended' | 'closed';
 
 /**
- * Anything `yield*` can await: a Coroutine, a Future/Task, or any iterable whose iterator yields
- * Futures or `undefined` and returns T. `yield* x` evaluates to T.
+ * The compile-time type of what a coroutine body yields: an opaque instruction to its Task that only
+ * tsyncio's own awaitables produce (at run time a pending Future, or `undefined` for `sleep(0)`'s bare
+ * yield). A body never writes `yield x` itself: it writes `yield* awaitable`, which yields these on its
+ * behalf. So `yield coro`, `yield fut`, `yield promise`, `yield 42` and a bare `yield;` do not compile,
+ * and the type's text is what tsc prints: `Type 'Coroutine<number>' is not assignable to type
+ * '"tsyncio: use yield*, not yield"'`. A string literal type, not a `unique symbol` brand, so two
+ * installed copies of tsyncio accept each other's awaitables.
  */
-export interface Awaitable<T> {
-  [Symbol.iterator](): Iterator<unknown, T, unknown>;
-}
+export type Instruction = 'tsyncio: use yield*, not yield';
 
-/** The value a coroutine's generator yields to its Task: a Future to wait for, or undefined. */
+/**
+ * @internal The bare yield of `sleep(0)` (give up the rest of this loop iteration), typed as what it is
+ * to the compiler: an instruction.
+ */
+export const YIELD_NOW = undefined as unknown as Instruction;
+
+/**
+ * What a coroutine's generator yields at run time (a Future to wait for, or undefined), as seen by code
+ * that drives coroutines by hand (`send`, `throw`): not narrowed to `Instruction`, which is a compile-time
+ * marker only.
+ */
 export type Yielded = unknown;
 
-/** A generator that can serve as a coroutine body. */
-export type CoroutineGenerator<T> = Generator<Yielded, T, unknown>;
+/**
+ * Anything `yield*` can await: a Coroutine, a Future/Task, or any iterable whose iterator yields
+ * instructions (Futures or `undefined` at run time) and returns T. `yield* x` evaluates to T.
+ */
+export interface Awaitable<T> {
+  [Symbol.iterator](): Iterator<Instruction, T, unknown>;
+}
+
+/**
+ * The type to annotate a coroutine body or an awaitable helper generator with:
+ * `function* retry(): CoroutineGenerator<number> { … }`. (`Generator<unknown, T>` no longer fits: a
+ * coroutine body must yield `Instruction`s, see there.)
+ */
+export type CoroutineGenerator<T> = Generator<Instruction, T, unknown>;
 
 /**
  * What a Coroutine drives: a generator, or any object with the generator's three methods (library code
  * may write hot operations as hand-made iterators). Structural, so it does not depend on the lib's
  * Generator/IteratorObject details (e.g. esnext.disposable adds [Symbol.dispose] to generators).
  */
-export interface CoroutineIterator<T> extends Iterator<Yielded, T, unknown> {
-  next(value?: unknown): IteratorResult<Yielded, T>;
-  throw(error: unknown): IteratorResult<Yielded, T>;
-  return(value: T): IteratorResult<Yielded, T>;
+export interface CoroutineIterator<T> extends Iterator<Instruction, T, unknown> {
+  next(value?: unknown): IteratorResult<Instruction, T>;
+  throw(error: unknown): IteratorResult<Instruction, T>;
+  return(value: T): IteratorResult<Instruction, T>;
 }
 
 // Coroutine._flags:
@@ -259,7 +284,7 @@ export const IS_COROUTINE_FUNCTION: unique symbol = Symbol.for('tsyncio.coroutin
  * as a class field or prototype property (see `coroutineMethod` for the decorator form).
  */
 export function coroutine<A extends unknown[], T, This = unknown>(
-  fn: (this: This, ...args: A) => Generator<Yielded, T, any>,
+  fn: (this: This, ...args: A) => Generator<Instruction, T, any>,
   options?: { name?: string; qualname?: string },
 ): CoroutineFunction<A, T> & ((this: This, ...args: A) => Coroutine<T>) {
   if (typeof fn !== 'function') throw new TypeError('coroutine() expects a generator function');
@@ -291,9 +316,9 @@ export function coroutine<A extends unknown[], T, This = unknown>(
  * ```
  */
 export function coroutineMethod<This, A extends unknown[], T>(
-  method: (this: This, ...args: A) => Generator<Yielded, T, any>,
-  context: ClassMethodDecoratorContext<This, (this: This, ...args: A) => Generator<Yielded, T, any>>,
-): (this: This, ...args: A) => Generator<Yielded, T, any> {
+  method: (this: This, ...args: A) => Generator<Instruction, T, any>,
+  context: ClassMethodDecoratorContext<This, (this: This, ...args: A) => Generator<Instruction, T, any>>,
+): (this: This, ...args: A) => Generator<Instruction, T, any> {
   const name = String(context.name);
   let wrapped: ((this: This, ...args: A) => Coroutine<T>) | undefined;
   const replacement = function (this: This, ...args: A): Coroutine<T> {
@@ -305,7 +330,7 @@ export function coroutineMethod<This, A extends unknown[], T>(
   };
   Object.defineProperty(replacement, IS_COROUTINE_FUNCTION, { value: true });
   // A Coroutine is iterable like a generator, so the method's declared type stays usable with yield*.
-  return replacement as unknown as (this: This, ...args: A) => Generator<Yielded, T, any>;
+  return replacement as unknown as (this: This, ...args: A) => Generator<Instruction, T, any>;
 }
 
 const GeneratorFunction = Object.getPrototypeOf(function* () {}).constructor;

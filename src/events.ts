@@ -5,9 +5,11 @@
  * handles; everything else appends them to the ready queue or the timer heap.
  */
 import type { EventLoop, ExceptionContext } from './base_events.js';
-import type { Context } from './contextvars.js';
+import { DEBUG_STACK_DEPTH } from './constants.js';
+import { type Context, currentContext } from './contextvars.js';
 import { KeyboardInterrupt, RuntimeError, SystemExit } from './exceptions.js';
-import { callbackName, createdAt, repr } from './format_helpers.js';
+import { callbackName, createdAt, extractStack, repr } from './format_helpers.js';
+import { isFuture } from './futures.js';
 
 /** The arguments marker for the single-argument fast path: `_args` holds the one argument itself. */
 const ONE_ARG = 1;
@@ -48,17 +50,22 @@ export class Handle {
   /** @internal creation stack in debug mode */
   declare _sourceTraceback: string[] | undefined;
 
+  /**
+   * `context` defaults to a copy of the current context (CPython's `context=None`). In debug mode every
+   * handle records where it was created (CPython's Handle.__init__), however it was made.
+   */
   constructor(
     callback: (...args: any[]) => unknown,
     args: unknown[] | null,
     loop: EventLoop,
-    context: Context,
+    context?: Context | null,
   ) {
     this._callback = callback;
     this._hflags = args === null || args.length === 0 ? 0 : MANY_ARGS;
     this._args = args;
-    this._context = context;
+    this._context = context ?? currentContext().copy();
     this._loop = loop;
+    if (loop._debug) this._sourceTraceback = extractStack(1, DEBUG_STACK_DEPTH);
   }
 
   /** @internal Single-argument constructor for the loop's own hot paths (no args array). */
@@ -110,9 +117,11 @@ export class Handle {
     ctx._enter();
     try {
       const mode = this._argMode;
-      if (mode === ONE_ARG) cb(this._args);
-      else if (mode === 0) cb();
-      else cb(...(this._args as unknown[]));
+      let r: unknown;
+      if (mode === ONE_ARG) r = cb(this._args);
+      else if (mode === 0) r = cb();
+      else r = cb(...(this._args as unknown[]));
+      if (r !== undefined && isPromiseResult(r)) this._watchPromise(r);
     } catch (e) {
       // Like CPython's Handle._run: these two end the loop's run (they propagate out of runOnce); every
       // other error is reported to the exception handler.
@@ -121,6 +130,14 @@ export class Handle {
     } finally {
       ctx._exit();
     }
+  }
+
+  /**
+   * @internal The callback returned a promise (a plain function wrapping async work): its rejection is
+   * reported like a thrown error instead of becoming an unhandled rejection that ends the process.
+   */
+  _watchPromise(p: PromiseLike<unknown>): void {
+    p.then(undefined, (e: unknown) => this._reportError(e));
   }
 
   /** @internal */
@@ -134,12 +151,16 @@ export class Handle {
     this._loop.callExceptionHandler(context);
   }
 
-  /** @internal */
+  /**
+   * @internal CPython 3.14's `_format_callback_source`: the arguments are shown in debug mode only (outside
+   * it a repr must not call the arguments' reprs).
+   */
   _formatCallback(): string {
     const cb = this._callback;
     if (cb === null) return '<cancelled>';
     const name = (cb as { _reprName?: string })._reprName ?? callbackName(cb);
     let args = '';
+    if (!this._loop.getDebug()) return `${name}()`;
     if (this._argMode === ONE_ARG) args = repr(this._args);
     else if (this._argMode === MANY_ARGS) args = (this._args as unknown[]).map((a) => repr(a)).join(', ');
     return `${name}(${args})`;
@@ -170,7 +191,7 @@ export class TimerHandle extends Handle {
     callback: (...args: any[]) => unknown,
     args: unknown[] | null,
     loop: EventLoop,
-    context: Context,
+    context?: Context | null,
   ) {
     super(callback, args, loop, context);
     this._when = when;
@@ -199,9 +220,48 @@ export class TimerHandle extends Handle {
 }
 
 // ---------------------------------------------------------------------------------------------
-// The running-loop slot. One loop runs at a time in a JS realm (the realm is Python's thread).
+// Async functions where callbacks go (JavaScript's coroutine functions: their calls return Promises).
+
+/** @internal An `async function` (not a generator-based coroutine function). */
+export function isAsyncFunction(fn: unknown): boolean {
+  return (
+    typeof fn === 'function' &&
+    (fn as { [Symbol.toStringTag]?: unknown })[Symbol.toStringTag] === 'AsyncFunction'
+  );
+}
+
+/**
+ * @internal A callback's return value is a promise to watch: a thenable that is not a tsyncio Future (a
+ * callback returning a Task, `() => loop.createTask(…)`, keeps the Task's own error reporting).
+ */
+export function isPromiseResult(r: unknown): r is PromiseLike<unknown> {
+  return (
+    (typeof r === 'object' || typeof r === 'function') &&
+    r !== null &&
+    typeof (r as PromiseLike<unknown>).then === 'function' &&
+    !isFuture(r)
+  );
+}
+
+/** @internal TypeError for an async function passed where a callback goes (CPython's `_check_callback`). */
+export function checkNotAsync(fn: unknown, method: string): void {
+  if (isAsyncFunction(fn)) {
+    throw new TypeError(
+      `coroutines cannot be used with ${method}(): an async function's promise would not be awaited ` +
+        '(use a plain function, or createTask with a coroutine)',
+    );
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The running-loop slot. Python's thread is, here, the stretch of synchronous code a loop's batch runs
+// in: the *active* loop is the one whose callbacks are on the stack (its pump, or runSync), and only one
+// can be. Between batches, host callbacks (a setTimeout, a socket event) see the running loop when one
+// loop runs; when several independent runs interleave (two run() calls from two request handlers),
+// they see none.
 
 let runningLoop: EventLoop | null = null;
+let activeLoop: EventLoop | null = null;
 let currentLoop: EventLoop | null = null;
 
 /** The running event loop; RuntimeError("no running event loop") outside one. */
@@ -220,6 +280,16 @@ export function _setRunningLoop(loop: EventLoop | null): void {
   runningLoop = loop;
 }
 
+/** @internal The loop whose callbacks are on the stack, or null (in a host callback, at top level). */
+export function _getActiveLoop(): EventLoop | null {
+  return activeLoop;
+}
+
+/** @internal */
+export function _setActiveLoop(loop: EventLoop | null): void {
+  activeLoop = loop;
+}
+
 /**
  * The running loop, else the loop set with `setEventLoop`; Python 3.14 raises RuntimeError when there is
  * neither (it no longer creates one implicitly).
@@ -229,6 +299,11 @@ export function getEventLoop(): EventLoop {
   if (currentLoop === null || currentLoop.isClosed()) {
     throw new RuntimeError("There is no current event loop in thread 'MainThread'.");
   }
+  return currentLoop;
+}
+
+/** @internal The loop set with setEventLoop, or null. */
+export function _getCurrentLoop(): EventLoop | null {
   return currentLoop;
 }
 

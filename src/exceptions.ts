@@ -58,9 +58,10 @@ named(EOFError, 'EOFError');
  * carry the host's error when known.
  */
 export class OSError extends Error {
-  errno?: number;
-  strerror?: string;
-  code?: string;
+  // `declare`: no own property until one is set, so `console.log(err)` shows only what is known.
+  declare errno?: number;
+  declare strerror?: string;
+  declare code?: string;
 }
 named(OSError, 'OSError');
 
@@ -145,6 +146,25 @@ named(InvalidStateError, 'InvalidStateError');
 /** Sendfile syscall is not available (kept for parity; tsyncio never raises it). */
 export class SendfileNotAvailableError extends RuntimeError {}
 named(SendfileNotAvailableError, 'SendfileNotAvailableError');
+
+/**
+ * tsyncio's own (Python has no equivalent: CPython hangs). A run of the loop can never finish: nothing can
+ * wake a waiting task again — no callback is ready, no timer is scheduled, and the host has nothing left
+ * that could deliver an event (on Node: the process is about to exit, its 'beforeExit'; under `runSync()`:
+ * the loop itself knows). Before it is raised, the tasks that were pending are cancelled and their
+ * `finally` blocks run, as after Ctrl-C. `tasks` are those tasks; the message lists each one and the call
+ * graph of what it awaits.
+ */
+export class DeadlockError extends RuntimeError {
+  /** The tasks that were pending (and were then cancelled), in creation order. */
+  declare readonly tasks: readonly unknown[];
+  constructor(message: string, tasks: readonly unknown[] = []) {
+    super(message);
+    // Not enumerable: Node's report of an uncaught error would dump every task object.
+    Object.defineProperty(this, 'tasks', { value: Object.freeze([...tasks]), enumerable: false });
+  }
+}
+named(DeadlockError, 'DeadlockError');
 
 /** Incomplete read error: `partial` holds the bytes read before EOF, `expected` the wanted count. */
 export class IncompleteReadError extends EOFError {

@@ -152,17 +152,23 @@ export function createdAt(tb: string[] | undefined): string | null {
 /** @internal A captured, not yet formatted stack: reading `.stack` formats it (V8 does that lazily). */
 export interface RawStack {
   stack?: string;
+  /**
+   * The qualified name of the hand-written awaitable body (an iterator object, not a generator) the stack
+   * was captured from, whose `next()` is then its top frame: see suspendOn in futures.ts.
+   */
+  body?: string;
 }
 
 /**
  * @internal Capture the stack at the call (innermost frame first, up to `limit` frames) without
  * formatting it: formatting is the costly part, so only an introspection request that reads `.stack` pays.
  */
-export function captureRawStack(limit = 64): RawStack {
+export function captureRawStack(limit = 64, above: (...args: any[]) => unknown = captureRawStack): RawStack {
   const holder: RawStack = {};
   const prev = Error.stackTraceLimit;
   Error.stackTraceLimit = limit;
-  Error.captureStackTrace?.(holder, captureRawStack);
+  // Frames from `above` up are left out: the stack starts at its caller.
+  Error.captureStackTrace?.(holder, above);
   Error.stackTraceLimit = prev;
   return holder;
 }

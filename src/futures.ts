@@ -2,11 +2,14 @@
  * Future<T>: a result slot whose done-callbacks run through the loop (CPython's futures.py).
  *
  * THE AWAIT PROTOCOL — the only values that ever reach a Task from its coroutine:
- *   - a Future whose `_blocking` flag is set: the Task waits for it (`yield* fut` sets the flag through
+ *   - a Future whose F_BLOCKING flag is set: the Task waits for it (`yield* fut` sets the flag through
  *     `next()`, below, then yields the future itself — CPython's `yield self  # This tells Task to wait`);
  *   - `undefined` (a bare yield): the Task gives up the rest of this loop iteration (`sleep(0)`);
- *   - anything else: "Task got bad yield" (a Future yielded with plain `yield` has `_blocking` unset:
+ *   - anything else: "Task got bad yield" (a Future yielded with plain `yield` has F_BLOCKING unset:
  *     "yield was used instead of yield from").
+ * Both suspensions are made by one primitive each, `suspendOn(fut)` and `suspendBare()` (end of this
+ * file): Future's own iterator and every hand-written awaitable body (queues, sleep) use them, so the flag,
+ * the yielded value and the await-stack recording (call graphs, Task reprs) are written once.
  *
  * A Future is its own iterator, so `yield* fut` allocates nothing but the iterator results. It is also
  * PromiseLike: `await fut` in ordinary async code works, and the native Promise behind it is only created
@@ -15,8 +18,8 @@
  */
 import type { EventLoop } from './base_events.js';
 import { type Context, currentContext } from './contextvars.js';
-import { type Awaitable, coroutineDebug } from './coroutines.js';
-import { getEventLoop } from './events.js';
+import { type Awaitable, coroutineDebug, type Instruction, YIELD_NOW } from './coroutines.js';
+import { _getRunningLoop, checkNotAsync, getEventLoop } from './events.js';
 import { CancelledError, InvalidStateError, RuntimeError, StopIteration } from './exceptions.js';
 import { captureRawStack, createdAt, extractStack, type RawStack, repr } from './format_helpers.js';
 
@@ -52,7 +55,7 @@ export const DETACHED: FutureOptions = Object.freeze({});
 /** Brand checked by `isFuture` (Python's `_asyncio_future_blocking` attribute presence). */
 export const FUTURE_BRAND: unique symbol = Symbol.for('tsyncio.Future');
 
-export class Future<T = unknown> implements Awaitable<T>, PromiseLike<T>, Iterator<unknown, T, unknown> {
+export class Future<T = unknown> implements Awaitable<T>, PromiseLike<T>, Iterator<Instruction, T, unknown> {
   /** @internal */ _state: number = PENDING;
   /** @internal */ _result: T | undefined = undefined;
   /**
@@ -158,11 +161,13 @@ export class Future<T = unknown> implements Awaitable<T>, PromiseLike<T>, Iterat
 
   /**
    * Call `fn(this)` when the future is done, through the loop (never synchronously), in `context`
-   * (default: a copy of the current context).
+   * (default: a copy of the current context). An `async function` is refused (TypeError); a promise
+   * returned by `fn` has its rejection reported to the loop's exception handler.
    */
   addDoneCallback(fn: DoneCallback<this>, options?: { context?: Context | null }): void {
     if (typeof fn !== 'function')
       throw new TypeError(`a callable object was expected by addDoneCallback(), got ${repr(fn)}`);
+    checkNotAsync(fn, 'addDoneCallback');
     const context = options?.context ?? currentContext().copy();
     if (this._state !== PENDING) {
       this._loop._callSoonFast(fn, this, context);
@@ -291,18 +296,13 @@ export class Future<T = unknown> implements Awaitable<T>, PromiseLike<T>, Iterat
   }
 
   /** @internal Iterator step for `yield*`: yield the future itself while pending, then return the result. */
-  next(): IteratorResult<unknown, T> {
-    if (this._state === PENDING) {
-      this._flags |= F_BLOCKING;
-      // Still inside the awaiting coroutines' frames: the JS stack *is* the await chain (call graph).
-      if (coroutineDebug.awaitStacks) recordAwaitStack(this._loop._currentTask);
-      return { value: this, done: false };
-    }
+  next(): IteratorResult<Instruction, T> {
+    if (this._state === PENDING) return suspendOn(this);
     return { value: this.result(), done: true };
   }
 
   /** @internal An error thrown into the awaiting coroutine propagates from the `yield*`. */
-  throw(error: unknown): IteratorResult<unknown, T> {
+  throw(error: unknown): IteratorResult<Instruction, T> {
     throw error;
   }
 
@@ -310,7 +310,7 @@ export class Future<T = unknown> implements Awaitable<T>, PromiseLike<T>, Iterat
    * @internal `value` is typed T, not any: TypeScript derives a `yield*` result type from both next() and
    * return(), and `any` here would make every `yield* future` untyped.
    */
-  return(value: T): IteratorResult<unknown, T> {
+  return(value: T): IteratorResult<Instruction, T> {
     return { value, done: true };
   }
 
@@ -330,12 +330,18 @@ export class Future<T = unknown> implements Awaitable<T>, PromiseLike<T>, Iterat
     if (p === undefined) {
       p = new Promise<T>((resolve, reject) => {
         const settle = (fut: Future<T>): void => {
+          fut._loop._adopted?.delete(fut);
           if (fut._state === CANCELLED) reject(fut._makeCancelledError());
           else if (fut._exception !== undefined) reject(fut.exception());
           else resolve(fut._result as T);
         };
-        if (this._state !== PENDING) settle(this);
-        else this._addCallback(settle, currentContext());
+        if (this._state !== PENDING) {
+          settle(this);
+        } else {
+          this._addCallback(settle, currentContext());
+          // If the loop closes first, the promise would wait forever: close() rejects it (issue 19 §4).
+          (this._loop._adopted ??= new Map()).set(this, reject);
+        }
       });
       this._promise = p;
     }
@@ -495,11 +501,53 @@ export function futureDiscardFromAwaitedBy(fut: Future<any>, waiter: Future<any>
 }
 
 /**
- * @internal Remember where `task` suspends: called from inside the suspending coroutines (Future.next,
- * sleep(0)), while their generator frames are still on the JS stack. Unformatted until someone asks.
+ * @internal THE AWAIT PRIMITIVE: suspend the running task on `fut` (CPython's `Future.__await__` up to its
+ * `yield self`). An awaitable body's `next()` returns what this returns; the Task then waits for `fut` and
+ * calls `next()` again once it is done. It marks the future as awaited with `yield*` (F_BLOCKING, which the
+ * Task checks and clears) and, while await stacks are tracked, records the task's await chain.
+ *
+ * Call it directly from the body's `next()`: the recorded stack starts at that caller. A hand-written body
+ * (an iterator object instead of a generator) has no generator frame of its own in the stack, so it names
+ * itself with `body` (`'Queue.get'`), and its `next()` frame is shown as that coroutine frame (call graphs
+ * list `async Queue.get()` as CPython's do). [HOT: every blocking await; the result object is the only
+ * allocation, as `yield` itself would make]
  */
-export function recordAwaitStack(task: { _awaitStack: RawStack | undefined } | null): void {
-  if (task !== null) task._awaitStack = captureRawStack();
+export function suspendOn(fut: Future<any>, body?: string): IteratorYieldResult<Instruction> {
+  fut._flags |= F_BLOCKING;
+  // Still inside the awaiting coroutines' frames: the JS stack *is* the await chain.
+  if (coroutineDebug.awaitStacks) recordAwaitStack(fut._loop._currentTask, body, suspendOn);
+  // The Task receives the future itself; the type says Instruction (see coroutines.ts).
+  return { value: fut as unknown as Instruction, done: false };
+}
+
+/** What a bare yield hands the Task: shared, never allocated per step (yield* and Task only read it). */
+const YIELD_BARE: IteratorYieldResult<Instruction> = { value: YIELD_NOW, done: false };
+
+/**
+ * @internal The other suspension of the await protocol: a bare yield, which gives up the rest of this loop
+ * iteration (`sleep(0)`). Like suspendOn, it records the await chain while await stacks are tracked; call
+ * it directly from the body's `next()`. [HOT: every sleep(0); allocates nothing]
+ */
+export function suspendBare(body?: string): IteratorYieldResult<Instruction> {
+  if (coroutineDebug.awaitStacks) {
+    recordAwaitStack(_getRunningLoop()?._currentTask ?? null, body, suspendBare);
+  }
+  return YIELD_BARE;
+}
+
+/**
+ * Remember where `task` suspends, while the suspending coroutines' generator frames are still on the JS
+ * stack; the stack starts at the caller of `primitive`. Unformatted until someone asks.
+ */
+function recordAwaitStack(
+  task: { _awaitStack: RawStack | undefined } | null,
+  body: string | undefined,
+  primitive: (...args: any[]) => unknown,
+): void {
+  if (task === null) return;
+  const raw = captureRawStack(64, primitive);
+  if (body !== undefined) raw.body = body;
+  task._awaitStack = raw;
 }
 
 /** @internal Internal state access for tasks.ts. */

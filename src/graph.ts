@@ -7,7 +7,8 @@
  *     wait() do the same (see futureAddToAwaitedBy);
  *   - a task's *call stack* is its chain of coroutine frames. CPython walks `cr_await` from the task's
  *     coroutine; JavaScript cannot look inside a suspended generator. tsyncio instead records the JS stack
- *     at the moment a task suspends (Future.next and sleep(0) run inside every generator of the chain), and
+ *     at the moment a task suspends (the await primitives, futures.ts's suspendOn and suspendBare, run inside
+ *     every generator of the chain; a hand-written body such as Queue.get names its own frame), and
  *     reads it back here: names, files and lines of each coroutine in the chain, innermost first. That
  *     recording is on while a debug-mode loop runs, or after `trackAwaitStacks(true)`; without it a
  *     suspended task shows its own coroutine's name only (no file, no inner frames). The current task is
@@ -81,11 +82,8 @@ function entries(frames: StackFrame[]): FrameCallGraphEntry[] {
 /** The coroutine frames of a task that is not running, outermost first (CPython's `cr_await` walk order). */
 function suspendedStack(future: Future<any>): StackFrame[] {
   if (!(future instanceof Task) || future.done()) return [];
-  const raw = future._awaitStack?.stack;
-  if (raw !== undefined) {
-    const frames = suspendedCoroutineFrames(raw);
-    if (frames.length > 0) return frames.reverse();
-  }
+  const frames = suspendedCoroutineFrames(future._awaitStack);
+  if (frames.length > 0) return frames.reverse();
   // Nothing recorded: the task's own coroutine, by name only.
   const coro = future._coro;
   const name = coro instanceof Coroutine ? coro.qualname : 'generator';

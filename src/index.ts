@@ -4,7 +4,7 @@
  * asyncio's __init__.py gathers its submodules' __all__.
  */
 
-export type { Comparator } from './_internal/compare.js';
+export type { Comparator, Ordered } from './_internal/compare.js';
 export type { StackFrame } from './_internal/v8stack.js';
 export type {
   EventLoopOptions,
@@ -27,7 +27,14 @@ export {
 } from './combinators.js';
 export type { ContextVarOptions } from './contextvars.js';
 export { Context, ContextVar, copyContext, Token } from './contextvars.js';
-export type { Awaitable, CoroutineFunction, CoroutineIterator, CoroutineState } from './coroutines.js';
+export type {
+  Awaitable,
+  CoroutineFunction,
+  CoroutineGenerator,
+  CoroutineIterator,
+  CoroutineState,
+  Instruction,
+} from './coroutines.js';
 export {
   Coroutine,
   coroutine,

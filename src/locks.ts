@@ -22,7 +22,8 @@
 
 import { typeName } from './_internal/compare.js';
 import { Waiter, WaiterList } from './_internal/waiters.js';
-import { Coroutine } from './coroutines.js';
+import { Coroutine, type Instruction } from './coroutines.js';
+import { isAsyncFunction } from './events.js';
 import { BrokenBarrierError, CancelledError, RuntimeError, ValueError } from './exceptions.js';
 import { objectId } from './format_helpers.js';
 import { LoopBoundMixin } from './mixins.js';
@@ -56,7 +57,7 @@ abstract class ContextManagerMixin extends LoopBoundMixin {
     return new Coroutine(this._aenter(), AENTER);
   }
 
-  private *_aenter(): Generator<unknown, undefined, unknown> {
+  private *_aenter(): Generator<Instruction, undefined, unknown> {
     yield* this.acquire();
     return undefined;
   }
@@ -67,7 +68,7 @@ abstract class ContextManagerMixin extends LoopBoundMixin {
   }
 
   // biome-ignore lint/correctness/useYield: a coroutine that never suspends, like CPython's __aexit__.
-  private *_aexit(): Generator<unknown, undefined, unknown> {
+  private *_aexit(): Generator<Instruction, undefined, unknown> {
     this.release();
     return undefined;
   }
@@ -96,7 +97,7 @@ export class Lock extends ContextManagerMixin {
     return new Coroutine(this._acquire(), LOCK_ACQUIRE);
   }
 
-  private *_acquire(): Generator<unknown, true, unknown> {
+  private *_acquire(): Generator<Instruction, true, unknown> {
     // Fair scheduling: wait our turn. Jumping the queue when every waiter is cancelled is an optimisation.
     const waiters = this._waiters;
     if (!this._locked && (waiters === null || waiters.length === waiters.cancelled)) {
@@ -181,7 +182,7 @@ export class Event extends LoopBoundMixin {
     return new Coroutine(this._wait(), EVENT_WAIT);
   }
 
-  private *_wait(): Generator<unknown, true, unknown> {
+  private *_wait(): Generator<Instruction, true, unknown> {
     if (this._value) return true;
     const fut = new Waiter<true>(this._getLoop());
     this._waiters.push(fut);
@@ -208,6 +209,22 @@ const CONDITION_WAIT_FOR = info('Condition.wait_for');
  * A condition variable: tasks holding the lock `wait()` until another task `notify()`s them. Uses the
  * given Lock (share one between several conditions) or a new one.
  */
+/** A predicate that returned a promise (or any thenable) is always truthy: refuse it. */
+function checkPredicateResult<R>(result: R): R {
+  if (
+    (typeof result === 'object' || typeof result === 'function') &&
+    result !== null &&
+    typeof (result as unknown as PromiseLike<unknown>).then === 'function'
+  ) {
+    // Its rejection (if any) is ours to handle now: no unhandled rejection.
+    Promise.resolve(result).then(undefined, () => {});
+    throw new TypeError(
+      'Condition.waitFor() predicate returned a thenable: it must return its answer synchronously',
+    );
+  }
+  return result;
+}
+
 export class Condition extends ContextManagerMixin {
   /** @internal */ _lock: Lock;
   /** @internal */ _waiters = new WaiterList();
@@ -242,7 +259,7 @@ export class Condition extends ContextManagerMixin {
     return new Coroutine(this._wait(), CONDITION_WAIT);
   }
 
-  private *_wait(): Generator<unknown, true, unknown> {
+  private *_wait(): Generator<Instruction, true, unknown> {
     if (!this.locked()) throw new RuntimeError('cannot wait on un-acquired lock');
     const fut = new Waiter<boolean>(this._getLoop());
     this.release();
@@ -298,14 +315,18 @@ export class Condition extends ContextManagerMixin {
     if (typeof predicate !== 'function') {
       throw new TypeError(`'${typeName(predicate)}' object is not callable`);
     }
+    if (isAsyncFunction(predicate)) {
+      // Its Promise is always truthy: waitFor would return at once, without waiting.
+      throw new TypeError('Condition.waitFor() predicate must be a plain function, not an async function');
+    }
     return new Coroutine(this._waitFor(predicate), CONDITION_WAIT_FOR);
   }
 
-  private *_waitFor<R>(predicate: () => R): Generator<unknown, R, unknown> {
-    let result = predicate();
+  private *_waitFor<R>(predicate: () => R): Generator<Instruction, R, unknown> {
+    let result = checkPredicateResult(predicate());
     while (!result) {
       yield* this.wait();
-      result = predicate();
+      result = checkPredicateResult(predicate());
     }
     return result;
   }
@@ -363,7 +384,7 @@ export class Semaphore extends ContextManagerMixin {
     return new Coroutine(this._acquire(), SEMAPHORE_ACQUIRE);
   }
 
-  private *_acquire(): Generator<unknown, true, unknown> {
+  private *_acquire(): Generator<Instruction, true, unknown> {
     if (!this.locked()) {
       // Keep FIFO order: this path is only taken when nobody is waiting.
       this._value -= 1;
@@ -466,7 +487,7 @@ export class Barrier extends LoopBoundMixin {
     return new Coroutine(this._aenter(), BARRIER_AENTER);
   }
 
-  private *_aenter(): Generator<unknown, number, unknown> {
+  private *_aenter(): Generator<Instruction, number, unknown> {
     return yield* this.wait();
   }
 
@@ -483,7 +504,7 @@ export class Barrier extends LoopBoundMixin {
     return new Coroutine(this._wait(), BARRIER_WAIT);
   }
 
-  private *_wait(): Generator<unknown, number, unknown> {
+  private *_wait(): Generator<Instruction, number, unknown> {
     const cond = this._cond;
     yield* cond.acquire();
     try {
@@ -509,7 +530,7 @@ export class Barrier extends LoopBoundMixin {
   }
 
   // Block until the barrier is ready for us, or raise if it is broken.
-  private *_block(): Generator<unknown, void, unknown> {
+  private *_block(): Generator<Instruction, void, unknown> {
     // Draining or resetting: wait until done (unless cancelled).
     yield* this._cond.waitFor(() => this._state !== 'draining' && this._state !== 'resetting');
     if (this._state === 'broken') throw new BrokenBarrierError('Barrier aborted');
@@ -522,7 +543,7 @@ export class Barrier extends LoopBoundMixin {
   }
 
   // Wait in the barrier until released; raise if the barrier is reset or broken meanwhile.
-  private *_waitReleased(): Generator<unknown, void, unknown> {
+  private *_waitReleased(): Generator<Instruction, void, unknown> {
     yield* this._cond.waitFor(() => this._state !== 'filling');
     if (this._state === 'broken' || this._state === 'resetting') {
       throw new BrokenBarrierError('Abort or reset of barrier');
@@ -542,7 +563,7 @@ export class Barrier extends LoopBoundMixin {
     return new Coroutine(this._reset(), BARRIER_RESET);
   }
 
-  private *_reset(): Generator<unknown, void, unknown> {
+  private *_reset(): Generator<Instruction, void, unknown> {
     const cond = this._cond;
     yield* cond.acquire();
     try {
@@ -563,7 +584,7 @@ export class Barrier extends LoopBoundMixin {
     return new Coroutine(this._abort(), BARRIER_ABORT);
   }
 
-  private *_abort(): Generator<unknown, void, unknown> {
+  private *_abort(): Generator<Instruction, void, unknown> {
     const cond = this._cond;
     yield* cond.acquire();
     try {
@@ -597,7 +618,7 @@ export class Barrier extends LoopBoundMixin {
 }
 
 // biome-ignore lint/correctness/useYield: an `async def` with nothing to await.
-function* noop(): Generator<unknown, undefined, unknown> {
+function* noop(): Generator<Instruction, undefined, unknown> {
   return undefined;
 }
 

@@ -22,10 +22,10 @@ import { type Comparator, PyHeap, typeName } from './_internal/compare.js';
 import { Deque } from './_internal/deque.js';
 import { isRecyclable, recycle, Waiter, WaiterList } from './_internal/waiters.js';
 import type { EventLoop } from './base_events.js';
-import { Coroutine } from './coroutines.js';
+import { Coroutine, type Instruction } from './coroutines.js';
 import { RuntimeError, StopAsyncIteration, ValueError } from './exceptions.js';
 import { objectId, repr } from './format_helpers.js';
-import { F_BLOCKING } from './futures.js';
+import { suspendOn } from './futures.js';
 import { Event } from './locks.js';
 import { LoopBoundMixin } from './mixins.js';
 
@@ -206,7 +206,7 @@ export class Queue<T = unknown> extends LoopBoundMixin {
     return new Coroutine(this._joinCoro(), QUEUE_JOIN);
   }
 
-  private *_joinCoro(): Generator<unknown, void, unknown> {
+  private *_joinCoro(): Generator<Instruction, void, unknown> {
     if (this._unfinishedTasks > 0) yield* this._finished.wait();
   }
 
@@ -259,7 +259,7 @@ export class QueueIterator<T> {
     return new Coroutine(this._anext(), QUEUE_ANEXT);
   }
 
-  private *_anext(): Generator<unknown, T, unknown> {
+  private *_anext(): Generator<Instruction, T, unknown> {
     try {
       return yield* this._queue.get();
     } catch (e) {
@@ -274,6 +274,8 @@ export class QueueIterator<T> {
 }
 
 export interface PriorityQueueOptions<T> {
+  /** The size bound (default 0: unbounded), when the options come first: `new PriorityQueue({ maxsize: 10 })`. */
+  maxsize?: number;
   /**
    * Orders items that are not ordering values (numbers, strings, bigints, arrays of them): negative when
    * `a` comes out first, as for `Array.prototype.sort`.
@@ -283,13 +285,24 @@ export interface PriorityQueueOptions<T> {
 
 /**
  * A Queue that retrieves the smallest item first, by Python's ordering (arrays compare like tuples, so
- * `[priority, data]` entries work) or by a `comparator`. TypeError when two items cannot be ordered.
+ * `[priority, data]` entries work), by the items' own `lt(other)` method (Python's `__lt__`, see
+ * {@link Ordered}) or by a `comparator`. TypeError when two items cannot be ordered.
+ *
+ * `new PriorityQueue()`, `new PriorityQueue(10)`, `new PriorityQueue({ comparator })` or
+ * `new PriorityQueue(10, { comparator })`.
  */
 export class PriorityQueue<T = unknown> extends Queue<T> {
   declare _queue: PyHeap<T>;
 
-  constructor(maxsize = 0, options?: PriorityQueueOptions<T>) {
-    super(maxsize);
+  constructor(maxsize?: number | PriorityQueueOptions<T>, options?: PriorityQueueOptions<T>) {
+    if (typeof maxsize === 'object' && maxsize !== null) {
+      if (options !== undefined) {
+        throw new TypeError('PriorityQueue() takes the options once: (maxsize, options) or (options)');
+      }
+      options = maxsize;
+      maxsize = maxsize.maxsize;
+    }
+    super(maxsize ?? 0);
     const comparator = options?.comparator;
     if (comparator !== undefined && comparator !== null) {
       if (typeof comparator !== 'function') {
@@ -353,7 +366,7 @@ export class LifoQueue<T = unknown> extends Queue<T> {
  * (cancellation); `return()` is `coro.close()`, whose GeneratorExit CPython's bare `except:` also catches.
  * Being a plain object, it costs one small allocation instead of a generator and its frame.
  */
-class GetOperation<T> implements Iterator<unknown, T, unknown> {
+class GetOperation<T> implements Iterator<Instruction, T, unknown> {
   private readonly queue: Queue<T>;
   private getter: Waiter<undefined> | null = null;
   private finished = false;
@@ -366,7 +379,7 @@ class GetOperation<T> implements Iterator<unknown, T, unknown> {
     return this;
   }
 
-  next(): IteratorResult<unknown, T> {
+  next(): IteratorResult<Instruction, T> {
     if (this.finished) return { value: undefined as T, done: true };
     const queue = this.queue;
     const woken = this.getter;
@@ -404,17 +417,15 @@ class GetOperation<T> implements Iterator<unknown, T, unknown> {
     }
     queue._getters.push(getter);
     this.getter = getter;
-    // What `yield* getter` does: mark the future as awaited and hand it to the task.
-    getter._flags |= F_BLOCKING;
-    return { value: getter, done: false };
+    return suspendOn(getter, QUEUE_GET.qualname); // `await getter`
   }
 
-  throw(error: unknown): IteratorResult<unknown, T> {
+  throw(error: unknown): IteratorResult<Instruction, T> {
     this.abandon();
     throw error;
   }
 
-  return(value?: unknown): IteratorResult<unknown, T> {
+  return(value?: unknown): IteratorResult<Instruction, T> {
     this.abandon();
     return { value: value as T, done: true };
   }
@@ -436,7 +447,7 @@ class GetOperation<T> implements Iterator<unknown, T, unknown> {
 }
 
 /** The body of `Queue.put(item)`, the mirror image of GetOperation [HOT]. */
-class PutOperation<T> implements Iterator<unknown, void, unknown> {
+class PutOperation<T> implements Iterator<Instruction, void, unknown> {
   private readonly queue: Queue<T>;
   private readonly item: T;
   private putter: Waiter<undefined> | null = null;
@@ -451,7 +462,7 @@ class PutOperation<T> implements Iterator<unknown, void, unknown> {
     return this;
   }
 
-  next(): IteratorResult<unknown, void> {
+  next(): IteratorResult<Instruction, void> {
     if (this.finished) return { value: undefined, done: true };
     const queue = this.queue;
     const woken = this.putter;
@@ -488,16 +499,15 @@ class PutOperation<T> implements Iterator<unknown, void, unknown> {
     }
     queue._putters.push(putter);
     this.putter = putter;
-    putter._flags |= F_BLOCKING; // what `yield* putter` does
-    return { value: putter, done: false };
+    return suspendOn(putter, QUEUE_PUT.qualname); // `await putter`
   }
 
-  throw(error: unknown): IteratorResult<unknown, void> {
+  throw(error: unknown): IteratorResult<Instruction, void> {
     this.abandon();
     throw error;
   }
 
-  return(value?: unknown): IteratorResult<unknown, void> {
+  return(value?: unknown): IteratorResult<Instruction, void> {
     this.abandon();
     return { value: value as undefined, done: true };
   }

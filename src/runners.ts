@@ -12,8 +12,8 @@ import {
 } from './base_events.js';
 import { THREAD_JOIN_TIMEOUT } from './constants.js';
 import { type Context, copyContext } from './contextvars.js';
-import { type Awaitable, Coroutine, isCoroutine } from './coroutines.js';
-import { _getRunningLoop, setEventLoop } from './events.js';
+import { type Awaitable, Coroutine, type Instruction, isCoroutine } from './coroutines.js';
+import { _getActiveLoop, _getCurrentLoop, setEventLoop } from './events.js';
 import { CancelledError, KeyboardInterrupt, RuntimeError } from './exceptions.js';
 import { isFuture } from './futures.js';
 import { allTasks, gather, type Task } from './tasks.js';
@@ -88,7 +88,7 @@ export class Runner {
    * Misuse (called from a running loop, not awaitable, runner closed) throws synchronously.
    */
   run<T>(coro: Awaitable<T>, options?: { context?: Context | null }): Promise<T> {
-    if (_getRunningLoop() !== null) {
+    if (_getActiveLoop() !== null) {
       throw new RuntimeError('Runner.run() cannot be called from a running event loop');
     }
     this._lazyInit();
@@ -100,6 +100,7 @@ export class Runner {
     const uninstall = _runnerHooks.installSigint?.(() => this._onSigint(task)) ?? (() => {});
     let result: Promise<T>;
     try {
+      loop._nextRunEntry = 'run()';
       result = loop.runUntilComplete(task);
     } catch (e) {
       uninstall();
@@ -122,7 +123,7 @@ export class Runner {
 
   /** @internal The synchronous twin of run() for runSync. */
   _runSync<T>(coro: Awaitable<T>): T {
-    if (_getRunningLoop() !== null) {
+    if (_getActiveLoop() !== null) {
       throw new RuntimeError('Runner.run() cannot be called from a running event loop');
     }
     this._lazyInit();
@@ -190,7 +191,7 @@ export class Runner {
       await loop.shutdownAsyncgens();
       await loop.shutdownDefaultExecutor(THREAD_JOIN_TIMEOUT);
     } finally {
-      if (this._setEventLoop) setEventLoop(null);
+      if (this._setEventLoop && _getCurrentLoop() === loop) setEventLoop(null);
       loop.close();
       this._loop = null;
       this._state = 'closed';
@@ -218,7 +219,7 @@ export class Runner {
         loop._runUntilCompleteSync(loop.createTask(shutdownDefaultExecutorCoro(loop, THREAD_JOIN_TIMEOUT)));
       }
     } finally {
-      if (this._setEventLoop) setEventLoop(null);
+      if (this._setEventLoop && _getCurrentLoop() === loop) setEventLoop(null);
       loop.close();
       this._loop = null;
       this._state = 'closed';
@@ -233,7 +234,7 @@ export class Runner {
 function raiseKeyboardInterrupt(): never {
   throw new KeyboardInterrupt();
 }
-function toCoroutine<T>(coro: Awaitable<T>): Coroutine<T> | Generator<unknown, T, unknown> {
+function toCoroutine<T>(coro: Awaitable<T>): Coroutine<T> | Generator<Instruction, T, unknown> {
   if (isCoroutine(coro)) return coro as Coroutine<T>;
   if (
     isFuture(coro) ||
@@ -243,7 +244,7 @@ function toCoroutine<T>(coro: Awaitable<T>): Coroutine<T> | Generator<unknown, T
   ) {
     return new Coroutine(
       (function* _wrap_awaitable() {
-        return yield* coro as unknown as Generator<unknown, T, unknown>;
+        return yield* coro as unknown as Generator<Instruction, T, unknown>;
       })(),
       { name: '_wrap_awaitable' },
     );
@@ -279,7 +280,7 @@ function reportShutdownErrors(loop: EventLoop, tasks: Task<unknown>[]): void {
  * and the loop is closed. SIGINT (Ctrl-C) cancels the main task and surfaces as KeyboardInterrupt.
  */
 export function run<T>(main: Awaitable<T>, options?: RunOptions): Promise<T> {
-  if (_getRunningLoop() !== null) {
+  if (_getActiveLoop() !== null) {
     throw new RuntimeError('run() cannot be called from a running event loop');
   }
   const coro = toCoroutine(main);
@@ -309,7 +310,7 @@ export function run<T>(main: Awaitable<T>, options?: RunOptions): Promise<T> {
  * blocking the thread. Awaiting a host promise inside raises RuntimeError (use run()).
  */
 export function runSync<T>(main: Awaitable<T>, options?: RunOptions): T {
-  if (_getRunningLoop() !== null) {
+  if (_getActiveLoop() !== null) {
     throw new RuntimeError('runSync() cannot be called from a running event loop');
   }
   const coro = toCoroutine(main);

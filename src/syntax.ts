@@ -25,7 +25,7 @@
  * generators strongly until they finish, are closed, or the loop shuts them down.
  */
 import type { EventLoop } from './base_events.js';
-import { type Awaitable, Coroutine, type Yielded } from './coroutines.js';
+import { type Awaitable, Coroutine, type Instruction } from './coroutines.js';
 import { _getRunningLoop, getRunningLoop } from './events.js';
 import {
   chainContext,
@@ -135,7 +135,7 @@ export function asyncWith<V, R, X = unknown>(
 function* asyncWithGen<V, R>(
   cm: AsyncContextManager<V>,
   body: Body<V, R>,
-): Generator<Yielded, R | undefined, unknown> {
+): Generator<Instruction, R | undefined, unknown> {
   const value = yield* awaitableFrom<V>(cm.aenter(), 'async with', 'aenter');
   let result: R;
   try {
@@ -192,7 +192,7 @@ export function anext<T, D>(
   return new Coroutine(anextWithDefault(aw, defaultValue), ANEXT_INFO);
 }
 
-function* anextWithDefault<T, D>(aw: Awaitable<T>, defaultValue: D): Generator<Yielded, T | D, unknown> {
+function* anextWithDefault<T, D>(aw: Awaitable<T>, defaultValue: D): Generator<Instruction, T | D, unknown> {
   try {
     return yield* aw;
   } catch (e) {
@@ -227,7 +227,7 @@ export function asyncFor<T, R = undefined>(
 function* asyncForGen<T, R>(
   iterable: AsyncIterableProtocol<T>,
   body: Body<T, R | undefined | void>,
-): Generator<Yielded, R | undefined, unknown> {
+): Generator<Instruction, R | undefined, unknown> {
   const it = iterable.aiter();
   if (it === null || it === undefined || typeof (it as any).anext !== 'function') {
     throw new TypeError(
@@ -260,7 +260,7 @@ export function aclosing<A extends { aclose(): Awaitable<unknown> }>(thing: A): 
   };
 }
 
-function* returnValue<T>(value: T): Generator<Yielded, T, unknown> {
+function* returnValue<T>(value: T): Generator<Instruction, T, unknown> {
   return value;
 }
 
@@ -280,14 +280,14 @@ class Emitted {
   [Symbol.iterator](): this {
     return this;
   }
-  next(sent?: unknown): IteratorResult<unknown, unknown> {
+  next(sent?: unknown): IteratorResult<Instruction, unknown> {
     if (!this._sent) {
       this._sent = true;
-      return { value: this, done: false };
+      return { value: this as unknown as Instruction, done: false };
     }
     return { value: sent, done: true };
   }
-  throw(error: unknown): IteratorResult<unknown, unknown> {
+  throw(error: unknown): IteratorResult<Instruction, unknown> {
     throw error;
   }
   // No return(): with it the marker would pass for a generator object in the Task's error message.
@@ -324,7 +324,7 @@ export type AsyncGeneratorFunction<A extends unknown[], T, S> = (...args: A) => 
  * ```
  */
 export function asyncGenerator<T, A extends unknown[], S = undefined, This = unknown>(
-  fn: (this: This, emit: Emit<T, S>, ...args: A) => Generator<Yielded, void, any>,
+  fn: (this: This, emit: Emit<T, S>, ...args: A) => Generator<Instruction, void, any>,
   options?: { name?: string; qualname?: string },
 ): AsyncGeneratorFunction<A, T, S> & ((this: This, ...args: A) => AsyncGenerator<T, S>) {
   if (typeof fn !== 'function' || !(fn instanceof GeneratorFunction)) {
@@ -358,7 +358,7 @@ const ACLOSE_STEP = { name: 'aclose' };
  * It is its own async iterator (`aiter()` returns it), so `asyncFor` iterates it.
  */
 export class AsyncGenerator<T, S = undefined> implements AsyncIterableProtocol<T>, AsyncIteratorProtocol<T> {
-  /** @internal */ _gen: Generator<Yielded, void, unknown>;
+  /** @internal */ _gen: Generator<Instruction, void, unknown>;
   /** @internal */ _fn: { name: string; qualname?: string | undefined };
   /** @internal a step (anext/asend/athrow/aclose) is in progress: Python's `ag_running` */
   _running = false;
@@ -368,7 +368,10 @@ export class AsyncGenerator<T, S = undefined> implements AsyncIterableProtocol<T
   _loop: EventLoop | null = null;
   /** @internal */ _hooksInited = false;
 
-  constructor(gen: Generator<Yielded, void, unknown>, fn: { name: string; qualname?: string | undefined }) {
+  constructor(
+    gen: Generator<Instruction, void, unknown>,
+    fn: { name: string; qualname?: string | undefined },
+  ) {
     this._gen = gen;
     this._fn = fn;
   }
@@ -448,7 +451,7 @@ export class AsyncGenerator<T, S = undefined> implements AsyncIterableProtocol<T
    * @internal One step of the body: send `value` (or throw it), pass Futures and bare yields through to
    * the Task, and return the next emitted item. [HOT for async-generator heavy code]
    */
-  private *_step(op: string, isError: boolean, value: unknown): Generator<Yielded, T, unknown> {
+  private *_step(op: string, isError: boolean, value: unknown): Generator<Instruction, T, unknown> {
     if (this._running) throw new RuntimeError(`${op}(): asynchronous generator is already running`);
     if (this._closed) {
       // Python: athrow() on a finished generator returns None; anext()/asend() raise StopAsyncIteration.
@@ -463,7 +466,7 @@ export class AsyncGenerator<T, S = undefined> implements AsyncIterableProtocol<T
     const gen = this._gen;
     try {
       for (;;) {
-        let r: IteratorResult<Yielded, void>;
+        let r: IteratorResult<unknown, void>;
         try {
           r = isError ? gen.throw(value) : gen.next(value);
         } catch (e) {
@@ -485,7 +488,7 @@ export class AsyncGenerator<T, S = undefined> implements AsyncIterableProtocol<T
         if (yielded instanceof Emitted) return yielded.value as T;
         // An await inside the body: the Task handles it; its answer goes back down.
         try {
-          value = yield yielded;
+          value = yield yielded as Instruction;
           isError = false;
         } catch (e) {
           value = e;
@@ -497,7 +500,7 @@ export class AsyncGenerator<T, S = undefined> implements AsyncIterableProtocol<T
     }
   }
 
-  private *_close(): Generator<Yielded, void, unknown> {
+  private *_close(): Generator<Instruction, void, unknown> {
     if (this._closed) return;
     if (this._running) throw new RuntimeError('aclose(): asynchronous generator is already running');
     if (!this._started) {
@@ -512,7 +515,7 @@ export class AsyncGenerator<T, S = undefined> implements AsyncIterableProtocol<T
     let isError = true;
     try {
       for (;;) {
-        let r: IteratorResult<Yielded, void>;
+        let r: IteratorResult<unknown, void>;
         try {
           r = isError ? gen.throw(value) : gen.next(value);
         } catch (e) {
@@ -526,7 +529,7 @@ export class AsyncGenerator<T, S = undefined> implements AsyncIterableProtocol<T
         }
         if (r.value instanceof Emitted) throw new RuntimeError('async generator ignored GeneratorExit');
         try {
-          value = yield r.value;
+          value = yield r.value as Instruction;
           isError = false;
         } catch (e) {
           value = e;

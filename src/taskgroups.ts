@@ -13,7 +13,7 @@
  *     and CancelledError is never put in it. KeyboardInterrupt and SystemExit propagate bare.
  */
 import type { EventLoop } from './base_events.js';
-import { type Awaitable, Coroutine, type Yielded } from './coroutines.js';
+import { type Awaitable, Coroutine, type Instruction } from './coroutines.js';
 import { getRunningLoop } from './events.js';
 import {
   CancelledError,
@@ -86,7 +86,7 @@ export class TaskGroup implements AsyncContextManager<TaskGroup> {
     return new Coroutine(this._aexitAndForget(error), AEXIT_INFO);
   }
 
-  private *_aenter(): Generator<Yielded, this, unknown> {
+  private *_aenter(): Generator<Instruction, this, unknown> {
     if (this._entered) throw new RuntimeError(`TaskGroup ${this} has already been entered`);
     if (this._loop === null) this._loop = getRunningLoop();
     const parent = this._loop._currentTask;
@@ -97,7 +97,7 @@ export class TaskGroup implements AsyncContextManager<TaskGroup> {
     return this;
   }
 
-  private *_aexitAndForget(error: unknown): Generator<Yielded, boolean, unknown> {
+  private *_aexitAndForget(error: unknown): Generator<Instruction, boolean, unknown> {
     try {
       return yield* this._aexit(error);
     } finally {
@@ -108,7 +108,7 @@ export class TaskGroup implements AsyncContextManager<TaskGroup> {
     }
   }
 
-  private *_aexit(exc: unknown): Generator<Yielded, boolean, unknown> {
+  private *_aexit(exc: unknown): Generator<Instruction, boolean, unknown> {
     this._exiting = true;
     const hasExc = exc !== undefined;
 

@@ -26,7 +26,7 @@ import {
   type Awaitable,
   Coroutine,
   type CoroutineIterator,
-  coroutineDebug,
+  type Instruction,
   isClaimed,
   isCoroutine,
 } from './coroutines.js';
@@ -60,8 +60,8 @@ import {
   futureAddToAwaitedBy,
   futureDiscardFromAwaitedBy,
   isFuture,
-  recordAwaitStack,
-  setResultUnlessCancelled,
+  suspendBare,
+  suspendOn,
 } from './futures.js';
 
 const { PENDING, CANCELLED, FINISHED } = _futureStates;
@@ -450,9 +450,8 @@ function formatCoroutine(coro: Driven<unknown>, task: Task<any>): string {
   }
   const name = String(coro).slice(1, -1);
   if (coro.state === 'closed') return name;
-  const raw = task._awaitStack?.stack;
-  if (raw !== undefined && !(coro.state === 'running' && task._loop._currentTask === task)) {
-    const frames = suspendedCoroutineFrames(raw);
+  if (!(coro.state === 'running' && task._loop._currentTask === task)) {
+    const frames = suspendedCoroutineFrames(task._awaitStack);
     const outer = frames[frames.length - 1];
     if (outer !== undefined && outer.filename !== null) {
       return `${name} running at ${outer.filename}:${outer.lineno}`;
@@ -552,7 +551,7 @@ const wrapAwaitable = (() => {
   return <T>(aw: Awaitable<T>): Coroutine<T> =>
     new Coroutine(
       (function* _wrap_awaitable() {
-        return yield* aw as unknown as Generator<unknown, T, unknown>;
+        return yield* aw as unknown as Generator<Instruction, T, unknown>;
       })(),
       info,
     );
@@ -572,48 +571,11 @@ function checkDelayNaN(delay: number): void {
   if (Number.isNaN(delay)) throw new ValueError('Invalid delay: NaN (not a number)');
 }
 
-// Named `sleep` so that call graphs show `async sleep()`, as CPython's do.
-const sleep0Gen = function* sleep<T>(result: T): Generator<unknown, T, unknown> {
-  if (coroutineDebug.awaitStacks) recordAwaitStack(_getRunningLoop()?._currentTask ?? null);
-  yield undefined;
-  return result;
-};
-
-const sleepGen = function* sleep<T>(delay: number, result: T): Generator<unknown, T, unknown> {
-  checkDelayType(delay);
-  if (delay <= 0) {
-    if (coroutineDebug.awaitStacks) recordAwaitStack(_getRunningLoop()?._currentTask ?? null);
-    yield undefined;
-    return result;
-  }
-  checkDelayNaN(delay);
-  const loop = getRunningLoop();
-  const future = new Future<T>({ loop });
-  const h =
-    result === undefined
-      ? loop._callLaterOne(delay, setResultUndefinedUnlessCancelled, future, currentContext())
-      : loop._callLaterOne(delay, setResultFromPair, [future, result], currentContext());
-  try {
-    return yield* future;
-  } finally {
-    h.cancel();
-  }
-};
-
-function setResultUndefinedUnlessCancelled(fut: Future<any>): void {
-  setResultUnlessCancelled(fut, undefined);
-}
-
-function setResultFromPair(pair: [Future<any>, unknown]): void {
-  setResultUnlessCancelled(pair[0], pair[1]);
-}
-
 const SLEEP_NEW = 0;
 const SLEEP_WAITING = 1;
 const SLEEP_DONE = 2;
 
-// Iterator results that carry nothing: shared, never allocated per step (yield* and Task only read them).
-const YIELD_NONE: IteratorYieldResult<undefined> = { value: undefined, done: false };
+// An iterator result that carries nothing: shared, never allocated per step (yield* and Task only read it).
 const RETURN_NONE: IteratorReturnResult<undefined> = { value: undefined, done: true };
 
 const SLEEP_INFO = { name: 'sleep' };
@@ -636,12 +598,11 @@ class SleepZeroBody<T> implements CoroutineIterator<T> {
     return this;
   }
 
-  next(): IteratorResult<unknown, T> {
+  next(): IteratorResult<Instruction, T> {
     const phase = this._phase;
     if (phase === SLEEP_NEW) {
       this._phase = SLEEP_WAITING;
-      if (coroutineDebug.awaitStacks) recordAwaitStack(_getRunningLoop()?._currentTask ?? null);
-      return YIELD_NONE;
+      return suspendBare('sleep');
     }
     this._phase = SLEEP_DONE;
     const result = this._result;
@@ -654,7 +615,7 @@ class SleepZeroBody<T> implements CoroutineIterator<T> {
     throw error;
   }
 
-  return(value?: T): IteratorResult<unknown, T> {
+  return(value?: T): IteratorResult<Instruction, T> {
     this._phase = SLEEP_DONE;
     return { value: value as T, done: true };
   }
@@ -686,7 +647,7 @@ class SleepFuture<T> extends Future<T> implements CoroutineIterator<T>, TimerEnt
     this._result = result;
   }
 
-  override next(): IteratorResult<unknown, T> {
+  override next(): IteratorResult<Instruction, T> {
     const phase = this._hflags & SLEEP_PHASE_BITS;
     if (phase === SLEEP_NEW) return this._start();
     if (phase === SLEEP_DONE_BITS) return RETURN_NONE as IteratorReturnResult<T>;
@@ -705,7 +666,7 @@ class SleepFuture<T> extends Future<T> implements CoroutineIterator<T>, TimerEnt
     throw error;
   }
 
-  override return(value: T): IteratorResult<unknown, T> {
+  override return(value: T): IteratorResult<Instruction, T> {
     this._cancelTimer();
     return { value, done: true };
   }
@@ -719,7 +680,7 @@ class SleepFuture<T> extends Future<T> implements CoroutineIterator<T>, TimerEnt
     this._hflags = (flags & ~SLEEP_PHASE_BITS) | SLEEP_DONE_BITS | H_CANCELLED;
   }
 
-  private _start(): IteratorResult<unknown, T> {
+  private _start(): IteratorResult<Instruction, T> {
     this._hflags = H_SLEEP | SLEEP_DONE_BITS; // until the checks pass: a failed first step ends the coroutine
     const delay = this._delay;
     checkDelayType(delay);
@@ -729,7 +690,7 @@ class SleepFuture<T> extends Future<T> implements CoroutineIterator<T>, TimerEnt
     if (loop._debug) this._sourceTraceback = extractStack(1);
     this._hflags = H_SLEEP | SLEEP_WAITING_BITS | H_SCHEDULED;
     loop._scheduleSleep(this, loop.time() + delay);
-    return super.next();
+    return suspendOn(this, 'sleep');
   }
 }
 // CPython's sleep awaits a plain Future: reprs, traces and reports name it so.
@@ -757,11 +718,6 @@ export function fireSleep(fut: SleepFuture<unknown>): void {
 export function sleep(delay: number): Coroutine<void>;
 export function sleep<T>(delay: number, result: T): Coroutine<T>;
 export function sleep<T>(delay: number, result?: T): Coroutine<T | undefined> {
-  // While await stacks are tracked (debug mode, the call graph) sleep must be a generator: V8 shows only
-  // generator frames in a suspended chain, and the graph lists `async sleep()` like CPython's.
-  if (coroutineDebug.awaitStacks) {
-    return new Coroutine(delay === 0 ? sleep0Gen(result) : sleepGen(delay, result), SLEEP_INFO);
-  }
   const body =
     typeof delay === 'number' && delay <= 0 ? new SleepZeroBody(result) : new SleepFuture(delay, result);
   return new Coroutine(body, SLEEP_INFO);

@@ -15,7 +15,7 @@
  *
  * Nothing here imports a `node:` module: the Node thread pool lives in src/node/executor.ts.
  */
-import { Coroutine } from './coroutines.js';
+import { Coroutine, type Instruction } from './coroutines.js';
 import { getRunningLoop } from './events.js';
 import { ValueError } from './exceptions.js';
 import { repr } from './format_helpers.js';
@@ -101,7 +101,10 @@ export function toThread<A extends unknown[], R>(func: WorkerFunction<A, R>, ...
   return new Coroutine(toThreadGen(func, args), TO_THREAD_INFO);
 }
 
-function* toThreadGen<A extends unknown[], R>(func: WorkerFunction<A, R>, args: A): Generator<unknown, R> {
+function* toThreadGen<A extends unknown[], R>(
+  func: WorkerFunction<A, R>,
+  args: A,
+): Generator<Instruction, R> {
   const loop = getRunningLoop();
   return yield* loop.runInExecutor(null, func, ...args);
 }

@@ -21,7 +21,7 @@
  */
 import type { EventLoop } from './base_events.js';
 import { currentContext } from './contextvars.js';
-import { Coroutine, type Yielded } from './coroutines.js';
+import { Coroutine, type Instruction } from './coroutines.js';
 import type { Handle } from './events.js';
 import { getRunningLoop } from './events.js';
 import { CancelledError, ExceptionGroup, RuntimeError, TimeoutError } from './exceptions.js';
@@ -111,7 +111,7 @@ export class Timeout implements AsyncContextManager<Timeout> {
     return new Coroutine(this._aexit(error), AEXIT_INFO);
   }
 
-  private *_aenter(): Generator<Yielded, this, unknown> {
+  private *_aenter(): Generator<Instruction, this, unknown> {
     if (this._state !== 'created') throw new RuntimeError('Timeout has already been entered');
     const task = getRunningLoop()._currentTask;
     if (task === null) throw new RuntimeError('Timeout should be used inside a task');
@@ -122,7 +122,7 @@ export class Timeout implements AsyncContextManager<Timeout> {
     return this;
   }
 
-  private *_aexit(error: unknown): Generator<Yielded, undefined, unknown> {
+  private *_aexit(error: unknown): Generator<Instruction, undefined, unknown> {
     if (this._state !== 'active' && this._state !== 'expiring') {
       throw new RuntimeError(`Timeout.aexit() called in state ${this._state}`);
     }

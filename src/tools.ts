@@ -49,11 +49,8 @@ function frameInfo(f: StackFrame): FrameInfo {
 
 /** A task's coroutine frames, innermost first (see graph.ts for where they come from). */
 function taskFrames(task: Task<any>): FrameInfo[] {
-  const raw = task._awaitStack?.stack;
-  if (raw !== undefined) {
-    const frames = suspendedCoroutineFrames(raw);
-    if (frames.length > 0) return frames.map(frameInfo);
-  }
+  const frames = suspendedCoroutineFrames(task._awaitStack);
+  if (frames.length > 0) return frames.map(frameInfo);
   const coro = task._coro;
   return [{ filename: '', lineno: 0, funcname: coro instanceof Coroutine ? coro.qualname : 'generator' }];
 }

@@ -7,6 +7,7 @@ import {
   EventLoop,
   getEventLoop,
   getRunningLoop,
+  Handle,
   newEventLoop,
   RuntimeError,
   run,
@@ -17,7 +18,9 @@ import {
   ValueError,
 } from 'tsyncio';
 import { describe, expect, it } from 'vitest';
-import { withLoop } from './helpers.js';
+import { sourceOf, withLoop } from './helpers.js';
+
+const { file: THIS, lineOf } = sourceOf(import.meta.url);
 
 describe('scheduling', () => {
   it('callSoon runs callbacks FIFO; a cancelled handle is skipped; stop() ends after the batch', async () => {
@@ -101,6 +104,38 @@ describe('scheduling', () => {
       expect(reports[0]!.message).toBe('Exception in callback boom()');
       expect(reports[0]!.exception).toBe(err);
       expect(Object.keys(reports[0]!).sort()).toEqual(['exception', 'handle', 'message']);
+    });
+  });
+
+  it("Handle reprs show a callback's arguments in debug mode only; every debug handle says where it was made (3.14)", async () => {
+    function noop(..._args: unknown[]): void {}
+    function bad(..._args: unknown[]): void {
+      throw new ValueError('x');
+    }
+    await withLoop(async (loop, reports) => {
+      expect(String(loop.callSoon(noop, 1, 2))).toBe('<Handle noop()>');
+      expect(String(loop.callLater(5, noop, 1, 2))).toBe('<TimerHandle when=5 noop()>');
+      expect(String(new Handle(noop, [1], loop))).toBe('<Handle noop()>');
+      loop.callSoon(bad, 1, 'a');
+      await loop.runUntilComplete(sleep(0));
+      expect(reports[0]!.message).toBe('Exception in callback bad()');
+      loop.setDebug(true);
+      const made = [
+        loop.callSoon(noop, 1, 2), // @h-callSoon
+        new Handle(noop, [1], loop), // @h-Handle
+        new TimerHandle(10, noop, [1], loop), // @h-TimerHandle
+        loop.callSoonThreadsafe(noop, 3), // @h-threadsafe
+      ].map(String);
+      const at = (marker: string) => `created at ${THIS}:${lineOf(marker)}>`;
+      expect(made).toEqual([
+        `<Handle noop(1, 2) ${at('@h-callSoon')}`,
+        `<Handle noop(1) ${at('@h-Handle')}`,
+        `<TimerHandle when=10 noop(1) ${at('@h-TimerHandle')}`,
+        `<Handle noop(3) ${at('@h-threadsafe')}`,
+      ]);
+      loop.callSoon(bad, 1, 'a');
+      await loop.runUntilComplete(sleep(0));
+      expect(reports[1]!.message).toBe("Exception in callback bad(1, 'a')");
     });
   });
 
@@ -342,12 +377,14 @@ describe('the loop as a guest of the host', () => {
           timeout: 30_000,
         },
       );
-    // Waiting on a future nobody will resolve, nothing scheduled: Node exits (unsettled top-level await: 13).
+    // Waiting on a future nobody will resolve, nothing scheduled: the process runs out of work, so the run
+    // ends with a DeadlockError (issue 19; before, Node exited with status 13 for the unsettled await).
     const idle = program(
       'const loop = new t.EventLoop(); const f = loop.createFuture(); await loop.runUntilComplete(f); console.log("never");',
     );
     expect(idle.stdout).toBe('');
-    expect(idle.status).toBe(13);
+    expect(idle.stderr).toContain('DeadlockError: runUntilComplete() can never finish');
+    expect(idle.status).toBe(1);
     const timer = program(
       'const loop = new t.EventLoop(); console.log(await loop.runUntilComplete(t.sleep(0.2, "woke")));',
     );

@@ -17,6 +17,7 @@ import {
   type Future,
   gather,
   getRunningLoop,
+  type Instruction,
   RuntimeError,
   runSync,
   StopAsyncIteration,
@@ -70,7 +71,7 @@ function* collectAsync<T>(aiterable: { aiter(): { anext(): Coroutine<T> } }, bod
     out.push(x);
     const r = body?.(x);
     if (r !== undefined && typeof (r as Iterator<unknown>).next === 'function') {
-      yield* r as Generator<unknown, unknown, unknown>;
+      yield* r as Generator<Instruction, unknown, unknown>;
     }
   }
 }

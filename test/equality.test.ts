@@ -14,6 +14,7 @@ import {
   currentTask,
   EventLoop,
   Future,
+  type Instruction,
   RuntimeError,
   sleep,
   Task,
@@ -154,8 +155,9 @@ describe('Futures and Tasks compare by identity', () => {
       expect(pending._flags & F_BLOCKING).toBe(0);
       // Behaviourally: a Task given the future through a plain `yield` must still reject it (a set
       // blocking flag would make the Task wait on it instead).
-      const yieldsPlainly = coroutine(function* yieldsPlainly(): Generator<unknown, unknown> {
+      const yieldsPlainly = coroutine(function* yieldsPlainly(): Generator<Instruction, unknown> {
         try {
+          // @ts-expect-error a plain yield of a future, on purpose: the Task must reject it
           yield pending;
         } catch (e) {
           return e;

@@ -5,11 +5,15 @@
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import {
+  asyncWith,
   BrokenThreadPool,
   CancelledError,
   coroutine,
   createTask,
+  type Executor,
+  fromPromise,
   getRunningLoop,
+  type Instruction,
   RuntimeError,
   run,
   runSync,
@@ -42,9 +46,9 @@ afterAll(async () => {
 });
 
 /** Await `fut` inside a coroutine and return what it raised (or fail if it did not raise). */
-function* raised(fut: Iterable<unknown> & object): Generator<unknown, unknown> {
+function* raised(fut: Iterable<unknown> & object): Generator<Instruction, unknown> {
   try {
-    yield* fut as Generator<unknown, unknown>;
+    yield* fut as Generator<Instruction, unknown>;
   } catch (e) {
     return e;
   }
@@ -122,6 +126,7 @@ describe('toThread and runInExecutor', () => {
       const loop = getRunningLoop();
       const errors: unknown[] = [];
       try {
+        // @ts-expect-error a closure cannot cross threads: a type error, as for toThread
         loop.runInExecutor(
           null,
           function square(x: number) {
@@ -133,6 +138,7 @@ describe('toThread and runInExecutor', () => {
         errors.push(e);
       }
       try {
+        // @ts-expect-error not a WorkerFunction
         loop.runInExecutor(null, sleep(1) as unknown);
       } catch (e) {
         errors.push(e);
@@ -349,11 +355,102 @@ describe('shutdown', () => {
     expect(d.state).toBe('cancelled');
   });
 
+  it("a pool is an async context manager (Python's `with pool:`) and its shutdown can be yield*-ed", async () => {
+    const p = pool(2);
+    const q = pool(1);
+    const main = coroutine(function* main() {
+      const loop = getRunningLoop();
+      const inside = yield* asyncWith(p, function* (entered) {
+        expect(entered).toBe(p);
+        const job = loop.runInExecutor(entered, addLater, 20, 22);
+        return [yield* job, entered.workerCount];
+      });
+      // Leaving the block shut the pool down and waited for its workers to exit.
+      const after = p.workerCount;
+      let refused: unknown;
+      try {
+        loop.runInExecutor(p, fib, 1);
+      } catch (e) {
+        refused = e;
+      }
+      // A body that raises: the pool is shut down all the same, and the error is not suppressed.
+      let raised: unknown;
+      try {
+        yield* asyncWith(q, function* (entered) {
+          yield* loop.runInExecutor(entered, fib, 5);
+          throw new ValueError('body failed');
+        });
+      } catch (e) {
+        raised = e;
+      }
+      const r = q.workerCount;
+      // shutdown() is awaitable from a coroutine too.
+      const z = pool(1);
+      const pending = z.submit(addLater, 1, 1);
+      yield* z.shutdown();
+      return {
+        inside,
+        after,
+        refused,
+        raised,
+        r,
+        zWorkers: z.workerCount,
+        pending: yield* fromPromise(pending),
+      };
+    });
+    const r = await run(main());
+    expect(r.inside).toEqual([42, 1]);
+    expect(r.after).toBe(0);
+    expect(r.refused).toBeInstanceOf(RuntimeError);
+    expect((r.refused as Error).message).toBe('cannot schedule new futures after shutdown');
+    expect(r.raised).toBeInstanceOf(ValueError);
+    expect(r.r).toBe(0);
+    expect(r.zWorkers).toBe(0);
+    expect(r.pending).toBe(2);
+  });
+
+  it('a closure is a type error for the default executor and a pool, not for an executor that runs closures', async () => {
+    const calls: string[] = [];
+    // An executor of one's own that runs plain functions on this thread.
+    const inline: Executor<(...args: any[]) => unknown> = {
+      submit(fn, ...args) {
+        calls.push(fn.name);
+        return Promise.resolve(fn(...args));
+      },
+      shutdown() {},
+    };
+    const p = pool(1);
+    const main = coroutine(function* main() {
+      const loop = getRunningLoop();
+      const n: number = yield* loop.runInExecutor(inline, (a: number, b: number) => a * b, 6, 7);
+      const errors: unknown[] = [];
+      try {
+        // @ts-expect-error a ThreadPoolExecutor runs WorkerFunctions only
+        loop.runInExecutor(p, () => 1);
+      } catch (e) {
+        errors.push(e);
+      }
+      try {
+        // @ts-expect-error as toThread: the default executor is the thread pool
+        loop.runInExecutor(undefined, (x: number) => x, 1);
+      } catch (e) {
+        errors.push(e);
+      }
+      // @ts-expect-error the arguments are checked against the function's parameters
+      loop.runInExecutor(inline, (a: number) => a, 'x').cancel();
+      return { n, errors };
+    });
+    const r = await run(main());
+    expect(r.n).toBe(42);
+    expect(r.errors.map((e) => (e as Error).constructor)).toEqual([TypeError, TypeError]);
+    expect(calls.length).toBe(2);
+  });
+
   it('runInExecutor(null) after shutdownDefaultExecutor raises RuntimeError', async () => {
     const main = coroutine(function* main() {
       const loop = getRunningLoop();
       yield* toThread(fib, 1);
-      yield* loop.shutdownDefaultExecutor() as unknown as Generator<unknown, void>;
+      yield* loop.shutdownDefaultExecutor() as unknown as Generator<Instruction, void>;
       try {
         loop.runInExecutor(null, fib, 1);
       } catch (e) {

@@ -1,34 +1,39 @@
-import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { PassThrough, Writable } from 'node:stream';
 import {
   asyncWith,
+  Barrier,
+  Condition,
   captureCallGraph,
   coroutine,
+  createSubprocessExec,
   createTask,
+  Event,
   EventLoop,
   FrameCallGraphEntry,
+  type Future,
   FutureCallGraph,
   formatCallGraph,
   gather,
   getRunningLoop,
+  type Instruction,
+  Lock,
   printCallGraph,
+  Queue,
   RuntimeError,
+  readerFromReadable,
   run,
+  Semaphore,
   shield,
   sleep,
   type Task,
   TaskGroup,
   trackAwaitStacks,
-} from 'tsyncio';
+  writerFromWritable,
+} from 'tsyncio/node';
 import { afterEach, describe, expect, it } from 'vitest';
+import { sourceOf } from './helpers.js';
 
-const THIS_FILE = fileURLToPath(import.meta.url);
-const SOURCE = readFileSync(THIS_FILE, 'utf8').split('\n');
-function lineOf(marker: string): number {
-  const i = SOURCE.findIndex((l) => l.includes(marker) && !l.includes('lineOf('));
-  if (i < 0) throw new Error(`marker ${marker} not found`);
-  return i + 1;
-}
+const { file: THIS_FILE, lineOf } = sourceOf(import.meta.url);
 
 /** Ids are address-like and change from run to run; tsyncio's own sleep() line moves with edits. */
 function normalize(text: string): string {
@@ -196,7 +201,7 @@ describe('call graph (Python 3.14 graph.py)', () => {
   it('a plain Future awaited by a task is shown as Future(id=…) with its awaiter', async () => {
     let text = '';
     const waiter = coroutine(function* waiter(fut: unknown) {
-      yield* fut as Iterable<unknown>;
+      yield* fut as Future<unknown>;
     });
     const main = coroutine(function* main() {
       const fut = getRunningLoop().createFuture();
@@ -234,4 +239,151 @@ describe('call graph (Python 3.14 graph.py)', () => {
     expect(inCallback).toBeUndefined();
     expect(formatted).toBe('');
   });
+});
+
+describe('every blocking primitive records its await stack (one await primitive, futures.ts suspendOn)', () => {
+  // A task blocked in each primitive: its call graph shows the primitive's coroutine frame(s) innermost,
+  // then the blocked coroutine at its line; its repr says where it is running. CPython shows the same
+  // shape (`async Queue.get()`, `async Lock.acquire()`, … above the caller).
+  const cases: { primitive: string; inner: RegExp; body: () => Generator<Instruction, unknown, unknown> }[] =
+    [
+      {
+        primitive: 'Queue.get',
+        inner: /^Queue\.get$/,
+        *body() {
+          yield* new Queue<number>().get(); // @blocked:Queue.get
+        },
+      },
+      {
+        primitive: 'Queue.put',
+        inner: /^Queue\.put$/,
+        *body() {
+          const queue = new Queue<number>(1);
+          queue.putNowait(1);
+          yield* queue.put(2); // @blocked:Queue.put
+        },
+      },
+      {
+        primitive: 'Lock',
+        inner: /^Lock\./,
+        *body() {
+          const lock = new Lock();
+          yield* lock.acquire();
+          yield* lock.acquire(); // @blocked:Lock
+        },
+      },
+      {
+        primitive: 'Condition',
+        inner: /^Condition\./,
+        *body() {
+          const cond = new Condition();
+          yield* cond.acquire();
+          yield* cond.wait(); // @blocked:Condition
+        },
+      },
+      {
+        primitive: 'Semaphore',
+        inner: /^Semaphore\./,
+        *body() {
+          yield* new Semaphore(0).acquire(); // @blocked:Semaphore
+        },
+      },
+      {
+        primitive: 'Barrier',
+        inner: /^Barrier\./,
+        *body() {
+          yield* new Barrier(2).wait(); // @blocked:Barrier
+        },
+      },
+      {
+        primitive: 'Event',
+        inner: /^Event\./,
+        *body() {
+          yield* new Event().wait(); // @blocked:Event
+        },
+      },
+      {
+        primitive: 'sleep',
+        inner: /^sleep$/,
+        *body() {
+          yield* sleep(10); // @blocked:sleep
+        },
+      },
+      {
+        primitive: 'sleep(0)',
+        inner: /^sleep$/,
+        *body() {
+          yield* sleep(0); // @blocked:sleep(0)
+        },
+      },
+      {
+        primitive: 'StreamReader.read',
+        inner: /^StreamReader\./,
+        *body() {
+          yield* readerFromReadable(new PassThrough()).read(10); // @blocked:StreamReader.read
+        },
+      },
+      {
+        primitive: 'StreamWriter.drain',
+        inner: /drain/i,
+        *body() {
+          // A peer that never takes the bytes: the write stays buffered over the high-water mark.
+          const writer = writerFromWritable(new Writable({ highWaterMark: 1, write() {} }));
+          writer.write('x'.repeat(100_000));
+          yield* writer.drain(); // @blocked:StreamWriter.drain
+        },
+      },
+      {
+        primitive: 'Process.wait',
+        inner: /^Process\.|wait/,
+        *body() {
+          const proc = yield* createSubprocessExec(process.execPath, '-e', 'setTimeout(() => {}, 20000)');
+          try {
+            yield* proc.wait(); // @blocked:Process.wait
+          } finally {
+            proc.kill();
+            yield* shield(proc.wait());
+          }
+        },
+      },
+    ];
+
+  for (const { primitive, inner, body } of cases) {
+    it(`a task blocked in ${primitive}: its call graph and repr show where`, async () => {
+      const line = lineOf(`@blocked:${primitive}`);
+      const blockedIn = coroutine(function* blockedIn() {
+        yield* body(); // @blockedIn
+      });
+      let graph: FutureCallGraph | undefined;
+      let taskRepr = '';
+      const main = coroutine(function* main() {
+        const task = createTask(blockedIn(), { name: 'blocked' });
+        // Real I/O (the subprocess) needs a moment to start; the others block at once.
+        for (let i = 0; i < 500 && graph === undefined; i++) {
+          yield* sleep(i === 0 ? 0 : 0.01);
+          const g = captureCallGraph(task)!;
+          if (g.callStack.some((e) => e.frame.lineno === line)) graph = g;
+        }
+        taskRepr = String(task);
+        task.cancel();
+        yield* gather(task, { returnExceptions: true });
+      });
+      trackAwaitStacks(true);
+      await run(main());
+      expect(graph, `no frame at the blocking line for ${primitive}`).toBeDefined();
+      // Innermost first: the primitive's own coroutine frame(s), the body at its line, … blockedIn.
+      const names = graph!.callStack.map((e) => e.frame.name);
+      const at = graph!.callStack.findIndex((e) => e.frame.lineno === line);
+      expect(graph!.callStack[at]!.frame).toMatchObject({ filename: THIS_FILE, isCoroutine: true });
+      expect(
+        names.slice(0, at).some((n) => inner.test(n)),
+        names.join(' < '),
+      ).toBe(true);
+      expect(graph!.callStack[names.length - 1]!.frame).toMatchObject({
+        name: 'blockedIn',
+        lineno: lineOf('@blockedIn'),
+      });
+      expect(taskRepr).toContain(` running at ${THIS_FILE}:${lineOf('@blockedIn')}>`);
+    });
+  }
 });

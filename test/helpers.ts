@@ -1,5 +1,7 @@
 /** Test helpers shared by the suites. */
-import { type Awaitable, coroutine, EventLoop, type ExceptionContext, run } from 'tsyncio';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { type Awaitable, coroutine, EventLoop, type ExceptionContext, type Instruction, run } from 'tsyncio';
 import { expect } from 'vitest';
 
 /** Run `fn` with a fresh loop that records exception-handler reports; closes the loop after. */
@@ -28,7 +30,7 @@ export async function collectGarbage(): Promise<void> {
 }
 
 /** Run a test body as the main coroutine on a virtual-clock loop. */
-export function arun<T>(body: () => Generator<unknown, T, unknown>): Promise<T> {
+export function arun<T>(body: () => Generator<Instruction, T, unknown>): Promise<T> {
   return run(coroutine(body)(), { clock: 'virtual' });
 }
 
@@ -36,7 +38,7 @@ export function arun<T>(body: () => Generator<unknown, T, unknown>): Promise<T> 
 export function* raises<E>(
   cls: abstract new (...args: any[]) => E,
   aw: Awaitable<unknown>,
-): Generator<unknown, E> {
+): Generator<Instruction, E> {
   try {
     yield* aw;
   } catch (e) {
@@ -54,4 +56,19 @@ export function thrown(fn: () => unknown): any {
     return e;
   }
   throw new Error('expected an exception');
+}
+
+/**
+ * A test file's path and a `lineOf(marker)` that finds the line of a `// @marker` comment in it (for
+ * expected `file:line` output): `const { file, lineOf } = sourceOf(import.meta.url)`.
+ */
+export function sourceOf(url: string): { file: string; lineOf: (marker: string) => number } {
+  const file = fileURLToPath(url);
+  const lines = readFileSync(file, 'utf8').split('\n');
+  const lineOf = (marker: string): number => {
+    const i = lines.findIndex((l) => l.includes(marker) && !l.includes('lineOf('));
+    if (i < 0) throw new Error(`marker ${marker} not found in ${file}`);
+    return i + 1;
+  };
+  return { file, lineOf };
 }

@@ -2,10 +2,10 @@
  * The published package works in a fresh project: `npm pack`, install the tarball into a temporary
  * project, then import it from plain JavaScript and type-check a TypeScript user of it.
  */
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, posix } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -34,7 +34,7 @@ afterAll(() => {
 });
 
 describe('the packed package', () => {
-  it('has no runtime dependencies and ships only dist/, README and package.json', () => {
+  it('has no runtime dependencies and ships only dist/, bin/, the docs, README and package.json', () => {
     const pkg = JSON.parse(
       execFileSync('tar', ['-xOzf', join(dir, tarball), 'package/package.json'], { encoding: 'utf8' }),
     );
@@ -44,11 +44,60 @@ describe('the packed package', () => {
       .split('\n');
     expect(
       files.filter(
-        (f) => !/^package\/(dist\/|bin\/|README\.md$|package\.json$|LICENSE$|CHANGELOG\.md$)/.test(f),
+        (f) =>
+          !/^package\/(dist\/|bin\/|docs\/[^/]+\.(md|png|svg)$|README\.md$|package\.json$|LICENSE$|CHANGELOG\.md$)/.test(
+            f,
+          ),
       ),
     ).toEqual([]);
     expect(files).toContain('package/dist/index.js');
     expect(files).toContain('package/dist/index.d.ts');
+  });
+
+  it('every relative link of the shipped Markdown files points at a shipped file', () => {
+    // npm shows the README, and users follow its links inside node_modules/tsyncio: docs/ must be there.
+    const files = new Set(
+      execFileSync('tar', ['-tzf', join(dir, tarball)], { encoding: 'utf8' })
+        .trim()
+        .split('\n'),
+    );
+    const markdown = [...files].filter((f) => f.endsWith('.md'));
+    expect(markdown).toEqual(expect.arrayContaining(['package/README.md', 'package/docs/ARCHITECTURE.md']));
+    const broken: string[] = [];
+    let links = 0;
+    for (const md of markdown) {
+      const text = execFileSync('tar', ['-xOzf', join(dir, tarball), md], { encoding: 'utf8' });
+      for (const m of text.matchAll(/\]\(([^)\s]+)\)/g)) {
+        const target = m[1]!.split('#')[0]!;
+        if (target === '' || /^[a-z]+:/.test(target)) continue; // an anchor or an absolute URL
+        links++;
+        const resolved = posix.normalize(posix.join(posix.dirname(md), target));
+        if (!files.has(resolved)) broken.push(`${md} -> ${m[1]}`);
+      }
+    }
+    expect(broken).toEqual([]);
+    expect(links).toBeGreaterThanOrEqual(6);
+  });
+
+  it('source maps embed the TypeScript sources (stack traces and debuggers show real code)', () => {
+    const map = JSON.parse(
+      readFileSync(join(dir, 'node_modules', 'tsyncio', 'dist', 'runners.js.map'), 'utf8'),
+    ) as { sources: string[]; sourcesContent?: string[] };
+    expect(map.sources).toEqual(['../src/runners.ts']);
+    expect(map.sourcesContent?.[0]).toBe(readFileSync(join(root, 'src', 'runners.ts'), 'utf8'));
+    // src/ is not shipped: without sourcesContent a debugger would show nothing.
+    expect(existsSync(join(dir, 'node_modules', 'tsyncio', 'src'))).toBe(false);
+    // Node maps an uncaught error thrown inside tsyncio to its TypeScript line and prints that line.
+    writeFileSync(join(dir, 'throws.mjs'), `import { run } from 'tsyncio';\nrun(42);\n`);
+    const r = spawnSync(process.execPath, ['--enable-source-maps', 'throws.mjs'], {
+      cwd: dir,
+      encoding: 'utf8',
+    });
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toMatch(/src\/runners\.ts:\d+/);
+    expect(r.stderr).toContain(
+      "throw new TypeError('An asyncio.Future, a coroutine or an awaitable is required')",
+    );
   });
 
   it('imports and runs from plain JavaScript (ESM)', () => {

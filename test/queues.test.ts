@@ -15,6 +15,7 @@ import {
   gather,
   getRunningLoop,
   LifoQueue,
+  type Ordered,
   PriorityQueue,
   Queue,
   QueueEmpty,
@@ -556,6 +557,46 @@ describe('LifoQueue and PriorityQueue', () => {
     expect([q.getNowait(), q.getNowait(), q.getNowait()].map((x) => x.due.getTime())).toEqual([1, 3, 5]);
     expect(() => new PriorityQueue(0, { comparator: 3 as never })).toThrow(
       new TypeError("comparator must be a function, not 'int'"),
+    );
+  });
+
+  it('options may come without the size: new PriorityQueue({ comparator }) and { maxsize }', () => {
+    const q = new PriorityQueue<{ due: number }>({ comparator: (x, y) => x.due - y.due });
+    expect(q.maxsize).toBe(0);
+    for (const due of [5, 1, 3]) q.putNowait({ due });
+    expect([q.getNowait(), q.getNowait(), q.getNowait()].map((x) => x.due)).toEqual([1, 3, 5]);
+    const bounded = new PriorityQueue<number>({ maxsize: 1 });
+    bounded.putNowait(2);
+    expect(bounded.full()).toBe(true);
+    expect(new PriorityQueue<number>(4).maxsize).toBe(4);
+    expect(() => new PriorityQueue({ maxsize: 1 }, {})).toThrow(TypeError);
+  });
+
+  it("items with an lt() method order themselves (Python's __lt__), also inside tuple-like arrays", () => {
+    class Job implements Ordered<Job> {
+      constructor(
+        readonly p: number,
+        readonly name: string,
+      ) {}
+      lt(other: Job): boolean {
+        return this.p < other.p;
+      }
+    }
+    const q = new PriorityQueue<Job>();
+    for (const j of [new Job(3, 'c'), new Job(1, 'a'), new Job(2, 'b'), new Job(1, 'a2')]) q.putNowait(j);
+    // CPython 3.14, the same class with __lt__: ['a', 'a2', 'b', 'c']
+    expect([0, 1, 2, 3].map(() => q.getNowait().name)).toEqual(['a', 'a2', 'b', 'c']);
+    const t = new PriorityQueue<[number, Job]>();
+    t.putNowait([1, new Job(2, 'x')]);
+    t.putNowait([1, new Job(1, 'y')]);
+    t.putNowait([0, new Job(9, 'z')]);
+    // (1, Job(2)) vs (1, Job(1)): the priorities tie, Job.__lt__ decides: ['z', 'y', 'x']
+    expect([0, 1, 2].map(() => t.getNowait()[1].name)).toEqual(['z', 'y', 'x']);
+    // Only the left operand's lt is asked: 5 < Job is Python's TypeError (int has no __lt__ for Job).
+    const m = new PriorityQueue<unknown>();
+    m.putNowait(new Job(1, 'a'));
+    expect(() => m.putNowait(5)).toThrow(
+      new TypeError("'<' not supported between instances of 'int' and 'Job'"),
     );
   });
 

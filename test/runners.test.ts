@@ -5,6 +5,7 @@ import {
   coroutine,
   createTask,
   EventLoop,
+  type Future,
   fromPromise,
   getRunningLoop,
   Runner,
@@ -195,5 +196,82 @@ describe('shutdown of run() and runSync()', () => {
     const log: string[] = [];
     await run(program(log), { clock: 'virtual' });
     expect(log).toEqual(['grandchild start', 'grandchild end']);
+  });
+});
+
+describe('a Future as the result of a run (issue 19 §4: Futures are thenables)', () => {
+  // CPython: asyncio.run(main()) returns the pending Future object. A Promise cannot resolve to a thenable:
+  // it adopts it, and the loop has stopped, so it would wait forever (Node: exit status 13, no output).
+  const returnsPending = coroutine(function* returnsPending() {
+    return getRunningLoop().createFuture<number>();
+  });
+
+  it('run() rejects with a RuntimeError that explains it instead of hanging', async () => {
+    const outcome = await Promise.race([
+      run(returnsPending()).then(
+        () => 'resolved',
+        (e: unknown) => e,
+      ),
+      new Promise((resolve) => setTimeout(() => resolve('hung'), 2000)),
+    ]);
+    expect(outcome).toBeInstanceOf(RuntimeError);
+    expect((outcome as Error).message).toMatch(
+      /^run\(\): the result is a pending Future \(<Future pending>\)\. A Promise cannot resolve to it: Futures are thenables/,
+    );
+    expect((outcome as Error).message).toContain('return { fut }');
+  });
+
+  it('runUntilComplete() too; the loop stays usable', async () => {
+    const loop = new EventLoop();
+    try {
+      await expect(loop.runUntilComplete(returnsPending())).rejects.toThrow(
+        /^runUntilComplete\(\): the result is a pending Future/,
+      );
+      expect(await loop.runUntilComplete(sleep(0, 'again'))).toBe('again');
+    } finally {
+      loop.close();
+    }
+  });
+
+  it('a Future wrapped in an object comes through; a done Future is adopted (its result)', async () => {
+    const wrapped = coroutine(function* wrapped() {
+      return { fut: getRunningLoop().createFuture<number>() };
+    });
+    const { fut } = await run(wrapped());
+    expect(fut.done()).toBe(false);
+    const done = coroutine(function* done() {
+      const f = getRunningLoop().createFuture<number>();
+      f.setResult(5);
+      return f;
+    });
+    expect(await run(done())).toBe(5);
+  });
+
+  it('runSync() returns the Future object itself, as Python does', () => {
+    const f = runSync(returnsPending());
+    expect(f.done()).toBe(false);
+    expect(String(f)).toBe('<Future pending>');
+  });
+
+  it("an async helper's Promise that adopted a pending Future is rejected when the loop closes", async () => {
+    let adopted: Promise<number> | undefined;
+    const helper = async (f: Future<number>): Promise<number> => f;
+    const main = coroutine(function* main() {
+      adopted = helper(getRunningLoop().createFuture<number>());
+      adopted.catch(() => {});
+      yield* sleep(0);
+    });
+    await run(main());
+    const outcome = await Promise.race([
+      adopted!.then(
+        () => 'resolved',
+        (e: unknown) => e,
+      ),
+      new Promise((resolve) => setTimeout(() => resolve('hung'), 2000)),
+    ]);
+    expect(outcome).toBeInstanceOf(RuntimeError);
+    expect((outcome as Error).message).toMatch(
+      /^Event loop is closed: <Future pending[^>]*> can never complete, so the Promise waiting for it/,
+    );
   });
 });

@@ -12,6 +12,7 @@ import {
   EventLoop,
   type Future,
   getRunningLoop,
+  type Instruction,
   KeyboardInterrupt,
   RuntimeError,
   run,
@@ -23,7 +24,7 @@ import { describe, expect, it } from 'vitest';
 const SIG = 'SIGUSR2';
 
 /** Wait inside a coroutine until `fut` is done (the signal arrives through the host). */
-function* waitFor<T>(fut: Future<T>): Generator<unknown, T> {
+function* waitFor<T>(fut: Future<T>): Generator<Instruction, T> {
   return yield* fut;
 }
 

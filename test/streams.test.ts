@@ -11,6 +11,7 @@ import {
   gather,
   getRunningLoop,
   IncompleteReadError,
+  type Instruction,
   LimitOverrunError,
   RuntimeError,
   run,
@@ -29,7 +30,7 @@ const str = (x: Uint8Array): string => Buffer.from(x).toString('latin1');
 
 /** Run `body(stream)` in a task on a virtual-clock loop. */
 function withReader<T>(
-  body: (stream: StreamReader) => Generator<unknown, T, unknown>,
+  body: (stream: StreamReader) => Generator<Instruction, T, unknown>,
   limit?: number,
 ): Promise<T> {
   const main = coroutine(function* main() {
@@ -40,9 +41,9 @@ function withReader<T>(
 }
 
 /** Run `gen` and return the error it raises (fails the test if it does not). */
-function* raises(gen: Iterable<unknown>): Generator<unknown, unknown, unknown> {
+function* raises(gen: Iterable<unknown>): Generator<Instruction, unknown, unknown> {
   try {
-    yield* gen as Generator<unknown, unknown, unknown>;
+    yield* gen as Generator<Instruction, unknown, unknown>;
   } catch (e) {
     return e;
   }

@@ -27,6 +27,7 @@ import {
   gather,
   getRunningLoop,
   type IncompleteReadError,
+  type Instruction,
   LimitOverrunError,
   OSError,
   run,
@@ -36,6 +37,7 @@ import {
   waitFor,
 } from 'tsyncio';
 import {
+  type InetAddress,
   openConnection,
   openUnixConnection,
   readerFromReadable,
@@ -49,13 +51,13 @@ import {
   type TlsOptions,
   writerFromWritable,
 } from 'tsyncio/node';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, expectTypeOf, it } from 'vitest';
 
 const str = (x: Uint8Array): string => Buffer.from(x).toString('latin1');
 
 /** Run `main` on a fresh loop (real clock) recording exception-handler reports. */
 async function runNet<T>(
-  main: () => Generator<unknown, T, unknown>,
+  main: () => Generator<Instruction, T, unknown>,
 ): Promise<{ result: T; reports: ExceptionContext[] }> {
   const reports: ExceptionContext[] = [];
   const wrapped = coroutine(function* wrapped() {
@@ -68,8 +70,9 @@ async function runNet<T>(
   return { result, reports };
 }
 
-function portOf(server: Server): number {
-  return (server.sockets[0]!.getsockname() as [string, number])[1];
+function portOf(server: Server<InetAddress>): number {
+  const [, port] = server.sockets[0]!.getsockname();
+  return port;
 }
 
 /** The CPython test's handler: echo one line back, then close. */
@@ -91,6 +94,29 @@ const lineClient = coroutine(function* client(port: number) {
 });
 
 describe('TCP streams: echo and line protocols', () => {
+  it("server.sockets[i].getsockname() is typed: Python's (host, port) tuple (IPv6: 4 items), a path for Unix servers", async () => {
+    const { result } = await runNet(function* () {
+      const v4 = yield* startServer(echoLine, '127.0.0.1', 0);
+      const [host, port] = v4.sockets[0]!.getsockname(); // Python: host, port = ….getsockname()[:2]
+      expectTypeOf(host).toEqualTypeOf<string>();
+      expectTypeOf(port).toEqualTypeOf<number>();
+      const echoed = yield* lineClient(port);
+      v4.close();
+      yield* v4.waitClosed();
+      const path = join(mkdtempSync(join(tmpdir(), 'tsyncio-sockname-')), 's.sock');
+      const unix = yield* startUnixServer(echoLine, path);
+      const file = unix.sockets[0]!.getsockname();
+      expectTypeOf(file).toEqualTypeOf<string>();
+      unix.close();
+      yield* unix.waitClosed();
+      return { host, port, echoed, file, path };
+    });
+    expect(result.host).toBe('127.0.0.1');
+    expect(result.port).toBeGreaterThan(0);
+    expect(result.echoed).toBe('hello world!\n');
+    expect(result.file).toBe(result.path);
+  });
+
   it('a coroutine handler and a plain callback handler both serve clients (test_start_server)', async () => {
     const { result, reports } = await runNet(function* () {
       const s1 = yield* startServer(echoLine, '127.0.0.1', 0);
@@ -981,7 +1007,7 @@ describe.skipIf(pki === null)('TLS streams (self-signed certificate made by open
       ];
       for (const [make] of attempts) {
         try {
-          yield* make() as Generator<unknown, unknown, unknown>;
+          yield* make() as Generator<Instruction, unknown, unknown>;
         } catch (e) {
           msgs.push(`${(e as Error).name}: ${(e as Error).message}`);
         }
@@ -1271,7 +1297,7 @@ describe('Node streams as tsyncio streams', () => {
   const epipe = (): Error => Object.assign(new Error('write EPIPE'), { code: 'EPIPE' });
 
   /** [class, message] of what `body` raises, or ['none', ''] */
-  function* outcome(body: Awaitable<unknown>): Generator<unknown, string[], unknown> {
+  function* outcome(body: Awaitable<unknown>): Generator<Instruction, string[], unknown> {
     try {
       yield* body;
     } catch (e) {

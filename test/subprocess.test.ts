@@ -16,6 +16,7 @@ import {
   FileNotFoundError,
   gather,
   getRunningLoop,
+  type Instruction,
   PIPE,
   type Process,
   ProcessLookupError,
@@ -38,7 +39,7 @@ const BLOCKED = ['sleep', '3600'] as const;
 const bytes = (s: string) => Buffer.from(s);
 
 /** Run `body` as the main coroutine with a 50 s bound (CPython wraps these tests in wait_for too). */
-function runBounded<T>(body: () => Generator<unknown, T, unknown>): Promise<T> {
+function runBounded<T>(body: () => Generator<Instruction, T, unknown>): Promise<T> {
   const main = coroutine(function* main() {
     return yield* waitFor(coroutine(body)(), 50);
   });
@@ -178,7 +179,7 @@ describe('pipes (test_subprocess.py SubprocessMixin)', { timeout: 60_000 }, () =
   function* drainAfterBigWrite(
     program: readonly string[],
     options: { stdout?: typeof PIPE; kill?: boolean },
-  ): Generator<unknown, [string, string, number], unknown> {
+  ): Generator<Instruction, [string, string, number], unknown> {
     const proc = yield* createSubprocessExec(...(program as [string, ...string[]]), {
       stdin: PIPE,
       stdout: options.stdout,

@@ -1,4 +1,5 @@
 import {
+  type Awaitable,
   aclosing,
   aiter,
   anext,
@@ -10,6 +11,7 @@ import {
   type Emit,
   GeneratorExit,
   getRunningLoop,
+  type Instruction,
   run,
   StopAsyncIteration,
   sleep,
@@ -80,7 +82,7 @@ describe('asyncWith (async with)', () => {
   it('does not call aexit when aenter fails', async () => {
     const log: string[] = [];
     const cm = {
-      *aenter(): Generator<unknown, void> {
+      *aenter(): Generator<Instruction, void> {
         throw new Error('enter failed');
       },
       *aexit() {
@@ -104,7 +106,7 @@ describe('asyncWith (async with)', () => {
       *aenter() {
         return 1;
       },
-      *aexit(): Generator<unknown, boolean> {
+      *aexit(): Generator<Instruction, boolean> {
         throw exitError;
       },
     };
@@ -462,7 +464,7 @@ describe('asyncGenerator (async generators)', () => {
     const r = await runWith(
       coroutine(function* main() {
         const out: string[] = [];
-        const catching = function* (aw: Iterable<unknown>) {
+        const catching = function* (aw: Awaitable<unknown>) {
           try {
             yield* aw;
           } catch (e) {

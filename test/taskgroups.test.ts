@@ -4,6 +4,7 @@
  * (Python 3.15, gh-108951).
  */
 import {
+  type Awaitable,
   asyncGenerator,
   asyncWith,
   CancelledError,
@@ -16,6 +17,7 @@ import {
   ExceptionGroup,
   type Future,
   getRunningLoop,
+  type Instruction,
   KeyboardInterrupt,
   RuntimeError,
   sleep,
@@ -31,7 +33,7 @@ class MyExc extends Error {}
 class MyBaseExc extends Error {}
 
 /** Run `body` and return what it threw (fails if it did not throw). */
-function* raises(body: () => Iterable<unknown>): Generator<unknown, any, any> {
+function* raises(body: () => Awaitable<unknown>): Generator<Instruction, any, any> {
   try {
     yield* body();
   } catch (e) {
@@ -40,7 +42,7 @@ function* raises(body: () => Iterable<unknown>): Generator<unknown, any, any> {
   throw new Error('did not raise');
 }
 
-const withGroup = (body: (tg: TaskGroup) => Generator<unknown, unknown, any>) =>
+const withGroup = (body: (tg: TaskGroup) => Generator<Instruction, unknown, any>) =>
   asyncWith(new TaskGroup(), body);
 
 const sleepThen = coroutine(function* sleepThen(d: number, value: number) {
@@ -57,7 +59,7 @@ const crashAfter = coroutine(function* crashAfter(
 });
 
 describe.each(FACTORIES)('TaskGroup (%s tasks)', (_kind, factory) => {
-  const inTask = <T>(fn: () => Generator<unknown, T, any>, reports?: any[]) =>
+  const inTask = <T>(fn: () => Generator<Instruction, T, any>, reports?: any[]) =>
     runWith(coroutine(fn)(), factory, reports);
 
   it('waits for every task [test_taskgroup_01, test_taskgroup_02]', async () => {
@@ -500,7 +502,7 @@ describe.each(FACTORIES)('TaskGroup (%s tasks)', (_kind, factory) => {
         *aenter() {
           return undefined;
         },
-        *aexit(): Generator<unknown, boolean> {
+        *aexit(): Generator<Instruction, boolean> {
           throw new CustomException('database');
         },
       };

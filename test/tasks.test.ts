@@ -320,6 +320,7 @@ describe('tasks: cancellation (test_tasks.py)', () => {
 describe('tasks: misuse is raised with Python messages', () => {
   it('Task got bad yield', async () => {
     const main = coroutine(function* main() {
+      // @ts-expect-error the mistake under test: a plain yield
       const bad = coroutine(function* bad() {
         yield 1;
       });
@@ -335,6 +336,7 @@ describe('tasks: misuse is raised with Python messages', () => {
 
   it('a yielded Promise gets the bad-yield error plus a hint to use fromPromise', async () => {
     const main = coroutine(function* main() {
+      // @ts-expect-error the mistake under test: a promise yielded
       const bad = coroutine(function* bad() {
         yield Promise.resolve(1);
       });
@@ -352,6 +354,7 @@ describe('tasks: misuse is raised with Python messages', () => {
   it('yield instead of yield* on a future', async () => {
     const main = coroutine(function* main() {
       const fut = getRunningLoop().createFuture();
+      // @ts-expect-error the mistake under test: yield instead of yield*
       const bad = coroutine(function* bad() {
         yield fut;
       });

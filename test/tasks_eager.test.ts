@@ -15,6 +15,7 @@ import {
   eagerTaskFactory,
   gather,
   getRunningLoop,
+  type Instruction,
   RuntimeError,
   sleep,
   Task,
@@ -373,14 +374,16 @@ describe('createEagerTaskFactory(customTaskConstructor)', () => {
         if (!options?.eagerStart) taskCount += 1;
         return new Task(coro, options);
       };
-      const awaitableChain = coroutine(function* awaitableChain(depth: number): Generator<unknown, number> {
+      const awaitableChain = coroutine(function* awaitableChain(
+        depth: number,
+      ): Generator<Instruction, number> {
         if (depth === 0) return 0;
         return 1 + (yield* awaitableChain(depth - 1));
       });
       const recursiveGather = coroutine(function* recursiveGather(
         width: number,
         depth: number,
-      ): Generator<unknown, void> {
+      ): Generator<Instruction, void> {
         if (depth === 0) return;
         const children = [];
         for (let i = 0; i < width; i++) children.push(recursiveGather(width, depth - 1));

@@ -3,6 +3,7 @@
  * (test names in brackets).
  */
 import {
+  type Awaitable,
   asyncWith,
   CancelledError,
   coroutine,
@@ -11,6 +12,7 @@ import {
   EventLoop,
   ExceptionGroup,
   getRunningLoop,
+  type Instruction,
   RuntimeError,
   run,
   sleep,
@@ -24,12 +26,12 @@ import { describe, expect, it } from 'vitest';
 import { contextOf, runWith } from './structured_helpers.js';
 
 /** Run `fn` as the main coroutine on a virtual clock. */
-function inTask<T>(fn: () => Generator<unknown, T, any>): Promise<T> {
+function inTask<T>(fn: () => Generator<Instruction, T, any>): Promise<T> {
   return runWith(coroutine(fn)());
 }
 
 /** Run `body` and return what it threw (fails if it did not throw). */
-function* raises(body: () => Iterable<unknown>): Generator<unknown, any, any> {
+function* raises(body: () => Awaitable<unknown>): Generator<Instruction, any, any> {
   try {
     yield* body();
   } catch (e) {

@@ -211,3 +211,76 @@ describe('virtual time: testing time-dependent code in milliseconds', () => {
     expect(calls.filter(([who]) => who === 'x')).toHaveLength(3);
   });
 });
+
+describe('host events on the virtual clock (issue 19 §3)', () => {
+  // A graceful shutdown driven by a signal the program sends itself at virtual time 1.0, while a ticker keeps
+  // scheduling timers. Without a host turn before each jump the clock ran on for as long as Node took to
+  // deliver the signal (the handler ran at 5.43 s, 2.31 s, … — a different time on every run).
+  const service = coroutine(function* service(sig: 'SIGUSR2') {
+    const loop = getRunningLoop();
+    const stop = loop.createFuture<number>();
+    const ticks: number[] = [];
+    loop.addSignalHandler(sig, () => stop.setResult(loop.time()));
+    loop.callLater(1.0, () => process.kill(process.pid, sig));
+    const ticker = createTask(
+      coroutine(function* ticker() {
+        for (;;) {
+          yield* sleep(0.25);
+          ticks.push(loop.time());
+        }
+      })(),
+    );
+    try {
+      const at = yield* stop;
+      return { at, ticks: [...ticks] };
+    } finally {
+      ticker.cancel();
+      loop.removeSignalHandler(sig);
+    }
+  });
+
+  it('a signal handler runs at the virtual time the signal was sent, every time', async () => {
+    const { run: runNode } = await import('tsyncio/node');
+    for (let i = 0; i < 5; i++) {
+      const r = await runNode(service('SIGUSR2'), { clock: 'virtual' });
+      expect(r).toEqual({ at: 1, ticks: [0.25, 0.5, 0.75, 1] });
+    }
+  });
+
+  it('a connection to a listening server arrives at the virtual time it was made', async () => {
+    const node = await import('tsyncio/node');
+    const net = await import('node:net');
+    const main = coroutine(function* main() {
+      const loop = getRunningLoop();
+      const arrived = loop.createFuture<number>();
+      const handler = coroutine(function* (
+        r: InstanceType<typeof node.StreamReader>,
+        w: InstanceType<typeof node.StreamWriter>,
+      ) {
+        if (!arrived.done()) arrived.setResult(loop.time());
+        yield* r.read();
+        w.close();
+      });
+      const server = yield* node.startServer(handler, '127.0.0.1', 0);
+      const port = (server.sockets[0]!.getsockname() as [string, number])[1];
+      // A raw Node socket: the loop does not know about it (no pending host operation holds the clock).
+      loop.callLater(2.0, () => {
+        const sock = net.connect(port, '127.0.0.1', () => sock.end());
+        sock.on('error', () => {});
+      });
+      const ticker = createTask(
+        coroutine(function* ticker() {
+          for (;;) yield* sleep(0.5);
+        })(),
+      );
+      try {
+        return yield* arrived;
+      } finally {
+        ticker.cancel();
+        server.close();
+        yield* server.waitClosed();
+      }
+    });
+    for (let i = 0; i < 3; i++) expect(await node.run(main(), { clock: 'virtual' })).toBe(2);
+  });
+});

@@ -1,9 +1,11 @@
 /** waitFor — ported from CPython's Lib/test/test_asyncio/test_waitfor.py (test names in brackets). */
 import {
+  type Awaitable,
   CancelledError,
   coroutine,
   createTask,
   getRunningLoop,
+  type Instruction,
   sleep,
   type Task,
   TimeoutError,
@@ -14,11 +16,11 @@ import { contextOf, runWith } from './structured_helpers.js';
 
 const EPSILON = 0.0001;
 
-function inTask<T>(fn: () => Generator<unknown, T, any>): Promise<T> {
+function inTask<T>(fn: () => Generator<Instruction, T, any>): Promise<T> {
   return runWith(coroutine(fn)());
 }
 
-function* raises(body: () => Iterable<unknown>): Generator<unknown, any, any> {
+function* raises(body: () => Awaitable<unknown>): Generator<Instruction, any, any> {
   try {
     yield* body();
   } catch (e) {

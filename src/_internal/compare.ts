@@ -5,7 +5,8 @@
  * Ordering values (SPEC §3): numbers, strings and bigints compare as in Python — numbers and bigints with
  * each other exactly, strings by code point (not by UTF-16 unit, which orders astral characters before
  * U+E000…U+FFFF); arrays compare element-wise like tuples (the first unequal pair decides, else the
- * shorter is smaller). Anything else cannot be ordered without a comparator: TypeError with Python's
+ * shorter is smaller); an object with an `lt(other)` method (Python's `__lt__`) orders itself. Anything else
+ * cannot be ordered without a comparator: TypeError with Python's
  * message, `'<' not supported between instances of 'dict' and 'dict'`. As in Python, only the pair
  * actually compared matters: `[1, {}] < [2, {}]` is fine, `[1, a] < [1, b]` with objects a, b is not.
  */
@@ -62,7 +63,27 @@ export function pythonLess(x: unknown, y: unknown): boolean {
     return x.length < y.length;
   }
   if (isNumeric(x) && isNumeric(y)) return x < y; // number vs bigint compares exactly in JS
+  // Python's x.__lt__(y): an object that orders itself (only x's method is asked, as Python does when y
+  // defines no reflected __gt__).
+  if (typeof x === 'object' && x !== null && typeof (x as Ordered).lt === 'function') {
+    return Boolean((x as Ordered).lt(y));
+  }
   throw new TypeError(`'<' not supported between instances of '${pyTypeName(x)}' and '${pyTypeName(y)}'`);
+}
+
+/**
+ * An item that orders itself, as a Python class with `__lt__` does: `a.lt(b)` is `a < b`. PriorityQueue
+ * (and tuple-like arrays holding such items) use it when no comparator is given.
+ *
+ * ```ts
+ * class Job implements Ordered<Job> {
+ *   constructor(readonly priority: number, readonly name: string) {}
+ *   lt(other: Job) { return this.priority < other.priority; }
+ * }
+ * ```
+ */
+export interface Ordered<T = unknown> {
+  lt(other: T): boolean;
 }
 
 /** A comparator in the style of Array.prototype.sort: negative when a orders before b. */

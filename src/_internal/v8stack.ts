@@ -63,13 +63,22 @@ export function parseV8Stack(stack: string): StackFrame[] {
 /**
  * The coroutine frames of a stack captured while a task was suspending (innermost first): skip the
  * non-generator frames on top (Future.next and the like), then take generator frames until the first
- * ordinary frame below them (the Task's step, which drives the outermost coroutine).
+ * ordinary frame below them (the Task's step, which drives the outermost coroutine). A stack captured by a
+ * hand-written awaitable body (`body`, see suspendOn in futures.ts) starts at that body's `next()`: its
+ * frame stands for the body's coroutine frame, named as the body.
  */
-export function suspendedCoroutineFrames(stack: string): StackFrame[] {
+export function suspendedCoroutineFrames(raw: { stack?: string; body?: string } | undefined): StackFrame[] {
+  const stack = raw?.stack;
+  if (stack === undefined) return [];
   const frames = parseV8Stack(stack);
-  let i = 0;
-  while (i < frames.length && !frames[i]!.isCoroutine) i++;
   const out: StackFrame[] = [];
+  let i = 0;
+  const body = raw!.body;
+  if (body !== undefined && frames.length > 0) {
+    out.push({ ...frames[0]!, name: body, isCoroutine: true });
+    i = 1;
+  }
+  while (i < frames.length && !frames[i]!.isCoroutine) i++;
   while (i < frames.length && frames[i]!.isCoroutine) out.push(frames[i++]!);
   return out;
 }

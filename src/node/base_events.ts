@@ -14,7 +14,7 @@ import * as net from 'node:net';
 import * as tls from 'node:tls';
 import type { EventLoop } from '../base_events.js';
 import { type Context, currentContext } from '../contextvars.js';
-import { Coroutine } from '../coroutines.js';
+import { Coroutine, type Instruction } from '../coroutines.js';
 import {
   CancelledError,
   ConnectionResetError,
@@ -28,7 +28,12 @@ import type { Future } from '../futures.js';
 import { logger } from '../log.js';
 import { sleep } from '../tasks.js';
 import { errnoOf, fromNodeError, makeOSError, strerror } from './errors.js';
-import { formatAddress, type Protocol, StreamTransport, type TransportOwner } from './transports.js';
+import {
+  formatAddress,
+  type StreamProtocol as Protocol,
+  StreamTransport,
+  type TransportOwner,
+} from './transports.js';
 
 /** TLS settings (Python's SSLContext): Node's secure-context and verification options. */
 export type TlsOptions = tls.SecureContextOptions &
@@ -218,7 +223,7 @@ export function* createConnection(
   host: string | null | undefined,
   port: number | null | undefined,
   options?: ConnectionOptions,
-): Generator<unknown, [StreamTransport, Protocol], unknown> {
+): Generator<Instruction, [StreamTransport, Protocol], unknown> {
   const o = options ?? {};
   const ssl = checkClientSsl(o.ssl);
   let serverHostname = o.serverHostname ?? null;
@@ -262,7 +267,7 @@ export function* createUnixConnection(
   protocolFactory: () => Protocol,
   path: string | null | undefined,
   options?: UnixConnectionOptions,
-): Generator<unknown, [StreamTransport, Protocol], unknown> {
+): Generator<Instruction, [StreamTransport, Protocol], unknown> {
   const o = options ?? {};
   const ssl = checkClientSsl(o.ssl);
   let serverHostname = o.serverHostname ?? null;
@@ -299,7 +304,7 @@ function* finishConnection(
   serverHostname: string | null,
   o: { sslHandshakeTimeout?: number | null },
   extra: Record<string, unknown>,
-): Generator<unknown, [StreamTransport, Protocol], unknown> {
+): Generator<Instruction, [StreamTransport, Protocol], unknown> {
   let stream: net.Socket = socket;
   if (ssl !== null) {
     const tlsSocket = tlsClient(socket, ssl, serverHostname);
@@ -343,7 +348,7 @@ function* handshake(
   socket: tls.TLSSocket,
   event: string,
   timeout: number | null | undefined,
-): Generator<unknown, void, unknown> {
+): Generator<Instruction, void, unknown> {
   const seconds = timeout ?? SSL_HANDSHAKE_TIMEOUT;
   try {
     yield* hostEvent(loop, socket, event, (err) => fromNodeError(err), {
@@ -415,7 +420,7 @@ export function* startTls(
   protocol: Protocol,
   ssl: TlsOptions | true,
   options?: StartTlsOptions & { serverSide?: boolean },
-): Generator<unknown, StreamTransport, unknown> {
+): Generator<Instruction, StreamTransport, unknown> {
   const serverSide = options?.serverSide ?? false;
   if (ssl !== true && (ssl === null || typeof ssl !== 'object')) {
     throw new TypeError(`sslcontext is expected to be TLS options, got ${repr(ssl)}`);
@@ -476,7 +481,18 @@ export function* startTls(
 // servers
 
 /** One listening socket of a Server (Python's TransportSocket, as far as servers need it). */
-export class ServerSocket {
+/**
+ * A TCP socket's address as Python gives it: `[host, port]`, or `[host, port, flowinfo, scopeId]` for
+ * IPv6 (`const [host, port] = server.sockets[0]!.getsockname()` works for both).
+ */
+export type InetAddress =
+  | [host: string, port: number]
+  | [host: string, port: number, flowinfo: number, scopeId: number];
+
+/** What `getsockname()` returns: an InetAddress for TCP, the socket file's path for a Unix socket. */
+export type SocketAddress = InetAddress | string;
+
+export class ServerSocket<A extends SocketAddress = SocketAddress> {
   /** The Node server behind it. */
   readonly server: net.Server;
   /** @internal */ readonly _unixPath: string | null;
@@ -486,13 +502,17 @@ export class ServerSocket {
     this._unixPath = unixPath;
   }
 
-  /** [host, port] (IPv6: [host, port, 0, 0]), or the path of a Unix socket. */
-  getsockname(): unknown {
-    if (this._unixPath !== null) return this._unixPath;
+  /**
+   * [host, port] (IPv6: [host, port, 0, 0]) for a server of startServer/createServer, or the path of a
+   * Unix socket (startUnixServer). OSError (EBADF, as Python's) if the Node server was closed behind
+   * tsyncio's back.
+   */
+  getsockname(): A {
+    if (this._unixPath !== null) return this._unixPath as A;
     const a = this.server.address();
-    if (a === null) return null;
-    if (typeof a === 'string') return a;
-    return addressOf(a.address, a.port, a.family);
+    if (a === null) throw makeOSError('EBADF');
+    if (typeof a === 'string') return a as A;
+    return addressOf(a.address, a.port, a.family) as A;
   }
 
   /** 'AF_INET', 'AF_INET6' or 'AF_UNIX'. */
@@ -520,7 +540,7 @@ interface Listener {
  * A listening server (Python's `asyncio.Server`): close(), waitClosed(), serveForever(), startServing(),
  * isServing(), sockets, closeClients(), abortClients(); an async context manager (close + waitClosed).
  */
-export class Server implements TransportOwner {
+export class Server<A extends SocketAddress = SocketAddress> implements TransportOwner {
   /** @internal */ _loop: EventLoop;
   /** @internal null once closed */ _listeners: Listener[] | null;
   /** @internal the connections accepted and not yet lost (CPython's _clients) */
@@ -550,6 +570,8 @@ export class Server implements TransportOwner {
     this._ssl = ssl;
     this._context = currentContext().copy();
     this._keepAlive = keepAlive;
+    // A listening server is a host source: a connection may arrive at any time (virtual clock: base_events).
+    loop._hostSources++;
     for (const { server } of listeners) {
       server.on(ssl === null ? 'connection' : 'secureConnection', this._onHostConnection);
       server.on('error', this._onHostError);
@@ -670,9 +692,9 @@ export class Server implements TransportOwner {
   }
 
   /** The listening sockets (empty once closed). */
-  get sockets(): readonly ServerSocket[] {
+  get sockets(): readonly ServerSocket<A>[] {
     if (this._listeners === null) return [];
-    return this._listeners.map((l) => new ServerSocket(l.server, l.unixPath));
+    return this._listeners.map((l) => new ServerSocket<A>(l.server, l.unixPath));
   }
 
   /**
@@ -683,6 +705,7 @@ export class Server implements TransportOwner {
     const listeners = this._listeners;
     if (listeners === null) return;
     this._listeners = null;
+    this._loop._hostSources--;
     for (const { server } of listeners) server.close();
     for (const socket of this._queued) socket.destroy();
     this._queued = [];
@@ -721,7 +744,7 @@ export class Server implements TransportOwner {
   }
 
   /** `asyncWith(server, …)`: the server itself. */
-  aenter(): Coroutine<Server> {
+  aenter(): Coroutine<this> {
     const self = this;
     return new Coroutine(
       (function* () {
@@ -758,12 +781,12 @@ export class Server implements TransportOwner {
   }
 }
 
-function* startServingGen(server: Server): Generator<unknown, void, unknown> {
+function* startServingGen(server: Server): Generator<Instruction, void, unknown> {
   server._startServing();
   yield* sleep(0);
 }
 
-function* serveForeverGen(server: Server): Generator<unknown, void, unknown> {
+function* serveForeverGen(server: Server): Generator<Instruction, void, unknown> {
   if (server._servingForeverFut !== null) {
     throw new RuntimeError(`server ${server} is already being awaited on serve_forever()`);
   }
@@ -789,7 +812,7 @@ function* serveForeverGen(server: Server): Generator<unknown, void, unknown> {
   }
 }
 
-function* waitClosedGen(server: Server): Generator<unknown, void, unknown> {
+function* waitClosedGen(server: Server): Generator<Instruction, void, unknown> {
   // Waiters are released by _wakeup() once the server is closed AND has no connections, in either
   // order; _wakeup() sets _waiters to null to say so.
   if (server._waiters === null) return;
@@ -827,7 +850,7 @@ export function* createServer(
   host: string | readonly string[] | null | undefined,
   port: number | null | undefined,
   options?: ServerOptions,
-): Generator<unknown, Server, unknown> {
+): Generator<Instruction, Server<InetAddress>, unknown> {
   const o = options ?? {};
   const ssl = checkServerSsl(o.ssl);
   checkSslTimeouts(o, ssl !== null);
@@ -865,7 +888,7 @@ export function* createServer(
     if (!sock.listening) yield* hostEvent(loop, sock, 'listening', (err) => fromNodeError(err));
     listeners.push({ server: sock, unixPath: null });
   }
-  const server = new Server(loop, listeners, protocolFactory, ssl, o.keepAlive ?? false);
+  const server = new Server<InetAddress>(loop, listeners, protocolFactory, ssl, o.keepAlive ?? false);
   if (o.startServing ?? true) {
     server._startServing();
     // Skip one loop iteration, as CPython does, so the server is fully set up when this returns.
@@ -880,7 +903,7 @@ export function* createUnixServer(
   protocolFactory: () => Protocol,
   path: string | null | undefined,
   options?: UnixServerOptions,
-): Generator<unknown, Server, unknown> {
+): Generator<Instruction, Server<string>, unknown> {
   const o = options ?? {};
   const ssl = checkServerSsl(o.ssl);
   checkSslTimeouts(o, ssl !== null);
@@ -924,7 +947,7 @@ export function* createUnixServer(
     const a = sock.address();
     listener = { server: sock, unixPath: typeof a === 'string' ? a : '' };
   }
-  const server = new Server(loop, [listener], protocolFactory, ssl);
+  const server = new Server<string>(loop, [listener], protocolFactory, ssl);
   if (o.startServing ?? true) {
     server._startServing();
     yield* sleep(0);

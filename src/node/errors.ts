@@ -82,13 +82,13 @@ export function fromNodeError(err: unknown, text?: string): unknown {
 /** Python's ssl.SSLError (an OSError): a TLS failure that is not a certificate check. */
 export class SSLError extends OSError {
   /** OpenSSL's reason, as Python's `reason` ('CERTIFICATE_VERIFY_FAILED', …). */
-  reason?: string;
+  declare reason?: string;
 }
 Object.defineProperty(SSLError.prototype, 'name', { value: 'SSLError', writable: true, configurable: true });
 
 /** Python's ssl.SSLCertVerificationError: the peer's certificate did not verify. */
 export class SSLCertVerificationError extends SSLError {
-  verifyMessage?: string;
+  declare verifyMessage?: string;
 }
 Object.defineProperty(SSLCertVerificationError.prototype, 'name', {
   value: 'SSLCertVerificationError',

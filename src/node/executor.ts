@@ -25,9 +25,11 @@ import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { Deque } from '../_internal/deque.js';
 import { _setDefaultExecutorFactory, type Executor } from '../base_events.js';
+import { type Awaitable, Coroutine, type Instruction } from '../coroutines.js';
 import * as exceptions from '../exceptions.js';
 import { CancelledError, RuntimeError, ValueError } from '../exceptions.js';
 import { repr } from '../format_helpers.js';
+import { fromPromise } from '../interop.js';
 import { isWorkerFunction, type WorkerFunction } from '../threads.js';
 
 /** Raised when an executor cannot finish a job because its worker broke (Python's BrokenExecutor). */
@@ -118,7 +120,7 @@ export class WorkerJob<R = unknown> implements PromiseLike<R> {
  * A pool of worker threads running `WorkerFunction`s (Python's ThreadPoolExecutor). Use it as the loop's
  * default executor (the default already is one) or pass it to `loop.runInExecutor(pool, fn, ...args)`.
  */
-export class ThreadPoolExecutor implements Executor {
+export class ThreadPoolExecutor implements Executor<WorkerFunction> {
   readonly maxWorkers: number;
   private _workers = new Set<PoolWorker>();
   private _idle: PoolWorker[] = [];
@@ -145,7 +147,6 @@ export class ThreadPoolExecutor implements Executor {
    * a function that is not a WorkerFunction (JS closures cannot cross threads) or a shut-down pool.
    */
   submit<A extends unknown[], R>(fn: WorkerFunction<A, R>, ...args: A): WorkerJob<R>;
-  submit(fn: unknown, ...args: unknown[]): WorkerJob<unknown>;
   submit(fn: unknown, ...args: unknown[]): WorkerJob<unknown> {
     if (!isWorkerFunction(fn)) {
       const what = typeof fn === 'function' ? `the function ${fn.name || '<anonymous>'}` : repr(fn);
@@ -164,8 +165,27 @@ export class ThreadPoolExecutor implements Executor {
   /**
    * Stop accepting jobs. Queued jobs still run (unless `cancelFutures`, which cancels them); the workers
    * exit once the queue is drained. With `wait` (default), resolves when every worker has exited.
+   * The result is a promise that a coroutine can also await: `yield* pool.shutdown()`.
    */
-  shutdown(wait = true, options?: { cancelFutures?: boolean }): Promise<void> {
+  shutdown(wait = true, options?: { cancelFutures?: boolean }): AwaitablePromise<void> {
+    return awaitablePromise(this._shutdownPromise(wait, options));
+  }
+
+  /**
+   * `yield* asyncWith(new ThreadPoolExecutor(), function* (pool) { … })`: Python's `with pool:`. The
+   * block gets the pool; leaving it shuts the pool down and waits for its jobs and workers (as
+   * `Executor.__exit__` does with `shutdown(wait=True)`). Errors of the block are not suppressed.
+   */
+  aenter(): Coroutine<this> {
+    return new Coroutine(aenterGen(this), AENTER);
+  }
+
+  /** Shut down and wait (see aenter()). */
+  aexit(_error?: unknown): Coroutine<false> {
+    return new Coroutine(aexitGen(this), AEXIT);
+  }
+
+  private _shutdownPromise(wait: boolean, options?: { cancelFutures?: boolean }): Promise<void> {
     this._shutdown = true;
     if (options?.cancelFutures) {
       for (let job = this._queue.shift(); job !== undefined; job = this._queue.shift()) job.cancel();
@@ -270,6 +290,29 @@ export class ThreadPoolExecutor implements Executor {
     const state = this._shutdown ? 'shutdown' : 'running';
     return `<ThreadPoolExecutor ${state} workers=${this._workers.size}/${this.maxWorkers} busy=${this._running}>`;
   }
+}
+
+/** A promise that a coroutine can also `yield*` (what ThreadPoolExecutor.shutdown() returns). */
+export type AwaitablePromise<T> = Promise<T> & Awaitable<T>;
+
+function awaitablePromise<T>(promise: Promise<T>): AwaitablePromise<T> {
+  // The Future is made only when a coroutine awaits: it belongs to the loop running then.
+  return Object.assign(promise, {
+    [Symbol.iterator]: () => fromPromise(promise)[Symbol.iterator]() as Iterator<Instruction, T, unknown>,
+  });
+}
+
+const AENTER = { name: '__enter__', qualname: 'Executor.__enter__' };
+const AEXIT = { name: '__exit__', qualname: 'Executor.__exit__' };
+
+// biome-ignore lint/correctness/useYield: entering a pool does not wait, like Python's __enter__.
+function* aenterGen<P>(pool: P): Generator<Instruction, P, unknown> {
+  return pool;
+}
+
+function* aexitGen(pool: ThreadPoolExecutor): Generator<Instruction, false, unknown> {
+  yield* pool.shutdown(true);
+  return false;
 }
 
 /** One worker thread of a pool, running at most one job at a time. */

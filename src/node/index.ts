@@ -7,18 +7,24 @@ import './trace.js';
 
 import './signals.js';
 
+import './loop_methods.js';
+
 export * from '../index.js';
 export type {
   ConnectionOptions,
+  InetAddress,
   ServerOptions,
+  SocketAddress,
   StartTlsOptions,
   TlsOptions,
   UnixConnectionOptions,
   UnixServerOptions,
 } from './base_events.js';
 export { Server, ServerSocket } from './base_events.js';
+export type { DatagramEndpointOptions } from './datagram.js';
+export { UDPTransport } from './datagram.js';
 export { SSLCertVerificationError, SSLError } from './errors.js';
-export type { JobState, ThreadPoolExecutorOptions } from './executor.js';
+export type { AwaitablePromise, JobState, ThreadPoolExecutorOptions } from './executor.js';
 export {
   BrokenExecutor,
   BrokenThreadPool,
@@ -28,12 +34,21 @@ export {
 } from './executor.js';
 export type { InspectOptions } from './inspect.js';
 export { getAllAwaitedBy } from './inspect.js';
+export type { PipeLike, SendfileOptions, SubprocessTransportOptions } from './pipes.js';
+export { ChildTransport } from './pipes.js';
+export type { Address } from './protocols.js';
+export {
+  BaseProtocol,
+  BufferedProtocol,
+  DatagramProtocol,
+  Protocol,
+  SubprocessProtocol,
+} from './protocols.js';
 export type {
   ClientConnectedCallback,
   NodeStreamOptions,
   OpenConnectionOptions,
   OpenUnixConnectionOptions,
-  ReadTransport,
   Separator,
   StartServerOptions,
   StartUnixServerOptions,
@@ -60,5 +75,19 @@ export {
   Process,
   STDOUT,
 } from './subprocess.js';
-export type { NodeStream, Protocol, StreamTransportOptions, TransportOwner } from './transports.js';
-export { StreamTransport } from './transports.js';
+export type {
+  ExtraInfo,
+  NodeStream,
+  StreamProtocol,
+  StreamTransportOptions,
+  TransportOwner,
+} from './transports.js';
+export {
+  BaseTransport,
+  DatagramTransport,
+  ReadTransport,
+  StreamTransport,
+  SubprocessTransport,
+  Transport,
+  WriteTransport,
+} from './transports.js';

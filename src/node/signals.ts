@@ -108,6 +108,8 @@ _hostHooks.addSignalHandler = (loop, sig, callback) => {
   let handlers = loopHandlers.get(loop);
   if (handlers === undefined) loopHandlers.set(loop, (handlers = new Map()));
   setHandler(name, callback);
+  // A handler is a host source: the virtual clock gives the host a turn before each jump (base_events).
+  if (!handlers.has(name)) loop._hostSources++;
   handlers.set(name, callback);
   updateKeepAlive();
 };
@@ -116,6 +118,7 @@ _hostHooks.removeSignalHandler = (loop, sig) => {
   const name = checkSignal(sig);
   const handlers = loopHandlers.get(loop);
   if (handlers === undefined || !handlers.delete(name)) return false;
+  loop._hostSources--;
   // Python restores the default (default_int_handler for SIGINT, SIG_DFL otherwise) whoever's it was.
   setHandler(name, null);
   updateKeepAlive();

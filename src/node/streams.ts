@@ -11,8 +11,8 @@
  */
 import type { EventLoop } from '../base_events.js';
 import type { Context } from '../contextvars.js';
-import { Coroutine, isCoroutine } from '../coroutines.js';
-import { getEventLoop, getRunningLoop } from '../events.js';
+import { Coroutine, type Instruction, isCoroutine } from '../coroutines.js';
+import { getEventLoop, getRunningLoop, isPromiseResult } from '../events.js';
 import {
   ConnectionResetError,
   IncompleteReadError,
@@ -31,6 +31,7 @@ import {
   createServer,
   createUnixConnection,
   createUnixServer,
+  type InetAddress,
   type Server,
   type ServerOptions,
   type StartTlsOptions,
@@ -39,7 +40,8 @@ import {
   type UnixConnectionOptions,
   type UnixServerOptions,
 } from './base_events.js';
-import { type NodeStream, type Protocol, StreamTransport } from './transports.js';
+import { Protocol } from './protocols.js';
+import { type NodeStream, type ReadTransport, StreamTransport } from './transports.js';
 
 /** The default buffer limit of a StreamReader: 64 KiB (CPython's _DEFAULT_LIMIT). */
 export const DEFAULT_LIMIT = 2 ** 16;
@@ -48,10 +50,7 @@ const EMPTY = Buffer.alloc(0);
 const noop = (): void => {};
 
 /** What a StreamReader needs from its transport: read flow control. */
-export interface ReadTransport {
-  pauseReading(): void;
-  resumeReading(): void;
-}
+type ReaderTransport = Pick<ReadTransport, 'pauseReading' | 'resumeReading'>;
 
 /** The callback startServer calls for each client: a plain function or a coroutine function. */
 export type ClientConnectedCallback = (reader: StreamReader, writer: StreamWriter) => unknown;
@@ -98,7 +97,7 @@ function* openConnectionGen(
   host: string | null | undefined,
   port: number | null | undefined,
   options: OpenConnectionOptions | undefined,
-): Generator<unknown, [StreamReader, StreamWriter], unknown> {
+): Generator<Instruction, [StreamReader, StreamWriter], unknown> {
   const loop = getRunningLoop();
   const { limit = DEFAULT_LIMIT, ...rest } = options ?? {};
   const reader = new StreamReader(limit, loop);
@@ -122,7 +121,7 @@ export function startServer(
   host?: string | readonly string[] | null,
   port?: number | null,
   options?: StartServerOptions,
-): Coroutine<Server> {
+): Coroutine<Server<InetAddress>> {
   return new Coroutine(startServerGen(clientConnected, host, port, options), {
     name: 'start_server',
     qualname: 'start_server',
@@ -134,7 +133,7 @@ function* startServerGen(
   host: string | readonly string[] | null | undefined,
   port: number | null | undefined,
   options: StartServerOptions | undefined,
-): Generator<unknown, Server, unknown> {
+): Generator<Instruction, Server<InetAddress>, unknown> {
   checkClientCallback(clientConnected);
   const loop = getRunningLoop();
   const { limit = DEFAULT_LIMIT, ...rest } = options ?? {};
@@ -162,7 +161,7 @@ export function openUnixConnection(
 function* openUnixConnectionGen(
   path: string | null | undefined,
   options: OpenUnixConnectionOptions | undefined,
-): Generator<unknown, [StreamReader, StreamWriter], unknown> {
+): Generator<Instruction, [StreamReader, StreamWriter], unknown> {
   const loop = getRunningLoop();
   const { limit = DEFAULT_LIMIT, ...rest } = options ?? {};
   const reader = new StreamReader(limit, loop);
@@ -181,7 +180,7 @@ export function startUnixServer(
   clientConnected: ClientConnectedCallback,
   path?: string | null,
   options?: StartUnixServerOptions,
-): Coroutine<Server> {
+): Coroutine<Server<string>> {
   return new Coroutine(startUnixServerGen(clientConnected, path, options), {
     name: 'start_unix_server',
     qualname: 'start_unix_server',
@@ -192,7 +191,7 @@ function* startUnixServerGen(
   clientConnected: ClientConnectedCallback,
   path: string | null | undefined,
   options: StartUnixServerOptions | undefined,
-): Generator<unknown, Server, unknown> {
+): Generator<Instruction, Server<string>, unknown> {
   checkClientCallback(clientConnected);
   const loop = getRunningLoop();
   const { limit = DEFAULT_LIMIT, ...rest } = options ?? {};
@@ -200,6 +199,17 @@ function* startUnixServerGen(
   const factory = (): StreamReaderProtocol =>
     new StreamReaderProtocol(new StreamReader(limit, loop), clientConnected, loop);
   return yield* createUnixServer(loop, factory, path, rest);
+}
+
+/** The task body for a promise-returning client_connected_cb. */
+function awaitHandlerPromise(loop: EventLoop, promise: PromiseLike<unknown>): Coroutine<unknown> {
+  const fut = loop._wrapHostPromise(promise);
+  return new Coroutine(
+    (function* client_connected_cb() {
+      return yield* fut;
+    })(),
+    { name: 'client_connected_cb' },
+  );
 }
 
 function checkClientCallback(cb: unknown): void {
@@ -273,7 +283,7 @@ export function streamsFromDuplex(
  * Adapts a transport's protocol callbacks to a StreamReader, and keeps the write flow-control state that
  * StreamWriter.drain() waits on (CPython's StreamReaderProtocol + FlowControlMixin).
  */
-export class StreamReaderProtocol implements Protocol {
+export class StreamReaderProtocol extends Protocol {
   /** @internal */ _loop: EventLoop;
   /** @internal writing is paused: drain() waits */ _paused = false;
   /** @internal */ _drainWaiters: Future<void>[] = [];
@@ -293,6 +303,7 @@ export class StreamReaderProtocol implements Protocol {
     clientConnectedCb?: ClientConnectedCallback | null,
     loop?: EventLoop | null,
   ) {
+    super();
     this._loop = loop ?? getEventLoop();
     this._streamReader = streamReader;
     this._clientConnectedCb = clientConnectedCb ?? null;
@@ -306,7 +317,7 @@ export class StreamReaderProtocol implements Protocol {
     if (this._streamReader !== null) this._streamReader._transport = transport;
   }
 
-  connectionMade(transport: StreamTransport): void {
+  override connectionMade(transport: StreamTransport): void {
     this._transport = transport;
     const reader = this._streamReader;
     if (reader !== null) reader.setTransport(transport);
@@ -315,9 +326,15 @@ export class StreamReaderProtocol implements Protocol {
     if (cb === null) return;
     const writer = new StreamWriter(transport, this, reader, this._loop);
     const res = cb(reader!, writer);
-    if (isCoroutine(res)) {
+    // An async function (or any promise-returning handler) is treated like a coroutine handler: its
+    // failure is reported and the connection closed; the promise is awaited by a task, so its rejection
+    // is never unhandled.
+    const promised = !isCoroutine(res) && isPromiseResult(res);
+    if (isCoroutine(res) || promised) {
       const loop = this._loop;
-      const task = loop.createTask(res);
+      const task = loop.createTask(
+        promised ? awaitHandlerPromise(loop, res as PromiseLike<unknown>) : (res as Coroutine<unknown>),
+      );
       this._task = task;
       task.addDoneCallback((t) => {
         if (t.cancelled()) {
@@ -337,7 +354,7 @@ export class StreamReaderProtocol implements Protocol {
     }
   }
 
-  connectionLost(exc: unknown): void {
+  override connectionLost(exc: unknown): void {
     const reader = this._streamReader;
     if (reader !== null) {
       if (exc === null || exc === undefined) reader.feedEof();
@@ -367,22 +384,22 @@ export class StreamReaderProtocol implements Protocol {
     this._transport = null;
   }
 
-  dataReceived(data: Buffer): void {
+  override dataReceived(data: Buffer): void {
     this._streamReader?._feedOwned(data);
   }
 
-  eofReceived(): boolean | undefined {
+  override eofReceived(): boolean | undefined {
     this._streamReader?.feedEof();
     // Over TLS, keeping a half-open connection makes no sense: let the transport close.
     return !this._overSsl;
   }
 
-  pauseWriting(): void {
+  override pauseWriting(): void {
     this._paused = true;
     if (this._loop._debug) logger.debug(`${this} pauses writing`);
   }
 
-  resumeWriting(): void {
+  override resumeWriting(): void {
     this._paused = false;
     if (this._loop._debug) logger.debug(`${this} resumes writing`);
     for (const waiter of this._drainWaiters) {
@@ -391,7 +408,7 @@ export class StreamReaderProtocol implements Protocol {
   }
 
   /** @internal What drain() waits on (FlowControlMixin._drain_helper). */
-  *_drainHelper(): Generator<unknown, void, unknown> {
+  *_drainHelper(): Generator<Instruction, void, unknown> {
     if (this._connectionLost) throw new ConnectionResetError('Connection lost');
     if (!this._paused) return;
     const loop = this._loop;
@@ -414,7 +431,7 @@ export class StreamReaderProtocol implements Protocol {
     return this._closed;
   }
 
-  toString(): string {
+  override toString(): string {
     return `<StreamReaderProtocol${this._paused ? ' paused' : ''}>`;
   }
 }
@@ -530,7 +547,7 @@ export class StreamWriter {
   }
 }
 
-function* waitClosedGen(w: StreamWriter): Generator<unknown, void, unknown> {
+function* waitClosedGen(w: StreamWriter): Generator<Instruction, void, unknown> {
   const closed = w._protocol._getCloseWaiter();
   if (closed.done()) {
     yield* closed;
@@ -545,7 +562,7 @@ function* waitClosedGen(w: StreamWriter): Generator<unknown, void, unknown> {
   }
 }
 
-function* drainGen(w: StreamWriter): Generator<unknown, void, unknown> {
+function* drainGen(w: StreamWriter): Generator<Instruction, void, unknown> {
   const reader = w._reader;
   if (reader !== null) {
     const exc = reader.exception();
@@ -559,7 +576,7 @@ function* drainGen(w: StreamWriter): Generator<unknown, void, unknown> {
   yield* w._protocol._drainHelper();
 }
 
-function* aexitGen(w: StreamWriter, error: unknown): Generator<unknown, boolean, unknown> {
+function* aexitGen(w: StreamWriter, error: unknown): Generator<Instruction, boolean, unknown> {
   w.close();
   try {
     yield* w.waitClosed();
@@ -573,7 +590,7 @@ function* startTlsGen(
   w: StreamWriter,
   ssl: TlsOptions | true,
   options: StartTlsOptions | undefined,
-): Generator<unknown, void, unknown> {
+): Generator<Instruction, void, unknown> {
   const protocol = w._protocol;
   const serverSide = protocol._clientConnectedCb !== null;
   yield* w.drain();
@@ -605,7 +622,7 @@ export class StreamReader {
   /** @internal the future a read*() coroutine waits on (_waitForData) */
   _waiter: Future<void> | null = null;
   /** @internal */ _exception: unknown = undefined;
-  /** @internal */ _transport: ReadTransport | null = null;
+  /** @internal */ _transport: ReaderTransport | null = null;
   /** @internal reading is paused on the transport (buffer over 2 × limit) */
   _paused = false;
   /** @internal */ _sourceTraceback: string[] | undefined;
@@ -648,7 +665,7 @@ export class StreamReader {
   }
 
   /** Attach the transport whose reading is paused while the buffer is over 2 × limit. */
-  setTransport(transport: ReadTransport): void {
+  setTransport(transport: Pick<ReadTransport, 'pauseReading' | 'resumeReading'>): void {
     if (this._transport !== null) throw new RuntimeError('Transport already set');
     this._transport = transport;
   }
@@ -767,7 +784,7 @@ export class StreamReader {
   }
 
   /** @internal Wait until feedData() or feedEof() is called; resume the transport if it was paused. */
-  *_waitForData(funcName: string): Generator<unknown, void, unknown> {
+  *_waitForData(funcName: string): Generator<Instruction, void, unknown> {
     // Two readers at once would race for the same bytes: CPython forbids it, and so do we.
     if (this._waiter !== null) {
       throw new RuntimeError(
@@ -871,7 +888,7 @@ export class StreamReader {
 
 const NEWLINE = Buffer.from('\n');
 
-function* readlineGen(r: StreamReader): Generator<unknown, Buffer, unknown> {
+function* readlineGen(r: StreamReader): Generator<Instruction, Buffer, unknown> {
   // Fast path: look for '\n' only, waiting as long as the line stays within the limit and no EOF or
   // error is in sight. Anything else (limit, EOF, an exception) goes to readuntil's general path below,
   // which gives CPython's exact outcome. [HOT: the echo benchmark's read path]
@@ -919,7 +936,7 @@ function toSeparator(sep: unknown): Buffer {
 function* readuntilGen(
   r: StreamReader,
   separator: Separator | readonly Separator[],
-): Generator<unknown, Buffer, unknown> {
+): Generator<Instruction, Buffer, unknown> {
   // A list of separators: sorted so that the shortest match wins (CPython 3.13).
   const seps = Array.isArray(separator)
     ? (separator as readonly Separator[]).map(toSeparator).sort((a, b) => a.length - b.length)
@@ -970,7 +987,7 @@ function* readuntilGen(
   return chunk;
 }
 
-function* readGen(r: StreamReader, n: number): Generator<unknown, Buffer, unknown> {
+function* readGen(r: StreamReader, n: number): Generator<Instruction, Buffer, unknown> {
   if (r._exception !== undefined) throw r._exception;
   if (n === 0) return Buffer.alloc(0);
   if (n < 0) {
@@ -991,7 +1008,7 @@ function* readGen(r: StreamReader, n: number): Generator<unknown, Buffer, unknow
   return data;
 }
 
-function* readexactlyGen(r: StreamReader, n: number): Generator<unknown, Buffer, unknown> {
+function* readexactlyGen(r: StreamReader, n: number): Generator<Instruction, Buffer, unknown> {
   if (n < 0) throw new ValueError('readexactly size can not be less than zero');
   if (r._exception !== undefined) throw r._exception;
   if (n === 0) return Buffer.alloc(0);
@@ -1007,7 +1024,7 @@ function* readexactlyGen(r: StreamReader, n: number): Generator<unknown, Buffer,
   return data;
 }
 
-function* anextGen(r: StreamReader): Generator<unknown, Buffer, unknown> {
+function* anextGen(r: StreamReader): Generator<Instruction, Buffer, unknown> {
   const line = yield* readlineGen(r);
   if (line.length === 0) throw new StopAsyncIteration();
   return line;

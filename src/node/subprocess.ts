@@ -20,7 +20,7 @@ import { constants as osConstants } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { _hostHooks, type EventLoop } from '../base_events.js';
-import { Coroutine } from '../coroutines.js';
+import { Coroutine, type Instruction } from '../coroutines.js';
 import { getRunningLoop } from '../events.js';
 import {
   BrokenPipeError,
@@ -165,7 +165,7 @@ function* createGen(argv: string[], shell: boolean, options: SubprocessOptions |
   return proc;
 }
 
-function checkOptions(options: SubprocessOptions | undefined): SubprocessOptions {
+export function checkOptions(options: SubprocessOptions | undefined): SubprocessOptions {
   if (options === undefined || options === null) return {};
   if (typeof options !== 'object') throw new TypeError(`options must be an object, not ${repr(options)}`);
   for (const [key, value] of Object.entries(options)) {
@@ -204,7 +204,7 @@ function stdioOf(v: StdioSpec): 'pipe' | 'ignore' | 'inherit' | number {
 }
 
 /** The file, arguments and stdio to give spawn() for `argv` (exec) or `argv[0]` (a shell command). */
-function commandLine(
+export function commandLine(
   argv: string[],
   shell: boolean,
   opts: SubprocessOptions,
@@ -257,7 +257,7 @@ function resolveProgram(program: string, opts: SubprocessOptions): void {
 }
 
 /** spawn's failure as Python's OSError: `[Errno 2] No such file or directory: 'prog'`. */
-function spawnError(e: unknown, program: string, opts: SubprocessOptions): unknown {
+export function spawnError(e: unknown, program: string, opts: SubprocessOptions): unknown {
   const code = (e as { code?: unknown } | null)?.code;
   if (typeof code !== 'string') return e;
   // Node reports a missing cwd as a missing program; Python names the directory.
@@ -506,7 +506,7 @@ function connectReader(loop: EventLoop, reader: StreamReader, pipe: NonNullable<
   return transport;
 }
 
-function* waitGen(p: Process): Generator<unknown, number, unknown> {
+function* waitGen(p: Process): Generator<Instruction, number, unknown> {
   const rc = p._state.returncode;
   if (rc !== undefined) return rc;
   const loop = p._loop;
@@ -523,7 +523,7 @@ function* waitGen(p: Process): Generator<unknown, number, unknown> {
   }
 }
 
-function* feedStdin(p: Process, input: Uint8Array | string | null): Generator<unknown, void, unknown> {
+function* feedStdin(p: Process, input: Uint8Array | string | null): Generator<Instruction, void, unknown> {
   const stdin = p.stdin!;
   const debug = p._loop.getDebug();
   try {
@@ -541,7 +541,7 @@ function* feedStdin(p: Process, input: Uint8Array | string | null): Generator<un
   stdin.close();
 }
 
-function* readStream(p: Process, which: 'stdout' | 'stderr'): Generator<unknown, Buffer, unknown> {
+function* readStream(p: Process, which: 'stdout' | 'stderr'): Generator<Instruction, Buffer, unknown> {
   const debug = p._loop.getDebug();
   if (debug) logger.debug(`${p} communicate: read ${which}`);
   const output = yield* p[which]!.read();
@@ -550,14 +550,14 @@ function* readStream(p: Process, which: 'stdout' | 'stderr'): Generator<unknown,
   return output;
 }
 
-function* noop(): Generator<unknown, undefined, unknown> {
+function* noop(): Generator<Instruction, undefined, unknown> {
   return undefined;
 }
 
 function* communicateGen(
   p: Process,
   input: Uint8Array | string | null,
-): Generator<unknown, [Buffer | undefined, Buffer | undefined], unknown> {
+): Generator<Instruction, [Buffer | undefined, Buffer | undefined], unknown> {
   const stdin = p.stdin !== undefined ? feedStdin(p, input) : noop();
   const stdout = p.stdout !== undefined ? readStream(p, 'stdout') : noop();
   const stderr = p.stderr !== undefined ? readStream(p, 'stderr') : noop();

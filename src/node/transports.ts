@@ -17,22 +17,262 @@
  * CONTROL: `pauseReading()` pauses the Node stream, which stops reading from the kernel once Node's own
  * small read buffer is full, so a slow reader pushes back on a fast writer through TCP.
  */
+import type { ChildProcess } from 'node:child_process';
+import type * as dgram from 'node:dgram';
+import type * as net from 'node:net';
 import type { Duplex, Readable, Writable } from 'node:stream';
+import type * as tls from 'node:tls';
 import type { EventLoop } from '../base_events.js';
-import { BrokenPipeError, RuntimeError, ValueError } from '../exceptions.js';
+import { BrokenPipeError, NotImplementedError, OSError, RuntimeError, ValueError } from '../exceptions.js';
 import { pyTypeName } from '../format_helpers.js';
 import { logger } from '../log.js';
 import { fromNodeError, makeOSError } from './errors.js';
+import {
+  type Address,
+  type BaseProtocol,
+  type BufferedProtocol,
+  isBufferedProtocol,
+  type Protocol,
+} from './protocols.js';
 
-/** The protocol side of a transport (CPython's protocols.Protocol); StreamReaderProtocol implements it. */
-export interface Protocol {
-  connectionMade(transport: StreamTransport): void;
-  dataReceived(data: Buffer): void;
-  /** Return true to keep the transport open for writing after the peer's EOF. */
-  eofReceived(): boolean | undefined;
-  connectionLost(exc: unknown): void;
-  pauseWriting(): void;
-  resumeWriting(): void;
+/** The protocols a stream transport can drive. */
+export type StreamProtocol = Protocol | BufferedProtocol;
+
+/**
+ * The keys of getExtraInfo() with their types (CPython's documented extra info); any other string key
+ * gives `unknown`.
+ */
+export interface ExtraInfo {
+  /** The remote address: [host, port] (IPv6: [host, port, flowinfo, scopeId]) or a Unix path. */
+  peername: Address | null;
+  /** The local address, as peername. */
+  sockname: Address | null;
+  /** The Node socket (Python: the socket object). */
+  socket: net.Socket | dgram.Socket;
+  /** The TLS options the connection was made with (Python: the SSLContext). */
+  sslcontext: object;
+  /** The TLS socket (Python: the SSLObject). */
+  ssl_object: tls.TLSSocket;
+  /** The peer's certificate, as Node gives it. */
+  peercert: tls.PeerCertificate | undefined;
+  /** [cipher name, protocol version, secret bits]. */
+  cipher: readonly [string, string, number | undefined] | undefined;
+  compression: undefined;
+  /** A pipe transport's Node stream. */
+  pipe: Readable | Writable | Duplex;
+  /** A subprocess transport's Node ChildProcess. */
+  subprocess: ChildProcess;
+}
+
+function notImplemented(): never {
+  throw new NotImplementedError();
+}
+
+/** The base of all transports (CPython's BaseTransport): extra info, closing, the protocol. */
+export class BaseTransport {
+  /** @internal */ _extra: Record<string, unknown>;
+
+  constructor(extra?: Record<string, unknown> | null) {
+    this._extra = extra ?? {};
+  }
+
+  /** Extra information about the transport or its socket: `defaultValue` if it has none under `name`. */
+  getExtraInfo<K extends keyof ExtraInfo>(name: K, defaultValue?: ExtraInfo[K]): ExtraInfo[K] | undefined;
+  getExtraInfo(name: string, defaultValue?: unknown): unknown;
+  getExtraInfo(name: string, defaultValue?: unknown): unknown {
+    return name in this._extra ? this._extra[name] : defaultValue;
+  }
+
+  /** True once the transport is closing or closed. */
+  isClosing(): boolean {
+    return notImplemented();
+  }
+
+  /** Close: buffered data is flushed asynchronously; the protocol's connectionLost(null) follows. */
+  close(): void {
+    notImplemented();
+  }
+
+  setProtocol(_protocol: BaseProtocol): void {
+    notImplemented();
+  }
+
+  getProtocol(): BaseProtocol | null {
+    return notImplemented();
+  }
+}
+
+/** A transport that reads (CPython's ReadTransport). */
+export class ReadTransport extends BaseTransport {
+  /** True while the protocol is receiving data. */
+  isReading(): boolean {
+    return notImplemented();
+  }
+
+  /** Stop delivering data to the protocol until resumeReading(). */
+  pauseReading(): void {
+    notImplemented();
+  }
+
+  resumeReading(): void {
+    notImplemented();
+  }
+}
+
+/** A transport that writes (CPython's WriteTransport). */
+export class WriteTransport extends BaseTransport {
+  /** A Transport is a WriteTransport too (Python's multiple inheritance). */
+  static override [Symbol.hasInstance](x: unknown): boolean {
+    return (
+      Function.prototype[Symbol.hasInstance].call(this, x) ||
+      (this === WriteTransport && x instanceof Transport)
+    );
+  }
+
+  /** Set the write flow-control marks: pauseWriting() above `high`, resumeWriting() at `low`. */
+  setWriteBufferLimits(_high?: number | null, _low?: number | null): void {
+    notImplemented();
+  }
+
+  /** Bytes buffered for writing. */
+  getWriteBufferSize(): number {
+    return notImplemented();
+  }
+
+  /** [low, high]. */
+  getWriteBufferLimits(): [number, number] {
+    return notImplemented();
+  }
+
+  /** Write bytes (a string as UTF-8); never blocks. */
+  write(_data: Uint8Array | string): void {
+    notImplemented();
+  }
+
+  /** Write each chunk of `list` (joined into one write). */
+  writelines(list: Iterable<Uint8Array | string>): void {
+    const chunks: Uint8Array[] = [];
+    for (const item of list) chunks.push(typeof item === 'string' ? Buffer.from(item, 'utf8') : item);
+    this.write(Buffer.concat(chunks));
+  }
+
+  /** Close the write side after flushing (the peer sees EOF). */
+  writeEof(): void {
+    notImplemented();
+  }
+
+  canWriteEof(): boolean {
+    return notImplemented();
+  }
+
+  /** Close at once, dropping buffered data; connectionLost(null) follows. */
+  abort(): void {
+    notImplemented();
+  }
+}
+
+/** A bidirectional stream transport (CPython's Transport: ReadTransport + WriteTransport). */
+export class Transport extends ReadTransport {
+  /** Set the write flow-control marks: pauseWriting() above `high`, resumeWriting() at `low`. */
+  setWriteBufferLimits(_high?: number | null, _low?: number | null): void {
+    notImplemented();
+  }
+
+  /** Bytes buffered for writing. */
+  getWriteBufferSize(): number {
+    return notImplemented();
+  }
+
+  /** [low, high]. */
+  getWriteBufferLimits(): [number, number] {
+    return notImplemented();
+  }
+
+  /** Write bytes (a string as UTF-8); never blocks. */
+  write(_data: Uint8Array | string): void {
+    notImplemented();
+  }
+
+  /** Write each chunk of `list` (joined into one write). */
+  writelines(list: Iterable<Uint8Array | string>): void {
+    const chunks: Uint8Array[] = [];
+    for (const item of list) chunks.push(typeof item === 'string' ? Buffer.from(item, 'utf8') : item);
+    this.write(Buffer.concat(chunks));
+  }
+
+  /** Close the write side after flushing (the peer sees EOF). */
+  writeEof(): void {
+    notImplemented();
+  }
+
+  canWriteEof(): boolean {
+    return notImplemented();
+  }
+
+  /** Close at once, dropping buffered data; connectionLost(null) follows. */
+  abort(): void {
+    notImplemented();
+  }
+}
+
+/** A datagram (UDP) transport (CPython's DatagramTransport). */
+export class DatagramTransport extends BaseTransport {
+  /**
+   * Send `data` to `addr` ([host, port]); without `addr`, to the remote address the endpoint was made
+   * with. Never blocks.
+   */
+  sendto(_data: Uint8Array | string, _addr?: Address | null): void {
+    notImplemented();
+  }
+
+  /** Close at once, dropping buffered datagrams. */
+  abort(): void {
+    notImplemented();
+  }
+
+  /** Bytes (plus 8 per datagram) handed to the host and not yet sent. */
+  getWriteBufferSize(): number {
+    return notImplemented();
+  }
+
+  /** [low, high]. */
+  getWriteBufferLimits(): [number, number] {
+    return notImplemented();
+  }
+
+  /** Pause the protocol's writing above `high` bytes buffered; resume at `low`. */
+  setWriteBufferLimits(_high?: number | null, _low?: number | null): void {
+    notImplemented();
+  }
+}
+
+/** A child process seen as a transport (CPython's SubprocessTransport). */
+export class SubprocessTransport extends BaseTransport {
+  getPid(): number | undefined {
+    return notImplemented();
+  }
+
+  /** The exit status (negative: killed by that signal), or null while it runs. */
+  getReturncode(): number | null {
+    return notImplemented();
+  }
+
+  /** The transport of the child's pipe `fd` (0, 1, 2), or null if it has none. */
+  getPipeTransport(_fd: number): BaseTransport | null {
+    return notImplemented();
+  }
+
+  sendSignal(_signal: string | number): void {
+    notImplemented();
+  }
+
+  terminate(): void {
+    notImplemented();
+  }
+
+  kill(): void {
+    notImplemented();
+  }
 }
 
 /** What a transport tells the server it was accepted by (CPython's Server._attach/_detach). */
@@ -59,11 +299,10 @@ const LOG_THRESHOLD_FOR_CONNLOST_WRITES = 5;
 const DEFAULT_HIGH_WATER = 64 * 1024;
 const EMPTY = Buffer.alloc(0);
 
-export class StreamTransport {
+export class StreamTransport extends Transport {
   /** @internal */ _loop: EventLoop;
   /** @internal */ _stream: NodeStream;
-  /** @internal */ _protocol: Protocol | null;
-  /** @internal */ _extra: Record<string, unknown>;
+  /** @internal */ _protocol: StreamProtocol | null;
   /** @internal */ _server: TransportOwner | null;
   /** @internal close() or abort() was called, or the connection was lost */
   _closing = false;
@@ -93,11 +332,16 @@ export class StreamTransport {
   /** @internal removed listeners for startTls */
   _detached = false;
 
-  constructor(loop: EventLoop, stream: NodeStream, protocol: Protocol, options?: StreamTransportOptions) {
+  constructor(
+    loop: EventLoop,
+    stream: NodeStream,
+    protocol: StreamProtocol,
+    options?: StreamTransportOptions,
+  ) {
+    super({ ...options?.extra });
     this._loop = loop;
     this._stream = stream;
     this._protocol = protocol;
-    this._extra = { ...options?.extra };
     this._server = options?.server ?? null;
     const s = stream as Partial<Duplex>;
     this._readable = typeof s.read === 'function' && s.readable !== undefined;
@@ -207,6 +451,10 @@ export class StreamTransport {
     const protocol = this._protocol;
     // After close(), CPython stops reading at once: what was still in flight is dropped.
     if (protocol === null || this._closing || this._detached) return;
+    if (isBufferedProtocol(protocol)) {
+      for (let i = 0; i < chunks.length; i++) if (!this._deliverBuffered(protocol, chunks[i]!)) return;
+      return;
+    }
     try {
       for (let i = 0; i < chunks.length; i++) protocol.dataReceived(chunks[i]!);
     } catch (e) {
@@ -214,10 +462,42 @@ export class StreamTransport {
     }
   };
 
+  /**
+   * Hand `chunk` to a BufferedProtocol: copy it into the buffers getBuffer() gives, as many as it takes
+   * (CPython's _read_ready__get_buffer, where recv_into fills the buffer). False if the transport failed.
+   */
+  private _deliverBuffered(protocol: BufferedProtocol, chunk: Buffer): boolean {
+    let offset = 0;
+    while (offset < chunk.length) {
+      let buf: Uint8Array;
+      try {
+        buf = protocol.getBuffer(-1);
+        if (!(buf instanceof Uint8Array) || buf.length === 0) {
+          throw new RuntimeError('get_buffer() returned an empty buffer');
+        }
+      } catch (e) {
+        this._fatalError(e, 'Fatal error: protocol.get_buffer() call failed.');
+        return false;
+      }
+      const n = Math.min(buf.length, chunk.length - offset);
+      buf.set(chunk.subarray(offset, offset + n), 0);
+      offset += n;
+      try {
+        protocol.bufferUpdated(n);
+      } catch (e) {
+        this._fatalError(e, 'Fatal error: protocol.buffer_updated() call failed.');
+        return false;
+      }
+      // The protocol may have closed the transport or switched protocols in between.
+      if (this._closing || this._protocol !== protocol) return false;
+    }
+    return true;
+  }
+
   private readonly _deliverEof = (): void => {
     const protocol = this._protocol;
     if (protocol === null || this._lost || this._detached) return;
-    let keepOpen: boolean | undefined;
+    let keepOpen: boolean | undefined | void;
     try {
       keepOpen = protocol.eofReceived();
     } catch (e) {
@@ -267,7 +547,7 @@ export class StreamTransport {
 
   /** @internal CPython's _fatal_error: report what is not an OSError, then close at once. */
   _fatalError(exc: unknown, message: string): void {
-    if (!(exc instanceof Error && 'errno' in exc)) {
+    if (!(exc instanceof OSError || (exc instanceof Error && 'errno' in exc))) {
       this._loop.callExceptionHandler({ message, exception: exc, transport: this, protocol: this._protocol });
     }
     this._forceClose(exc);
@@ -309,44 +589,39 @@ export class StreamTransport {
 
   // -- the transport API ---------------------------------------------------------------------------
 
-  /** Extra information: 'peername', 'sockname', 'socket', 'sslcontext', 'peercert', 'cipher', … */
-  getExtraInfo(name: string, defaultValue?: unknown): unknown {
-    return name in this._extra ? this._extra[name] : defaultValue;
-  }
-
-  isClosing(): boolean {
+  override isClosing(): boolean {
     return this._closing;
   }
 
-  isReading(): boolean {
+  override isReading(): boolean {
     return !this._closing && !this._readPaused;
   }
 
   /** Stop calling protocol.dataReceived() until resumeReading(); Node stops reading from the kernel. */
-  pauseReading(): void {
+  override pauseReading(): void {
     if (!this.isReading() || !this._readable) return;
     this._readPaused = true;
     (this._stream as Readable).pause();
     if (this._loop._debug) logger.debug(`${this} pauses reading`);
   }
 
-  resumeReading(): void {
+  override resumeReading(): void {
     if (this._closing || !this._readPaused) return;
     this._readPaused = false;
     (this._stream as Readable).resume();
     if (this._loop._debug) logger.debug(`${this} resumes reading`);
   }
 
-  getProtocol(): Protocol | null {
+  override getProtocol(): StreamProtocol | null {
     return this._protocol;
   }
 
-  setProtocol(protocol: Protocol): void {
+  override setProtocol(protocol: StreamProtocol): void {
     this._protocol = protocol;
   }
 
   /** Write bytes (or a string, as UTF-8); never blocks: Node buffers what the kernel does not take yet. */
-  write(data: Uint8Array | string): void {
+  override write(data: Uint8Array | string): void {
     if (typeof data === 'string') {
       data = Buffer.from(data, 'utf8');
     } else if (!(data instanceof Uint8Array)) {
@@ -379,7 +654,7 @@ export class StreamTransport {
   }
 
   /** Write every chunk of `list` (joined into one write, as CPython's sendmsg path). */
-  writelines(list: Iterable<Uint8Array | string>): void {
+  override writelines(list: Iterable<Uint8Array | string>): void {
     if (this._eof) throw new RuntimeError('Cannot call writelines() after write_eof()');
     const chunks: Uint8Array[] = [];
     for (const item of list) {
@@ -395,19 +670,19 @@ export class StreamTransport {
     this.write(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks));
   }
 
-  canWriteEof(): boolean {
+  override canWriteEof(): boolean {
     return this._canWriteEof && this._writable;
   }
 
   /** Close the write side after the buffered data is sent; the peer sees EOF, reading goes on. */
-  writeEof(): void {
+  override writeEof(): void {
     if (this._closing || this._eof) return;
     this._eof = true;
     (this._stream as Writable).end();
   }
 
   /** Bytes buffered for writing. */
-  getWriteBufferSize(): number {
+  override getWriteBufferSize(): number {
     return this._writeBufferSize();
   }
 
@@ -416,12 +691,12 @@ export class StreamTransport {
   }
 
   /** [low, high] (CPython's get_write_buffer_limits). */
-  getWriteBufferLimits(): [number, number] {
+  override getWriteBufferLimits(): [number, number] {
     return [this._lowWater, this._highWater];
   }
 
   /** Set the write flow-control marks (CPython's defaults: high 64 KiB, low high/4). */
-  setWriteBufferLimits(high?: number | null, low?: number | null): void {
+  override setWriteBufferLimits(high?: number | null, low?: number | null): void {
     if (high === undefined || high === null) {
       high = low === undefined || low === null ? DEFAULT_HIGH_WATER : 4 * low;
     }
@@ -465,7 +740,7 @@ export class StreamTransport {
    * Close: stop reading now, send what is buffered, then close the connection; the protocol's
    * connectionLost(null) follows.
    */
-  close(): void {
+  override close(): void {
     if (this._closing) return;
     this._closing = true;
     const stream = this._stream;
@@ -491,7 +766,7 @@ export class StreamTransport {
   }
 
   /** Close at once, dropping buffered data; the protocol's connectionLost(null) follows. */
-  abort(): void {
+  override abort(): void {
     this._forceClose(null);
   }
 
@@ -510,7 +785,7 @@ export class StreamTransport {
     return stream;
   }
 
-  toString(): string {
+  override toString(): string {
     const info = ['StreamTransport'];
     if (this._lost) info.push('closed');
     else if (this._closing) info.push('closing');
