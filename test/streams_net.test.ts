@@ -1414,3 +1414,127 @@ describe('Node streams as tsyncio streams', () => {
     expect(result).toEqual(['via sock\n', 'via duplex\n']);
   });
 });
+
+describe('a handler that returns without closing its writer (issue 19 §2)', () => {
+  /** Resolve to 'hung' if `p` takes longer than `ms` (the bug this block catches is a hang). */
+  const bounded = <T>(p: Promise<T>, ms = 5000): Promise<T | 'hung'> =>
+    Promise.race([p, new Promise<'hung'>((resolve) => setTimeout(() => resolve('hung'), ms))]);
+
+  it("the issue's program finishes: the connection is closed once the handler is done and the peer closed", async () => {
+    // CPython 3.13+: the writer is collected when the handler returns (StreamWriter.__del__ closes it).
+    const main = coroutine(function* main() {
+      const log: string[] = [];
+      const server = yield* startServer(
+        coroutine(function* handler(r: StreamReader, _w: StreamWriter) {
+          log.push(`handler read ${str(yield* r.read())}`);
+        }),
+        '127.0.0.1',
+        0,
+      );
+      const [cr, cw] = yield* openConnection('127.0.0.1', portOf(server));
+      cw.write('ping');
+      cw.writeEof();
+      // The server side closes: the client reads EOF.
+      log.push(`client read ${(yield* cr.read()).length} bytes`);
+      cw.close();
+      yield* cw.waitClosed();
+      server.close();
+      yield* server.waitClosed();
+      log.push('server closed');
+      return log;
+    });
+    expect(await bounded(run(main()))).toEqual(['handler read ping', 'client read 0 bytes', 'server closed']);
+  });
+
+  it('debug mode reports it as CPython does: ResourceWarning "unclosed <StreamWriter …>"', async () => {
+    const warnings: Error[] = [];
+    const onWarning = (w: Error): void => {
+      warnings.push(w);
+    };
+    process.on('warning', onWarning);
+    try {
+      const main = coroutine(function* main() {
+        const server = yield* startServer(
+          coroutine(function* handler(r: StreamReader, _w: StreamWriter) {
+            yield* r.read();
+          }),
+          '127.0.0.1',
+          0,
+        );
+        const [cr, cw] = yield* openConnection('127.0.0.1', portOf(server));
+        cw.close();
+        yield* cr.read();
+        server.close();
+        yield* server.waitClosed();
+      });
+      expect(await bounded(run(main(), { debug: true }))).toBe(undefined);
+      // emitWarning delivers on the next tick.
+      for (let i = 0; i < 10 && warnings.length === 0; i++) await new Promise((r) => setImmediate(r));
+    } finally {
+      process.off('warning', onWarning);
+    }
+    expect(warnings.map((w) => w.name)).toEqual(['ResourceWarning']);
+    expect(warnings[0]!.message).toMatch(
+      /^unclosed <StreamWriter transport=<StreamTransport .*reader=<StreamReader eof/,
+    );
+  });
+
+  it('a writer kept and used by another task is held on purpose: not closed under it', async () => {
+    const main = coroutine(function* main() {
+      const kept: StreamWriter[] = [];
+      const server = yield* startServer(
+        coroutine(function* handler(_r: StreamReader, w: StreamWriter) {
+          kept.push(w); // a subscriber list: the handler returns at once
+        }),
+        '127.0.0.1',
+        0,
+      );
+      const [cr, cw] = yield* openConnection('127.0.0.1', portOf(server));
+      yield* sleep(0.05);
+      // Not closed when the handler returned: the peer is still connected.
+      kept[0]!.write('published later\n');
+      const line = str(yield* cr.readline());
+      cw.close();
+      yield* cw.waitClosed();
+      yield* sleep(0.05);
+      // This task used it and still runs: it holds the writer (CPython: the list does), and closes it.
+      const closingBefore = kept[0]!.isClosing();
+      kept[0]!.close();
+      server.close();
+      yield* server.waitClosed();
+      return [line, closingBefore];
+    });
+    expect(await bounded(run(main()))).toEqual(['published later\n', false]);
+  });
+
+  it('a task the handler handed the streams to may answer after the peer half-closed; closed when it is done', async () => {
+    const main = coroutine(function* main() {
+      const server = yield* startServer(
+        coroutine(function* handler(r: StreamReader, w: StreamWriter) {
+          // The session outlives the handler, and forgets to close too.
+          createTask(
+            coroutine(function* session() {
+              const request = str(yield* r.read());
+              yield* sleep(0.02);
+              w.write(`reply to ${request}`);
+              yield* w.drain();
+            })(),
+          );
+        }),
+        '127.0.0.1',
+        0,
+      );
+      const [cr, cw] = yield* openConnection('127.0.0.1', portOf(server));
+      cw.write('question');
+      cw.writeEof();
+      const reply = str(yield* cr.read(100));
+      // The session finished without closing: the connection is closed, the client sees EOF.
+      const eof = (yield* cr.read()).length;
+      cw.close();
+      server.close();
+      yield* server.waitClosed();
+      return [reply, eof];
+    });
+    expect(await bounded(run(main()))).toEqual(['reply to question', 0]);
+  });
+});

@@ -297,6 +297,15 @@ export class StreamReaderProtocol extends Protocol {
   _closed: Future<void>;
   /** @internal the context new client tasks start from (the server's, as CPython's accept handle) */
   _context: Context | null = null;
+  // A server connection whose handler returned without closing its writer (see _closeIfAbandoned).
+  /** @internal the handler's task finished (normally: an error or a cancel closes the transport anyway) */
+  _handlerDone = false;
+  /** @internal the peer closed its end (EOF received) */
+  _peerClosed = false;
+  /** @internal the connection was used outside any task (a plain callback): held open on purpose */
+  _heldOpen = false;
+  /** @internal tasks other than the handler's that used the connection (read, write, drain) */
+  _users: Set<Future<unknown>> | null = null;
 
   constructor(
     streamReader: StreamReader | null,
@@ -325,6 +334,10 @@ export class StreamReaderProtocol extends Protocol {
     const cb = this._clientConnectedCb;
     if (cb === null) return;
     const writer = new StreamWriter(transport, this, reader, this._loop);
+    // Track who uses this connection, so that a writer the handler abandoned can be closed.
+    writer._watch = this;
+    if (reader !== null) reader._watch = this;
+    abandonedWriters.register(writer, this, this);
     const res = cb(reader!, writer);
     // An async function (or any promise-returning handler) is treated like a coroutine handler: its
     // failure is reported and the connection closed; the promise is awaited by a task, so its rejection
@@ -349,9 +362,50 @@ export class StreamReaderProtocol extends Protocol {
             transport,
           });
           transport.close();
+          return;
         }
+        this._handlerDone = true;
+        this._closeIfAbandoned();
       });
     }
+  }
+
+  /**
+   * @internal The connection is being used (a read waits for data, a write, a drain). By the handler's
+   * task: nothing to note. By another task: it is a user until it finishes. Outside any task: someone
+   * holds the connection on purpose; it is never closed for them.
+   */
+  _noteUse(): void {
+    const t = this._loop._currentTask;
+    if (t === this._task) return;
+    if (t === null) {
+      this._heldOpen = true;
+      return;
+    }
+    const users = (this._users ??= new Set());
+    if (users.has(t)) return;
+    users.add(t);
+    t.addDoneCallback(() => this._closeIfAbandoned());
+  }
+
+  /**
+   * @internal CPython 3.13+ closes a StreamWriter when it is garbage-collected (StreamWriter.__del__, with a
+   * ResourceWarning): once the handler's coroutine has finished, nothing references the writer any more
+   * unless the program kept it. JavaScript's collection is not deterministic, so the rule here is: close the
+   * transport when the handler's task has finished normally, the peer has closed its end (EOF), the writer
+   * is not closed, and no other task that used the connection is still running (nor anything outside a
+   * task). A writer the program stored on purpose stays open while the peer is connected. In debug mode
+   * the close is reported as CPython's ResourceWarning (`unclosed <StreamWriter …>`). The writer being
+   * collected also closes it (abandonedWriters).
+   */
+  _closeIfAbandoned(): void {
+    if (!this._handlerDone || !this._peerClosed || this._heldOpen) return;
+    const transport = this._transport;
+    if (transport === null || transport.isClosing()) return;
+    if (this._users !== null) {
+      for (const t of this._users) if (!t.done()) return;
+    }
+    closeAbandoned(this);
   }
 
   override connectionLost(exc: unknown): void {
@@ -382,6 +436,8 @@ export class StreamReaderProtocol extends Protocol {
     this._streamReader = null;
     this._task = null;
     this._transport = null;
+    this._users = null;
+    abandonedWriters.unregister(this);
   }
 
   override dataReceived(data: Buffer): void {
@@ -390,6 +446,10 @@ export class StreamReaderProtocol extends Protocol {
 
   override eofReceived(): boolean | undefined {
     this._streamReader?.feedEof();
+    if (this._clientConnectedCb !== null) {
+      this._peerClosed = true;
+      this._closeIfAbandoned();
+    }
     // Over TLS, keeping a half-open connection makes no sense: let the transport close.
     return !this._overSsl;
   }
@@ -436,6 +496,36 @@ export class StreamReaderProtocol extends Protocol {
   }
 }
 
+/** Close an abandoned server connection; debug mode reports it as CPython does. */
+function closeAbandoned(protocol: StreamReaderProtocol): void {
+  const transport = protocol._transport;
+  if (transport === null || transport.isClosing()) return;
+  const text = writerRepr(transport, protocol._streamReader);
+  transport.close();
+  if (protocol._loop._debug) emitResourceWarning(`unclosed ${text}`);
+}
+
+/** Python's `warnings.warn(msg, ResourceWarning)`: Node prints `(node:PID) ResourceWarning: msg`. */
+function emitResourceWarning(message: string): void {
+  process.emitWarning(message, { type: 'ResourceWarning' });
+}
+
+/**
+ * A server connection's writer that was garbage-collected while its transport was open: nothing can write
+ * to it any more, so close it (CPython's StreamWriter.__del__), on the loop.
+ */
+const abandonedWriters = new FinalizationRegistry<StreamReaderProtocol>((protocol) => {
+  const loop = protocol._loop;
+  if (loop.isClosed() || protocol._transport === null) return;
+  loop.callSoonThreadsafe(() => closeAbandoned(protocol));
+});
+
+function writerRepr(transport: StreamTransport, reader: StreamReader | null): string {
+  const parts = ['StreamWriter', `transport=${transport}`];
+  if (reader !== null) parts.push(`reader=${reader}`);
+  return `<${parts.join(' ')}>`;
+}
+
 // ---------------------------------------------------------------------------------------------------
 // StreamWriter
 
@@ -448,6 +538,8 @@ export class StreamWriter {
   /** @internal */ _protocol: StreamReaderProtocol;
   /** @internal */ _reader: StreamReader | null;
   /** @internal */ _loop: EventLoop;
+  /** @internal a server connection's protocol, told who uses the writer (_noteUse); null otherwise */
+  _watch: StreamReaderProtocol | null = null;
 
   constructor(
     transport: StreamTransport,
@@ -468,16 +560,19 @@ export class StreamWriter {
 
   /** Write bytes (a string is written as UTF-8). Never blocks: follow with `yield* writer.drain()`. */
   write(data: Uint8Array | string): void {
+    if (this._watch !== null) this._watch._noteUse();
     this._transport.write(data);
   }
 
   /** Write each chunk of `data`. */
   writelines(data: Iterable<Uint8Array | string>): void {
+    if (this._watch !== null) this._watch._noteUse();
     this._transport.writelines(data);
   }
 
   /** Close the write end after flushing; reading goes on (not over TLS). */
   writeEof(): void {
+    if (this._watch !== null) this._watch._noteUse();
     this._transport.writeEof();
   }
 
@@ -537,9 +632,7 @@ export class StreamWriter {
   }
 
   toString(): string {
-    const parts = ['StreamWriter', `transport=${this._transport}`];
-    if (this._reader !== null) parts.push(`reader=${this._reader}`);
-    return `<${parts.join(' ')}>`;
+    return writerRepr(this._transport, this._reader);
   }
 
   [Symbol.for('nodejs.util.inspect.custom')](): string {
@@ -563,6 +656,7 @@ function* waitClosedGen(w: StreamWriter): Generator<Instruction, void, unknown> 
 }
 
 function* drainGen(w: StreamWriter): Generator<Instruction, void, unknown> {
+  if (w._watch !== null) w._watch._noteUse();
   const reader = w._reader;
   if (reader !== null) {
     const exc = reader.exception();
@@ -626,6 +720,8 @@ export class StreamReader {
   /** @internal reading is paused on the transport (buffer over 2 × limit) */
   _paused = false;
   /** @internal */ _sourceTraceback: string[] | undefined;
+  /** @internal a server connection's protocol, told who waits for data (_noteUse); null otherwise */
+  _watch: StreamReaderProtocol | null = null;
 
   /** `limit` bounds a line (and half the buffer); `loop` defaults to the current event loop. */
   constructor(limit: number = DEFAULT_LIMIT, loop?: EventLoop | null) {
@@ -792,6 +888,7 @@ export class StreamReader {
       );
     }
     if (this._eof) throw new RuntimeError('_wait_for_data after EOF');
+    if (this._watch !== null) this._watch._noteUse();
     // Waiting while paused would deadlock (readexactly(n) with n > limit needs more than the buffer).
     if (this._paused) {
       this._paused = false;
