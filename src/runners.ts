@@ -4,7 +4,11 @@
  * run(main) = a Runner: new loop → main task → run until done → cancel what is left and wait for it →
  * shut down async generators → shut down the default executor → close the loop.
  */
+
+import { checkOptions } from './_internal/args.js';
+import { checkNotInWorkerImport } from './_internal/worker_guard.js';
 import {
+  checkClock,
   EventLoop,
   type EventLoopOptions,
   shutdownAsyncgensCoro,
@@ -15,8 +19,9 @@ import { type Context, copyContext } from './contextvars.js';
 import { type Awaitable, Coroutine, type Instruction, isCoroutine } from './coroutines.js';
 import { _getActiveLoop, _getCurrentLoop, setEventLoop } from './events.js';
 import { CancelledError, KeyboardInterrupt, RuntimeError } from './exceptions.js';
+import { pyTypeName } from './format_helpers.js';
 import { isFuture } from './futures.js';
-import { allTasks, gather, type Task } from './tasks.js';
+import { allTasks, gather, isAwaitableObject, notAnAwaitable, type Task } from './tasks.js';
 import { _traceHooks, type ChromeTrace, startTracing } from './trace.js';
 
 export interface RunOptions {
@@ -68,6 +73,12 @@ export class Runner {
   private _trace: RunOptions['trace'];
 
   constructor(options?: RunOptions) {
+    checkOptions('Runner', options);
+    checkClock(options?.clock);
+    const loopFactory = options?.loopFactory;
+    if (loopFactory !== undefined && loopFactory !== null && typeof loopFactory !== 'function') {
+      throw new TypeError(`loopFactory must be a callable or None, not '${pyTypeName(loopFactory)}'`);
+    }
     const trace = options?.trace ?? null;
     if (trace !== null && typeof trace !== 'string' && typeof trace !== 'function') {
       throw new TypeError(`trace must be a file path or a function, got ${String(trace)}`);
@@ -91,6 +102,8 @@ export class Runner {
     if (_getActiveLoop() !== null) {
       throw new RuntimeError('Runner.run() cannot be called from a running event loop');
     }
+    checkNotInWorkerImport('Runner.run()');
+    checkOptions('Runner.run', options);
     this._lazyInit();
     const main = toCoroutine(coro);
     const context = options?.context ?? this._context!;
@@ -114,7 +127,9 @@ export class Runner {
       (e) => {
         uninstall();
         if (e instanceof CancelledError && this._interruptCount > 0) {
-          if (task.uncancel() === 0) throw new KeyboardInterrupt();
+          // gh-95097: a custom task factory's task may have no uncancel() (CPython's getattr(…, None)).
+          const uncancel = (task as { uncancel?: unknown }).uncancel;
+          if (typeof uncancel === 'function' && uncancel.call(task) === 0) throw new KeyboardInterrupt();
         }
         throw e;
       },
@@ -236,12 +251,7 @@ function raiseKeyboardInterrupt(): never {
 }
 function toCoroutine<T>(coro: Awaitable<T>): Coroutine<T> | Generator<Instruction, T, unknown> {
   if (isCoroutine(coro)) return coro as Coroutine<T>;
-  if (
-    isFuture(coro) ||
-    (coro !== null &&
-      typeof coro === 'object' &&
-      typeof (coro as Awaitable<T>)[Symbol.iterator] === 'function')
-  ) {
+  if (isFuture(coro) || isAwaitableObject(coro)) {
     return new Coroutine(
       (function* _wrap_awaitable() {
         return yield* coro as unknown as Generator<Instruction, T, unknown>;
@@ -249,7 +259,7 @@ function toCoroutine<T>(coro: Awaitable<T>): Coroutine<T> | Generator<Instructio
       { name: '_wrap_awaitable' },
     );
   }
-  throw new TypeError('An asyncio.Future, a coroutine or an awaitable is required');
+  throw notAnAwaitable(coro);
 }
 
 async function cancelAllTasks(loop: EventLoop): Promise<void> {
@@ -283,6 +293,8 @@ export function run<T>(main: Awaitable<T>, options?: RunOptions): Promise<T> {
   if (_getActiveLoop() !== null) {
     throw new RuntimeError('run() cannot be called from a running event loop');
   }
+  checkNotInWorkerImport('run()');
+  checkOptions('run', options);
   const coro = toCoroutine(main);
   const runner = new Runner(options);
   let result: Promise<T>;
@@ -313,6 +325,8 @@ export function runSync<T>(main: Awaitable<T>, options?: RunOptions): T {
   if (_getActiveLoop() !== null) {
     throw new RuntimeError('runSync() cannot be called from a running event loop');
   }
+  checkNotInWorkerImport('runSync()');
+  checkOptions('runSync', options);
   const coro = toCoroutine(main);
   const runner = new Runner(options);
   try {
