@@ -263,6 +263,19 @@ export class EventLoop {
   constructor(options?: EventLoopOptions) {
     checkOptions('EventLoop', options);
     checkClock(options?.clock);
+    const host = options?.host;
+    if (
+      host !== undefined &&
+      (host === null ||
+        typeof host !== 'object' ||
+        typeof host.now !== 'function' ||
+        typeof host.timer !== 'function' ||
+        typeof host.immediate !== 'function')
+    ) {
+      throw new TypeError(
+        `host must be a Host (an object with now, immediate, timer and block), got ${repr(host)}`,
+      );
+    }
     this._virtual = options?.clock === 'virtual';
     this._host = options?.host ?? defaultHost;
     this._pumpBound = () => this._pump();
@@ -1173,6 +1186,9 @@ export class EventLoop {
 
   /** Shut the default executor down and wait for it (Python's `shutdown_default_executor`). */
   shutdownDefaultExecutor(timeout?: number | null): PromiseLike<void> {
+    if (timeout !== undefined && timeout !== null && typeof timeout !== 'number') {
+      throw new TypeError(`timeout must be a number or None, got ${repr(timeout)}`);
+    }
     const work = shutdownDefaultExecutorCoro(this, timeout ?? null);
     if (this._running) return this.createTask(work);
     return this.runUntilComplete(work);

@@ -4,11 +4,12 @@
  * A Handle is a callback scheduled on a loop with the context it runs in. Only the loop's `runOnce()` runs
  * handles; everything else appends them to the ready queue or the timer heap.
  */
+import { badLoop } from './_internal/args.js';
 import type { EventLoop, ExceptionContext } from './base_events.js';
 import { DEBUG_STACK_DEPTH } from './constants.js';
 import { type Context, currentContext } from './contextvars.js';
 import { KeyboardInterrupt, RuntimeError, SystemExit } from './exceptions.js';
-import { callbackName, createdAt, extractStack, pyTypeName, repr } from './format_helpers.js';
+import { callbackName, createdAt, extractStack, repr } from './format_helpers.js';
 import { isFuture } from './futures.js';
 
 // Handle._hflags, one packed field (the only table of its bits):
@@ -320,9 +321,7 @@ export function _getCurrentLoop(): EventLoop | null {
 
 /** Set the current (not running) event loop; `null` clears it. */
 export function setEventLoop(loop: EventLoop | null | undefined): void {
-  if (loop !== null && loop !== undefined && !isEventLoop(loop)) {
-    throw new TypeError(`loop must be an instance of EventLoop or None, not '${pyTypeName(loop)}'`);
-  }
+  checkLoopArg(loop);
   currentLoop = loop ?? null;
 }
 
@@ -337,6 +336,11 @@ export function _registerLoopClass(cls: abstract new (...args: any[]) => EventLo
 /** @internal Is `x` an EventLoop (of any subclass)? For the checks of `loop` arguments. */
 export function isEventLoop(x: unknown): x is EventLoop {
   return loopClass !== null && x instanceof loopClass;
+}
+
+/** @internal Check a `loop` argument: an EventLoop, or null/undefined for the default. */
+export function checkLoopArg(loop: unknown): void {
+  if (loop !== undefined && loop !== null && !isEventLoop(loop)) throw badLoop(loop);
 }
 
 let loopFactory: (() => EventLoop) | null = null;

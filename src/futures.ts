@@ -16,9 +16,9 @@
  * when `then` is first called, so a failed future nobody awaits natively never becomes an unhandled
  * rejection (which would kill a Node process).
  */
-import { badLoop, isRaisable } from './_internal/args.js';
+import { badLoop, checkOptions, isRaisable } from './_internal/args.js';
 import type { EventLoop } from './base_events.js';
-import { type Context, currentContext } from './contextvars.js';
+import { type Context, checkContextArg, currentContext } from './contextvars.js';
 import { type Awaitable, coroutineDebug, type Instruction, YIELD_NOW } from './coroutines.js';
 import { _getRunningLoop, checkNotAsync, getEventLoop } from './events.js';
 import { CancelledError, InvalidStateError, RuntimeError, StopIteration } from './exceptions.js';
@@ -195,6 +195,10 @@ export class Future<T = unknown> implements Awaitable<T>, PromiseLike<T>, Iterat
     if (typeof fn !== 'function')
       throw new TypeError(`a callable object was expected by addDoneCallback(), got ${repr(fn)}`);
     checkNotAsync(fn, 'addDoneCallback');
+    if (options !== undefined) {
+      checkOptions('addDoneCallback', options);
+      checkContextArg(options?.context);
+    }
     const context = options?.context ?? currentContext().copy();
     if (this._state !== PENDING) {
       this._loop._callSoonFast(fn, this, context);

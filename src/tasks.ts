@@ -18,11 +18,11 @@
  *   Future's own iterator returns it to the `yield*` that awaited it.
  */
 
-import { badLoop, checkOptionKeys, checkOptions, isCollection, notAwaitable } from './_internal/args.js';
+import { checkOptionKeys, checkOptions, isCollection, notAwaitable } from './_internal/args.js';
 import { suspendedCoroutineFrames } from './_internal/v8stack.js';
 import { Waiter } from './_internal/waiters.js';
 import type { EventLoop, TaskFactory } from './base_events.js';
-import { Context, copyContext, currentContext } from './contextvars.js';
+import { type Context, checkContextArg, copyContext, currentContext } from './contextvars.js';
 import {
   _coroStates,
   type Awaitable,
@@ -38,13 +38,13 @@ import {
 } from './coroutines.js';
 import {
   _getRunningLoop,
+  checkLoopArg,
   getEventLoop,
   getRunningLoop,
   H_CANCELLED,
   H_SCHEDULED,
   H_SLEEP,
   type Handle,
-  isEventLoop,
   type TimerEntry,
 } from './events.js';
 import {
@@ -164,10 +164,8 @@ export class Task<T = unknown> extends Future<T> {
       throw new TypeError(`a coroutine was expected, got ${repr(coro)}`);
     }
     const context = options?.context;
-    if (context !== undefined && context !== null && !(context instanceof Context)) {
-      // Checked here: a task that cannot enter its context would fail inside the loop, not at the call.
-      throw new TypeError(`context must be an instance of Context or None, not '${pyTypeName(context)}'`);
-    }
+    // Checked here: a task that cannot enter its context would fail inside the loop, not at the call.
+    checkContextArg(context);
     const name = options?.name;
     this._name = name === undefined || name === null ? ++taskNameCounter : String(name);
     if (coro instanceof Coroutine) {
@@ -608,12 +606,14 @@ export function createTask<T>(coro: Awaitable<T> & Iterable<unknown>, options?: 
 
 /** The task running now, or undefined (RuntimeError when no loop runs and none is given). */
 export function currentTask(loop?: EventLoop): Task<any> | undefined {
+  checkLoopArg(loop);
   const l = loop ?? getRunningLoop();
   return l._currentTask ?? undefined;
 }
 
 /** The loop's tasks that are not done yet. */
 export function allTasks(loop?: EventLoop): Set<Task<any>> {
+  checkLoopArg(loop);
   const l = loop ?? getRunningLoop();
   const result = new Set<Task<any>>();
   for (const t of l._tasks) if (!t.done()) result.add(t);
@@ -627,7 +627,7 @@ export function allTasks(loop?: EventLoop): Set<Task<any>> {
 export function ensureFuture<T>(obj: Future<T> | Awaitable<T>, options?: { loop?: EventLoop }): Future<T> {
   checkOptions('ensureFuture', options);
   const loop = options?.loop ?? undefined;
-  if (loop !== undefined && !isEventLoop(loop)) throw badLoop(loop);
+  checkLoopArg(loop);
   if (isFuture(obj)) {
     if (loop !== undefined && loop !== obj._loop) {
       throw new ValueError(

@@ -15,7 +15,7 @@
 import type { EventLoop } from './base_events.js';
 import { Coroutine } from './coroutines.js';
 import type { Handle } from './events.js';
-import { _getRunningLoop, getRunningLoop } from './events.js';
+import { _getRunningLoop, checkLoopArg, getRunningLoop } from './events.js';
 import { RuntimeError } from './exceptions.js';
 import { callbackName, repr } from './format_helpers.js';
 import type { Future } from './futures.js';
@@ -303,6 +303,7 @@ export class Tracer {
  * traced already. Returns the Tracer; stopTracing() ends it and returns the events.
  */
 export function startTracing(loop?: EventLoop | null, options?: TracingOptions): Tracer {
+  checkLoopArg(loop);
   const l = loop ?? getRunningLoop();
   if (l._tracer !== null) throw new RuntimeError(`${l} is already being traced`);
   l._checkClosed();
@@ -316,6 +317,7 @@ export function startTracing(loop?: EventLoop | null, options?: TracingOptions):
  * RuntimeError if the loop is not being traced.
  */
 export function stopTracing(loop?: EventLoop | null): ChromeTrace {
+  checkLoopArg(loop);
   const l = loop ?? _getRunningLoop();
   if (l === null) throw new RuntimeError('stopTracing() needs a loop: none is running');
   const tracer = l._tracer;
