@@ -28,7 +28,7 @@ import {
   MIN_CANCELLED_TIMER_HANDLES_FRACTION,
   MIN_SCHEDULED_TIMER_HANDLES,
 } from './constants.js';
-import { type Context, currentContext } from './contextvars.js';
+import { Context, currentContext } from './contextvars.js';
 import {
   coroutineDebug,
   type Instruction,
@@ -48,6 +48,7 @@ import {
   H_SCHEDULED,
   Handle,
   isPromiseResult,
+  ONE_ARG,
   TimerHandle,
 } from './events.js';
 import {
@@ -64,7 +65,7 @@ import { F_LOG_TRACEBACK, Future, isFuture } from './futures.js';
 import { defaultHost, type Host } from './host.js';
 import { logger } from './log.js';
 import type { Task, TaskOptions } from './tasks.js';
-import { allTasks, ensureFuture, gather, Task as TaskClass } from './tasks.js';
+import { allTasks, ensureFuture, gather, handleTask, Task as TaskClass } from './tasks.js';
 import type { WorkerFunction } from './threads.js';
 
 /** What `callExceptionHandler` receives (Python's context dict; keys keep Python's names). */
@@ -104,7 +105,7 @@ export interface EventLoopOptions {
 }
 
 // A TimerHandle of the loop's own single-argument fast path, in the heap (Handle._hflags: ONE_ARG | scheduled).
-const ONE_ARG_SCHEDULED = 1 | H_SCHEDULED;
+const ONE_ARG_SCHEDULED = ONE_ARG | H_SCHEDULED;
 
 /**
  * The virtual clock never jumps to a deadline at or beyond 2^42 s (about 139,000 years): past it, adding
@@ -246,13 +247,32 @@ export class EventLoop {
   private _unretrievedIds = new WeakMap<Future<any>, number>();
   private _nextUnretrievedId = 1;
   private _registry:
-    | FinalizationRegistry<{ id: number; message: string; exception: unknown; sourceTraceback?: string[] }>
+    | FinalizationRegistry<{
+        id: number;
+        message: string;
+        exception: unknown;
+        sourceTraceback?: string[];
+        context: Context | null;
+      }>
     | undefined;
   private readonly _pumpBound: () => void;
 
   constructor(options?: EventLoopOptions) {
     checkOptions('EventLoop', options);
     checkClock(options?.clock);
+    const host = options?.host;
+    if (
+      host !== undefined &&
+      (host === null ||
+        typeof host !== 'object' ||
+        typeof host.now !== 'function' ||
+        typeof host.timer !== 'function' ||
+        typeof host.immediate !== 'function')
+    ) {
+      throw new TypeError(
+        `host must be a Host (an object with now, immediate, timer and block), got ${repr(host)}`,
+      );
+    }
     this._virtual = options?.clock === 'virtual';
     this._host = options?.host ?? defaultHost;
     this._pumpBound = () => this._pump();
@@ -895,6 +915,14 @@ export class EventLoop {
    * exception handler, or to the default handler.
    */
   callExceptionHandler(context: ExceptionContext): void {
+    this._callExceptionHandlerIn(context, reportContext(context));
+  }
+
+  /**
+   * @internal callExceptionHandler with the Context a custom handler runs in (gh-96704: the context of
+   * what the report is about, so the handler sees that code's context variables; see reportContext).
+   */
+  _callExceptionHandlerIn(context: ExceptionContext, ctx: Context | null): void {
     if (this._exceptionHandler === null) {
       try {
         this.defaultExceptionHandler(context);
@@ -905,7 +933,11 @@ export class EventLoop {
       return;
     }
     try {
-      const r: unknown = this._exceptionHandler(this, context);
+      // Already inside it (an error reported while its callback's context is entered): just call it.
+      const r: unknown =
+        ctx === null || ctx === currentContext() || ctx._entered
+          ? this._exceptionHandler(this, context)
+          : ctx.run(this._exceptionHandler, this, context);
       // A handler that returned a promise: its rejection is handled like a throw, later.
       if (r !== undefined && isPromiseResult(r)) {
         r.then(undefined, (e: unknown) => this._exceptionHandlerFailed(e, context));
@@ -941,14 +973,23 @@ export class EventLoop {
       this._unretrieved.delete(held.id);
       const context: ExceptionContext = { message: held.message, exception: held.exception };
       if (held.sourceTraceback !== undefined) context.source_traceback = held.sourceTraceback;
-      this.callExceptionHandler(context);
+      this._callExceptionHandlerIn(context, held.context);
     });
     const id = this._nextUnretrievedId++;
     this._unretrievedIds.set(fut, id);
     this._unretrieved.set(id, new WeakRef(fut));
     const message = `${fut.constructor.name} exception was never retrieved`;
     // The creation stack (debug mode) is plain strings: holding it keeps nothing else alive.
-    const held = { id, message, exception: exc, sourceTraceback: fut._sourceTraceback };
+    // A task's Context too: the handler runs in it (CPython's __del__ report names the task). Like the
+    // exception, it is held until the report (a context variable referring back to the task would keep the
+    // task from being collected, and reported, until the loop closes).
+    const held = {
+      id,
+      message,
+      exception: exc,
+      sourceTraceback: fut._sourceTraceback,
+      context: reportContext({ message, future: fut }),
+    };
     this._registry.register(fut, held, fut);
   }
 
@@ -1012,6 +1053,17 @@ export class EventLoop {
    */
   _wrapHostPromise<T>(promise: PromiseLike<T>, onCancel?: () => void): Future<T> {
     if (this._syncMode) {
+      // The host operation has started (a socket connecting, a server listening, a fetch): stop it the
+      // way cancelling would, and drop its outcome quietly, so nothing outlives the refusal (a rejection
+      // nobody handles would end the process; a listening socket would keep it alive).
+      promise.then(undefined, () => {});
+      if (onCancel !== undefined) {
+        try {
+          onCancel();
+        } catch {
+          // Best effort: the RuntimeError below is what the caller must see.
+        }
+      }
       throw new RuntimeError('runSync() cannot wait for host I/O (a Promise); use run() instead');
     }
     const fut = new Future<T>({ loop: this });
@@ -1118,6 +1170,9 @@ export class EventLoop {
 
   /** Shut the default executor down and wait for it (Python's `shutdown_default_executor`). */
   shutdownDefaultExecutor(timeout?: number | null): PromiseLike<void> {
+    if (timeout !== undefined && timeout !== null && typeof timeout !== 'number') {
+      throw new TypeError(`timeout must be a number or None, got ${repr(timeout)}`);
+    }
     const work = shutdownDefaultExecutorCoro(this, timeout ?? null);
     if (this._running) return this.createTask(work);
     return this.runUntilComplete(work);
@@ -1159,6 +1214,20 @@ export class EventLoop {
   toString(): string {
     return `<EventLoop running=${this._running ? 'True' : 'False'} closed=${this._closed ? 'True' : 'False'} debug=${this._debug ? 'True' : 'False'}>`;
   }
+}
+
+/**
+ * The Context a custom exception handler runs in (CPython's call_exception_handler): that of
+ * `context.task`, else of `context.future`, else of `context.handle` — whichever is set first and has a
+ * `getContext()` (a plain Future has none).
+ */
+function reportContext(context: ExceptionContext): Context | null {
+  const thing = context.task ?? context.future ?? context.handle;
+  if (thing === undefined || thing === null) return null;
+  const getContext = (thing as { getContext?: unknown }).getContext;
+  if (typeof getContext !== 'function') return null;
+  const ctx: unknown = getContext.call(thing);
+  return ctx instanceof Context ? ctx : null;
 }
 
 /**
@@ -1306,13 +1375,7 @@ function currentTaskCancelling(loop: EventLoop): boolean {
 
 /** @internal "Executing <Task …> took …": tasks are shown as the task, other handles as themselves. */
 export function formatHandle(handle: Handle): string {
-  const cb = handle._callback as { _isTaskStep?: boolean; _task?: Task<any> } | null;
-  if (cb?._task !== undefined) return String(cb._task);
-  if (cb?._isTaskStep) {
-    const arg = handle._argMode === 1 ? handle._args : (handle._args as unknown[] | null)?.[0];
-    if (arg instanceof TaskClass) return String(arg);
-  }
-  return String(handle);
+  return String(handleTask(handle) ?? handle);
 }
 
 /**
@@ -1328,6 +1391,9 @@ export function setDebugTracking(on: boolean): void {
 export function formatException(e: unknown): string {
   if (e instanceof Error) {
     let text = e.stack ?? `${e.name}: ${e.message}`;
+    // tsyncio's JS-side advice beside Python's message (e.g. "use `yield*`, not `yield`").
+    const hint = (e as { hint?: unknown }).hint;
+    if (typeof hint === 'string') text += `\n  hint: ${hint}`;
     if (e instanceof AggregateError && e.errors?.length) {
       text += e.errors
         .map(

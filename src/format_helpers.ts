@@ -123,9 +123,21 @@ export function bytesRepr(b: Uint8Array): string {
   return out + "'";
 }
 
+/** A function carrying the name CPython's reprs give it (see setReprName). */
+type ReprNamed = { _reprName?: string };
+
+/**
+ * @internal Give a library callback the name CPython's reprs show for it (`Task.task_wakeup`,
+ * `TaskGroup._on_task_done`, …) where its JS name cannot say it; returns `fn`.
+ */
+export function setReprName<F extends (...args: any[]) => unknown>(fn: F, name: string): F {
+  (fn as ReprNamed)._reprName = name;
+  return fn;
+}
+
 /** Name of a callback for handle reprs, like CPython's `_format_callback_source`. */
 export function callbackName(fn: unknown): string {
-  if (typeof fn === 'function') return fn.name || '<anonymous>';
+  if (typeof fn === 'function') return (fn as ReprNamed)._reprName ?? (fn.name || '<anonymous>');
   return repr(fn);
 }
 

@@ -32,6 +32,7 @@ export type {
   CoroutineFunction,
   CoroutineGenerator,
   CoroutineIterator,
+  CoroutineProtocol,
   CoroutineState,
   Instruction,
 } from './coroutines.js';
@@ -80,7 +81,7 @@ export type { StaggeredRaceResult } from './staggered.js';
 export { staggeredRace } from './staggered.js';
 export type {
   AsyncContextManager,
-  AsyncGeneratorFunction,
+  AsyncGeneratorFn,
   AsyncGeneratorState,
   AsyncIterableProtocol,
   AsyncIteratorProtocol,
@@ -88,7 +89,7 @@ export type {
   Emit,
   Suppressed,
 } from './syntax.js';
-export { AsyncGenerator, aclosing, aiter, anext, asyncFor, asyncGenerator, asyncWith } from './syntax.js';
+export { AsyncGeneratorType, aclosing, aiter, anext, asyncFor, asyncGenerator, asyncWith } from './syntax.js';
 export { TaskGroup } from './taskgroups.js';
 export type {
   AwaitedOf,

@@ -130,7 +130,9 @@ export class Runner {
       (e) => {
         uninstall();
         if (e instanceof CancelledError && this._interruptCount > 0) {
-          if (task.uncancel() === 0) throw new KeyboardInterrupt();
+          // gh-95097: a custom task factory's task may have no uncancel() (CPython's getattr(…, None)).
+          const uncancel = (task as { uncancel?: unknown }).uncancel;
+          if (typeof uncancel === 'function' && uncancel.call(task) === 0) throw new KeyboardInterrupt();
         }
         throw e;
       },

@@ -18,20 +18,32 @@
  *   Future's own iterator returns it to the `yield*` that awaited it.
  */
 
-import { badLoop, checkOptionKeys, checkOptions, isCollection, notAwaitable } from './_internal/args.js';
+import { checkOptionKeys, checkOptions, isCollection, notAwaitable } from './_internal/args.js';
 import { suspendedCoroutineFrames } from './_internal/v8stack.js';
+import { Waiter } from './_internal/waiters.js';
 import type { EventLoop, TaskFactory } from './base_events.js';
-import { Context, copyContext, currentContext } from './contextvars.js';
+import { type Context, checkContextArg, copyContext, currentContext } from './contextvars.js';
 import {
   _coroStates,
   type Awaitable,
   Coroutine,
   type CoroutineIterator,
+  type CoroutineProtocol,
+  closeCoroutine,
+  driverOf,
   type Instruction,
   isClaimed,
   isCoroutine,
+  ProtocolDriver,
 } from './coroutines.js';
-import { _getRunningLoop, getEventLoop, getRunningLoop, isEventLoop, type TimerHandle } from './events.js';
+import {
+  _getRunningLoop,
+  checkLoopArg,
+  getEventLoop,
+  getRunningLoop,
+  type Handle,
+  type TimerHandle,
+} from './events.js';
 import {
   CancelledError,
   InvalidStateError,
@@ -40,13 +52,15 @@ import {
   SystemExit,
   ValueError,
 } from './exceptions.js';
-import { extractStack, pyTypeName, type RawStack, repr } from './format_helpers.js';
+import { extractStack, pyTypeName, type RawStack, repr, setReprName } from './format_helpers.js';
 import {
   _futureStates,
   bareCancelledError,
   DETACHED,
+  type DoneCallback,
   F_BLOCKING,
   F_LOG_TRACEBACK,
+  F_TASK_CANCELLING_WAITER,
   F_TASK_IS_CORO,
   F_TASK_MUST_CANCEL,
   Future,
@@ -55,6 +69,7 @@ import {
   isFuture,
   suspendBare,
   suspendOn,
+  wakeTask,
 } from './futures.js';
 
 const { PENDING, CANCELLED, FINISHED } = _futureStates;
@@ -77,17 +92,29 @@ let taskNameCounter = 0;
 
 /** What a Task drives: a Coroutine, or a plain generator (Python's generator-based coroutines). */
 export type Driven<T> = Coroutine<T> | Generator<unknown, T, unknown>;
+/** What a Task accepts: a Coroutine, a generator, or an object implementing the coroutine protocol. */
+export type TaskCoroutine<T> = Driven<T> | CoroutineProtocol<T>;
 
-// The loop calls these with the task as the single argument: no bound function per task.
+// The loop calls these with the task as the (first) argument: no bound function per task.
 function taskStep(task: Task<any>): void {
   task._step(undefined, false);
 }
-(taskStep as { _isTaskStep?: boolean })._isTaskStep = true;
 
 function taskStepWithError(task: Task<any>, exc: unknown): void {
   task._step(exc, true);
 }
-(taskStepWithError as { _isTaskStep?: boolean })._isTaskStep = true;
+
+/**
+ * @internal The task a loop handle steps or wakes (taskStep, taskStepWithError, futures.ts's wakeTask), else
+ * null: debug reports and the tracer show such a handle as its task, as CPython's _format_handle does for a
+ * Task's bound methods.
+ */
+export function handleTask(handle: Handle): Task<any> | null {
+  const cb = handle._callback;
+  if (cb !== taskStep && cb !== taskStepWithError && cb !== wakeTask) return null;
+  const task = handle._firstArg();
+  return task instanceof Task ? task : null;
+}
 
 // The bad-yield errors thrown into coroutines, with the value yielded (see explainBadYield).
 const badYields = new WeakMap<object, unknown>();
@@ -128,22 +155,22 @@ export class Task<T = unknown> extends Future<T> {
   _prevTask: Task<any> | null = null;
   /** @internal */ _nextTask: Task<any> | null = null;
 
-  constructor(coro: Driven<T>, options?: TaskConstructorOptions) {
+  constructor(coro: TaskCoroutine<T>, options?: TaskConstructorOptions) {
     super(options); // FutureOptions: only its `loop` is read
     if (!isCoroutine(coro)) {
       throw new TypeError(`a coroutine was expected, got ${repr(coro)}`);
     }
     const context = options?.context;
-    if (context !== undefined && context !== null && !(context instanceof Context)) {
-      // Checked here: a task that cannot enter its context would fail inside the loop, not at the call.
-      throw new TypeError(`context must be an instance of Context or None, not '${pyTypeName(context)}'`);
-    }
+    // Checked here: a task that cannot enter its context would fail inside the loop, not at the call.
+    checkContextArg(context);
     const name = options?.name;
     this._name = name === undefined || name === null ? ++taskNameCounter : String(name);
-    this._coro = coro;
     if (coro instanceof Coroutine) {
+      this._coro = coro;
       this._flags |= F_TASK_IS_CORO;
       coro._claim();
+    } else {
+      this._coro = driverOf(coro);
     }
     this._context = context ?? copyContext();
     const loop = this._loop;
@@ -168,8 +195,10 @@ export class Task<T = unknown> extends Future<T> {
 
   // -- introspection -------------------------------------------------------------------------------
 
-  getCoro(): Driven<T> | undefined {
-    return this._coro ?? undefined;
+  getCoro(): Driven<T> | CoroutineProtocol<T> | undefined {
+    const coro = this._coro;
+    if (coro instanceof ProtocolDriver) return coro.target as CoroutineProtocol<T>;
+    return coro ?? undefined;
   }
 
   getContext(): Context {
@@ -228,22 +257,51 @@ export class Task<T = unknown> extends Future<T> {
    * Returns false if the task is already done. Every call counts (see `cancelling()`).
    */
   override cancel(msg?: unknown): boolean {
-    this._flags &= ~F_LOG_TRACEBACK;
+    if ((this._flags & F_LOG_TRACEBACK) !== 0) this._silenceUnretrieved();
     if (this._state !== PENDING) return false;
+    // Our own cancel() came back to us through the futures we wait for: tasks awaiting each other.
+    if ((this._flags & F_TASK_CANCELLING_WAITER) !== 0) return this._breakCancelCycle(msg);
     this._numCancelsRequested += 1;
     if (this._loop._tracer !== null) this._loop._tracer.taskCancelRequested?.(this, msg);
     if (this._abortController !== undefined && !this._abortController.signal.aborted) {
       this._abortController.abort(new CancelledError(msg));
     }
-    if (this._futWaiter !== null) {
-      if (this._futWaiter.cancel(msg)) {
-        // Leave _mustCancel unset: the waiter's cancellation wakes us with a CancelledError.
-        return true;
+    const waiter = this._futWaiter;
+    if (waiter !== null) {
+      this._flags |= F_TASK_CANCELLING_WAITER;
+      let cancelled: boolean;
+      try {
+        cancelled = waiter.cancel(msg);
+      } finally {
+        this._flags &= ~F_TASK_CANCELLING_WAITER;
       }
+      // Leave _mustCancel unset: the waiter's cancellation wakes us with a CancelledError.
+      if (cancelled) return true;
     }
     // It must be cancelled on the next step.
     this._flags |= F_TASK_MUST_CANCEL;
     this._cancelMessage = msg;
+    return true;
+  }
+
+  /**
+   * @internal A cycle of tasks awaiting each other (t1 awaits t2, which awaits t1): t1's cancel() reached
+   * t1 again. CPython recurses until RecursionError, logs it, and loses the cancellation (the tasks stay
+   * deadlocked); here the cycle is broken where it closes: this task stops waiting and is woken with the
+   * CancelledError directly (the request was counted by the outer call), and the cycle is reported.
+   */
+  _breakCancelCycle(msg: unknown): boolean {
+    const waiter = this._futWaiter!;
+    waiter._removeTaskWakeup(this);
+    futureDiscardFromAwaitedBy(waiter, this);
+    this._futWaiter = null;
+    this._flags |= F_TASK_MUST_CANCEL;
+    this._cancelMessage = msg;
+    this._loop._callSoonFast(taskStep, this, this._context);
+    this._loop.callExceptionHandler({
+      message: `Task.cancel() found tasks awaiting each other in a cycle: ${this} was cancelled directly`,
+      task: this,
+    });
     return true;
   }
 
@@ -367,7 +425,11 @@ export class Task<T = unknown> extends Future<T> {
           futureAddToAwaitedBy(fut, this);
           // _futWaiter is what _wakeup() reads: set it before anything can complete the future.
           this._futWaiter = fut;
-          fut._addTaskWakeup(this);
+          // CPython's fast path is for the library's own futures only: a subclass that overrides
+          // addDoneCallback gets the wakeup through it (it may count, log or refuse registrations).
+          const add = fut.addDoneCallback;
+          if (add === FUTURE_ADD_DONE_CALLBACK || add === WAITER_ADD_DONE_CALLBACK) fut._addTaskWakeup(this);
+          else fut.addDoneCallback(wakeupCallback(this), { context: this._context });
           if (tracer !== null) tracer.taskWaits?.(this, fut);
           if ((this._flags & F_TASK_MUST_CANCEL) !== 0) {
             if (fut.cancel(this._cancelMessage)) this._flags &= ~F_TASK_MUST_CANCEL;
@@ -376,6 +438,7 @@ export class Task<T = unknown> extends Future<T> {
         }
       } else {
         newExc = new RuntimeError(`yield was used instead of yield from in task ${this} with ${fut}`);
+        (newExc as { hint?: string }).hint = YIELD_STAR_HINT;
         badYields.set(newExc, fut);
       }
       loop._callSoonWithContext(taskStepWithError, [this, newExc], this._context);
@@ -386,14 +449,16 @@ export class Task<T = unknown> extends Future<T> {
       newExc = new RuntimeError(
         `yield was used instead of yield from for generator in task ${this} with ${repr(result)}`,
       );
+      (newExc as { hint?: string }).hint = YIELD_STAR_HINT;
     } else {
       newExc = new RuntimeError(`Task got bad yield: ${repr(result)}`);
       badYields.set(newExc, result);
-      if (result !== null && typeof (result as PromiseLike<unknown>).then === 'function') {
-        // A JS hint beside Python's message, never inside it.
-        (newExc as { hint?: string }).hint =
-          'a Promise cannot be awaited with yield: use `yield* fromPromise(promise)`';
-      }
+      // A JS hint beside Python's message, never inside it (printed with the error: formatException,
+      // and Node shows own properties of an uncaught error).
+      (newExc as { hint?: string }).hint =
+        result !== null && typeof (result as PromiseLike<unknown>).then === 'function'
+          ? `${YIELD_STAR_HINT}; a Promise is awaited with \`yield* fromPromise(promise)\``
+          : YIELD_STAR_HINT;
     }
     loop._callSoonWithContext(taskStepWithError, [this, newExc], this._context);
   }
@@ -462,6 +527,16 @@ export class Task<T = unknown> extends Future<T> {
   }
 }
 
+const FUTURE_ADD_DONE_CALLBACK = Future.prototype.addDoneCallback;
+// A Waiter's override only marks the waiter as seen by someone else, which the awaiting task is not.
+const WAITER_ADD_DONE_CALLBACK = Waiter.prototype.addDoneCallback;
+
+/** The done-callback a Task registers through an overridden addDoneCallback (CPython's bound `__wakeup`). */
+function wakeupCallback(task: Task<any>): DoneCallback<Future<any>> {
+  const wakeup = (_fut: Future<any>): void => task._wakeup();
+  return setReprName(wakeup, 'Task.task_wakeup');
+}
+
 /**
  * The `coro=<…>` part of a Task repr. SPEC §4 fixes it as the coroutine object's repr
  * (`coroutine object main at 0x…`). Where the suspension point is known (await stacks are recorded in
@@ -528,12 +603,14 @@ export function createTask<T>(coro: Awaitable<T> & Iterable<unknown>, options?: 
 
 /** The task running now, or undefined (RuntimeError when no loop runs and none is given). */
 export function currentTask(loop?: EventLoop): Task<any> | undefined {
+  checkLoopArg(loop);
   const l = loop ?? getRunningLoop();
   return l._currentTask ?? undefined;
 }
 
 /** The loop's tasks that are not done yet. */
 export function allTasks(loop?: EventLoop): Set<Task<any>> {
+  checkLoopArg(loop);
   const l = loop ?? getRunningLoop();
   const result = new Set<Task<any>>();
   for (const t of l._tasks) if (!t.done()) result.add(t);
@@ -547,7 +624,7 @@ export function allTasks(loop?: EventLoop): Set<Task<any>> {
 export function ensureFuture<T>(obj: Future<T> | Awaitable<T>, options?: { loop?: EventLoop }): Future<T> {
   checkOptions('ensureFuture', options);
   const loop = options?.loop ?? undefined;
-  if (loop !== undefined && !isEventLoop(loop)) throw badLoop(loop);
+  checkLoopArg(loop);
   if (isFuture(obj)) {
     if (loop !== undefined && loop !== obj._loop) {
       throw new ValueError(
@@ -557,7 +634,15 @@ export function ensureFuture<T>(obj: Future<T> | Awaitable<T>, options?: { loop?
     return obj as Future<T>;
   }
   if (isCoroutine(obj)) {
-    return (loop ?? getEventLoop()).createTask(obj as any) as Task<T>;
+    const target = loop ?? getEventLoop();
+    try {
+      return target.createTask(obj as any) as Task<T>;
+    } catch (e) {
+      // CPython's _ensure_future: a coroutine that cannot become a task (closed loop) is closed, so it is
+      // not reported as never awaited later. (loop.createTask itself leaves it alone, as CPython's does.)
+      if (e instanceof RuntimeError) closeCoroutine(obj);
+      throw e;
+    }
   }
   if (isAwaitableObject(obj)) {
     return (loop ?? getEventLoop()).createTask(wrapAwaitable(obj as Awaitable<T>) as any) as Task<T>;
@@ -596,6 +681,9 @@ const wrapAwaitable = (() => {
       info,
     );
 })();
+
+/** The fix for a plain `yield` of an awaitable, beside CPython's message (the compiler catches it too). */
+const YIELD_STAR_HINT = 'use `yield*`, not `yield`';
 
 // ---------------------------------------------------------------------------------------------
 // sleep
@@ -896,7 +984,7 @@ export function gather(...args: unknown[]): Future<unknown[]> {
       }
     }
   };
-  (doneCallback as { _reprName?: string })._reprName = 'gather.<locals>._done_callback';
+  setReprName(doneCallback, 'gather.<locals>._done_callback');
 
   // CPython copies the context for each child's done-callback; the callback is this function, which
   // never touches a context variable, so one copy serves them all (a gather of 100k tasks: 100k fewer

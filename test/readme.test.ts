@@ -20,6 +20,7 @@ const EXPECTED: [RegExp, RegExp][] = [
     /^\[ 'user1', 'user2' \]\n.*unhandled errors in a TaskGroup \(1 sub-exception\).*user 3 not found/s,
   ],
   [/timeout\(0\.05\)/, /^timed out\ntrue\n$/],
+  [/client\.sendto\('ping'\)/, /^ping\n$/],
   [/new Queue<number>\(2\)/, /^\[ 0, 2, 4 \] \[ 1, 3 \]\n$/],
   [/startServer\(handle/, /^echo: hello\n\n$/],
   [/abortable\(/, /^42 true\n$/],

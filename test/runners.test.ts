@@ -1,9 +1,11 @@
 /** run(), runSync() and Runner (CPython's test_runners.py behaviours), checked with py314. */
 
 import {
+  CancelledError,
   ContextVar,
   coroutine,
   createTask,
+  currentTask,
   EventLoop,
   type Future,
   fromPromise,
@@ -14,6 +16,7 @@ import {
   run,
   runSync,
   sleep,
+  Task,
   ValueError,
 } from 'tsyncio';
 import { describe, expect, it } from 'vitest';
@@ -133,6 +136,22 @@ describe('Runner', () => {
     await runner.close();
     expect(loop.isClosed()).toBe(true);
     expect(() => runner.run(getv())).toThrow(new RuntimeError('Runner is closed'));
+  });
+
+  it('after Ctrl-C, a main task without uncancel() (custom task factory) ends run() with CancelledError (gh-95097)', async () => {
+    const runner = new Runner();
+    runner.getLoop().setTaskFactory((loop, coro, options) => {
+      const task = new Task(coro, { ...options, loop });
+      (task as { uncancel?: unknown }).uncancel = undefined; // CPython's getattr(task, 'uncancel', None)
+      return task;
+    });
+    const main = coroutine(function* main() {
+      // What run()'s SIGINT handler does on the first Ctrl-C.
+      (runner as unknown as { _onSigint(t: unknown): void })._onSigint(currentTask());
+      yield* sleep(10);
+    });
+    await expect(runner.run(main())).rejects.toBeInstanceOf(CancelledError);
+    await runner.close();
   });
 
   it('is disposable with Symbol.asyncDispose', async () => {

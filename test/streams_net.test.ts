@@ -929,7 +929,7 @@ describe.skipIf(pki === null)('TLS streams (self-signed certificate made by open
         line,
         sslcontext: writer.getExtraInfo('sslcontext') === ssl,
         peerCN: (writer.getExtraInfo('peercert') as { subject: { CN: string } }).subject.CN,
-        cipherVersion: (writer.getExtraInfo('cipher') as [string, string])[1],
+        cipherVersion: writer.getExtraInfo('cipher')![1],
         peername: (writer.getExtraInfo('peername') as [string, number])[0],
         canWriteEof: writer.canWriteEof(),
         eof: str(yield* reader.read()),

@@ -204,17 +204,24 @@ async function start(): Promise<string> {
     server.once('error', reject);
     // Node binds a path synchronously inside listen(): under this umask the file is born 0600, so a
     // client never sees it looser (the 0700 directory keeps others out in any case).
-    const umask = process.umask(0o177);
+    let umask: number | null = null;
+    try {
+      umask = process.umask(0o177);
+    } catch {
+      // Not settable here (some runtimes): the chmod below and the 0700 directory still hold.
+    }
     try {
       server.listen(path, () => {
         server.off('error', reject);
         resolve();
       });
     } finally {
-      process.umask(umask);
+      if (umask !== null) process.umask(umask);
     }
   });
   server.unref();
+  // A later server error (EMFILE on accept, say) must not become an uncaught 'error' in the application.
+  server.on('error', () => {});
   chmodSync(path, 0o600); // in case the platform bound it later, outside the umask
   const st = lstatSync(path);
   const why = socketProblem(path, st, uid);

@@ -41,7 +41,7 @@ import {
   type UnixServerOptions,
 } from './base_events.js';
 import { Protocol } from './protocols.js';
-import { type NodeStream, type ReadTransport, StreamTransport } from './transports.js';
+import { type ExtraInfo, type NodeStream, type ReadTransport, StreamTransport } from './transports.js';
 
 /** The default buffer limit of a StreamReader: 64 KiB (CPython's _DEFAULT_LIMIT). */
 export const DEFAULT_LIMIT = 2 ** 16;
@@ -598,6 +598,9 @@ export class StreamWriter {
    * 'peername' ([host, port], kept after close), 'sockname', 'socket' (the Node socket), 'sslcontext'
    * (the TLS options), 'peercert', 'cipher', 'ssl_object' (the TLSSocket); `defaultValue` otherwise.
    */
+  getExtraInfo<K extends keyof ExtraInfo>(name: K): ExtraInfo[K] | undefined;
+  getExtraInfo<K extends keyof ExtraInfo, D>(name: K, defaultValue: D): ExtraInfo[K] | D;
+  getExtraInfo(name: string, defaultValue?: unknown): unknown;
   getExtraInfo(name: string, defaultValue?: unknown): unknown {
     return this._transport.getExtraInfo(name, defaultValue);
   }
