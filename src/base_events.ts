@@ -1431,5 +1431,5 @@ export function formatException(e: unknown): string {
   return repr(e);
 }
 
-_registerLoopFactory(() => new EventLoop());
+_registerLoopFactory((options) => new EventLoop(options));
 _registerLoopClass(EventLoop);
