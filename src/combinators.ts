@@ -14,7 +14,7 @@ import type { Awaitable, Instruction } from './coroutines.js';
 import { Coroutine, isCoroutine } from './coroutines.js';
 import { getEventLoop, getRunningLoop } from './events.js';
 import { CancelledError, StopAsyncIteration, TimeoutError, ValueError } from './exceptions.js';
-import { pyTypeName, repr } from './format_helpers.js';
+import { pyTypeName, repr, setReprName } from './format_helpers.js';
 import { type Future, futureAddToAwaitedBy, futureDiscardFromAwaitedBy, isFuture } from './futures.js';
 import { Queue } from './queues.js';
 import { asyncWith } from './syntax.js';
@@ -158,7 +158,7 @@ export function* _wait<F extends Future<any>>(
     }
     if (curTask !== null) futureDiscardFromAwaitedBy(f, curTask);
   };
-  (onCompletion as { _reprName?: string })._reprName = '_wait.<locals>._on_completion';
+  setReprName(onCompletion, '_wait.<locals>._on_completion');
 
   for (const f of fs) {
     f.addDoneCallback(onCompletion);
@@ -207,8 +207,7 @@ export class AsCompletedIterator<T> implements Iterable<Coroutine<T>>, Iterator<
     const loop = getEventLoop();
     this._loop = loop;
     this._handleCompletionBound = (f) => this._handleCompletion(f);
-    (this._handleCompletionBound as { _reprName?: string })._reprName =
-      '_AsCompletedIterator._handle_completion';
+    setReprName(this._handleCompletionBound, '_AsCompletedIterator._handle_completion');
     const todo = new Set<Future<T>>();
     for (const aw of new Set(aws)) todo.add(ensureFuture(aw as Future<T>, { loop }));
     for (const f of todo) f.addDoneCallback(this._handleCompletionBound);
@@ -317,7 +316,7 @@ function logOnException(fut: Future<any>): void {
   if (fut._sourceTraceback) context.source_traceback = fut._sourceTraceback;
   fut._loop.callExceptionHandler(context);
 }
-(logOnException as { _reprName?: string })._reprName = '_log_on_exception';
+setReprName(logOnException, '_log_on_exception');
 
 /**
  * Wait for `aw`, shielding it from cancellation: cancelling the task that awaits `shield(aw)` raises
@@ -347,7 +346,7 @@ export function shield<T>(aw: Future<T> | Awaitable<T>): Future<T> {
       else outer.setResult(f.result());
     }
   };
-  (innerDone as { _reprName?: string })._reprName = 'shield.<locals>._inner_done_callback';
+  setReprName(innerDone, 'shield.<locals>._inner_done_callback');
   const outerDone = (_outer: Future<T>): void => {
     if (!inner.done()) {
       inner.removeDoneCallback(innerDone);
@@ -356,7 +355,7 @@ export function shield<T>(aw: Future<T> | Awaitable<T>): Future<T> {
       inner.addDoneCallback(logOnException);
     }
   };
-  (outerDone as { _reprName?: string })._reprName = 'shield.<locals>._outer_done_callback';
+  setReprName(outerDone, 'shield.<locals>._outer_done_callback');
 
   if (curTask !== null) inner.addDoneCallback(clearAwaitedBy);
   inner.addDoneCallback(innerDone);

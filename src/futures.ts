@@ -16,13 +16,21 @@
  * when `then` is first called, so a failed future nobody awaits natively never becomes an unhandled
  * rejection (which would kill a Node process).
  */
-import { badLoop, isRaisable } from './_internal/args.js';
+import { badLoop, checkOptions, isRaisable } from './_internal/args.js';
 import type { EventLoop } from './base_events.js';
-import { type Context, currentContext } from './contextvars.js';
+import { type Context, checkContextArg, currentContext } from './contextvars.js';
 import { type Awaitable, coroutineDebug, type Instruction, YIELD_NOW } from './coroutines.js';
 import { _getRunningLoop, checkNotAsync, getEventLoop } from './events.js';
 import { CancelledError, InvalidStateError, RuntimeError, StopIteration } from './exceptions.js';
-import { captureRawStack, createdAt, extractStack, type RawStack, repr } from './format_helpers.js';
+import {
+  callbackName,
+  captureRawStack,
+  createdAt,
+  extractStack,
+  type RawStack,
+  repr,
+  setReprName,
+} from './format_helpers.js';
 
 const PENDING = 0;
 /** @internal Future._flags: an exception is set and nobody retrieved it yet */
@@ -123,12 +131,21 @@ export class Future<T = unknown> implements Awaitable<T>, PromiseLike<T>, Iterat
    * `msg` becomes the CancelledError's message.
    */
   cancel(msg?: unknown): boolean {
-    this._flags &= ~F_LOG_TRACEBACK;
+    if ((this._flags & F_LOG_TRACEBACK) !== 0) this._silenceUnretrieved();
     if (this._state !== PENDING) return false;
     this._state = CANCELLED;
     this._cancelMessage = msg;
     this._scheduleCallbacks();
     return true;
+  }
+
+  /**
+   * @internal cancel() on a failed future: its exception is never reported as unretrieved, neither at
+   * loop.close() nor when the future is collected (CPython's `__log_traceback = False`).
+   */
+  _silenceUnretrieved(): void {
+    this._flags &= ~F_LOG_TRACEBACK;
+    this._loop._forgetUnretrieved(this);
   }
 
   /**
@@ -178,6 +195,10 @@ export class Future<T = unknown> implements Awaitable<T>, PromiseLike<T>, Iterat
     if (typeof fn !== 'function')
       throw new TypeError(`a callable object was expected by addDoneCallback(), got ${repr(fn)}`);
     checkNotAsync(fn, 'addDoneCallback');
+    if (options !== undefined) {
+      checkOptions('addDoneCallback', options);
+      checkContextArg(options?.context);
+    }
     const context = options?.context ?? currentContext().copy();
     if (this._state !== PENDING) {
       this._loop._callSoonFast(fn, this, context);
@@ -397,9 +418,7 @@ export class Future<T = unknown> implements Awaitable<T>, PromiseLike<T>, Iterat
     }
     const cbs = this._callbackList();
     if (cbs.length > 0) {
-      const names = cbs.map(
-        (c) => `${(c as { _reprName?: string })._reprName ?? (c.name || '<anonymous>')}()`,
-      );
+      const names = cbs.map((c) => `${callbackName(c)}()`);
       const shown =
         names.length > 2 ? [names[0], `<${names.length - 2} more>`, names[names.length - 1]] : names;
       info.push(`cb=[${shown.join(', ')}]`);
@@ -432,14 +451,13 @@ export interface WakeableTask {
 export function taskWakeup(_fut: Future<any>): void {
   throw new RuntimeError('Task.task_wakeup is run by the loop, not called');
 }
-(taskWakeup as { _reprName?: string })._reprName = 'Task.task_wakeup';
+setReprName(taskWakeup, 'Task.task_wakeup');
 
-function wakeTask(task: WakeableTask): void {
+/** @internal The loop callback that wakes a waiting task (its argument is the task; see tasks.ts handleTask). */
+export function wakeTask(task: WakeableTask): void {
   task._wakeup();
 }
-// Debug reports name the task, as CPython's _format_handle does for a Task's bound methods.
-(wakeTask as { _reprName?: string; _isTaskStep?: boolean })._reprName = 'Task.task_wakeup';
-(wakeTask as { _isTaskStep?: boolean })._isTaskStep = true;
+setReprName(wakeTask, 'Task.task_wakeup');
 
 /** True for tsyncio Futures and Tasks (and duck-typed futures that carry the brand). */
 export function isFuture(obj: unknown): obj is Future<unknown> {

@@ -18,20 +18,35 @@
  *   Future's own iterator returns it to the `yield*` that awaited it.
  */
 
-import { badLoop, checkOptionKeys, checkOptions, isCollection, notAwaitable } from './_internal/args.js';
+import { checkOptionKeys, checkOptions, isCollection, notAwaitable } from './_internal/args.js';
 import { suspendedCoroutineFrames } from './_internal/v8stack.js';
+import { Waiter } from './_internal/waiters.js';
 import type { EventLoop, TaskFactory } from './base_events.js';
-import { Context, copyContext, currentContext } from './contextvars.js';
+import { type Context, checkContextArg, copyContext, currentContext } from './contextvars.js';
 import {
   _coroStates,
   type Awaitable,
   Coroutine,
   type CoroutineIterator,
+  type CoroutineProtocol,
+  closeCoroutine,
+  driverOf,
   type Instruction,
   isClaimed,
   isCoroutine,
+  ProtocolDriver,
 } from './coroutines.js';
-import { _getRunningLoop, getEventLoop, getRunningLoop, isEventLoop, type TimerHandle } from './events.js';
+import {
+  _getRunningLoop,
+  checkLoopArg,
+  getEventLoop,
+  getRunningLoop,
+  H_CANCELLED,
+  H_SCHEDULED,
+  H_SLEEP,
+  type Handle,
+  type TimerEntry,
+} from './events.js';
 import {
   CancelledError,
   InvalidStateError,
@@ -40,11 +55,12 @@ import {
   SystemExit,
   ValueError,
 } from './exceptions.js';
-import { extractStack, pyTypeName, type RawStack, repr } from './format_helpers.js';
+import { extractStack, pyTypeName, type RawStack, repr, setReprName } from './format_helpers.js';
 import {
   _futureStates,
   bareCancelledError,
   DETACHED,
+  type DoneCallback,
   F_BLOCKING,
   F_LOG_TRACEBACK,
   F_TASK_CANCELLING_WAITER,
@@ -56,6 +72,7 @@ import {
   isFuture,
   suspendBare,
   suspendOn,
+  wakeTask,
 } from './futures.js';
 
 const { PENDING, CANCELLED, FINISHED } = _futureStates;
@@ -78,17 +95,29 @@ let taskNameCounter = 0;
 
 /** What a Task drives: a Coroutine, or a plain generator (Python's generator-based coroutines). */
 export type Driven<T> = Coroutine<T> | Generator<unknown, T, unknown>;
+/** What a Task accepts: a Coroutine, a generator, or an object implementing the coroutine protocol. */
+export type TaskCoroutine<T> = Driven<T> | CoroutineProtocol<T>;
 
-// The loop calls these with the task as the single argument: no bound function per task.
+// The loop calls these with the task as the (first) argument: no bound function per task.
 function taskStep(task: Task<any>): void {
   task._step(undefined, false);
 }
-(taskStep as { _isTaskStep?: boolean })._isTaskStep = true;
 
 function taskStepWithError(task: Task<any>, exc: unknown): void {
   task._step(exc, true);
 }
-(taskStepWithError as { _isTaskStep?: boolean })._isTaskStep = true;
+
+/**
+ * @internal The task a loop handle steps or wakes (taskStep, taskStepWithError, futures.ts's wakeTask), else
+ * null: debug reports and the tracer show such a handle as its task, as CPython's _format_handle does for a
+ * Task's bound methods.
+ */
+export function handleTask(handle: Handle): Task<any> | null {
+  const cb = handle._callback;
+  if (cb !== taskStep && cb !== taskStepWithError && cb !== wakeTask) return null;
+  const task = handle._firstArg();
+  return task instanceof Task ? task : null;
+}
 
 // The bad-yield errors thrown into coroutines, with the value yielded (see explainBadYield).
 const badYields = new WeakMap<object, unknown>();
@@ -129,22 +158,22 @@ export class Task<T = unknown> extends Future<T> {
   _prevTask: Task<any> | null = null;
   /** @internal */ _nextTask: Task<any> | null = null;
 
-  constructor(coro: Driven<T>, options?: TaskConstructorOptions) {
+  constructor(coro: TaskCoroutine<T>, options?: TaskConstructorOptions) {
     super(options); // FutureOptions: only its `loop` is read
     if (!isCoroutine(coro)) {
       throw new TypeError(`a coroutine was expected, got ${repr(coro)}`);
     }
     const context = options?.context;
-    if (context !== undefined && context !== null && !(context instanceof Context)) {
-      // Checked here: a task that cannot enter its context would fail inside the loop, not at the call.
-      throw new TypeError(`context must be an instance of Context or None, not '${pyTypeName(context)}'`);
-    }
+    // Checked here: a task that cannot enter its context would fail inside the loop, not at the call.
+    checkContextArg(context);
     const name = options?.name;
     this._name = name === undefined || name === null ? ++taskNameCounter : String(name);
-    this._coro = coro;
     if (coro instanceof Coroutine) {
+      this._coro = coro;
       this._flags |= F_TASK_IS_CORO;
       coro._claim();
+    } else {
+      this._coro = driverOf(coro);
     }
     this._context = context ?? copyContext();
     const loop = this._loop;
@@ -169,8 +198,10 @@ export class Task<T = unknown> extends Future<T> {
 
   // -- introspection -------------------------------------------------------------------------------
 
-  getCoro(): Driven<T> | undefined {
-    return this._coro ?? undefined;
+  getCoro(): Driven<T> | CoroutineProtocol<T> | undefined {
+    const coro = this._coro;
+    if (coro instanceof ProtocolDriver) return coro.target as CoroutineProtocol<T>;
+    return coro ?? undefined;
   }
 
   getContext(): Context {
@@ -229,7 +260,7 @@ export class Task<T = unknown> extends Future<T> {
    * Returns false if the task is already done. Every call counts (see `cancelling()`).
    */
   override cancel(msg?: unknown): boolean {
-    this._flags &= ~F_LOG_TRACEBACK;
+    if ((this._flags & F_LOG_TRACEBACK) !== 0) this._silenceUnretrieved();
     if (this._state !== PENDING) return false;
     // Our own cancel() came back to us through the futures we wait for: tasks awaiting each other.
     if ((this._flags & F_TASK_CANCELLING_WAITER) !== 0) return this._breakCancelCycle(msg);
@@ -397,7 +428,11 @@ export class Task<T = unknown> extends Future<T> {
           futureAddToAwaitedBy(fut, this);
           // _futWaiter is what _wakeup() reads: set it before anything can complete the future.
           this._futWaiter = fut;
-          fut._addTaskWakeup(this);
+          // CPython's fast path is for the library's own futures only: a subclass that overrides
+          // addDoneCallback gets the wakeup through it (it may count, log or refuse registrations).
+          const add = fut.addDoneCallback;
+          if (add === FUTURE_ADD_DONE_CALLBACK || add === WAITER_ADD_DONE_CALLBACK) fut._addTaskWakeup(this);
+          else fut.addDoneCallback(wakeupCallback(this), { context: this._context });
           if (tracer !== null) tracer.taskWaits?.(this, fut);
           if ((this._flags & F_TASK_MUST_CANCEL) !== 0) {
             if (fut.cancel(this._cancelMessage)) this._flags &= ~F_TASK_MUST_CANCEL;
@@ -495,6 +530,16 @@ export class Task<T = unknown> extends Future<T> {
   }
 }
 
+const FUTURE_ADD_DONE_CALLBACK = Future.prototype.addDoneCallback;
+// A Waiter's override only marks the waiter as seen by someone else, which the awaiting task is not.
+const WAITER_ADD_DONE_CALLBACK = Waiter.prototype.addDoneCallback;
+
+/** The done-callback a Task registers through an overridden addDoneCallback (CPython's bound `__wakeup`). */
+function wakeupCallback(task: Task<any>): DoneCallback<Future<any>> {
+  const wakeup = (_fut: Future<any>): void => task._wakeup();
+  return setReprName(wakeup, 'Task.task_wakeup');
+}
+
 /**
  * The `coro=<…>` part of a Task repr. SPEC §4 fixes it as the coroutine object's repr
  * (`coroutine object main at 0x…`). Where the suspension point is known (await stacks are recorded in
@@ -561,12 +606,14 @@ export function createTask<T>(coro: Awaitable<T> & Iterable<unknown>, options?: 
 
 /** The task running now, or undefined (RuntimeError when no loop runs and none is given). */
 export function currentTask(loop?: EventLoop): Task<any> | undefined {
+  checkLoopArg(loop);
   const l = loop ?? getRunningLoop();
   return l._currentTask ?? undefined;
 }
 
 /** The loop's tasks that are not done yet. */
 export function allTasks(loop?: EventLoop): Set<Task<any>> {
+  checkLoopArg(loop);
   const l = loop ?? getRunningLoop();
   const result = new Set<Task<any>>();
   for (const t of l._tasks) if (!t.done()) result.add(t);
@@ -580,7 +627,7 @@ export function allTasks(loop?: EventLoop): Set<Task<any>> {
 export function ensureFuture<T>(obj: Future<T> | Awaitable<T>, options?: { loop?: EventLoop }): Future<T> {
   checkOptions('ensureFuture', options);
   const loop = options?.loop ?? undefined;
-  if (loop !== undefined && !isEventLoop(loop)) throw badLoop(loop);
+  checkLoopArg(loop);
   if (isFuture(obj)) {
     if (loop !== undefined && loop !== obj._loop) {
       throw new ValueError(
@@ -590,7 +637,15 @@ export function ensureFuture<T>(obj: Future<T> | Awaitable<T>, options?: { loop?
     return obj as Future<T>;
   }
   if (isCoroutine(obj)) {
-    return (loop ?? getEventLoop()).createTask(obj as any) as Task<T>;
+    const target = loop ?? getEventLoop();
+    try {
+      return target.createTask(obj as any) as Task<T>;
+    } catch (e) {
+      // CPython's _ensure_future: a coroutine that cannot become a task (closed loop) is closed, so it is
+      // not reported as never awaited later. (loop.createTask itself leaves it alone, as CPython's does.)
+      if (e instanceof RuntimeError) closeCoroutine(obj);
+      throw e;
+    }
   }
   if (isAwaitableObject(obj)) {
     return (loop ?? getEventLoop()).createTask(wrapAwaitable(obj as Awaitable<T>) as any) as Task<T>;
@@ -708,10 +763,14 @@ class SleepZeroBody<T> implements CoroutineIterator<T> {
  * Awaited, it is a plain Future (its class name is `Future`: the task repr reads `wait_for=<Future
  * pending cb=[Task.task_wakeup()]>` as CPython's does).
  */
-class SleepFuture<T> extends Future<T> implements CoroutineIterator<T> {
+class SleepFuture<T> extends Future<T> implements CoroutineIterator<T>, TimerEntry {
   /** @internal */ _delay: number;
-  /** @internal */ _phase = SLEEP_NEW;
-  /** @internal */ _handle: TimerHandle | null = null;
+  /**
+   * @internal The future is also its own timer entry in the loop's heap (TimerEntry): H_SLEEP, the heap's
+   * H_SCHEDULED/H_CANCELLED bits, and the sleep's phase above them (SLEEP_*_BITS) — one field instead of a
+   * phase, a TimerHandle and its boxed deadline [HOT: memory, mem_tasks].
+   */
+  _hflags = H_SLEEP;
 
   constructor(delay: number, result: T) {
     super(DETACHED);
@@ -720,11 +779,10 @@ class SleepFuture<T> extends Future<T> implements CoroutineIterator<T> {
   }
 
   override next(): IteratorResult<Instruction, T> {
-    const phase = this._phase;
+    const phase = this._hflags & SLEEP_PHASE_BITS;
     if (phase === SLEEP_NEW) return this._start();
-    if (phase === SLEEP_DONE) return RETURN_NONE as IteratorReturnResult<T>;
-    this._phase = SLEEP_DONE;
-    this._handle!.cancel();
+    if (phase === SLEEP_DONE_BITS) return RETURN_NONE as IteratorReturnResult<T>;
+    this._cancelTimer();
     // Resumed by hand (send()) before the timer fired: CPython's Future.__await__ says so.
     if (this._state === PENDING) throw new RuntimeError("await wasn't used with future");
     if (this._state === CANCELLED) throw this._makeCancelledError();
@@ -735,35 +793,50 @@ class SleepFuture<T> extends Future<T> implements CoroutineIterator<T> {
   }
 
   override throw(error: unknown): never {
-    if (this._phase === SLEEP_WAITING) this._handle!.cancel();
-    this._phase = SLEEP_DONE;
+    this._cancelTimer();
     throw error;
   }
 
   override return(value: T): IteratorResult<Instruction, T> {
-    if (this._phase === SLEEP_WAITING) this._handle!.cancel();
-    this._phase = SLEEP_DONE;
+    this._cancelTimer();
     return { value, done: true };
   }
 
+  /** Leave the heap (lazily: the entry is marked dead, as TimerHandle.cancel() does) and end the sleep. */
+  private _cancelTimer(): void {
+    const flags = this._hflags;
+    if ((flags & SLEEP_PHASE_BITS) === SLEEP_WAITING_BITS && (flags & H_CANCELLED) === 0) {
+      this._loop._timerHandleCancelled(this);
+    }
+    this._hflags = (flags & ~SLEEP_PHASE_BITS) | SLEEP_DONE_BITS | H_CANCELLED;
+  }
+
   private _start(): IteratorResult<Instruction, T> {
-    this._phase = SLEEP_DONE; // until the checks pass: a failed first step ends the coroutine
+    this._hflags = H_SLEEP | SLEEP_DONE_BITS; // until the checks pass: a failed first step ends the coroutine
     const delay = this._delay;
     checkDelayType(delay);
     checkDelayNaN(delay);
     const loop = getRunningLoop();
     this._loop = loop;
     if (loop._debug) this._sourceTraceback = extractStack(1);
-    this._handle = loop._callLaterOne(delay, fireSleep, this, currentContext());
-    this._phase = SLEEP_WAITING;
+    this._hflags = H_SLEEP | SLEEP_WAITING_BITS | H_SCHEDULED;
+    loop._scheduleSleep(this, loop.time() + delay);
     return suspendOn(this, 'sleep');
   }
 }
 // CPython's sleep awaits a plain Future: reprs, traces and reports name it so.
 Object.defineProperty(SleepFuture, 'name', { value: 'Future' });
 
-/** The timer of a SleepFuture: its result is already in place (CPython's `_set_result_unless_cancelled`). */
-function fireSleep(fut: SleepFuture<unknown>): void {
+// SleepFuture's phase, kept in `_hflags` above the timer-entry bits (events.ts: H_ARGMODE … H_SLEEP).
+const SLEEP_WAITING_BITS = 32;
+const SLEEP_DONE_BITS = 64;
+const SLEEP_PHASE_BITS = SLEEP_WAITING_BITS | SLEEP_DONE_BITS; // SLEEP_NEW is 0
+
+/**
+ * @internal The timer of a SleepFuture (the loop calls it when the future's deadline has come): its result
+ * is already in place (CPython's `_set_result_unless_cancelled`).
+ */
+export function fireSleep(fut: SleepFuture<unknown>): void {
   if (fut._state !== PENDING) return;
   fut._state = FINISHED;
   fut._scheduleCallbacks();
@@ -932,7 +1005,7 @@ export function gather(...args: unknown[]): Future<unknown[]> {
       }
     }
   };
-  (doneCallback as { _reprName?: string })._reprName = 'gather.<locals>._done_callback';
+  setReprName(doneCallback, 'gather.<locals>._done_callback');
 
   // CPython copies the context for each child's done-callback; the callback is this function, which
   // never touches a context variable, so one copy serves them all (a gather of 100k tasks: 100k fewer

@@ -13,7 +13,7 @@
 import { type StackFrame, suspendedCoroutineFrames } from './_internal/v8stack.js';
 import type { EventLoop } from './base_events.js';
 import { Coroutine } from './coroutines.js';
-import { _getRunningLoop } from './events.js';
+import { _getRunningLoop, checkLoopArg } from './events.js';
 import { objectId } from './format_helpers.js';
 import type { Future } from './futures.js';
 import { Task } from './tasks.js';
@@ -68,6 +68,7 @@ function awaiters(fut: Future<any>): Task<any>[] {
  * and who awaits them: RemoteUnwinder.get_all_awaited_by()'s shape.
  */
 export function dumpAwaitedBy(loop?: EventLoop | null): AwaitedInfo[] {
+  checkLoopArg(loop);
   const l = loop ?? _getRunningLoop();
   if (l === null) return [];
   const tasks: TaskInfo[] = [];

@@ -7,26 +7,38 @@
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import {
+  type Awaitable,
   allTasks,
   asCompleted,
+  asyncWith,
   Context,
+  ContextVar,
+  copyContext,
   coroutine,
   createTask,
+  currentTask,
   DeadlockError,
+  dumpAwaitedBy,
   EventLoop,
   ExceptionGroup,
   ensureFuture,
   Future,
   gather,
   getRunningLoop,
+  PriorityQueue,
   Runner,
   RuntimeError,
   run,
   runSync,
   setEventLoop,
   sleep,
+  startTracing,
+  stopTracing,
   Task,
+  TaskGroup,
   TimeoutError,
+  timeout,
+  timeoutAt,
   ValueError,
   wait,
   waitFor,
@@ -83,6 +95,19 @@ const rows: Row[] = [
   { call: 'ensureFuture(c(), 5)', when: 'call', run: () => ensureFuture(c(), 5 as any), error: TypeError, message: "ensureFuture() options must be an object, not 'int'" },
   { call: 'new Task(c(), { loop: {} })', when: 'call', run: () => new Task(c(), { loop: {} as any }), error: TypeError, message: "loop must be an instance of EventLoop or None, not 'dict'" },
   { call: "new Future({ loop: 'x' })", when: 'outside', run: () => new Future({ loop: 'x' as any }), error: TypeError, message: "loop must be an instance of EventLoop or None, not 'str'" },
+  { call: 'fut.addDoneCallback(f, { context: 42 })', when: 'call', run: (loop) => loop.createFuture().addDoneCallback(() => {}, { context: 42 as any }), error: TypeError, message: "context must be an instance of Context or None, not 'int'" },
+  { call: 'fut.addDoneCallback(f, 42)', when: 'call', run: (loop) => loop.createFuture().addDoneCallback(() => {}, 42 as any), error: TypeError, message: "addDoneCallback() options must be an object, not 'int'" },
+  { call: 'currentTask(42)', when: 'call', run: () => currentTask(42 as any), error: TypeError, message: "loop must be an instance of EventLoop or None, not 'int'" },
+  { call: "allTasks('x')", when: 'call', run: () => allTasks('x' as any), error: TypeError, message: "loop must be an instance of EventLoop or None, not 'str'" },
+  { call: 'dumpAwaitedBy({})', when: 'call', run: () => dumpAwaitedBy({} as any), error: TypeError, message: "loop must be an instance of EventLoop or None, not 'dict'" },
+  { call: 'startTracing(42)', when: 'call', run: () => startTracing(42 as any), error: TypeError, message: "loop must be an instance of EventLoop or None, not 'int'" },
+  { call: 'stopTracing(42)', when: 'outside', run: () => stopTracing(42 as any), error: TypeError, message: "loop must be an instance of EventLoop or None, not 'int'" },
+  { call: 'copyContext().run(42)', when: 'outside', run: () => copyContext().run(42 as any), error: TypeError, message: "'int' object is not callable" },
+  { call: "new ContextVar('v', 42)", when: 'outside', run: () => new ContextVar('v', 42 as any), error: TypeError, message: "ContextVar() options must be an object, not 'int'" },
+  { call: "new PriorityQueue(0, 'x')", when: 'outside', run: () => new PriorityQueue(0, 'x' as any), error: TypeError, message: "PriorityQueue() options must be an object, not 'str'" },
+  { call: 'new EventLoop({ host: 42 })', when: 'outside', run: () => new EventLoop({ host: 42 as any }), error: TypeError, message: 'host must be a Host (an object with now, immediate, timer and block), got 42' },
+  { call: "loop.shutdownDefaultExecutor('x')", when: 'call', run: (loop) => loop.shutdownDefaultExecutor('x' as any), error: TypeError, message: "timeout must be a number or None, got 'x'" },
+  { call: "tg.createTask(c(), { context: 'x' })", when: 'await', run: () => coroutine(function* () { let err: unknown; yield* asyncWith(new TaskGroup(), function* (tg) { try { tg.createTask(c(), { context: 'x' as any }); } catch (e) { err = e; } }); throw err; })(), error: TypeError, message: "context must be an instance of Context or None, not 'str'" },
   { call: 'loop.setTaskFactory(() => 42); createTask(c())', when: 'call', run: (loop) => { loop.setTaskFactory((() => 42) as any); return createTask(c()); }, error: TypeError, message: 'the task factory must return a Task, got 42' },
   { call: 'loop.runInExecutor({ submit: () => 42 }, f)', when: 'call', run: (loop) => loop.runInExecutor({ submit: () => 42, shutdown() {} } as any, () => 1), error: TypeError, message: 'executor.submit() must return a Promise (a thenable), got 42' },
   { call: 'loop.runInExecutor(42, f)', when: 'call', run: (loop) => loop.runInExecutor(42 as any, () => 1), error: TypeError, message: 'executor must be an executor (an object with submit and shutdown), got 42' },
@@ -254,5 +279,53 @@ describe('the virtual clock never jumps to a deadline it cannot reach', () => {
       return [r, loop.time()];
     });
     expect(await run(main(), { clock: 'virtual' })).toEqual(['done', 3]);
+  });
+});
+
+describe('NaN deadlines follow CPython: due at once (sleep alone refuses NaN)', () => {
+  // CPython 3.14 (py314, one program per line): every one of these takes no time at all.
+  //   timeout(nan) / timeout_at(nan) / reschedule(nan) → TimeoutError; wait_for(sleep(1), nan) → TimeoutError;
+  //   wait([t], timeout=nan) → (set(), {t}); as_completed([sleep(1)], timeout=nan) → TimeoutError.
+  const cases: [string, () => Awaitable<unknown>][] = [
+    ['timeout(NaN)', () => asyncWith(timeout(Number.NaN), () => sleep(1))],
+    ['timeoutAt(NaN)', () => asyncWith(timeoutAt(Number.NaN), () => sleep(1))],
+    [
+      'Timeout.reschedule(NaN)',
+      () =>
+        asyncWith(timeout(null), function* (cm) {
+          cm.reschedule(Number.NaN);
+          yield* sleep(1);
+        }),
+    ],
+    ['waitFor(sleep(1), NaN)', () => waitFor(sleep(1), Number.NaN)],
+    [
+      'asCompleted([sleep(1)], { timeout: NaN })',
+      () => asCompleted([sleep(1)], { timeout: Number.NaN }).next().value!,
+    ],
+    [
+      'wait([t], { timeout: NaN })',
+      function* () {
+        const t = createTask(sleep(1));
+        const [done, pending] = yield* wait([t], { timeout: Number.NaN });
+        t.cancel();
+        return [done.size, pending.size];
+      },
+    ],
+  ];
+  it.each(cases)('%s', async (_name, body) => {
+    const main = coroutine(function* main() {
+      const loop = getRunningLoop();
+      let outcome: unknown;
+      try {
+        outcome = yield* body();
+      } catch (e) {
+        outcome = e;
+      }
+      return [outcome, loop.time()];
+    });
+    const [outcome, time] = (await run(main(), { clock: 'virtual' })) as [unknown, number];
+    expect(time).toBe(0);
+    if (_name.startsWith('wait(')) expect(outcome).toEqual([0, 1]);
+    else expect(outcome).toBeInstanceOf(TimeoutError);
   });
 });

@@ -178,3 +178,14 @@ describe('tasks awaiting each other in a cycle', () => {
     ]);
   });
 });
+
+describe('a Server still open when run() returns', { timeout: 60_000 }, () => {
+  it('is closed with the loop (and its connections), with a ResourceWarning: the process exits', () => {
+    const r = runFixture('open_server.ts');
+    expect(r.stdout).toBe('run returned served\nclient closed\n');
+    expect(r.stderr).toMatch(
+      /ResourceWarning: unclosed <Server sockets=\[<ServerSocket [^\n]*>\]>: closed with its event loop/,
+    );
+    expect(r.status).toBe(0);
+  });
+});

@@ -70,7 +70,7 @@ describe('the packed package', () => {
         .split('\n'),
     );
     const markdown = [...files].filter((f) => f.endsWith('.md'));
-    expect(markdown).toEqual(expect.arrayContaining(['package/README.md', 'package/docs/ARCHITECTURE.md']));
+    expect(markdown).toEqual(expect.arrayContaining(['package/README.md', 'package/docs/PORTING.md']));
     const broken: string[] = [];
     let links = 0;
     for (const md of markdown) {

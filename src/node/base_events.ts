@@ -14,7 +14,7 @@ import * as dns from 'node:dns/promises';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as tls from 'node:tls';
-import type { EventLoop } from '../base_events.js';
+import { _hostHooks, type EventLoop } from '../base_events.js';
 import { type Context, currentContext } from '../contextvars.js';
 import { Coroutine, type Instruction } from '../coroutines.js';
 import {
@@ -755,6 +755,9 @@ export class Server<A extends SocketAddress = SocketAddress> implements Transpor
     this._keepAlive = keepAlive;
     // A listening server is a host source: a connection may arrive at any time (virtual clock: base_events).
     loop._hostSources++;
+    let open = openServers.get(loop);
+    if (open === undefined) openServers.set(loop, (open = new Set()));
+    open.add(this);
     for (const { server } of listeners) {
       server.on(ssl === null ? 'connection' : 'secureConnection', this._onHostConnection);
       server.on('error', this._onHostError);
@@ -847,6 +850,8 @@ export class Server<A extends SocketAddress = SocketAddress> implements Transpor
   }
 
   private _wakeup(): void {
+    // Closed, and no connection left: nothing of it remains for the loop's close to clean up.
+    openServers.get(this._loop)?.delete(this);
     const waiters = this._waiters;
     this._waiters = null;
     if (waiters === null) return;
@@ -963,6 +968,29 @@ export class Server<A extends SocketAddress = SocketAddress> implements Transpor
     return this.toString();
   }
 }
+
+/** Servers still listening, per loop: closing the loop closes them (see the hook below). */
+const openServers = new Map<EventLoop, Set<Server<any>>>();
+
+/**
+ * A Server still open when its loop closes (run() returned without server.close()) would keep the process
+ * alive forever: its listening socket is a Node handle, and nothing can serve connections any more. Close
+ * it and its connections, with CPython's warning for the socket it leaves unclosed (a ResourceWarning;
+ * CPython's process simply exits).
+ */
+_hostHooks.loopClosedHooks.push((loop) => {
+  const open = openServers.get(loop);
+  if (open === undefined) return;
+  openServers.delete(loop);
+  for (const server of open) {
+    if (server._listeners !== null) {
+      process.emitWarning(`unclosed ${server}: closed with its event loop`, { type: 'ResourceWarning' });
+      server.close();
+    }
+    // Its connections can no longer be served either.
+    server.abortClients();
+  }
+});
 
 function* startServingGen(server: Server): Generator<Instruction, void, unknown> {
   server._startServing();
