@@ -760,13 +760,10 @@ export class EventLoop {
           throw new RuntimeError('runSync(): this host cannot block to wait for timers; use run() instead');
         }
       }
-    } catch (e) {
+    } finally {
       future.removeDoneCallback(runUntilCompleteCb);
       this._endSyncRun();
-      throw e;
     }
-    future.removeDoneCallback(runUntilCompleteCb);
-    this._endSyncRun();
     if (!future.done()) throw new RuntimeError('Event loop stopped before Future completed.');
     const deadlock = this._deadlock;
     if (deadlock !== null && future.cancelled()) throw deadlock;
