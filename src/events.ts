@@ -23,6 +23,21 @@ const MANY_ARGS = 2;
 const H_ARGMODE = 3;
 /** @internal */ export const H_CANCELLED = 4;
 /** @internal */ export const H_SCHEDULED = 8;
+/**
+ * @internal Marks a timer entry that is not a TimerHandle but a `sleep()`'s own future (tasks.ts's
+ * SleepFuture): the loop fires it with `fireSleep` instead of `_run()`. Bits above it are free for the
+ * entry's own use (SleepFuture keeps its phase there).
+ */
+export const H_SLEEP = 16;
+
+/**
+ * @internal What the loop's timer heap holds: a TimerHandle, or a sleep's future acting as its own timer
+ * [HOT: memory — no TimerHandle and no boxed deadline per timed sleep]. Both keep H_SCHEDULED/H_CANCELLED in
+ * `_hflags`; the deadline lives in the heap (TimerHeap.peekWhen).
+ */
+export interface TimerEntry {
+  _hflags: number;
+}
 
 export class Handle {
   /** @internal */ _callback: ((...args: any[]) => unknown) | null;
