@@ -188,6 +188,114 @@ async def w_echo(n):
     return {"n": clients * per_client, "seconds": seconds, "unit": "round trips"}
 
 
+MSG64 = b"x" * 63 + b"\n"
+
+
+async def w_proto_echo(n):
+    # 50 Protocol clients x (n // 50) round trips against a Protocol server that writes back what it gets.
+    loop = asyncio.get_running_loop()
+    clients = 50
+    per_client = max(1, n // clients)
+
+    class EchoServer(asyncio.Protocol):
+        def connection_made(self, transport):
+            self.transport = transport
+
+        def data_received(self, data):
+            self.transport.write(data)
+
+    class Client(asyncio.Protocol):
+        def __init__(self, done):
+            self.done = done
+            self.got = 0
+            self.left = per_client
+
+        def connection_made(self, transport):
+            self.transport = transport
+            transport.write(MSG64)
+
+        def data_received(self, data):
+            self.got += len(data)
+            if self.got < 64:
+                return
+            check(self.got == 64 and data[-1:] == b"\n", "echo reply")
+            self.got = 0
+            self.left -= 1
+            if self.left > 0:
+                self.transport.write(MSG64)
+            else:
+                self.transport.close()
+
+        def connection_lost(self, exc):
+            if exc is not None:
+                self.done.set_exception(exc)
+            else:
+                check(self.left == 0, "all round trips")
+                self.done.set_result(None)
+
+    server = await loop.create_server(EchoServer, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    t0 = now()
+    dones = [loop.create_future() for _ in range(clients)]
+    await asyncio.gather(*(loop.create_connection(lambda d=d: Client(d), "127.0.0.1", port) for d in dones))
+    await asyncio.gather(*dones)
+    seconds = now() - t0
+    server.close()
+    await server.wait_closed()
+    return {"n": clients * per_client, "seconds": seconds, "unit": "round trips"}
+
+
+async def w_udp_pingpong(n):
+    # A DatagramProtocol echo server, 10 connected clients x (n // 10) round trips of 64 bytes.
+    loop = asyncio.get_running_loop()
+    clients = 10
+    per_client = max(1, n // clients)
+
+    class EchoServer(asyncio.DatagramProtocol):
+        def connection_made(self, transport):
+            self.transport = transport
+
+        def datagram_received(self, data, addr):
+            self.transport.sendto(data, addr)
+
+    class Client(asyncio.DatagramProtocol):
+        def __init__(self, done):
+            self.done = done
+            self.left = per_client
+
+        def connection_made(self, transport):
+            self.transport = transport
+
+        def datagram_received(self, data, addr):
+            check(len(data) == 64 and data[-1:] == b"\n", "udp reply")
+            self.left -= 1
+            if self.left > 0:
+                self.transport.sendto(MSG64)
+            else:
+                self.done.set_result(None)
+
+        def error_received(self, exc):
+            self.done.set_exception(exc)
+
+    st, _ = await loop.create_datagram_endpoint(EchoServer, local_addr=("127.0.0.1", 0))
+    addr = st.get_extra_info("sockname")
+    t0 = now()
+    dones = []
+    transports = []
+    for _ in range(clients):
+        done = loop.create_future()
+        dones.append(done)
+        t, _ = await loop.create_datagram_endpoint(lambda d=done: Client(d), remote_addr=addr)
+        transports.append(t)
+        t.sendto(MSG64)
+    await asyncio.wait_for(asyncio.gather(*dones), 120)
+    seconds = now() - t0
+    for t in transports:
+        t.close()
+    st.close()
+    return {"n": clients * per_client, "seconds": seconds, "unit": "round trips"}
+
+
 WORKLOADS = {
     "switch": (w_switch, 1_000_000),
     "pingpong": (w_pingpong, 200_000),
@@ -199,6 +307,8 @@ WORKLOADS = {
     "mem_tasks": (w_mem_tasks, 200_000),
     "echo": (w_echo, 100_000),
     "echo_short": (w_echo, 25_000),
+    "proto_echo": (w_proto_echo, 100_000),
+    "udp_pingpong": (w_udp_pingpong, 100_000),
 }
 
 

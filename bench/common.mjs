@@ -79,6 +79,9 @@ export const DEFAULT_N = {
   echo: 100_000,
   // 50 clients x 500 round trips: connection setup and teardown weigh 4x more than in `echo`.
   echo_short: 25_000,
+  // Issue 17: the transport/protocol layer (50 TCP clients) and UDP (10 clients), round trips.
+  proto_echo: 100_000,
+  udp_pingpong: 100_000,
 };
 
 /** Workloads whose warm-up would disturb the measurement itself (memory baseline, timer precision). */

@@ -1,5 +1,6 @@
 // The native-promise side of tsyncio's benchmark: plain async/await + Promises, no library
 // (workload definitions: bench/README.md). One process = one measurement = one JSON line.
+import dgram from 'node:dgram';
 import net from 'node:net';
 import {
   check,
@@ -250,6 +251,78 @@ async function echo(n) {
   return { n: clients * perClient, seconds, unit: 'round trips' };
 }
 
+const ECHO_MSG = Buffer.from(`${'x'.repeat(63)}\n`);
+
+/** proto_echo with node:net callbacks: the server writes back what it gets; 50 clients, 64-byte messages. */
+async function protoEcho(n) {
+  const clients = 50;
+  const perClient = Math.max(1, Math.floor(n / clients));
+  const server = net.createServer({ noDelay: true }, (sock) => {
+    sock.setNoDelay(true);
+    sock.on('data', (chunk) => sock.write(chunk));
+    sock.on('end', () => sock.end());
+    sock.on('error', () => sock.destroy());
+  });
+  await new Promise((r) => server.listen(0, '127.0.0.1', r));
+  const port = server.address().port;
+  const client = () =>
+    new Promise((resolve, reject) => {
+      const sock = net.connect({ port, host: '127.0.0.1', noDelay: true });
+      let got = 0;
+      let left = perClient;
+      sock.on('connect', () => sock.write(ECHO_MSG));
+      sock.on('data', (chunk) => {
+        got += chunk.length;
+        if (got < 64) return;
+        check(got === 64 && chunk[chunk.length - 1] === 10, 'echo reply');
+        got = 0;
+        if (--left > 0) sock.write(ECHO_MSG);
+        else sock.end();
+      });
+      sock.on('error', reject);
+      sock.on('close', () => (left === 0 ? resolve() : reject(new Error('closed early'))));
+    });
+  const t0 = now();
+  const cs = [];
+  for (let i = 0; i < clients; i++) cs.push(client());
+  await Promise.all(cs);
+  const seconds = now() - t0;
+  await new Promise((r) => server.close(r));
+  return { n: clients * perClient, seconds, unit: 'round trips' };
+}
+
+/** udp_pingpong with node:dgram: an echo socket and 10 connected clients, one datagram in flight each. */
+async function udpPingpong(n) {
+  const clients = 10;
+  const perClient = Math.max(1, Math.floor(n / clients));
+  const server = dgram.createSocket('udp4');
+  server.on('message', (msg, rinfo) => server.send(msg, rinfo.port, rinfo.address));
+  await new Promise((r) => server.bind(0, '127.0.0.1', r));
+  const port = server.address().port;
+  const socks = [];
+  const client = () =>
+    new Promise((resolve, reject) => {
+      const sock = dgram.createSocket('udp4');
+      socks.push(sock);
+      let left = perClient;
+      sock.on('message', (msg) => {
+        check(msg.length === 64 && msg[63] === 10, 'udp reply');
+        if (--left > 0) sock.send(ECHO_MSG);
+        else resolve();
+      });
+      sock.on('error', reject);
+      sock.connect(port, '127.0.0.1', () => sock.send(ECHO_MSG));
+    });
+  const t0 = now();
+  const cs = [];
+  for (let i = 0; i < clients; i++) cs.push(client());
+  await Promise.all(cs);
+  const seconds = now() - t0;
+  for (const s of socks) s.close();
+  server.close();
+  return { n: clients * perClient, seconds, unit: 'round trips' };
+}
+
 const workloads = {
   switch: switchNull,
   switch_immediate: switchImmediate,
@@ -262,6 +335,8 @@ const workloads = {
   mem_tasks: memTasks,
   echo,
   echo_short: echo,
+  proto_echo: protoEcho,
+  udp_pingpong: udpPingpong,
 };
 
 const args = parseArgs(process.argv.slice(2));

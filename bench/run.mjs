@@ -63,6 +63,8 @@ const ROWS = [
   'mem_tasks',
   'echo',
   'echo_short',
+  'proto_echo',
+  'udp_pingpong',
 ].filter((w) => opt.only === undefined || opt.only.includes(w));
 
 // Targets of issues 8 and 18 (tsyncio ÷ system).
@@ -75,6 +77,9 @@ const TARGETS = {
   cancel: { 'node-native': 2, 'cpython-asyncio': 4 },
   echo: { 'node-native': 0.95, 'cpython-asyncio': 2.5 },
   echo_short: { 'node-native': 0.9 },
+  // Issue 17.
+  proto_echo: { 'node-native': 0.95, 'cpython-asyncio': 2 },
+  udp_pingpong: { 'node-native': 0.9, 'cpython-asyncio': 2 },
 };
 const MEM_TARGET = 560; // heap bytes per pending task
 

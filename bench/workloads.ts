@@ -264,6 +264,135 @@ const echo = coroutine(function* echo(n: number) {
   return { n: clients * perClient, seconds, unit: 'round trips' } as Measurement;
 });
 
+const ECHO_MSG = Buffer.from(`${'x'.repeat(63)}\n`);
+
+/**
+ * proto_echo: the echo workload one level down (issue 17): a Protocol server that writes back what it
+ * receives, 50 Protocol clients each doing N/50 round trips of a 64-byte message (the next one is sent
+ * when the whole reply is in). Timed from launching the clients (connects included).
+ */
+const protoEcho = coroutine(function* protoEcho(n: number) {
+  const s = streams;
+  if (s === null || typeof s.Protocol !== 'function')
+    throw new Unavailable('tsyncio has no Protocol API yet');
+  const loop: any = tsyncio.getRunningLoop();
+  const clients = 50;
+  const perClient = Math.max(1, Math.floor(n / clients));
+  const Proto = s.Protocol as new () => any;
+  class EchoServer extends Proto {
+    transport: any = null;
+    connectionMade(t: any): void {
+      this.transport = t;
+    }
+    dataReceived(data: Buffer): void {
+      this.transport.write(data);
+    }
+  }
+  const server: any = yield* loop.createServer(() => new EchoServer(), '127.0.0.1', 0);
+  const port = serverPort(server);
+  class Client extends Proto {
+    transport: any = null;
+    got = 0;
+    left = perClient;
+    constructor(readonly done: tsyncio.Future<void>) {
+      super();
+    }
+    connectionMade(t: any): void {
+      this.transport = t;
+      t.write(ECHO_MSG);
+    }
+    dataReceived(data: Buffer): void {
+      this.got += data.length;
+      if (this.got < 64) return;
+      check(this.got === 64 && data[data.length - 1] === 10, 'echo reply');
+      this.got = 0;
+      if (--this.left > 0) this.transport.write(ECHO_MSG);
+      else this.transport.close();
+    }
+    connectionLost(exc: unknown): void {
+      if (exc) this.done.setException(exc);
+      else {
+        check(this.left === 0, 'all round trips');
+        this.done.setResult(undefined);
+      }
+    }
+  }
+  const t0 = now();
+  const dones: tsyncio.Future<void>[] = [];
+  const connects = [];
+  for (let i = 0; i < clients; i++) {
+    const done = loop.createFuture();
+    dones.push(done);
+    connects.push(loop.createConnection(() => new Client(done), '127.0.0.1', port));
+  }
+  yield* gather(...connects);
+  yield* gather(...dones);
+  const seconds = now() - t0;
+  server.close();
+  yield* server.waitClosed();
+  return { n: clients * perClient, seconds, unit: 'round trips' } as Measurement;
+});
+
+/**
+ * udp_pingpong: a DatagramProtocol echo server and 10 connected DatagramProtocol clients, each doing
+ * N/10 round trips of a 64-byte datagram (one in flight per client).
+ */
+const udpPingpong = coroutine(function* udpPingpong(n: number) {
+  const s = streams;
+  if (s === null || typeof s.DatagramProtocol !== 'function') throw new Unavailable('tsyncio has no UDP yet');
+  const loop: any = tsyncio.getRunningLoop();
+  const clients = 10;
+  const perClient = Math.max(1, Math.floor(n / clients));
+  const DProto = s.DatagramProtocol as new () => any;
+  class EchoServer extends DProto {
+    transport: any = null;
+    connectionMade(t: any): void {
+      this.transport = t;
+    }
+    datagramReceived(data: Buffer, addr: unknown): void {
+      this.transport.sendto(data, addr);
+    }
+  }
+  const [st]: [any] = yield* loop.createDatagramEndpoint(() => new EchoServer(), {
+    localAddr: ['127.0.0.1', 0],
+  });
+  const addr = st.getExtraInfo('sockname');
+  class Client extends DProto {
+    transport: any = null;
+    left = perClient;
+    constructor(readonly done: tsyncio.Future<void>) {
+      super();
+    }
+    connectionMade(t: any): void {
+      this.transport = t;
+    }
+    datagramReceived(data: Buffer): void {
+      check(data.length === 64 && data[63] === 10, 'udp reply');
+      if (--this.left > 0) this.transport.sendto(ECHO_MSG);
+      else this.done.setResult(undefined);
+    }
+    errorReceived(exc: unknown): void {
+      this.done.setException(exc);
+    }
+  }
+  const t0 = now();
+  const dones: tsyncio.Future<void>[] = [];
+  const transports: any[] = [];
+  for (let i = 0; i < clients; i++) {
+    const done = loop.createFuture();
+    dones.push(done);
+    const [t]: [any] = yield* loop.createDatagramEndpoint(() => new Client(done), { remoteAddr: addr });
+    transports.push(t);
+    t.sendto(ECHO_MSG);
+  }
+  // A datagram lost on loopback would stall a client forever: fail the measurement instead.
+  yield* tsyncio.waitFor(gather(...dones), 120);
+  const seconds = now() - t0;
+  for (const t of transports) t.close();
+  st.close();
+  return { n: clients * perClient, seconds, unit: 'round trips' } as Measurement;
+});
+
 export const WORKLOADS: Record<string, (n: number) => tsyncio.Coroutine<Measurement>> = {
   switch: switchW,
   pingpong,
@@ -275,4 +404,6 @@ export const WORKLOADS: Record<string, (n: number) => tsyncio.Coroutine<Measurem
   mem_tasks: memTasks,
   echo,
   echo_short: echo,
+  proto_echo: protoEcho,
+  udp_pingpong: udpPingpong,
 };

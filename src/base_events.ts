@@ -15,9 +15,11 @@
  * Only runOnce() calls callbacks. Everything else appends to the ready queue or the heap.
  */
 
+import { checkOptions } from './_internal/args.js';
 import { TimerHeap } from './_internal/heap.js';
 import { ReadyQueue } from './_internal/ready.js';
 import { TaskList } from './_internal/tasklist.js';
+import { checkNotInWorkerImport } from './_internal/worker_guard.js';
 import {
   DEBUG_STACK_DEPTH,
   DEFAULT_SLOW_CALLBACK_DURATION,
@@ -26,7 +28,7 @@ import {
   MIN_CANCELLED_TIMER_HANDLES_FRACTION,
   MIN_SCHEDULED_TIMER_HANDLES,
 } from './constants.js';
-import { type Context, currentContext } from './contextvars.js';
+import { Context, currentContext } from './contextvars.js';
 import {
   coroutineDebug,
   type Instruction,
@@ -37,14 +39,18 @@ import {
 import { cleanupDeadlocked, makeDeadlockError } from './deadlock.js';
 import {
   _getActiveLoop,
+  _registerLoopClass,
   _registerLoopFactory,
   _setActiveLoop,
   _setRunningLoop,
   checkNotAsync,
   H_CANCELLED,
   H_SCHEDULED,
+  H_SLEEP,
   Handle,
   isPromiseResult,
+  ONE_ARG,
+  type TimerEntry,
   TimerHandle,
 } from './events.js';
 import {
@@ -56,12 +62,12 @@ import {
   SystemExit,
   ValueError,
 } from './exceptions.js';
-import { repr } from './format_helpers.js';
+import { pyTypeName, repr } from './format_helpers.js';
 import { F_LOG_TRACEBACK, Future, isFuture } from './futures.js';
 import { defaultHost, type Host } from './host.js';
 import { logger } from './log.js';
 import type { Task, TaskOptions } from './tasks.js';
-import { allTasks, ensureFuture, gather, Task as TaskClass } from './tasks.js';
+import { allTasks, ensureFuture, fireSleep, gather, handleTask, Task as TaskClass } from './tasks.js';
 import type { WorkerFunction } from './threads.js';
 
 /** What `callExceptionHandler` receives (Python's context dict; keys keep Python's names). */
@@ -101,7 +107,14 @@ export interface EventLoopOptions {
 }
 
 // A TimerHandle of the loop's own single-argument fast path, in the heap (Handle._hflags: ONE_ARG | scheduled).
-const ONE_ARG_SCHEDULED = 1 | H_SCHEDULED;
+const ONE_ARG_SCHEDULED = ONE_ARG | H_SCHEDULED;
+
+/**
+ * The virtual clock never jumps to a deadline at or beyond 2^42 s (about 139,000 years): past it, adding
+ * a millisecond no longer changes the clock, so every later sleep would return at once. `sleep(Infinity)`,
+ * `sleep(1e308)` and the like wait forever instead, as they do on the real clock.
+ */
+const VIRTUAL_HORIZON = 2 ** 42;
 
 const STOPPED = -1;
 const WAKE_NONE = 0;
@@ -109,6 +122,15 @@ const WAKE_IMMEDIATE = 1;
 const WAKE_TIMER = 2;
 
 const proc = (globalThis as { process?: any }).process;
+
+/** @internal The `clock` option: 'monotonic', 'virtual' or undefined — a typo must not fall back to real time. */
+export function checkClock(clock: unknown): void {
+  if (clock === undefined || clock === null || clock === 'monotonic' || clock === 'virtual') return;
+  if (typeof clock !== 'string') {
+    throw new TypeError(`clock must be 'monotonic' or 'virtual', not '${pyTypeName(clock)}'`);
+  }
+  throw new ValueError(`clock must be 'monotonic' or 'virtual', not ${repr(clock)}`);
+}
 
 /** Loops between runForever() and its end (several independent runs may interleave on the host). */
 const liveRuns: EventLoop[] = [];
@@ -152,7 +174,8 @@ export const _hostHooks: {
 
 export class EventLoop {
   /** @internal */ _ready = new ReadyQueue();
-  /** @internal */ _scheduled = new TimerHeap<TimerHandle>();
+  /** @internal TimerHandles and sleep futures (TimerEntry), ordered by (deadline, scheduling order) */
+  /** @internal */ _scheduled = new TimerHeap<TimerEntry>();
   /** @internal */ _timerCancelledCount = 0;
   /** @internal */ _stopping = false;
   /** @internal */ _closed = false;
@@ -229,11 +252,32 @@ export class EventLoop {
   private _unretrievedIds = new WeakMap<Future<any>, number>();
   private _nextUnretrievedId = 1;
   private _registry:
-    | FinalizationRegistry<{ id: number; message: string; exception: unknown; sourceTraceback?: string[] }>
+    | FinalizationRegistry<{
+        id: number;
+        message: string;
+        exception: unknown;
+        sourceTraceback?: string[];
+        context: Context | null;
+      }>
     | undefined;
   private readonly _pumpBound: () => void;
 
   constructor(options?: EventLoopOptions) {
+    checkOptions('EventLoop', options);
+    checkClock(options?.clock);
+    const host = options?.host;
+    if (
+      host !== undefined &&
+      (host === null ||
+        typeof host !== 'object' ||
+        typeof host.now !== 'function' ||
+        typeof host.timer !== 'function' ||
+        typeof host.immediate !== 'function')
+    ) {
+      throw new TypeError(
+        `host must be a Host (an object with now, immediate, timer and block), got ${repr(host)}`,
+      );
+    }
     this._virtual = options?.clock === 'virtual';
     this._host = options?.host ?? defaultHost;
     this._pumpBound = () => this._pump();
@@ -329,19 +373,14 @@ export class EventLoop {
     if (this._debug) this._checkThread();
     const h = new TimerHandle(when, callback, args, this, currentContext().copy());
     h._hflags |= H_SCHEDULED;
-    this._scheduled.push(h);
+    this._scheduled.push(h, when);
     if (!this._inPump) this._wakeup();
     return h;
   }
 
   /** @internal callLater for the library's own timers (sleep, timeouts): given context, no checks. [HOT] */
   _callLaterOne(delay: number, callback: (arg: any) => unknown, arg: unknown, context: Context): TimerHandle {
-    const h = new TimerHandle(this.time() + delay, callback, null, this, context);
-    h._args = arg;
-    h._hflags = ONE_ARG_SCHEDULED;
-    this._scheduled.push(h);
-    if (!this._inPump) this._wakeup();
-    return h;
+    return this._callAtOne(this.time() + delay, callback, arg, context);
   }
 
   /** @internal */
@@ -349,14 +388,28 @@ export class EventLoop {
     const h = new TimerHandle(when, callback, null, this, context);
     h._args = arg;
     h._hflags = ONE_ARG_SCHEDULED;
-    this._scheduled.push(h);
+    this._scheduled.push(h, when);
     if (!this._inPump) this._wakeup();
     return h;
   }
 
-  /** @internal Called by TimerHandle.cancel(): counts dead heap entries for the compaction rule. */
-  _timerHandleCancelled(handle: TimerHandle): void {
-    if ((handle._hflags & H_SCHEDULED) !== 0) this._timerCancelledCount++;
+  /**
+   * @internal Schedule a sleep's future as its own timer entry (see TimerEntry) [HOT: every timed sleep].
+   * The caller has set H_SLEEP | H_SCHEDULED in its `_hflags`; at `when` the loop runs `fireSleep(entry)`.
+   */
+  _scheduleSleep(entry: TimerEntry, when: number): void {
+    this._scheduled.push(entry, when);
+    if (!this._inPump) this._wakeup();
+  }
+
+  /** @internal The timers still due to fire, as [entry, deadline] pairs in heap order (tests, introspection). */
+  _liveTimers(): [TimerEntry, number][] {
+    return this._scheduled.entries().filter(([entry]) => (entry._hflags & H_CANCELLED) === 0);
+  }
+
+  /** @internal Called as a timer entry is cancelled: counts dead heap entries for the compaction rule. */
+  _timerHandleCancelled(entry: TimerEntry): void {
+    if ((entry._hflags & H_SCHEDULED) !== 0) this._timerCancelledCount++;
   }
 
   // -- the iteration ---------------------------------------------------------------------------------
@@ -385,14 +438,17 @@ export class EventLoop {
         this._popCancelledTimers();
       }
       // Phase 2: due timers, in (when, seq) order. `<=`: a timer never runs before its deadline.
-      let top = sched.peek();
-      if (top !== undefined) {
+      if (sched.items.length > 0) {
         const now = this.time();
-        while (top !== undefined && top._when <= now) {
-          sched.pop();
-          top._hflags &= ~H_SCHEDULED;
-          this._ready.pushHandle(top);
-          top = sched.peek();
+        const ready = this._ready;
+        while (sched.items.length > 0 && sched.peekWhen() <= now) {
+          const top = sched.pop()!;
+          const flags = top._hflags & ~H_SCHEDULED;
+          top._hflags = flags;
+          // A sleep's future is fired by a plain ready entry: a Handle is made for it only if debug mode or
+          // a tracer needs one (phase 3), exactly as for the loop's other plain entries.
+          if ((flags & H_SLEEP) !== 0) ready.push(fireSleep, top, SLEEP_TIMER_CONTEXT);
+          else ready.pushHandle(top as TimerHandle);
         }
       }
     }
@@ -421,7 +477,7 @@ export class EventLoop {
   }
 
   /** @internal Pop cancelled timers off the head of the heap; returns the first live one. */
-  _popCancelledTimers(): TimerHandle | undefined {
+  _popCancelledTimers(): TimerEntry | undefined {
     const sched = this._scheduled;
     let top = sched.peek();
     while (top !== undefined && (top._hflags & H_CANCELLED) !== 0) {
@@ -464,11 +520,13 @@ export class EventLoop {
       // The host budget: check the clock every 16 passes, not every pass (it is the costly part).
       if ((++n & 15) === 0 && host.now() - start >= HOST_BUDGET_MS) return 0;
       if (this._ready.length > 0) continue;
-      const top = this._popCancelledTimers();
-      if (top === undefined) return Infinity;
-      const wait = top._when - this.time();
+      if (this._popCancelledTimers() === undefined) return Infinity;
+      const when = this._scheduled.peekWhen();
+      const wait = when - this.time();
       if (wait <= 0) continue;
       if (this._virtual) {
+        // A deadline the clock can never reach is a wait forever, never a jump: see VIRTUAL_HORIZON.
+        if (!(when < VIRTUAL_HORIZON)) return Infinity;
         // Autojump: every task is blocked on timers alone, so nothing can happen before the next one.
         if (this._hostPending <= this._hostStuck) {
           if (this._hostSources > 0 && !this._syncMode) {
@@ -477,7 +535,7 @@ export class EventLoop {
             this._jumpAfterHostTurn = true;
             return 0;
           }
-          this._virtualNow = top._when;
+          this._virtualNow = when;
           continue;
         }
         return Infinity;
@@ -532,8 +590,9 @@ export class EventLoop {
   private _jumpAfterTurn(): void {
     this._jumpAfterHostTurn = false;
     if (this._ready.length > 0 || this._hostPending > this._hostStuck) return;
-    const top = this._popCancelledTimers();
-    if (top !== undefined && top._when > this._virtualNow) this._virtualNow = top._when;
+    if (this._popCancelledTimers() === undefined) return;
+    const when = this._scheduled.peekWhen();
+    if (when > this._virtualNow) this._virtualNow = when;
   }
 
   /**
@@ -711,8 +770,8 @@ export class EventLoop {
         if (r === STOPPED) break;
         if (r === 0) continue;
         if (r === Infinity) {
-          if (this._scheduled.length > 0) continue;
-          // Nothing is ready, no timer, and runSync refuses host work: nothing can ever wake a task.
+          // Nothing is ready, no timer it can reach (the virtual clock never jumps beyond its horizon),
+          // and runSync refuses host work: nothing can ever wake a task.
           if (this._onDeadlock()) continue;
           throw this._deadlock;
         }
@@ -813,6 +872,7 @@ export class EventLoop {
 
   private _checkRunning(): void {
     if (this._running) throw new RuntimeError('This event loop is already running');
+    checkNotInWorkerImport('EventLoop.runForever()/runUntilComplete()');
     if (_getActiveLoop() !== null) {
       throw new RuntimeError('Cannot run the event loop while another loop is running');
     }
@@ -831,8 +891,10 @@ export class EventLoop {
     options?: TaskOptions,
   ): Task<T> {
     this._checkClosed();
+    if (options !== undefined) checkOptions('createTask', options);
     if (this._taskFactory !== null) {
       const task = this._taskFactory(this, coro, options);
+      if (!isFuture(task)) throw new TypeError(`the task factory must return a Task, got ${repr(task)}`);
       return task as Task<T>;
     }
     if (options === undefined) return new TaskClass<T>(coro as any, (this._taskOptions ??= { loop: this }));
@@ -888,6 +950,14 @@ export class EventLoop {
    * exception handler, or to the default handler.
    */
   callExceptionHandler(context: ExceptionContext): void {
+    this._callExceptionHandlerIn(context, reportContext(context));
+  }
+
+  /**
+   * @internal callExceptionHandler with the Context a custom handler runs in (gh-96704: the context of
+   * what the report is about, so the handler sees that code's context variables; see reportContext).
+   */
+  _callExceptionHandlerIn(context: ExceptionContext, ctx: Context | null): void {
     if (this._exceptionHandler === null) {
       try {
         this.defaultExceptionHandler(context);
@@ -898,7 +968,11 @@ export class EventLoop {
       return;
     }
     try {
-      const r: unknown = this._exceptionHandler(this, context);
+      // Already inside it (an error reported while its callback's context is entered): just call it.
+      const r: unknown =
+        ctx === null || ctx === currentContext() || ctx._entered
+          ? this._exceptionHandler(this, context)
+          : ctx.run(this._exceptionHandler, this, context);
       // A handler that returned a promise: its rejection is handled like a throw, later.
       if (r !== undefined && isPromiseResult(r)) {
         r.then(undefined, (e: unknown) => this._exceptionHandlerFailed(e, context));
@@ -934,14 +1008,23 @@ export class EventLoop {
       this._unretrieved.delete(held.id);
       const context: ExceptionContext = { message: held.message, exception: held.exception };
       if (held.sourceTraceback !== undefined) context.source_traceback = held.sourceTraceback;
-      this.callExceptionHandler(context);
+      this._callExceptionHandlerIn(context, held.context);
     });
     const id = this._nextUnretrievedId++;
     this._unretrievedIds.set(fut, id);
     this._unretrieved.set(id, new WeakRef(fut));
     const message = `${fut.constructor.name} exception was never retrieved`;
     // The creation stack (debug mode) is plain strings: holding it keeps nothing else alive.
-    const held = { id, message, exception: exc, sourceTraceback: fut._sourceTraceback };
+    // A task's Context too: the handler runs in it (CPython's __del__ report names the task). Like the
+    // exception, it is held until the report (a context variable referring back to the task would keep the
+    // task from being collected, and reported, until the loop closes).
+    const held = {
+      id,
+      message,
+      exception: exc,
+      sourceTraceback: fut._sourceTraceback,
+      context: reportContext({ message, future: fut }),
+    };
     this._registry.register(fut, held, fut);
   }
 
@@ -1005,6 +1088,17 @@ export class EventLoop {
    */
   _wrapHostPromise<T>(promise: PromiseLike<T>, onCancel?: () => void): Future<T> {
     if (this._syncMode) {
+      // The host operation has started (a socket connecting, a server listening, a fetch): stop it the
+      // way cancelling would, and drop its outcome quietly, so nothing outlives the refusal (a rejection
+      // nobody handles would end the process; a listening socket would keep it alive).
+      promise.then(undefined, () => {});
+      if (onCancel !== undefined) {
+        try {
+          onCancel();
+        } catch {
+          // Best effort: the RuntimeError below is what the caller must see.
+        }
+      }
       throw new RuntimeError('runSync() cannot wait for host I/O (a Promise); use run() instead');
     }
     const fut = new Future<T>({ loop: this });
@@ -1018,7 +1112,7 @@ export class EventLoop {
       this.callSoonThreadsafe(() => {
         if (fut.done()) return;
         if (ok) fut.setResult(value as T);
-        else fut.setException(value ?? new RuntimeError('promise rejected with undefined'));
+        else fut._setException(value ?? new RuntimeError('promise rejected with undefined'));
       });
     };
     promise.then(
@@ -1086,7 +1180,15 @@ export class EventLoop {
       }
       executor = this._defaultExecutor;
     }
+    if (executor === null || typeof executor !== 'object' || typeof executor.submit !== 'function') {
+      throw new TypeError(
+        `executor must be an executor (an object with submit and shutdown), got ${repr(executor)}`,
+      );
+    }
     const job = executor.submit(fn, ...args);
+    if (job === null || typeof (job as { then?: unknown } | undefined)?.then !== 'function') {
+      throw new TypeError(`executor.submit() must return a Promise (a thenable), got ${repr(job)}`);
+    }
     return this._wrapHostPromise(
       job as PromiseLike<T>,
       typeof job.cancel === 'function' ? () => job.cancel!() : undefined,
@@ -1103,6 +1205,9 @@ export class EventLoop {
 
   /** Shut the default executor down and wait for it (Python's `shutdown_default_executor`). */
   shutdownDefaultExecutor(timeout?: number | null): PromiseLike<void> {
+    if (timeout !== undefined && timeout !== null && typeof timeout !== 'number') {
+      throw new TypeError(`timeout must be a number or None, got ${repr(timeout)}`);
+    }
     const work = shutdownDefaultExecutorCoro(this, timeout ?? null);
     if (this._running) return this.createTask(work);
     return this.runUntilComplete(work);
@@ -1147,10 +1252,32 @@ export class EventLoop {
 }
 
 /**
+ * The Context a custom exception handler runs in (CPython's call_exception_handler): that of
+ * `context.task`, else of `context.future`, else of `context.handle` — whichever is set first and has a
+ * `getContext()` (a plain Future has none).
+ */
+function reportContext(context: ExceptionContext): Context | null {
+  const thing = context.task ?? context.future ?? context.handle;
+  if (thing === undefined || thing === null) return null;
+  const getContext = (thing as { getContext?: unknown }).getContext;
+  if (typeof getContext !== 'function') return null;
+  const ctx: unknown = getContext.call(thing);
+  return ctx instanceof Context ? ctx : null;
+}
+
+/**
  * Run one (callback, argument, context) entry of the ready queue: what Handle._run does for a Handle,
  * without one. The Handle is made only if the callback fails (the exception handler's context names it).
  * [HOT]
  */
+/**
+ * The context a sleep's timer fires in. `fireSleep` reads no context variable (it marks the future done and
+ * schedules its callbacks, each with its own context), so one shared, never-written context stands in for
+ * the copy CPython's `call_later` takes: no Context per timed sleep. Only one loop pass runs at a time in a
+ * realm, so it is never entered twice.
+ */
+const SLEEP_TIMER_CONTEXT = new Context();
+
 function runCallback(loop: EventLoop, fn: (arg: any) => unknown, arg: unknown, ctx: Context): void {
   if (ctx._entered) {
     Handle._one(fn, arg, loop, ctx)._reportError(
@@ -1292,13 +1419,7 @@ function currentTaskCancelling(loop: EventLoop): boolean {
 
 /** @internal "Executing <Task …> took …": tasks are shown as the task, other handles as themselves. */
 export function formatHandle(handle: Handle): string {
-  const cb = handle._callback as { _isTaskStep?: boolean; _task?: Task<any> } | null;
-  if (cb?._task !== undefined) return String(cb._task);
-  if (cb?._isTaskStep) {
-    const arg = handle._argMode === 1 ? handle._args : (handle._args as unknown[] | null)?.[0];
-    if (arg instanceof TaskClass) return String(arg);
-  }
-  return String(handle);
+  return String(handleTask(handle) ?? handle);
 }
 
 /**
@@ -1314,6 +1435,9 @@ export function setDebugTracking(on: boolean): void {
 export function formatException(e: unknown): string {
   if (e instanceof Error) {
     let text = e.stack ?? `${e.name}: ${e.message}`;
+    // tsyncio's JS-side advice beside Python's message (e.g. "use `yield*`, not `yield`").
+    const hint = (e as { hint?: unknown }).hint;
+    if (typeof hint === 'string') text += `\n  hint: ${hint}`;
     if (e instanceof AggregateError && e.errors?.length) {
       text += e.errors
         .map(
@@ -1327,4 +1451,5 @@ export function formatException(e: unknown): string {
   return repr(e);
 }
 
-_registerLoopFactory(() => new EventLoop());
+_registerLoopFactory((options) => new EventLoop(options));
+_registerLoopClass(EventLoop);

@@ -8,16 +8,17 @@
  * order as CPython, so the number of iterations between "a child finished" and "the waiter resumed" is
  * the same, and tests can state CPython's orderings exactly.
  */
+import { checkOptions, notAwaitable } from './_internal/args.js';
 import type { EventLoop } from './base_events.js';
 import type { Awaitable, Instruction } from './coroutines.js';
 import { Coroutine, isCoroutine } from './coroutines.js';
 import { getEventLoop, getRunningLoop } from './events.js';
 import { CancelledError, StopAsyncIteration, TimeoutError, ValueError } from './exceptions.js';
-import { pyTypeName, repr } from './format_helpers.js';
+import { pyTypeName, repr, setReprName } from './format_helpers.js';
 import { type Future, futureAddToAwaitedBy, futureDiscardFromAwaitedBy, isFuture } from './futures.js';
 import { Queue } from './queues.js';
 import { asyncWith } from './syntax.js';
-import { type AwaitedOf, ensureFuture } from './tasks.js';
+import { type AwaitedOf, ensureFuture, isAwaitableObject } from './tasks.js';
 import { timeout as makeTimeout } from './timeouts.js';
 
 /** wait(): return when any future finishes or is cancelled. */
@@ -53,6 +54,28 @@ function isSingleAwaitable(x: unknown): boolean {
   return isFuture(x) || x instanceof Coroutine;
 }
 
+/** A `timeout` option: a number, or null/undefined for none (checked before anything is started). */
+function checkTimeout(timeout: unknown): void {
+  if (timeout !== null && timeout !== undefined && typeof timeout !== 'number') {
+    throw new TypeError(`timeout must be a number or None, got ${repr(timeout)}`);
+  }
+}
+
+/**
+ * callLater for a timeout in seconds, with CPython's rule for NaN: its loop runs a NaN deadline as due at
+ * once (our callLater refuses NaN, which a timer heap cannot order).
+ */
+function callAfter<A extends unknown[]>(
+  loop: EventLoop,
+  timeout: number,
+  callback: (...args: A) => unknown,
+  ...args: A
+): { cancel(): void } {
+  return Number.isNaN(timeout)
+    ? loop.callSoon(callback, ...args)
+    : loop.callLater(timeout, callback, ...args);
+}
+
 function releaseWaiter(waiter: Future<void>): void {
   if (!waiter.done()) waiter.setResult(undefined);
 }
@@ -75,6 +98,7 @@ export function wait<F extends Future<any>>(
   fs: Iterable<F>,
   options?: WaitOptions,
 ): Coroutine<[Set<F>, Set<F>]> {
+  checkOptions('wait', options);
   return new Coroutine(waitGen(fs, options?.timeout, options?.returnWhen ?? ALL_COMPLETED), WAIT_INFO);
 }
 
@@ -91,6 +115,7 @@ function* waitGen<F extends Future<any>>(
   if ((Array.isArray(fs) && fs.length === 0) || (fs instanceof Set && fs.size === 0)) {
     throw new ValueError('Set of Tasks/Futures is empty.');
   }
+  checkTimeout(timeout);
   if (returnWhen !== FIRST_COMPLETED && returnWhen !== FIRST_EXCEPTION && returnWhen !== ALL_COMPLETED) {
     throw new ValueError(
       `Invalid return_when value: ${typeof returnWhen === 'string' ? returnWhen : repr(returnWhen)}`,
@@ -117,7 +142,7 @@ export function* _wait<F extends Future<any>>(
 ): Generator<Instruction, [Set<F>, Set<F>], unknown> {
   const waiter = loop.createFuture<void>();
   const timeoutHandle =
-    timeout === null || timeout === undefined ? null : loop.callLater(timeout, releaseWaiter, waiter);
+    timeout === null || timeout === undefined ? null : callAfter(loop, timeout, releaseWaiter, waiter);
   let counter = fs.size;
   const curTask = loop._currentTask;
 
@@ -133,7 +158,7 @@ export function* _wait<F extends Future<any>>(
     }
     if (curTask !== null) futureDiscardFromAwaitedBy(f, curTask);
   };
-  (onCompletion as { _reprName?: string })._reprName = '_wait.<locals>._on_completion';
+  setReprName(onCompletion, '_wait.<locals>._on_completion');
 
   for (const f of fs) {
     f.addDoneCallback(onCompletion);
@@ -182,13 +207,12 @@ export class AsCompletedIterator<T> implements Iterable<Coroutine<T>>, Iterator<
     const loop = getEventLoop();
     this._loop = loop;
     this._handleCompletionBound = (f) => this._handleCompletion(f);
-    (this._handleCompletionBound as { _reprName?: string })._reprName =
-      '_AsCompletedIterator._handle_completion';
+    setReprName(this._handleCompletionBound, '_AsCompletedIterator._handle_completion');
     const todo = new Set<Future<T>>();
     for (const aw of new Set(aws)) todo.add(ensureFuture(aw as Future<T>, { loop }));
     for (const f of todo) f.addDoneCallback(this._handleCompletionBound);
     if (todo.size > 0 && timeout !== null && timeout !== undefined) {
-      this._timeoutHandle = loop.callLater(timeout, () => this._handleTimeout());
+      this._timeoutHandle = callAfter(loop, timeout, () => this._handleTimeout());
     }
     this._todo = todo;
     this._todoLeft = todo.size;
@@ -271,6 +295,9 @@ export function asCompleted<A extends Iterable<unknown>>(
     throw new TypeError(`expects an iterable of awaitables, not ${pyTypeName(fs)}`);
   }
   if (!isIterable(fs)) throw new TypeError(`'${pyTypeName(fs)}' object is not iterable`);
+  checkOptions('asCompleted', options);
+  // Before the iterator wraps anything in a task: a bad timeout leaves nothing running.
+  checkTimeout(options?.timeout);
   return new AsCompletedIterator(fs, options?.timeout);
 }
 
@@ -289,7 +316,7 @@ function logOnException(fut: Future<any>): void {
   if (fut._sourceTraceback) context.source_traceback = fut._sourceTraceback;
   fut._loop.callExceptionHandler(context);
 }
-(logOnException as { _reprName?: string })._reprName = '_log_on_exception';
+setReprName(logOnException, '_log_on_exception');
 
 /**
  * Wait for `aw`, shielding it from cancellation: cancelling the task that awaits `shield(aw)` raises
@@ -315,11 +342,11 @@ export function shield<T>(aw: Future<T> | Awaitable<T>): Future<T> {
       outer.cancel();
     } else {
       const exc = f.exception();
-      if (exc !== undefined) outer.setException(exc);
+      if (exc !== undefined) outer._setException(exc);
       else outer.setResult(f.result());
     }
   };
-  (innerDone as { _reprName?: string })._reprName = 'shield.<locals>._inner_done_callback';
+  setReprName(innerDone, 'shield.<locals>._inner_done_callback');
   const outerDone = (_outer: Future<T>): void => {
     if (!inner.done()) {
       inner.removeDoneCallback(innerDone);
@@ -328,7 +355,7 @@ export function shield<T>(aw: Future<T> | Awaitable<T>): Future<T> {
       inner.addDoneCallback(logOnException);
     }
   };
-  (outerDone as { _reprName?: string })._reprName = 'shield.<locals>._outer_done_callback';
+  setReprName(outerDone, 'shield.<locals>._outer_done_callback');
 
   if (curTask !== null) inner.addDoneCallback(clearAwaitedBy);
   inner.addDoneCallback(innerDone);
@@ -351,21 +378,9 @@ const WAIT_FOR_INFO = { name: 'wait_for' };
  * where it is wrapped in a task, cancelled before it starts, and TimeoutError is raised at once.
  */
 export function waitFor<T>(aw: Future<T> | Awaitable<T>, timeout: number | null | undefined): Coroutine<T> {
-  if (timeout !== null && timeout !== undefined && typeof timeout !== 'number') {
-    throw new TypeError(`timeout must be a number or None, got ${repr(timeout)}`);
-  }
-  if (
-    !isFuture(aw) &&
-    (aw === null ||
-      (typeof aw !== 'object' && typeof aw !== 'function') ||
-      typeof (aw as Awaitable<T>)[Symbol.iterator] !== 'function')
-  ) {
-    const err = new TypeError('An asyncio.Future, a coroutine or an awaitable is required');
-    if (aw !== null && typeof (aw as unknown as PromiseLike<T>)?.then === 'function') {
-      (err as { hint?: string }).hint = 'wrap a Promise with fromPromise(promise)';
-    }
-    throw err;
-  }
+  checkTimeout(timeout);
+  // CPython raises this when the wait_for coroutine awaits `aw`; here it is raised at the call.
+  if (!isFuture(aw) && !isCoroutine(aw) && !isAwaitableObject(aw)) throw notAwaitable(aw);
   return new Coroutine(waitForGen(aw, timeout ?? null), WAIT_FOR_INFO);
 }
 

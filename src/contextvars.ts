@@ -6,8 +6,9 @@
  * makes `copy()` O(1) (the copy shares the map), which matters because every Task and every callSoon
  * copies the current context (Python's HAMT gives the same O(1) copy).
  */
+import { checkOptions } from './_internal/args.js';
 import { KeyError, LookupError, RuntimeError, ValueError } from './exceptions.js';
-import { objectId, repr } from './format_helpers.js';
+import { objectId, pyTypeName, repr } from './format_helpers.js';
 
 const MISSING: unique symbol = Symbol('MISSING');
 const EMPTY: ReadonlyMap<ContextVar<any>, unknown> = new Map();
@@ -29,6 +30,7 @@ export class Context {
     if (this._entered) {
       throw new RuntimeError(`cannot enter context: ${this} is already entered`);
     }
+    if (typeof fn !== 'function') throw new TypeError(`'${pyTypeName(fn)}' object is not callable`);
     this._enter();
     try {
       return fn(...args);
@@ -128,6 +130,7 @@ export class ContextVar<T> {
 
   constructor(name: string, options?: ContextVarOptions<T>) {
     if (typeof name !== 'string') throw new TypeError('context variable name must be a str');
+    checkOptions('ContextVar', options);
     this._name = name;
     this._default = options && 'default' in options ? (options.default as T) : MISSING;
   }
@@ -202,5 +205,12 @@ export class Token<T> {
 
   toString(): string {
     return `<Token${this._used ? ' used' : ''} var=${this.var} at ${objectId(this)}>`;
+  }
+}
+
+/** @internal Check a `context` argument: a Context, or null/undefined for the default. */
+export function checkContextArg(context: unknown): void {
+  if (context !== undefined && context !== null && !(context instanceof Context)) {
+    throw new TypeError(`context must be an instance of Context or None, not '${pyTypeName(context)}'`);
   }
 }

@@ -315,13 +315,15 @@ export function coroutine<A extends unknown[], T, This = unknown>(
  * }
  * ```
  */
-export function coroutineMethod<This, A extends unknown[], T>(
-  method: (this: This, ...args: A) => Generator<Instruction, T, any>,
-  context: ClassMethodDecoratorContext<This, (this: This, ...args: A) => Generator<Instruction, T, any>>,
-): (this: This, ...args: A) => Generator<Instruction, T, any> {
+export function coroutineMethod<
+  This,
+  M extends (this: This, ...args: any[]) => Generator<Instruction, unknown, any>,
+>(method: M, context: ClassMethodDecoratorContext<This, M>): M {
   const name = String(context.name);
-  let wrapped: ((this: This, ...args: A) => Coroutine<T>) | undefined;
-  const replacement = function (this: This, ...args: A): Coroutine<T> {
+  // The method's own type is returned (a method that awaits nothing is a Generator<never, …>, and
+  // must stay assignable to itself: TS1270 otherwise).
+  let wrapped: ((this: This, ...args: unknown[]) => Coroutine<unknown>) | undefined;
+  const replacement = function (this: This, ...args: unknown[]): Coroutine<unknown> {
     if (wrapped === undefined) {
       const owner = (this as object)?.constructor?.name;
       wrapped = coroutine(method, { name, qualname: owner ? `${owner}.${name}` : name });
@@ -330,7 +332,7 @@ export function coroutineMethod<This, A extends unknown[], T>(
   };
   Object.defineProperty(replacement, IS_COROUTINE_FUNCTION, { value: true });
   // A Coroutine is iterable like a generator, so the method's declared type stays usable with yield*.
-  return replacement as unknown as (this: This, ...args: A) => Generator<Instruction, T, any>;
+  return replacement as unknown as M;
 }
 
 const GeneratorFunction = Object.getPrototypeOf(function* () {}).constructor;
@@ -339,10 +341,76 @@ function isGeneratorFunction(fn: unknown): boolean {
   return fn instanceof GeneratorFunction;
 }
 
-/** True for coroutine objects and plain generator objects (Python's generator-based coroutines). */
-export function isCoroutine(obj: unknown): obj is Coroutine<unknown> | Generator {
+/**
+ * True for coroutine objects, plain generator objects (Python's generator-based coroutines), and objects
+ * implementing the coroutine protocol — `send`, `throw`, `close` and an await iterator
+ * (`[Symbol.iterator]`), as `collections.abc.Coroutine` recognises them.
+ */
+export function isCoroutine(
+  obj: unknown,
+): obj is Coroutine<unknown> | Generator | CoroutineProtocol<unknown> {
   if (obj instanceof Coroutine) return true;
-  return isGenerator(obj);
+  return isGenerator(obj) || isCoroutineProtocol(obj);
+}
+
+/** Python's `collections.abc.Coroutine`: what a Task can drive besides Coroutines and generators. */
+export interface CoroutineProtocol<T> {
+  /** The next instruction; throws StopIteration (its `value` is the result) when the coroutine returns. */
+  send(value: unknown): unknown;
+  /** Raise `error` at the suspension point; the next instruction, or StopIteration as send(). */
+  throw(error: unknown): unknown;
+  close(): unknown;
+  [Symbol.iterator](): Iterator<Instruction, T, unknown>;
+}
+
+function isCoroutineProtocol(obj: unknown): obj is CoroutineProtocol<unknown> {
+  return (
+    typeof obj === 'object' &&
+    obj !== null &&
+    typeof (obj as CoroutineProtocol<unknown>).send === 'function' &&
+    typeof (obj as CoroutineProtocol<unknown>).throw === 'function' &&
+    typeof (obj as CoroutineProtocol<unknown>).close === 'function' &&
+    typeof (obj as CoroutineProtocol<unknown>)[Symbol.iterator] === 'function'
+  );
+}
+
+/**
+ * @internal Drives a CoroutineProtocol object with the generator methods a Task uses (send/throw with
+ * StopIteration become next/throw results; return is close).
+ */
+export class ProtocolDriver<T> implements CoroutineIterator<T> {
+  readonly target: CoroutineProtocol<T>;
+  constructor(target: CoroutineProtocol<T>) {
+    this.target = target;
+  }
+  [Symbol.iterator](): this {
+    return this;
+  }
+  next(value?: unknown): IteratorResult<Instruction, T> {
+    return this._resume(() => this.target.send(value));
+  }
+  throw(error: unknown): IteratorResult<Instruction, T> {
+    return this._resume(() => this.target.throw(error));
+  }
+  return(value: T): IteratorResult<Instruction, T> {
+    this.target.close();
+    return { value, done: true };
+  }
+  private _resume(step: () => unknown): IteratorResult<Instruction, T> {
+    try {
+      return { value: step() as Instruction, done: false };
+    } catch (e) {
+      if (e instanceof StopIteration) return { value: e.value as T, done: true };
+      throw e;
+    }
+  }
+}
+
+/** @internal What a Task steps: a plain generator as it is, a coroutine-protocol object through a driver. */
+export function driverOf<T>(
+  coro: Generator<unknown, T, unknown> | CoroutineProtocol<T>,
+): Generator<unknown, T, unknown> {
+  return (isGenerator(coro) ? coro : new ProtocolDriver(coro)) as Generator<unknown, T, unknown>;
 }
 
 /** @internal A generator object, or any object with the generator methods (duck-typed like CPython). */
@@ -476,4 +544,11 @@ export function reportUnstartedAtExit(): void {
 
 if (proc && typeof proc.on === 'function') {
   proc.on('exit', reportUnstartedAtExit);
+}
+
+/** @internal Close a coroutine (or generator) that will never run, so it is not reported as never awaited. */
+export function closeCoroutine(coro: unknown): void {
+  if (coro instanceof Coroutine) coro.close();
+  else if (coro !== null && typeof (coro as Generator).return === 'function')
+    (coro as Generator).return(undefined);
 }

@@ -4,20 +4,40 @@
  * A Handle is a callback scheduled on a loop with the context it runs in. Only the loop's `runOnce()` runs
  * handles; everything else appends them to the ready queue or the timer heap.
  */
-import type { EventLoop, ExceptionContext } from './base_events.js';
+import { badLoop } from './_internal/args.js';
+import type { EventLoop, EventLoopOptions, ExceptionContext } from './base_events.js';
 import { DEBUG_STACK_DEPTH } from './constants.js';
 import { type Context, currentContext } from './contextvars.js';
 import { KeyboardInterrupt, RuntimeError, SystemExit } from './exceptions.js';
 import { callbackName, createdAt, extractStack, repr } from './format_helpers.js';
 import { isFuture } from './futures.js';
 
-/** The arguments marker for the single-argument fast path: `_args` holds the one argument itself. */
-const ONE_ARG = 1;
+// Handle._hflags, one packed field (the only table of its bits):
+//   bits 0-1  the argument mode: 0 no arguments, ONE_ARG (`_args` is the single argument itself, the loop's
+//             fast path), MANY_ARGS (`_args` is an array);
+//   bit 2     H_CANCELLED;
+//   bit 3     H_SCHEDULED (a TimerHandle in the loop's heap);
+//   bits 8-15 reserved for subclasses.
+/** @internal */ export const ONE_ARG = 1;
 const MANY_ARGS = 2;
-// Handle._hflags: the argument mode in the low two bits, then the booleans.
 const H_ARGMODE = 3;
 /** @internal */ export const H_CANCELLED = 4;
 /** @internal */ export const H_SCHEDULED = 8;
+/**
+ * @internal Marks a timer entry that is not a TimerHandle but a `sleep()`'s own future (tasks.ts's
+ * SleepFuture): the loop fires it with `fireSleep` instead of `_run()`. Bits above it are free for the
+ * entry's own use (SleepFuture keeps its phase there).
+ */
+export const H_SLEEP = 16;
+
+/**
+ * @internal What the loop's timer heap holds: a TimerHandle, or a sleep's future acting as its own timer
+ * [HOT: memory — no TimerHandle and no boxed deadline per timed sleep]. Both keep H_SCHEDULED/H_CANCELLED in
+ * `_hflags`; the deadline lives in the heap (TimerHeap.peekWhen).
+ */
+export interface TimerEntry {
+  _hflags: number;
+}
 
 export class Handle {
   /** @internal */ _callback: ((...args: any[]) => unknown) | null;
@@ -64,6 +84,13 @@ export class Handle {
   /** @internal */
   get _argMode(): number {
     return this._hflags & H_ARGMODE;
+  }
+
+  /** @internal The callback's first argument (for a task's step or wakeup: the task). */
+  _firstArg(): unknown {
+    const mode = this._argMode;
+    if (mode === ONE_ARG) return this._args;
+    return mode === MANY_ARGS ? (this._args as unknown[])[0] : undefined;
   }
 
   /** @internal */
@@ -143,7 +170,7 @@ export class Handle {
   _formatCallback(): string {
     const cb = this._callback;
     if (cb === null) return '<cancelled>';
-    const name = (cb as { _reprName?: string })._reprName ?? callbackName(cb);
+    const name = callbackName(cb);
     let args = '';
     if (!this._loop.getDebug()) return `${name}()`;
     if (this._argMode === ONE_ARG) args = repr(this._args);
@@ -294,17 +321,40 @@ export function _getCurrentLoop(): EventLoop | null {
 
 /** Set the current (not running) event loop; `null` clears it. */
 export function setEventLoop(loop: EventLoop | null | undefined): void {
+  checkLoopArg(loop);
   currentLoop = loop ?? null;
 }
 
-let loopFactory: (() => EventLoop) | null = null;
+// The EventLoop class, registered by base_events (which imports this module: no import cycle at load).
+let loopClass: (abstract new (...args: any[]) => EventLoop) | null = null;
+
+/** @internal */
+export function _registerLoopClass(cls: abstract new (...args: any[]) => EventLoop): void {
+  loopClass = cls;
+}
+
+/** @internal Is `x` an EventLoop (of any subclass)? For the checks of `loop` arguments. */
+export function isEventLoop(x: unknown): x is EventLoop {
+  return loopClass !== null && x instanceof loopClass;
+}
+
+/** @internal Check a `loop` argument: an EventLoop, or null/undefined for the default. */
+export function checkLoopArg(loop: unknown): void {
+  if (loop !== undefined && loop !== null && !isEventLoop(loop)) throw badLoop(loop);
+}
+
+let loopFactory: ((options?: EventLoopOptions) => EventLoop) | null = null;
 
 /** @internal base_events registers the EventLoop constructor here (avoids an import cycle at load time). */
-export function _registerLoopFactory(factory: () => EventLoop): void {
+export function _registerLoopFactory(factory: (options?: EventLoopOptions) => EventLoop): void {
   loopFactory = factory;
 }
 
-/** A new event loop (not set as current). */
-export function newEventLoop(): EventLoop {
-  return loopFactory!();
+/**
+ * A new event loop (not set as current): Python's `new_event_loop()`, taking the options of
+ * `new EventLoop(options)` — `newEventLoop({ clock: 'virtual', debug: true })` gives 3.11-era code
+ * (`loop = new_event_loop(); loop.run_until_complete(main())`) the virtual clock.
+ */
+export function newEventLoop(options?: EventLoopOptions): EventLoop {
+  return loopFactory!(options);
 }

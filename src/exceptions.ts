@@ -5,6 +5,7 @@
  * (`CancelledError: msg`). Messages are written where the error is raised, as in CPython.
  */
 
+import { isRaisable } from './_internal/args.js';
 import { pyTypeName } from './format_helpers.js';
 
 /** Marks Python's BaseException-but-not-Exception classes (CancelledError, KeyboardInterrupt, SystemExit). */
@@ -216,6 +217,26 @@ function isErrorClass(f: unknown): boolean {
   return proto === Error.prototype || proto instanceof Error;
 }
 
+// Set while a group is made of values that JavaScript code threw (see exceptionGroupOf).
+let trustedItems = false;
+
+/**
+ * @internal Make a group of values caught from JavaScript code (a TaskGroup's errors): anything can be
+ * thrown there, a string too, so the items are not checked as `new ExceptionGroup()` checks them.
+ */
+export function exceptionGroupOf<E, G>(
+  message: string,
+  exceptions: readonly E[],
+  make: (message: string, exceptions: readonly E[]) => G = (m, e) => new ExceptionGroup(m, e) as G,
+): G {
+  trustedItems = true;
+  try {
+    return make(message, exceptions);
+  } finally {
+    trustedItems = false;
+  }
+}
+
 /**
  * A group of exceptions raised together (PEP 654). Python distinguishes BaseExceptionGroup; tsyncio has one
  * class: it extends AggregateError, `exceptions` keeps the order in which they happened, and `String(eg)`
@@ -240,6 +261,13 @@ export class ExceptionGroup<E = unknown> extends AggregateError {
     }
     const list = [...exceptions];
     if (list.length === 0) throw new ValueError('second argument (exceptions) must be a non-empty sequence');
+    if (!trustedItems) {
+      for (let i = 0; i < list.length; i++) {
+        if (!isRaisable(list[i])) {
+          throw new ValueError(`Item ${i} of second argument (exceptions) is not an exception`);
+        }
+      }
+    }
     const n = list.length;
     super(list, `${message} (${n} sub-exception${n === 1 ? '' : 's'})`);
     this.rawMessage = message;
@@ -249,7 +277,8 @@ export class ExceptionGroup<E = unknown> extends AggregateError {
 
   /** Python's `derive`: a group of the same type with the same message around other exceptions. */
   derive<F>(exceptions: readonly F[]): ExceptionGroup<F> {
-    return new ExceptionGroup(this.rawMessage, exceptions);
+    // The items come from this group (split), whatever they are.
+    return exceptionGroupOf(this.rawMessage, exceptions, (m, e) => new ExceptionGroup(m, e));
   }
 
   /** The sub-group of exceptions matching `m` (a class, list of classes, or predicate), or undefined. */

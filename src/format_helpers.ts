@@ -98,6 +98,16 @@ function reprObject(value: object, depth: number): string {
   return `<${name} object at ${objectId(value as object)}>`;
 }
 
+/**
+ * Python's `repr()`, to print values as a Python program would: `None`, `True`, `'text'`, `b'bytes\n'`
+ * (a Uint8Array or Buffer), `[1, 'a']`, `{'k': 1}` (a plain object or a Map), `{1, 2}` / `set()`,
+ * `ValueError('bad')`, and tsyncio's own objects by their reprs (`<Task pending name='t' …>`).
+ * `console.log(repr(data))` where Python has `print(repr(data))` or `print(f'{data!r}')`.
+ */
+export function pyRepr(value: unknown): string {
+  return repr(value);
+}
+
 /** Python's `repr(bytes)`: b'abc\n'. */
 export function bytesRepr(b: Uint8Array): string {
   let out = "b'";
@@ -113,9 +123,21 @@ export function bytesRepr(b: Uint8Array): string {
   return out + "'";
 }
 
+/** A function carrying the name CPython's reprs give it (see setReprName). */
+type ReprNamed = { _reprName?: string };
+
+/**
+ * @internal Give a library callback the name CPython's reprs show for it (`Task.task_wakeup`,
+ * `TaskGroup._on_task_done`, …) where its JS name cannot say it; returns `fn`.
+ */
+export function setReprName<F extends (...args: any[]) => unknown>(fn: F, name: string): F {
+  (fn as ReprNamed)._reprName = name;
+  return fn;
+}
+
 /** Name of a callback for handle reprs, like CPython's `_format_callback_source`. */
 export function callbackName(fn: unknown): string {
-  if (typeof fn === 'function') return fn.name || '<anonymous>';
+  if (typeof fn === 'function') return (fn as ReprNamed)._reprName ?? (fn.name || '<anonymous>');
   return repr(fn);
 }
 

@@ -16,12 +16,21 @@
  * when `then` is first called, so a failed future nobody awaits natively never becomes an unhandled
  * rejection (which would kill a Node process).
  */
+import { badLoop, checkOptions, isRaisable } from './_internal/args.js';
 import type { EventLoop } from './base_events.js';
-import { type Context, currentContext } from './contextvars.js';
+import { type Context, checkContextArg, currentContext } from './contextvars.js';
 import { type Awaitable, coroutineDebug, type Instruction, YIELD_NOW } from './coroutines.js';
 import { _getRunningLoop, checkNotAsync, getEventLoop } from './events.js';
 import { CancelledError, InvalidStateError, RuntimeError, StopIteration } from './exceptions.js';
-import { captureRawStack, createdAt, extractStack, type RawStack, repr } from './format_helpers.js';
+import {
+  callbackName,
+  captureRawStack,
+  createdAt,
+  extractStack,
+  type RawStack,
+  repr,
+  setReprName,
+} from './format_helpers.js';
 
 const PENDING = 0;
 /** @internal Future._flags: an exception is set and nobody retrieved it yet */
@@ -32,6 +41,8 @@ export const F_BLOCKING = 2;
 export const F_TASK_IS_CORO = 4;
 /** @internal Future._flags of a Task: cancel on the next step (CPython's `_must_cancel`) */
 export const F_TASK_MUST_CANCEL = 8;
+/** @internal Future._flags of a Task: its cancel() is propagating to the future it waits for */
+export const F_TASK_CANCELLING_WAITER = 16;
 const CANCELLED = 1;
 const FINISHED = 2;
 const STATE_NAMES = ['PENDING', 'CANCELLED', 'FINISHED'] as const;
@@ -89,8 +100,15 @@ export class Future<T = unknown> implements Awaitable<T>, PromiseLike<T>, Iterat
       this._loop = null as unknown as EventLoop;
       return;
     }
-    this._loop = options?.loop ?? getEventLoop();
-    if (this._loop._debug) this._sourceTraceback = extractStack(1);
+    const loop = options?.loop ?? getEventLoop();
+    this._loop = loop;
+    // Every EventLoop has a boolean `_debug`: anything else given as `loop` is not a loop, and reading it
+    // is the check, for free. [HOT: every Future and Task]
+    const debug = loop._debug;
+    if (debug !== false) {
+      if (debug !== true) throw badLoop(loop);
+      this._sourceTraceback = extractStack(1);
+    }
   }
 
   static readonly [FUTURE_BRAND] = true;
@@ -113,12 +131,21 @@ export class Future<T = unknown> implements Awaitable<T>, PromiseLike<T>, Iterat
    * `msg` becomes the CancelledError's message.
    */
   cancel(msg?: unknown): boolean {
-    this._flags &= ~F_LOG_TRACEBACK;
+    if ((this._flags & F_LOG_TRACEBACK) !== 0) this._silenceUnretrieved();
     if (this._state !== PENDING) return false;
     this._state = CANCELLED;
     this._cancelMessage = msg;
     this._scheduleCallbacks();
     return true;
+  }
+
+  /**
+   * @internal cancel() on a failed future: its exception is never reported as unretrieved, neither at
+   * loop.close() nor when the future is collected (CPython's `__log_traceback = False`).
+   */
+  _silenceUnretrieved(): void {
+    this._flags &= ~F_LOG_TRACEBACK;
+    this._loop._forgetUnretrieved(this);
   }
 
   /**
@@ -168,6 +195,10 @@ export class Future<T = unknown> implements Awaitable<T>, PromiseLike<T>, Iterat
     if (typeof fn !== 'function')
       throw new TypeError(`a callable object was expected by addDoneCallback(), got ${repr(fn)}`);
     checkNotAsync(fn, 'addDoneCallback');
+    if (options !== undefined) {
+      checkOptions('addDoneCallback', options);
+      checkContextArg(options?.context);
+    }
     const context = options?.context ?? currentContext().copy();
     if (this._state !== PENDING) {
       this._loop._callSoonFast(fn, this, context);
@@ -224,6 +255,25 @@ export class Future<T = unknown> implements Awaitable<T>, PromiseLike<T>, Iterat
     this._addCallback(taskWakeup, task as unknown as Context);
   }
 
+  /** @internal Unregister a waiting Task's wakeup (a cancellation cycle wakes it directly instead). */
+  _removeTaskWakeup(task: WakeableTask): void {
+    const slot = task as unknown as Context;
+    if (this._cb0 === taskWakeup && this._ctx0 === slot) {
+      this._cb0 = null;
+      this._ctx0 = null;
+      return;
+    }
+    const cbs = this._cbs;
+    if (cbs === null) return;
+    for (let i = 0; i < cbs.length; i += 2) {
+      if (cbs[i] === taskWakeup && cbs[i + 1] === slot) {
+        cbs.splice(i, 2);
+        if (cbs.length === 0) this._cbs = null;
+        return;
+      }
+    }
+  }
+
   /** @internal Schedule every callback with callSoon, in registration order. [HOT] */
   _scheduleCallbacks(): void {
     const loop = this._loop;
@@ -271,6 +321,15 @@ export class Future<T = unknown> implements Awaitable<T>, PromiseLike<T>, Iterat
     ) {
       exception = new (exception as new () => Error)();
     }
+    // CPython's words. A caught value is forwarded as is (JavaScript can throw anything), but a string or
+    // other primitive here is a slip (`setException('message')`), not an exception.
+    if (!isRaisable(exception)) throw new TypeError('invalid exception object');
+    this._setException(exception);
+  }
+
+  /** @internal setException for values caught from JavaScript code, which may be anything thrown. */
+  _setException(exception: unknown): void {
+    if (this._state !== PENDING) throw new InvalidStateError('invalid state');
     if (exception === undefined || exception === null) {
       throw new TypeError('exception must be an error, not None');
     }
@@ -359,9 +418,7 @@ export class Future<T = unknown> implements Awaitable<T>, PromiseLike<T>, Iterat
     }
     const cbs = this._callbackList();
     if (cbs.length > 0) {
-      const names = cbs.map(
-        (c) => `${(c as { _reprName?: string })._reprName ?? (c.name || '<anonymous>')}()`,
-      );
+      const names = cbs.map((c) => `${callbackName(c)}()`);
       const shown =
         names.length > 2 ? [names[0], `<${names.length - 2} more>`, names[names.length - 1]] : names;
       info.push(`cb=[${shown.join(', ')}]`);
@@ -394,14 +451,13 @@ export interface WakeableTask {
 export function taskWakeup(_fut: Future<any>): void {
   throw new RuntimeError('Task.task_wakeup is run by the loop, not called');
 }
-(taskWakeup as { _reprName?: string })._reprName = 'Task.task_wakeup';
+setReprName(taskWakeup, 'Task.task_wakeup');
 
-function wakeTask(task: WakeableTask): void {
+/** @internal The loop callback that wakes a waiting task (its argument is the task; see tasks.ts handleTask). */
+export function wakeTask(task: WakeableTask): void {
   task._wakeup();
 }
-// Debug reports name the task, as CPython's _format_handle does for a Task's bound methods.
-(wakeTask as { _reprName?: string; _isTaskStep?: boolean })._reprName = 'Task.task_wakeup';
-(wakeTask as { _isTaskStep?: boolean })._isTaskStep = true;
+setReprName(wakeTask, 'Task.task_wakeup');
 
 /** True for tsyncio Futures and Tasks (and duck-typed futures that carry the brand). */
 export function isFuture(obj: unknown): obj is Future<unknown> {
@@ -481,7 +537,7 @@ export function copyFutureState<T>(source: Future<T>, dest: Future<T>): void {
     return;
   }
   const exc = source.exception();
-  if (exc !== undefined) dest.setException(exc);
+  if (exc !== undefined) dest._setException(exc);
   else dest.setResult(source._result as T);
 }
 

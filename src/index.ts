@@ -32,6 +32,7 @@ export type {
   CoroutineFunction,
   CoroutineGenerator,
   CoroutineIterator,
+  CoroutineProtocol,
   CoroutineState,
   Instruction,
 } from './coroutines.js';
@@ -46,6 +47,7 @@ export {
 export { getEventLoop, getRunningLoop, Handle, newEventLoop, setEventLoop, TimerHandle } from './events.js';
 export type { ErrorClass, Matcher } from './exceptions.js';
 export * from './exceptions.js';
+export { pyRepr as repr } from './format_helpers.js';
 export type { DoneCallback, FutureOptions, FutureState } from './futures.js';
 export { Future, isFuture } from './futures.js';
 export type { CallGraphFrame, CallGraphOptions } from './graph.js';
@@ -75,9 +77,11 @@ export {
 } from './queues.js';
 export type { RunOptions } from './runners.js';
 export { Runner, run, runSync } from './runners.js';
+export type { StaggeredRaceResult } from './staggered.js';
+export { staggeredRace } from './staggered.js';
 export type {
   AsyncContextManager,
-  AsyncGeneratorFunction,
+  AsyncGeneratorFn,
   AsyncGeneratorState,
   AsyncIterableProtocol,
   AsyncIteratorProtocol,
@@ -85,7 +89,7 @@ export type {
   Emit,
   Suppressed,
 } from './syntax.js';
-export { AsyncGenerator, aclosing, aiter, anext, asyncFor, asyncGenerator, asyncWith } from './syntax.js';
+export { AsyncGeneratorType, aclosing, aiter, anext, asyncFor, asyncGenerator, asyncWith } from './syntax.js';
 export { TaskGroup } from './taskgroups.js';
 export type {
   AwaitedOf,

@@ -7,7 +7,7 @@
  * The settlement re-enters the loop through callSoonThreadsafe, in the context current at the call.
  */
 import { getRunningLoop } from './events.js';
-import { CancelledError } from './exceptions.js';
+import { CancelledError, RuntimeError } from './exceptions.js';
 import type { Future } from './futures.js';
 
 /** A Future that settles like `promise` (any thenable). Must be called with a running loop. */
@@ -24,6 +24,10 @@ export function fromPromise<T>(promise: PromiseLike<T> | T): Future<Awaited<T>> 
 export function abortable<T>(start: (signal: AbortSignal) => PromiseLike<T>): Future<Awaited<T>> {
   if (typeof start !== 'function') throw new TypeError('abortable() expects a function (signal) => promise');
   const loop = getRunningLoop();
+  if (loop._syncMode) {
+    // Refuse before the host operation starts: runSync could not wait for it.
+    throw new RuntimeError('runSync() cannot wait for host I/O (a Promise); use run() instead');
+  }
   const controller = new AbortController();
   let promise: PromiseLike<T>;
   try {

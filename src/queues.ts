@@ -18,6 +18,7 @@
  * {…})` gets items until the queue is shut down and drained.
  */
 
+import { checkOptions } from './_internal/args.js';
 import { type Comparator, PyHeap, typeName } from './_internal/compare.js';
 import { Deque } from './_internal/deque.js';
 import { isRecyclable, recycle, Waiter, WaiterList } from './_internal/waiters.js';
@@ -302,6 +303,7 @@ export class PriorityQueue<T = unknown> extends Queue<T> {
       options = maxsize;
       maxsize = maxsize.maxsize;
     }
+    checkOptions('PriorityQueue', options);
     super(maxsize ?? 0);
     const comparator = options?.comparator;
     if (comparator !== undefined && comparator !== null) {

@@ -4,7 +4,11 @@
  * run(main) = a Runner: new loop → main task → run until done → cancel what is left and wait for it →
  * shut down async generators → shut down the default executor → close the loop.
  */
+
+import { checkOptions } from './_internal/args.js';
+import { checkNotInWorkerImport } from './_internal/worker_guard.js';
 import {
+  checkClock,
   EventLoop,
   type EventLoopOptions,
   shutdownAsyncgensCoro,
@@ -15,15 +19,19 @@ import { type Context, copyContext } from './contextvars.js';
 import { type Awaitable, Coroutine, type Instruction, isCoroutine } from './coroutines.js';
 import { _getActiveLoop, _getCurrentLoop, setEventLoop } from './events.js';
 import { CancelledError, chainContext, KeyboardInterrupt, RuntimeError } from './exceptions.js';
+import { pyTypeName } from './format_helpers.js';
 import { isFuture } from './futures.js';
-import { allTasks, gather, type Task } from './tasks.js';
+import { allTasks, gather, isAwaitableObject, notAnAwaitable, type Task } from './tasks.js';
 import { _traceHooks, type ChromeTrace, startTracing } from './trace.js';
 
 export interface RunOptions {
   /** Debug mode (slow callbacks, creation stacks); default: TSYNCIO_DEBUG in the environment. */
   debug?: boolean | null;
-  /** Make the loop (default: a new EventLoop with `clock`). */
-  loopFactory?: (() => EventLoop) | null;
+  /**
+   * Make the loop (default: a new EventLoop with `clock`): a function, or a class, which is called with
+   * `new` (`loopFactory: EventLoop`, as Python's `loop_factory=asyncio.EventLoop`).
+   */
+  loopFactory?: (() => EventLoop) | (new () => EventLoop) | null;
   /** 'virtual': simulated time that jumps to the next timer when every task waits on timers. */
   clock?: EventLoopOptions['clock'];
   /**
@@ -59,7 +67,7 @@ export const _runnerHooks: {
 export class Runner {
   private _state: State = 'created';
   private _debug: boolean | null;
-  private _loopFactory: (() => EventLoop) | null;
+  private _loopFactory: RunOptions['loopFactory'];
   private _clock: EventLoopOptions['clock'];
   private _loop: EventLoop | null = null;
   private _context: Context | null = null;
@@ -68,6 +76,12 @@ export class Runner {
   private _trace: RunOptions['trace'];
 
   constructor(options?: RunOptions) {
+    checkOptions('Runner', options);
+    checkClock(options?.clock);
+    const loopFactory = options?.loopFactory;
+    if (loopFactory !== undefined && loopFactory !== null && typeof loopFactory !== 'function') {
+      throw new TypeError(`loopFactory must be a callable or None, not '${pyTypeName(loopFactory)}'`);
+    }
     const trace = options?.trace ?? null;
     if (trace !== null && typeof trace !== 'string' && typeof trace !== 'function') {
       throw new TypeError(`trace must be a file path or a function, got ${String(trace)}`);
@@ -91,6 +105,8 @@ export class Runner {
     if (_getActiveLoop() !== null) {
       throw new RuntimeError('Runner.run() cannot be called from a running event loop');
     }
+    checkNotInWorkerImport('Runner.run()');
+    checkOptions('Runner.run', options);
     this._lazyInit();
     const main = toCoroutine(coro);
     const context = options?.context ?? this._context!;
@@ -114,7 +130,9 @@ export class Runner {
       (e) => {
         uninstall();
         if (e instanceof CancelledError && this._interruptCount > 0) {
-          if (task.uncancel() === 0) throw new KeyboardInterrupt();
+          // gh-95097: a custom task factory's task may have no uncancel() (CPython's getattr(…, None)).
+          const uncancel = (task as { uncancel?: unknown }).uncancel;
+          if (typeof uncancel === 'function' && uncancel.call(task) === 0) throw new KeyboardInterrupt();
         }
         throw e;
       },
@@ -158,7 +176,8 @@ export class Runner {
         this._setEventLoop = true;
       }
     } else {
-      this._loop = this._loopFactory();
+      const factory = this._loopFactory;
+      this._loop = isClass(factory) ? new (factory as new () => EventLoop)() : (factory as () => EventLoop)();
     }
     if (this._debug !== null) this._loop.setDebug(this._debug);
     const trace = this._trace;
@@ -237,17 +256,17 @@ export class Runner {
   }
 }
 
+/** A class (which only `new` can call), told from a function by its source text. */
+function isClass(f: unknown): boolean {
+  return typeof f === 'function' && /^class\b/.test(Function.prototype.toString.call(f));
+}
+
 function raiseKeyboardInterrupt(): never {
   throw new KeyboardInterrupt();
 }
 function toCoroutine<T>(coro: Awaitable<T>): Coroutine<T> | Generator<Instruction, T, unknown> {
   if (isCoroutine(coro)) return coro as Coroutine<T>;
-  if (
-    isFuture(coro) ||
-    (coro !== null &&
-      typeof coro === 'object' &&
-      typeof (coro as Awaitable<T>)[Symbol.iterator] === 'function')
-  ) {
+  if (isFuture(coro) || isAwaitableObject(coro)) {
     return new Coroutine(
       (function* _wrap_awaitable() {
         return yield* coro as unknown as Generator<Instruction, T, unknown>;
@@ -255,7 +274,7 @@ function toCoroutine<T>(coro: Awaitable<T>): Coroutine<T> | Generator<Instructio
       { name: '_wrap_awaitable' },
     );
   }
-  throw new TypeError('An asyncio.Future, a coroutine or an awaitable is required');
+  throw notAnAwaitable(coro);
 }
 
 async function cancelAllTasks(loop: EventLoop): Promise<void> {
@@ -299,6 +318,8 @@ export function run<T>(main: Awaitable<T>, options?: RunOptions): Promise<T> {
   if (_getActiveLoop() !== null) {
     throw new RuntimeError('run() cannot be called from a running event loop');
   }
+  checkNotInWorkerImport('run()');
+  checkOptions('run', options);
   const coro = toCoroutine(main);
   const runner = new Runner(options);
   let result: Promise<T>;
@@ -335,6 +356,8 @@ export function runSync<T>(main: Awaitable<T>, options?: RunOptions): T {
   if (_getActiveLoop() !== null) {
     throw new RuntimeError('runSync() cannot be called from a running event loop');
   }
+  checkNotInWorkerImport('runSync()');
+  checkOptions('runSync', options);
   const coro = toCoroutine(main);
   const runner = new Runner(options);
   let result: T;

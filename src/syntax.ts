@@ -305,8 +305,11 @@ export type Emit<T, S = undefined> = (item: T) => Awaitable<S>;
 
 const emit = (item: unknown): Awaitable<any> => new Emitted(item);
 
-/** A function made by `asyncGenerator()`: calling it creates an AsyncGenerator and runs nothing. */
-export type AsyncGeneratorFunction<A extends unknown[], T, S> = (...args: A) => AsyncGenerator<T, S>;
+/**
+ * A function made by `asyncGenerator()`: calling it creates an AsyncGeneratorType and runs nothing.
+ * (Not named AsyncGeneratorFunction: that is a global type of JavaScript's own async generators.)
+ */
+export type AsyncGeneratorFn<A extends unknown[], T, S> = (...args: A) => AsyncGeneratorType<T, S>;
 
 /**
  * Make an async generator function (Python's `async def` containing `yield`). The body receives `emit` as
@@ -326,7 +329,7 @@ export type AsyncGeneratorFunction<A extends unknown[], T, S> = (...args: A) => 
 export function asyncGenerator<T, A extends unknown[], S = undefined, This = unknown>(
   fn: (this: This, emit: Emit<T, S>, ...args: A) => Generator<Instruction, void, any>,
   options?: { name?: string; qualname?: string },
-): AsyncGeneratorFunction<A, T, S> & ((this: This, ...args: A) => AsyncGenerator<T, S>) {
+): AsyncGeneratorFn<A, T, S> & ((this: This, ...args: A) => AsyncGeneratorType<T, S>) {
   if (typeof fn !== 'function' || !(fn instanceof GeneratorFunction)) {
     throw new TypeError(
       `asyncGenerator() expects a generator function (function*), got ${typeName(fn)}${
@@ -335,8 +338,8 @@ export function asyncGenerator<T, A extends unknown[], S = undefined, This = unk
     );
   }
   const info = { name: options?.name ?? (fn.name || '<lambda>'), qualname: options?.qualname };
-  const wrapper = function (this: This, ...args: A): AsyncGenerator<T, S> {
-    return new AsyncGenerator<T, S>(fn.call(this, emit as Emit<T, S>, ...args), info);
+  const wrapper = function (this: This, ...args: A): AsyncGeneratorType<T, S> {
+    return new AsyncGeneratorType<T, S>(fn.call(this, emit as Emit<T, S>, ...args), info);
   };
   Object.defineProperty(wrapper, 'name', { value: info.name });
   return wrapper;
@@ -353,11 +356,15 @@ const ATHROW_STEP = { name: 'athrow' };
 const ACLOSE_STEP = { name: 'aclose' };
 
 /**
- * An async generator object (Python's `async_generator`): `anext()`, `asend(v)`, `athrow(e)` and
- * `aclose()` each return a coroutine that advances the body to its next item (or to its end).
+ * An async generator object (Python's `async_generator`, `types.AsyncGeneratorType`; not named
+ * AsyncGenerator, so that JavaScript's global AsyncGenerator type stays usable beside it): `anext()`,
+ * `asend(v)`, `athrow(e)` and `aclose()` each return a coroutine that advances the body to its next
+ * item (or to its end).
  * It is its own async iterator (`aiter()` returns it), so `asyncFor` iterates it.
  */
-export class AsyncGenerator<T, S = undefined> implements AsyncIterableProtocol<T>, AsyncIteratorProtocol<T> {
+export class AsyncGeneratorType<T, S = undefined>
+  implements AsyncIterableProtocol<T>, AsyncIteratorProtocol<T>
+{
   /** @internal */ _gen: Generator<Instruction, void, unknown>;
   /** @internal */ _fn: { name: string; qualname?: string | undefined };
   /** @internal a step (anext/asend/athrow/aclose) is in progress: Python's `ag_running` */

@@ -13,16 +13,17 @@
  *     and CancelledError is never put in it. KeyboardInterrupt and SystemExit propagate bare.
  */
 import type { EventLoop } from './base_events.js';
-import { type Awaitable, Coroutine, type Instruction } from './coroutines.js';
+import { type Awaitable, Coroutine, closeCoroutine, type Instruction } from './coroutines.js';
 import { getRunningLoop } from './events.js';
 import {
   CancelledError,
-  ExceptionGroup,
+  exceptionGroupOf,
   GeneratorExit,
   KeyboardInterrupt,
   RuntimeError,
   SystemExit,
 } from './exceptions.js';
+import { setReprName } from './format_helpers.js';
 import { type Future, futureAddToAwaitedBy, futureDiscardFromAwaitedBy } from './futures.js';
 import type { AsyncContextManager } from './syntax.js';
 import type { Task, TaskOptions } from './tasks.js';
@@ -33,13 +34,6 @@ const AEXIT_INFO = { name: 'aexit', qualname: 'TaskGroup.aexit' };
 /** KeyboardInterrupt and SystemExit are not grouped: they propagate as they are. */
 function isBaseError(exc: unknown): boolean {
   return exc instanceof SystemExit || exc instanceof KeyboardInterrupt;
-}
-
-/** Close a coroutine that will never run, so it is not reported as never awaited. */
-function closeCoroutine(coro: unknown): void {
-  if (coro instanceof Coroutine) coro.close();
-  else if (coro !== null && typeof (coro as Generator).return === 'function')
-    (coro as Generator).return(undefined);
 }
 
 /**
@@ -73,7 +67,7 @@ export class TaskGroup implements AsyncContextManager<TaskGroup> {
 
   constructor() {
     this._onTaskDoneBound = (task) => this._onTaskDone(task);
-    (this._onTaskDoneBound as { _reprName?: string })._reprName = 'TaskGroup._on_task_done';
+    setReprName(this._onTaskDoneBound, 'TaskGroup._on_task_done');
   }
 
   /** Enter the group: the current task becomes its parent. */
@@ -183,7 +177,7 @@ export class TaskGroup implements AsyncContextManager<TaskGroup> {
       }
       // A lone GeneratorExit from the body (an async generator being closed) stays itself.
       if (exc instanceof GeneratorExit && errors.length === 1) throw exc;
-      const eg = new ExceptionGroup('unhandled errors in a TaskGroup', errors);
+      const eg = exceptionGroupOf('unhandled errors in a TaskGroup', errors);
       // Python raises it `from None`: no cause, and the context is not shown.
       throw eg;
     }

@@ -18,19 +18,35 @@
  *   Future's own iterator returns it to the `yield*` that awaited it.
  */
 
+import { checkOptionKeys, checkOptions, isCollection, notAwaitable } from './_internal/args.js';
 import { suspendedCoroutineFrames } from './_internal/v8stack.js';
+import { Waiter } from './_internal/waiters.js';
 import type { EventLoop, TaskFactory } from './base_events.js';
-import { type Context, copyContext, currentContext } from './contextvars.js';
+import { type Context, checkContextArg, copyContext, currentContext } from './contextvars.js';
 import {
   _coroStates,
   type Awaitable,
   Coroutine,
   type CoroutineIterator,
+  type CoroutineProtocol,
+  closeCoroutine,
+  driverOf,
   type Instruction,
   isClaimed,
   isCoroutine,
+  ProtocolDriver,
 } from './coroutines.js';
-import { _getRunningLoop, getEventLoop, getRunningLoop, type TimerHandle } from './events.js';
+import {
+  _getRunningLoop,
+  checkLoopArg,
+  getEventLoop,
+  getRunningLoop,
+  H_CANCELLED,
+  H_SCHEDULED,
+  H_SLEEP,
+  type Handle,
+  type TimerEntry,
+} from './events.js';
 import {
   CancelledError,
   InvalidStateError,
@@ -39,13 +55,15 @@ import {
   SystemExit,
   ValueError,
 } from './exceptions.js';
-import { extractStack, pyTypeName, type RawStack, repr } from './format_helpers.js';
+import { extractStack, pyTypeName, type RawStack, repr, setReprName } from './format_helpers.js';
 import {
   _futureStates,
   bareCancelledError,
   DETACHED,
+  type DoneCallback,
   F_BLOCKING,
   F_LOG_TRACEBACK,
+  F_TASK_CANCELLING_WAITER,
   F_TASK_IS_CORO,
   F_TASK_MUST_CANCEL,
   Future,
@@ -54,6 +72,7 @@ import {
   isFuture,
   suspendBare,
   suspendOn,
+  wakeTask,
 } from './futures.js';
 
 const { PENDING, CANCELLED, FINISHED } = _futureStates;
@@ -76,17 +95,52 @@ let taskNameCounter = 0;
 
 /** What a Task drives: a Coroutine, or a plain generator (Python's generator-based coroutines). */
 export type Driven<T> = Coroutine<T> | Generator<unknown, T, unknown>;
+/** What a Task accepts: a Coroutine, a generator, or an object implementing the coroutine protocol. */
+export type TaskCoroutine<T> = Driven<T> | CoroutineProtocol<T>;
 
-// The loop calls these with the task as the single argument: no bound function per task.
+// The loop calls these with the task as the (first) argument: no bound function per task.
 function taskStep(task: Task<any>): void {
   task._step(undefined, false);
 }
-(taskStep as { _isTaskStep?: boolean })._isTaskStep = true;
 
 function taskStepWithError(task: Task<any>, exc: unknown): void {
   task._step(exc, true);
 }
-(taskStepWithError as { _isTaskStep?: boolean })._isTaskStep = true;
+
+/**
+ * @internal The task a loop handle steps or wakes (taskStep, taskStepWithError, futures.ts's wakeTask), else
+ * null: debug reports and the tracer show such a handle as its task, as CPython's _format_handle does for a
+ * Task's bound methods.
+ */
+export function handleTask(handle: Handle): Task<any> | null {
+  const cb = handle._callback;
+  if (cb !== taskStep && cb !== taskStepWithError && cb !== wakeTask) return null;
+  const task = handle._firstArg();
+  return task instanceof Task ? task : null;
+}
+
+// The bad-yield errors thrown into coroutines, with the value yielded (see explainBadYield).
+const badYields = new WeakMap<object, unknown>();
+
+/**
+ * `yield* 'abc'` or `yield* [t1, t2]` delegates to a string's or array's iterator: the task receives its
+ * first item as a bad yield, and the error thrown back never reaches the coroutine — that iterator has no
+ * `throw` method, so V8 ends the `yield*` with its own TypeError ("The iterator does not provide a 'throw'
+ * method"). Put the task's error back in its place: Python's "'str' object can't be awaited" for a
+ * string, the bad-yield error with a hint otherwise. Runs only when a step raised a TypeError.
+ */
+function explainBadYield(thrownIn: unknown, e: TypeError): unknown {
+  if (typeof thrownIn !== 'object' || thrownIn === null || !badYields.has(thrownIn)) return e;
+  if (!/does not provide a 'throw' method/.test(e.message)) return e;
+  const value = badYields.get(thrownIn);
+  const err =
+    typeof value === 'string' ? new TypeError("'str' object can't be awaited") : (thrownIn as Error);
+  (err as { hint?: string }).hint =
+    typeof value === 'string'
+      ? '`yield*` on a string walks its characters: a string is not awaitable'
+      : '`yield*` on an iterable that is not awaitable (an array? await its items with gather(...array))';
+  return err;
+}
 
 export class Task<T = unknown> extends Future<T> {
   /** @internal */ _coro: Driven<T> | null;
@@ -104,19 +158,24 @@ export class Task<T = unknown> extends Future<T> {
   _prevTask: Task<any> | null = null;
   /** @internal */ _nextTask: Task<any> | null = null;
 
-  constructor(coro: Driven<T>, options?: TaskConstructorOptions) {
+  constructor(coro: TaskCoroutine<T>, options?: TaskConstructorOptions) {
     super(options); // FutureOptions: only its `loop` is read
     if (!isCoroutine(coro)) {
       throw new TypeError(`a coroutine was expected, got ${repr(coro)}`);
     }
+    const context = options?.context;
+    // Checked here: a task that cannot enter its context would fail inside the loop, not at the call.
+    checkContextArg(context);
     const name = options?.name;
     this._name = name === undefined || name === null ? ++taskNameCounter : String(name);
-    this._coro = coro;
     if (coro instanceof Coroutine) {
+      this._coro = coro;
       this._flags |= F_TASK_IS_CORO;
       coro._claim();
+    } else {
+      this._coro = driverOf(coro);
     }
-    this._context = options?.context ?? copyContext();
+    this._context = context ?? copyContext();
     const loop = this._loop;
     if (loop._tracer !== null) loop._tracer.taskCreated?.(this);
     if (options?.eagerStart && loop._running) {
@@ -139,8 +198,10 @@ export class Task<T = unknown> extends Future<T> {
 
   // -- introspection -------------------------------------------------------------------------------
 
-  getCoro(): Driven<T> | undefined {
-    return this._coro ?? undefined;
+  getCoro(): Driven<T> | CoroutineProtocol<T> | undefined {
+    const coro = this._coro;
+    if (coro instanceof ProtocolDriver) return coro.target as CoroutineProtocol<T>;
+    return coro ?? undefined;
   }
 
   getContext(): Context {
@@ -199,22 +260,51 @@ export class Task<T = unknown> extends Future<T> {
    * Returns false if the task is already done. Every call counts (see `cancelling()`).
    */
   override cancel(msg?: unknown): boolean {
-    this._flags &= ~F_LOG_TRACEBACK;
+    if ((this._flags & F_LOG_TRACEBACK) !== 0) this._silenceUnretrieved();
     if (this._state !== PENDING) return false;
+    // Our own cancel() came back to us through the futures we wait for: tasks awaiting each other.
+    if ((this._flags & F_TASK_CANCELLING_WAITER) !== 0) return this._breakCancelCycle(msg);
     this._numCancelsRequested += 1;
     if (this._loop._tracer !== null) this._loop._tracer.taskCancelRequested?.(this, msg);
     if (this._abortController !== undefined && !this._abortController.signal.aborted) {
       this._abortController.abort(new CancelledError(msg));
     }
-    if (this._futWaiter !== null) {
-      if (this._futWaiter.cancel(msg)) {
-        // Leave _mustCancel unset: the waiter's cancellation wakes us with a CancelledError.
-        return true;
+    const waiter = this._futWaiter;
+    if (waiter !== null) {
+      this._flags |= F_TASK_CANCELLING_WAITER;
+      let cancelled: boolean;
+      try {
+        cancelled = waiter.cancel(msg);
+      } finally {
+        this._flags &= ~F_TASK_CANCELLING_WAITER;
       }
+      // Leave _mustCancel unset: the waiter's cancellation wakes us with a CancelledError.
+      if (cancelled) return true;
     }
     // It must be cancelled on the next step.
     this._flags |= F_TASK_MUST_CANCEL;
     this._cancelMessage = msg;
+    return true;
+  }
+
+  /**
+   * @internal A cycle of tasks awaiting each other (t1 awaits t2, which awaits t1): t1's cancel() reached
+   * t1 again. CPython recurses until RecursionError, logs it, and loses the cancellation (the tasks stay
+   * deadlocked); here the cycle is broken where it closes: this task stops waiting and is woken with the
+   * CancelledError directly (the request was counted by the outer call), and the cycle is reported.
+   */
+  _breakCancelCycle(msg: unknown): boolean {
+    const waiter = this._futWaiter!;
+    waiter._removeTaskWakeup(this);
+    futureDiscardFromAwaitedBy(waiter, this);
+    this._futWaiter = null;
+    this._flags |= F_TASK_MUST_CANCEL;
+    this._cancelMessage = msg;
+    this._loop._callSoonFast(taskStep, this, this._context);
+    this._loop.callExceptionHandler({
+      message: `Task.cancel() found tasks awaiting each other in a cycle: ${this} was cancelled directly`,
+      task: this,
+    });
     return true;
   }
 
@@ -288,19 +378,21 @@ export class Task<T = unknown> extends Future<T> {
       } else {
         r = hasExc ? (coro as Generator<unknown, T>).throw(exc) : (coro as Generator<unknown, T>).next();
       }
-    } catch (e) {
+    } catch (caught) {
+      let e = caught;
       if (entered !== null) entered._state = CORO_CLOSED;
       if (tracer !== null) tracer.taskStepEnd?.(this);
+      if (hasExc && e !== exc && e instanceof TypeError) e = explainBadYield(exc, e);
       if (e instanceof CancelledError) {
         // Keep this exact exception: result() re-raises it (with its message and chain) once.
         super.cancel();
         this._exception = e; // what _makeCancelledError() hands out (see Future._exception)
       } else if (e instanceof KeyboardInterrupt || e instanceof SystemExit) {
-        super.setException(e);
+        this._setException(e);
         this._finished();
         throw e;
       } else {
-        super.setException(e);
+        this._setException(e);
       }
       this._finished();
       return;
@@ -336,7 +428,11 @@ export class Task<T = unknown> extends Future<T> {
           futureAddToAwaitedBy(fut, this);
           // _futWaiter is what _wakeup() reads: set it before anything can complete the future.
           this._futWaiter = fut;
-          fut._addTaskWakeup(this);
+          // CPython's fast path is for the library's own futures only: a subclass that overrides
+          // addDoneCallback gets the wakeup through it (it may count, log or refuse registrations).
+          const add = fut.addDoneCallback;
+          if (add === FUTURE_ADD_DONE_CALLBACK || add === WAITER_ADD_DONE_CALLBACK) fut._addTaskWakeup(this);
+          else fut.addDoneCallback(wakeupCallback(this), { context: this._context });
           if (tracer !== null) tracer.taskWaits?.(this, fut);
           if ((this._flags & F_TASK_MUST_CANCEL) !== 0) {
             if (fut.cancel(this._cancelMessage)) this._flags &= ~F_TASK_MUST_CANCEL;
@@ -345,6 +441,8 @@ export class Task<T = unknown> extends Future<T> {
         }
       } else {
         newExc = new RuntimeError(`yield was used instead of yield from in task ${this} with ${fut}`);
+        (newExc as { hint?: string }).hint = YIELD_STAR_HINT;
+        badYields.set(newExc, fut);
       }
       loop._callSoonWithContext(taskStepWithError, [this, newExc], this._context);
       return;
@@ -354,13 +452,16 @@ export class Task<T = unknown> extends Future<T> {
       newExc = new RuntimeError(
         `yield was used instead of yield from for generator in task ${this} with ${repr(result)}`,
       );
+      (newExc as { hint?: string }).hint = YIELD_STAR_HINT;
     } else {
       newExc = new RuntimeError(`Task got bad yield: ${repr(result)}`);
-      if (result !== null && typeof (result as PromiseLike<unknown>).then === 'function') {
-        // A JS hint beside Python's message, never inside it.
-        (newExc as { hint?: string }).hint =
-          'a Promise cannot be awaited with yield: use `yield* fromPromise(promise)`';
-      }
+      badYields.set(newExc, result);
+      // A JS hint beside Python's message, never inside it (printed with the error: formatException,
+      // and Node shows own properties of an uncaught error).
+      (newExc as { hint?: string }).hint =
+        result !== null && typeof (result as PromiseLike<unknown>).then === 'function'
+          ? `${YIELD_STAR_HINT}; a Promise is awaited with \`yield* fromPromise(promise)\``
+          : YIELD_STAR_HINT;
     }
     loop._callSoonWithContext(taskStepWithError, [this, newExc], this._context);
   }
@@ -429,6 +530,16 @@ export class Task<T = unknown> extends Future<T> {
   }
 }
 
+const FUTURE_ADD_DONE_CALLBACK = Future.prototype.addDoneCallback;
+// A Waiter's override only marks the waiter as seen by someone else, which the awaiting task is not.
+const WAITER_ADD_DONE_CALLBACK = Waiter.prototype.addDoneCallback;
+
+/** The done-callback a Task registers through an overridden addDoneCallback (CPython's bound `__wakeup`). */
+function wakeupCallback(task: Task<any>): DoneCallback<Future<any>> {
+  const wakeup = (_fut: Future<any>): void => task._wakeup();
+  return setReprName(wakeup, 'Task.task_wakeup');
+}
+
 /**
  * The `coro=<…>` part of a Task repr. SPEC §4 fixes it as the coroutine object's repr
  * (`coroutine object main at 0x…`). Where the suspension point is known (await stacks are recorded in
@@ -495,12 +606,14 @@ export function createTask<T>(coro: Awaitable<T> & Iterable<unknown>, options?: 
 
 /** The task running now, or undefined (RuntimeError when no loop runs and none is given). */
 export function currentTask(loop?: EventLoop): Task<any> | undefined {
+  checkLoopArg(loop);
   const l = loop ?? getRunningLoop();
   return l._currentTask ?? undefined;
 }
 
 /** The loop's tasks that are not done yet. */
 export function allTasks(loop?: EventLoop): Set<Task<any>> {
+  checkLoopArg(loop);
   const l = loop ?? getRunningLoop();
   const result = new Set<Task<any>>();
   for (const t of l._tasks) if (!t.done()) result.add(t);
@@ -512,7 +625,9 @@ export function allTasks(loop?: EventLoop): Set<Task<any>> {
  * `yield*`-able object) is wrapped in a Task.
  */
 export function ensureFuture<T>(obj: Future<T> | Awaitable<T>, options?: { loop?: EventLoop }): Future<T> {
-  const loop = options?.loop;
+  checkOptions('ensureFuture', options);
+  const loop = options?.loop ?? undefined;
+  checkLoopArg(loop);
   if (isFuture(obj)) {
     if (loop !== undefined && loop !== obj._loop) {
       throw new ValueError(
@@ -522,20 +637,41 @@ export function ensureFuture<T>(obj: Future<T> | Awaitable<T>, options?: { loop?
     return obj as Future<T>;
   }
   if (isCoroutine(obj)) {
-    return (loop ?? getEventLoop()).createTask(obj as any) as Task<T>;
+    const target = loop ?? getEventLoop();
+    try {
+      return target.createTask(obj as any) as Task<T>;
+    } catch (e) {
+      // CPython's _ensure_future: a coroutine that cannot become a task (closed loop) is closed, so it is
+      // not reported as never awaited later. (loop.createTask itself leaves it alone, as CPython's does.)
+      if (e instanceof RuntimeError) closeCoroutine(obj);
+      throw e;
+    }
   }
-  if (
-    obj !== null &&
-    typeof obj === 'object' &&
-    typeof (obj as Awaitable<T>)[Symbol.iterator] === 'function'
-  ) {
+  if (isAwaitableObject(obj)) {
     return (loop ?? getEventLoop()).createTask(wrapAwaitable(obj as Awaitable<T>) as any) as Task<T>;
   }
+  throw notAnAwaitable(obj);
+}
+
+/**
+ * @internal An object `yield*` can await: anything iterable except the built-in collections (an array of
+ * tasks is not an awaitable; Python's `await [t]` fails the same way).
+ */
+export function isAwaitableObject(obj: unknown): boolean {
+  return (
+    obj !== null &&
+    typeof obj === 'object' &&
+    typeof (obj as Awaitable<unknown>)[Symbol.iterator] === 'function' &&
+    !isCollection(obj)
+  );
+}
+
+/** @internal CPython's TypeError from ensure_future(), with a hint for the JavaScript slips. */
+export function notAnAwaitable(obj: unknown): TypeError {
   const err = new TypeError('An asyncio.Future, a coroutine or an awaitable is required');
-  if (obj !== null && typeof (obj as unknown as PromiseLike<T>)?.then === 'function') {
-    (err as { hint?: string }).hint = 'wrap a Promise with fromPromise(promise)';
-  }
-  throw err;
+  const hint = (notAwaitable(obj) as { hint?: string }).hint;
+  if (hint !== undefined) (err as { hint?: string }).hint = hint;
+  return err;
 }
 
 const wrapAwaitable = (() => {
@@ -548,6 +684,9 @@ const wrapAwaitable = (() => {
       info,
     );
 })();
+
+/** The fix for a plain `yield` of an awaitable, beside CPython's message (the compiler catches it too). */
+const YIELD_STAR_HINT = 'use `yield*`, not `yield`';
 
 // ---------------------------------------------------------------------------------------------
 // sleep
@@ -624,10 +763,14 @@ class SleepZeroBody<T> implements CoroutineIterator<T> {
  * Awaited, it is a plain Future (its class name is `Future`: the task repr reads `wait_for=<Future
  * pending cb=[Task.task_wakeup()]>` as CPython's does).
  */
-class SleepFuture<T> extends Future<T> implements CoroutineIterator<T> {
+class SleepFuture<T> extends Future<T> implements CoroutineIterator<T>, TimerEntry {
   /** @internal */ _delay: number;
-  /** @internal */ _phase = SLEEP_NEW;
-  /** @internal */ _handle: TimerHandle | null = null;
+  /**
+   * @internal The future is also its own timer entry in the loop's heap (TimerEntry): H_SLEEP, the heap's
+   * H_SCHEDULED/H_CANCELLED bits, and the sleep's phase above them (SLEEP_*_BITS) — one field instead of a
+   * phase, a TimerHandle and its boxed deadline [HOT: memory, mem_tasks].
+   */
+  _hflags = H_SLEEP;
 
   constructor(delay: number, result: T) {
     super(DETACHED);
@@ -636,11 +779,10 @@ class SleepFuture<T> extends Future<T> implements CoroutineIterator<T> {
   }
 
   override next(): IteratorResult<Instruction, T> {
-    const phase = this._phase;
+    const phase = this._hflags & SLEEP_PHASE_BITS;
     if (phase === SLEEP_NEW) return this._start();
-    if (phase === SLEEP_DONE) return RETURN_NONE as IteratorReturnResult<T>;
-    this._phase = SLEEP_DONE;
-    this._handle!.cancel();
+    if (phase === SLEEP_DONE_BITS) return RETURN_NONE as IteratorReturnResult<T>;
+    this._cancelTimer();
     // Resumed by hand (send()) before the timer fired: CPython's Future.__await__ says so.
     if (this._state === PENDING) throw new RuntimeError("await wasn't used with future");
     if (this._state === CANCELLED) throw this._makeCancelledError();
@@ -651,35 +793,50 @@ class SleepFuture<T> extends Future<T> implements CoroutineIterator<T> {
   }
 
   override throw(error: unknown): never {
-    if (this._phase === SLEEP_WAITING) this._handle!.cancel();
-    this._phase = SLEEP_DONE;
+    this._cancelTimer();
     throw error;
   }
 
   override return(value: T): IteratorResult<Instruction, T> {
-    if (this._phase === SLEEP_WAITING) this._handle!.cancel();
-    this._phase = SLEEP_DONE;
+    this._cancelTimer();
     return { value, done: true };
   }
 
+  /** Leave the heap (lazily: the entry is marked dead, as TimerHandle.cancel() does) and end the sleep. */
+  private _cancelTimer(): void {
+    const flags = this._hflags;
+    if ((flags & SLEEP_PHASE_BITS) === SLEEP_WAITING_BITS && (flags & H_CANCELLED) === 0) {
+      this._loop._timerHandleCancelled(this);
+    }
+    this._hflags = (flags & ~SLEEP_PHASE_BITS) | SLEEP_DONE_BITS | H_CANCELLED;
+  }
+
   private _start(): IteratorResult<Instruction, T> {
-    this._phase = SLEEP_DONE; // until the checks pass: a failed first step ends the coroutine
+    this._hflags = H_SLEEP | SLEEP_DONE_BITS; // until the checks pass: a failed first step ends the coroutine
     const delay = this._delay;
     checkDelayType(delay);
     checkDelayNaN(delay);
     const loop = getRunningLoop();
     this._loop = loop;
     if (loop._debug) this._sourceTraceback = extractStack(1);
-    this._handle = loop._callLaterOne(delay, fireSleep, this, currentContext());
-    this._phase = SLEEP_WAITING;
+    this._hflags = H_SLEEP | SLEEP_WAITING_BITS | H_SCHEDULED;
+    loop._scheduleSleep(this, loop.time() + delay);
     return suspendOn(this, 'sleep');
   }
 }
 // CPython's sleep awaits a plain Future: reprs, traces and reports name it so.
 Object.defineProperty(SleepFuture, 'name', { value: 'Future' });
 
-/** The timer of a SleepFuture: its result is already in place (CPython's `_set_result_unless_cancelled`). */
-function fireSleep(fut: SleepFuture<unknown>): void {
+// SleepFuture's phase, kept in `_hflags` above the timer-entry bits (events.ts: H_ARGMODE … H_SLEEP).
+const SLEEP_WAITING_BITS = 32;
+const SLEEP_DONE_BITS = 64;
+const SLEEP_PHASE_BITS = SLEEP_WAITING_BITS | SLEEP_DONE_BITS; // SLEEP_NEW is 0
+
+/**
+ * @internal The timer of a SleepFuture (the loop calls it when the future's deadline has come): its result
+ * is already in place (CPython's `_set_result_unless_cancelled`).
+ */
+export function fireSleep(fut: SleepFuture<unknown>): void {
   if (fut._state !== PENDING) return;
   fut._state = FINISHED;
   fut._scheduleCallbacks();
@@ -730,6 +887,8 @@ export class GatheringFuture<T> extends Future<T> {
   }
 }
 
+const GATHER_OPTION_KEYS = ['returnExceptions'];
+
 function isGatherOptions(x: unknown): x is GatherOptions {
   return (
     typeof x === 'object' &&
@@ -777,7 +936,16 @@ export function gather<A extends readonly Awaitable<unknown>[]>(
 export function gather(...args: unknown[]): Future<unknown[]> {
   let returnExceptions = false;
   if (args.length > 0 && isGatherOptions(args[args.length - 1])) {
-    returnExceptions = Boolean((args.pop() as GatherOptions).returnExceptions);
+    const options = args.pop() as GatherOptions;
+    // A plain object is taken for the options: it must not be an awaitable mistaken for them.
+    checkOptionKeys('gather', options, GATHER_OPTION_KEYS);
+    returnExceptions = Boolean(options.returnExceptions);
+  }
+  // Every argument is checked before any is wrapped in a task: a bad one leaves nothing running.
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i];
+    if (arg instanceof Coroutine || arg instanceof Future) continue;
+    if (!isFuture(arg) && !isCoroutine(arg) && !isAwaitableObject(arg)) throw notAnAwaitable(arg);
   }
   if (args.length === 0) {
     const loop = _getRunningLoop() ?? getEventLoop();
@@ -809,7 +977,7 @@ export function gather(...args: unknown[]): Future<unknown[]> {
       }
       const exc = fut.exception();
       if (exc !== undefined) {
-        outer.setException(exc);
+        outer._setException(exc);
         return;
       }
     }
@@ -837,7 +1005,7 @@ export function gather(...args: unknown[]): Future<unknown[]> {
       }
     }
   };
-  (doneCallback as { _reprName?: string })._reprName = 'gather.<locals>._done_callback';
+  setReprName(doneCallback, 'gather.<locals>._done_callback');
 
   // CPython copies the context for each child's done-callback; the callback is this function, which
   // never touches a context variable, so one copy serves them all (a gather of 100k tasks: 100k fewer

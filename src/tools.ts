@@ -3,16 +3,17 @@
  * ps PID` / `pstree PID`).
  *
  * CPython reads another process's memory (`_remote_debugging.RemoteUnwinder`). A Node process cannot be
- * read that way, so tsyncio registers a dump function on `globalThis[Symbol.for('tsyncio.introspect')]`
- * when it is loaded; the `tsyncio ps` / `pstree` command (src/node/cli.ts) opens the target's inspector
- * (SIGUSR1) and evaluates it. The dump has the shape of RemoteUnwinder.get_all_awaited_by(), and the
+ * read that way: a process that opts in serves `dumpAwaitedBy()` on a Unix socket (src/node/introspect.ts)
+ * for the `tsyncio ps` / `pstree` command (src/node/cli.ts). tsyncio also registers the dump function on
+ * `globalThis[Symbol.for('tsyncio.introspect')]`, for a debugger you attached yourself (nothing opens
+ * one for you). The dump has the shape of RemoteUnwinder.get_all_awaited_by(), and the
  * table and tree are built from it by ports of tools.py's own functions — so they can also be used
  * in-process: `formatTaskTable(dumpAwaitedBy())`.
  */
 import { type StackFrame, suspendedCoroutineFrames } from './_internal/v8stack.js';
 import type { EventLoop } from './base_events.js';
 import { Coroutine } from './coroutines.js';
-import { _getRunningLoop } from './events.js';
+import { _getRunningLoop, checkLoopArg } from './events.js';
 import { objectId } from './format_helpers.js';
 import type { Future } from './futures.js';
 import { Task } from './tasks.js';
@@ -67,6 +68,7 @@ function awaiters(fut: Future<any>): Task<any>[] {
  * and who awaits them: RemoteUnwinder.get_all_awaited_by()'s shape.
  */
 export function dumpAwaitedBy(loop?: EventLoop | null): AwaitedInfo[] {
+  checkLoopArg(loop);
   const l = loop ?? _getRunningLoop();
   if (l === null) return [];
   const tasks: TaskInfo[] = [];
@@ -278,7 +280,7 @@ export function formatCycleError(e: CycleFoundException): string {
   return lines.join('\n');
 }
 
-// The hook the out-of-process command evaluates through the inspector. A symbol-keyed, non-enumerable
+// The hook a debugger attached by the user can evaluate (`.dump()`: JSON). A symbol-keyed, non-enumerable
 // property: invisible to ordinary code, stable across copies of the library (Symbol.for).
 const INTROSPECT = Symbol.for('tsyncio.introspect');
 if (!(INTROSPECT in globalThis)) {

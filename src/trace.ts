@@ -15,11 +15,11 @@
 import type { EventLoop } from './base_events.js';
 import { Coroutine } from './coroutines.js';
 import type { Handle } from './events.js';
-import { _getRunningLoop, getRunningLoop } from './events.js';
+import { _getRunningLoop, checkLoopArg, getRunningLoop } from './events.js';
 import { RuntimeError } from './exceptions.js';
-import { repr } from './format_helpers.js';
+import { callbackName, repr } from './format_helpers.js';
 import type { Future } from './futures.js';
-import { Task } from './tasks.js';
+import { handleTask, Task } from './tasks.js';
 
 /** One event of the Trace Event Format (the fields tsyncio writes). */
 export interface TraceEvent {
@@ -68,20 +68,15 @@ function round(us: number): number {
 }
 const LOOP_TID = 0;
 
-interface Marked {
-  _isTaskStep?: boolean;
-  _task?: Task<any>;
-}
-
 function coroName(task: Task<any>): string {
   const coro = task._coro;
   return coro instanceof Coroutine ? coro.qualname : 'generator';
 }
 
 function callbackLabel(handle: Handle): string {
-  const cb = handle._callback as ((...a: unknown[]) => unknown) & { _reprName?: string };
+  const cb = handle._callback;
   if (cb === null) return '<cancelled>';
-  return cb._reprName ?? (cb.name || '<anonymous>');
+  return callbackName(cb);
 }
 
 /** Records one loop's activity; installed as `loop._tracer`. */
@@ -247,8 +242,7 @@ export class Tracer {
     const stepper = this.stepRan;
     this.handle = null;
     this.stepRan = null;
-    const cb = handle._callback as Marked | null;
-    const isTaskHandle = cb !== null && (cb._isTaskStep === true || cb._task !== undefined);
+    const isTaskHandle = handleTask(handle) !== null;
     let srcTid = LOOP_TID;
     let srcTs = this.handleStart;
     if (stepper !== null) {
@@ -273,8 +267,7 @@ export class Tracer {
     for (let i = this.readyMark; i < ready.length; i++) {
       const h = ready.at(i);
       if (h === undefined) continue;
-      const hcb = h._callback as Marked | null;
-      if (hcb === null || !(hcb._isTaskStep === true || hcb._task !== undefined)) continue;
+      if (handleTask(h) === null) continue;
       const id = this.nextFlow++;
       this.pendingFlows.set(h, id);
       this.push({ name: 'wakeup', cat: 'flow', ph: 's', id, ts: srcTs, pid: PID, tid: srcTid });
@@ -310,6 +303,7 @@ export class Tracer {
  * traced already. Returns the Tracer; stopTracing() ends it and returns the events.
  */
 export function startTracing(loop?: EventLoop | null, options?: TracingOptions): Tracer {
+  checkLoopArg(loop);
   const l = loop ?? getRunningLoop();
   if (l._tracer !== null) throw new RuntimeError(`${l} is already being traced`);
   l._checkClosed();
@@ -323,6 +317,7 @@ export function startTracing(loop?: EventLoop | null, options?: TracingOptions):
  * RuntimeError if the loop is not being traced.
  */
 export function stopTracing(loop?: EventLoop | null): ChromeTrace {
+  checkLoopArg(loop);
   const l = loop ?? _getRunningLoop();
   if (l === null) throw new RuntimeError('stopTracing() needs a loop: none is running');
   const tracer = l._tracer;

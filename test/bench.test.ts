@@ -20,6 +20,8 @@ const TINY: Record<string, number> = {
   mem_tasks: 1000,
   echo: 100,
   echo_short: 100,
+  proto_echo: 100,
+  udp_pingpong: 100,
 };
 
 // Workloads that need a module another issue lands (Queue, streams): they may report Unavailable, never fail.
@@ -40,7 +42,7 @@ describe('benchmark workloads at tiny N', () => {
         if (OPTIONAL.has(name) && e instanceof Unavailable) return;
         throw e;
       }
-      expect(out.n).toBe(name.startsWith('echo') ? 100 : n);
+      expect(out.n).toBe(name.includes('echo') || name === 'udp_pingpong' ? 100 : n);
       expect(out.seconds).toBeGreaterThan(0);
       if (name === 'timers' || name === 'timers_light') {
         // sleep(d) never returns before d has passed (1 µs of float slack for the ms/s conversions).

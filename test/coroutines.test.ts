@@ -178,6 +178,38 @@ describe('coroutine objects', () => {
     c.close();
   });
 
+  it('objects implementing the coroutine protocol (send, throw, close, an await iterator) are coroutines, as collections.abc.Coroutine', async () => {
+    // CPython's C() with send/throw/close/__await__: one bare yield, then StopIteration(42).
+    class Proto {
+      n = 0;
+      closed = false;
+      send(_v: unknown): unknown {
+        this.n += 1;
+        if (this.n === 1) return undefined;
+        throw new StopIteration(42);
+      }
+      throw(e: unknown): never {
+        throw e;
+      }
+      close(): void {
+        this.closed = true;
+      }
+      *[Symbol.iterator](): Generator<never, number> {
+        return 42;
+      }
+    }
+    expect(isCoroutine(new Proto())).toBe(true);
+    expect(isCoroutine({ send() {}, throw() {}, close() {} })).toBe(false); // no await iterator
+    const proto = new Proto();
+    const main = coroutine(function* main() {
+      const t = createTask(proto as never);
+      const result = yield* t;
+      return [result, t.getCoro()];
+    });
+    expect(await run(main())).toEqual([42, proto]);
+    expect(proto.n).toBe(2);
+  });
+
   it('coroutine() rejects functions that are not generator functions', () => {
     expect(() => coroutine((() => 1) as any)).toThrow(TypeError);
   });

@@ -105,6 +105,29 @@ const EXPECTED: Record<string, { stdout: string; stderr?: RegExp }> = {
       '',
     ].join('\n'),
   },
+  // The asyncio docs' UDP echo server and client (one program), with datagram protocols.
+  'udp_echo.ts': {
+    stdout: [
+      'Starting UDP server',
+      'Send: Hello World!',
+      "Received 'Hello World!' from 127.0.0.1",
+      "Send 'Hello World!' back",
+      'Received: Hello World!',
+      'Close the socket',
+      'Connection closed',
+      '',
+    ].join('\n'),
+  },
+  'line_server.ts': {
+    stdout: [
+      'Serving lines',
+      'Received: HELLO',
+      'Received: PROTOCOL WORLD',
+      'Received: bye',
+      'Server closed',
+      '',
+    ].join('\n'),
+  },
   'async_generator.ts': {
     stdout: [
       'tick 0 at 0.0',

@@ -3,7 +3,10 @@
  * src/node/executor.ts). The functions run on workers live in test/fixtures/work.mjs.
  */
 import { spawnSync } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import {
   asyncWith,
   BrokenThreadPool,
@@ -23,7 +26,7 @@ import {
   ValueError,
   workerFunction,
 } from 'tsyncio/node';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const WORK = new URL('./fixtures/work.mjs', import.meta.url);
 const fib = workerFunction<(n: number) => number>(WORK, 'fib');
@@ -164,6 +167,80 @@ describe('toThread and runInExecutor', () => {
   });
 });
 
+describe('porting traps: worker functions in TypeScript files and in the program file itself', () => {
+  const root = fileURLToPath(new URL('..', import.meta.url));
+  const tsx = join(root, 'node_modules', 'tsx', 'dist', 'cli.mjs');
+  const entry = join(root, 'src', 'node', 'index.ts');
+  let dir: string;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'tsyncio-workers-'));
+    writeFileSync(join(dir, 'package.json'), '{ "type": "module" }');
+    // Type annotations: Node 20 cannot load this file without a TypeScript loader.
+    writeFileSync(join(dir, 'work.ts'), 'export function double(n: number): number {\n  return n * 2;\n}\n');
+    writeFileSync(
+      join(dir, 'main.ts'),
+      `import { coroutine, run, toThread, workerFunction } from ${JSON.stringify(entry)};
+const double = workerFunction<typeof import('./work.ts').double>(new URL('./work.ts', import.meta.url), 'double');
+const main = coroutine(function* main() { return yield* toThread(double, 21); });
+console.log(await run(main()));
+`,
+    );
+    // The natural port of Python's run_in_executor(None, f) with f beside main: one file.
+    const program = (guard: string) => `import { isMainThread } from 'node:worker_threads';
+import { coroutine, run, toThread, workerFunction } from ${JSON.stringify(entry)};
+export function double(n: number): number {
+  return n * 2;
+}
+const main = coroutine(function* main() {
+  return yield* toThread(workerFunction<typeof double>(import.meta.url, 'double'), 21);
+});
+${guard}console.log(await run(main()));
+`;
+    writeFileSync(join(dir, 'unguarded.ts'), program(''));
+    writeFileSync(join(dir, 'guarded.ts'), program('if (isMainThread) '));
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  const node = (args: string[]) =>
+    spawnSync(process.execPath, args, {
+      cwd: root,
+      encoding: 'utf8',
+      timeout: 60_000,
+      env: { ...process.env, NODE_OPTIONS: '' },
+    });
+
+  it('a worker function in a .ts file loads in the worker under tsx (tsx CLI and node --import tsx)', () => {
+    for (const args of [
+      [tsx, join(dir, 'main.ts')],
+      ['--import', 'tsx', join(dir, 'main.ts')],
+    ]) {
+      const r = node(args);
+      expect(r.stderr).toBe('');
+      expect(r.stdout).toBe('42\n');
+      expect(r.status).toBe(0);
+    }
+  }, 120_000);
+
+  it('a program whose worker function lives in the program file fails at once, saying what to do', () => {
+    const started = performance.now();
+    const r = node([tsx, join(dir, 'unguarded.ts')]);
+    // Without the guard each worker re-ran the program and started more workers until memory ran out.
+    expect(r.signal).toBe(null);
+    expect(r.status).toBe(1);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toContain(
+      `RuntimeError: run() was called while an executor's worker thread was importing ${pathToFileURL(join(dir, 'unguarded.ts')).href} to call a function it exports: the module would run the whole program again in every worker.`,
+    );
+    expect(r.stderr).toContain('if (isMainThread) await run(main());');
+    expect(r.stderr.match(/RuntimeError/g)).toHaveLength(1);
+    expect(performance.now() - started).toBeLessThan(50_000);
+    // The documented guard: the same file runs.
+    const guarded = node([tsx, join(dir, 'guarded.ts')]);
+    expect(guarded.stderr).toBe('');
+    expect(guarded.stdout).toBe('42\n');
+  }, 120_000);
+});
+
 describe('workerFunction', () => {
   it('names a module by URL or absolute path and refuses relative paths', () => {
     expect(workerFunction(WORK, 'fib').module).toBe(WORK.href);
@@ -300,6 +377,35 @@ describe('cancellation and broken workers leave the pool usable', () => {
     expect(r.e.message).toBe('A worker thread exited with code 3 while running exitWorker()');
     expect(r.stray.message).toBe('stray callback error');
     expect(r.next).toBe(610);
+  });
+
+  it('a worker that runs out of memory (resourceLimits) fails its job with BrokenThreadPool; the pool goes on', async () => {
+    const p = new ThreadPoolExecutor({ maxWorkers: 1, resourceLimits: { maxOldGenerationSizeMb: 32 } });
+    pools.push(p);
+    const main = coroutine(function* main() {
+      const loop = getRunningLoop();
+      const e = (yield* raised(loop.runInExecutor(p, workerFunction(WORK, 'hog')))) as Error;
+      return { e, next: yield* loop.runInExecutor(p, fib, 15) };
+    });
+    const r = await run(main());
+    expect(r.e).toBeInstanceOf(BrokenThreadPool);
+    expect(r.e.message).toBe(
+      'A worker thread ran out of memory while running hog() (see the resourceLimits option)',
+    );
+    expect((r.e.cause as { code?: string }).code).toBe('ERR_WORKER_OUT_OF_MEMORY');
+    expect(r.next).toBe(610);
+  });
+
+  it('resourceLimits is checked at construction', () => {
+    expect(() => new ThreadPoolExecutor({ resourceLimits: 'x' as never })).toThrow(
+      new TypeError("resourceLimits must be an object, got 'x'"),
+    );
+    expect(() => new ThreadPoolExecutor({ resourceLimits: { maxOldGenerationSizeMb: -1 } })).toThrow(
+      new ValueError('resourceLimits.maxOldGenerationSizeMb must be a positive number, got -1'),
+    );
+    expect(() => new ThreadPoolExecutor({ resourceLimits: { heap: 1 } as never })).toThrow(
+      new TypeError("resourceLimits: unknown limit 'heap'"),
+    );
   });
 
   it('terminateWorkers() stops a runaway job: BrokenThreadPool, queued jobs cancelled', async () => {

@@ -2,11 +2,14 @@
 
 import {
   CancelledError,
+  ContextVar,
+  copyContext,
   coroutine,
   createTask,
   EventLoop,
   Future,
   getRunningLoop,
+  Handle,
   InvalidStateError,
   isFuture,
   RuntimeError,
@@ -196,6 +199,64 @@ describe('exception was never retrieved', () => {
     loop.createFuture().cancel();
     loop.close();
     expect(reports).toEqual([]);
+  });
+
+  it('cancel() on a failed future or task silences the report, also when it is collected later', async () => {
+    const loop = new EventLoop();
+    const reports: any[] = [];
+    loop.setExceptionHandler((_l, ctx) => reports.push(ctx));
+    const boom = coroutine(function* boom() {
+      throw new Error('task failed');
+    });
+    await (() => {
+      const f = loop.createFuture();
+      f.setException(new Error('future failed'));
+      expect(f.cancel()).toBe(false);
+      const t = loop.createTask(boom());
+      return loop.runUntilComplete(sleep(0)).then(() => {
+        expect(t.done()).toBe(true);
+        expect(t.cancel()).toBe(false);
+      });
+    })();
+    await collectGarbage();
+    loop.close();
+    expect(reports).toEqual([]);
+  });
+
+  it('a custom exception handler runs in the Context of the task, future or handle reported (gh-96704)', async () => {
+    const v = new ContextVar('v', { default: 'outer' });
+    const seen: [string, unknown][] = [];
+    const loop = new EventLoop();
+    loop.setExceptionHandler((_l, ctx) => {
+      seen.push([ctx.message, v.get()]);
+    });
+    const boom = coroutine(function* boom() {
+      v.set('in-task');
+      throw new Error('x');
+    });
+    const cb = () => {
+      v.set('in-callback');
+      throw new Error('y');
+    };
+    await (async () => {
+      loop.createTask(boom());
+      loop.callSoon(cb);
+      await loop.runUntilComplete(sleep(0));
+    })();
+    await collectGarbage(); // the task's report ("never retrieved") comes from the collector
+    const other = copyContext();
+    other.run(() => v.set('handle-ctx'));
+    const handle = new Handle(() => {}, null, loop, other);
+    loop.callExceptionHandler({ message: 'manual', handle });
+    const fut = loop.createFuture(); // a plain Future has no context: the current one
+    loop.callExceptionHandler({ message: 'plain future', future: fut, handle });
+    loop.close();
+    expect(seen).toEqual([
+      ['Exception in callback cb()', 'in-callback'],
+      ['Task exception was never retrieved', 'in-task'],
+      ['manual', 'handle-ctx'],
+      ['plain future', 'outer'],
+    ]);
   });
 
   it('Task exception was never retrieved', async () => {

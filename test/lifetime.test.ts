@@ -2,8 +2,36 @@
  * Resources and process lifetime at the host boundary (issue 13 §5): independent runs in one process,
  * host operations refused by runSync, servers left open, cancellation cycles, worker memory limits.
  */
-import { coroutine, getRunningLoop, RuntimeError, run, sleep } from 'tsyncio';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import {
+  coroutine,
+  createTask,
+  gather,
+  getRunningLoop,
+  RuntimeError,
+  run,
+  sleep,
+  type Task,
+  waitFor,
+} from 'tsyncio';
 import { describe, expect, it } from 'vitest';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+
+/** Run a fixture program as a child process (tsx), bounded in time. */
+function runFixture(
+  file: string,
+  ...args: string[]
+): { status: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', `test/fixtures/${file}`, ...args], {
+    cwd: root,
+    encoding: 'utf8',
+    timeout: 30_000,
+    env: { ...process.env, NODE_OPTIONS: '', TSYNCIO_DEBUG: '' },
+  });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
 
 const worker = coroutine(function* worker(name: string, seconds: number) {
   const loop = getRunningLoop();
@@ -72,5 +100,92 @@ describe('independent run() calls in one process', () => {
     });
     expect(await run(nested())).toBe('RuntimeError: run() cannot be called from a running event loop');
     expect(RuntimeError).toBeDefined();
+  });
+});
+
+describe('runSync() refusing host I/O leaves nothing behind (child processes)', { timeout: 60_000 }, () => {
+  it.each(['conn', 'server', 'promise', 'abortable'])(
+    '%s: RuntimeError at the call; no later crash, no socket left, the host operation stopped',
+    (mode) => {
+      const r = runFixture('runsync_host.ts', mode);
+      expect(r.stderr).toBe('');
+      expect(r.stdout).toBe(
+        'raised RuntimeError: runSync() cannot wait for host I/O (a Promise); use run() instead\n' +
+          'accepted=0 left=\n',
+      );
+      expect(r.status).toBe(0);
+    },
+  );
+});
+
+describe('tasks awaiting each other in a cycle', () => {
+  it('a timeout cancels through the cycle: TimeoutError at the deadline, no stack overflow', async () => {
+    const reports: string[] = [];
+    const main = coroutine(function* main() {
+      const loop = getRunningLoop();
+      loop.setExceptionHandler((_l, ctx) => {
+        reports.push(ctx.message);
+      });
+      let t1: Task<unknown> | null = null;
+      let t2: Task<unknown> | null = null;
+      const a = coroutine(function* a() {
+        yield* waitFor(t2!, 1);
+      });
+      const b = coroutine(function* b() {
+        yield* t1!;
+      });
+      t1 = createTask(a(), { name: 't1' });
+      t2 = createTask(b(), { name: 't2' });
+      yield* sleep(0);
+      let outcome = 'none';
+      try {
+        yield* t1;
+      } catch (e) {
+        outcome = (e as Error).name;
+      }
+      const t2Outcome = (t2.exception() as Error | undefined)?.name;
+      return { outcome, t2Outcome, at: loop.time() };
+    });
+    expect(await run(main(), { clock: 'virtual' })).toEqual({
+      outcome: 'TimeoutError',
+      t2Outcome: 'TimeoutError',
+      at: 1,
+    });
+    expect(reports.filter((m) => m.startsWith('Task.cancel()'))).toEqual([
+      expect.stringMatching(
+        /^Task\.cancel\(\) found tasks awaiting each other in a cycle: <Task cancelling name='t1'/,
+      ),
+    ]);
+  });
+
+  it('a cycle through gather() and three tasks: cancel() reaches every task once', async () => {
+    const main = coroutine(function* main() {
+      getRunningLoop().setExceptionHandler(() => {});
+      const tasks: Task<unknown>[] = [];
+      const waitNext = coroutine(function* waitNext(i: number) {
+        yield* gather(tasks[(i + 1) % 3]!);
+      });
+      for (let i = 0; i < 3; i++) tasks.push(createTask(waitNext(i), { name: `t${i}` }));
+      yield* sleep(0);
+      tasks[0]!.cancel('stop');
+      yield* gather(...tasks, { returnExceptions: true });
+      return tasks.map((t) => [t.cancelled(), t.cancelling()]);
+    });
+    expect(await run(main(), { clock: 'virtual' })).toEqual([
+      [true, 1],
+      [true, 1],
+      [true, 1],
+    ]);
+  });
+});
+
+describe('a Server still open when run() returns', { timeout: 60_000 }, () => {
+  it('is closed with the loop (and its connections), with a ResourceWarning: the process exits', () => {
+    const r = runFixture('open_server.ts');
+    expect(r.stdout).toBe('run returned served\nclient closed\n');
+    expect(r.stderr).toMatch(
+      /ResourceWarning: unclosed <Server sockets=\[<ServerSocket [^\n]*>\]>: closed with its event loop/,
+    );
+    expect(r.status).toBe(0);
   });
 });

@@ -17,6 +17,7 @@ import {
   coroutine,
   type EventLoop,
   type ExceptionContext,
+  ExceptionGroup,
   type Future,
   getRunningLoop,
   type Instruction,
@@ -29,10 +30,12 @@ import {
   ValueError,
 } from 'tsyncio';
 import {
+  type AddrInfo,
   BaseTransport,
   BufferedProtocol,
   DatagramProtocol,
   DatagramTransport,
+  openConnection,
   Protocol,
   ReadTransport,
   type Server,
@@ -1029,5 +1032,146 @@ describe('loop.sendfile (test_sendfile.py, the fallback path)', () => {
       'RuntimeError: Transport is closing',
     ]);
     expect(RuntimeError).toBeDefined();
+  });
+});
+
+describe('Happy Eyeballs and address lists in createConnection (test_base_events.py create_connection tests)', () => {
+  /** A loop whose getaddrinfo answers `name` with these [host, port] addresses (CPython's tests mock it). */
+  function fakeResolver(loop: EventLoop, name: string, addrs: [string, number][]): string[] {
+    const asked: string[] = [];
+    const real = loop.getaddrinfo.bind(loop);
+    loop.getaddrinfo = (host, port, options) => {
+      if (host !== name) return real(host, port, options);
+      asked.push(String(host));
+      return coroutine(function* (): Generator<Instruction, AddrInfo[], unknown> {
+        return addrs.map(([h, p]): AddrInfo => [4, 1, 6, '', [h, p]]);
+      })();
+    };
+    return asked;
+  }
+
+  function* deadPort(loop: EventLoop): Generator<Instruction, number, unknown> {
+    const probe = yield* loop.createServer(() => new Protocol(), '127.0.0.1', 0);
+    const port = portOf(probe);
+    probe.close();
+    yield* probe.waitClosed();
+    return port;
+  }
+
+  for (const delay of [null, 0.25]) {
+    it(`a host with several addresses, the first dead: the next one is used (happyEyeballsDelay=${delay})`, async () => {
+      const { result } = await runNet(function* (loop) {
+        const dead = yield* deadPort(loop);
+        const server = yield* echoServer(loop);
+        const asked = fakeResolver(loop, 'multi.test', [
+          ['127.0.0.1', dead],
+          ['127.0.0.1', portOf(server)],
+        ]);
+        const t0 = loop.time();
+        const [tr, pr] = yield* loop.createConnection(() => new MyProto(loop, 'hi'), 'multi.test', 0, {
+          happyEyeballsDelay: delay,
+        });
+        const elapsed = loop.time() - t0;
+        yield* waitFor(() => pr.nbytes === 7, 'the reply');
+        const peer = tr.getExtraInfo('peername');
+        const livePort = portOf(server);
+        tr.close();
+        yield* pr.done;
+        server.close();
+        // The dead address failed at once: the next attempt started without waiting for the delay.
+        return [asked, (peer as [string, number])[1] === livePort, elapsed < 0.2];
+      });
+      expect(result).toEqual([['multi.test'], true, true]);
+    });
+  }
+
+  it('two live addresses raced with a tiny delay: one connection wins, the loser is closed', async () => {
+    const { result } = await runNet(function* (loop) {
+      const accepted: MyProto[] = [];
+      const server = yield* loop.createServer(
+        () => {
+          const p = new MyProto(loop, null);
+          accepted.push(p);
+          return p;
+        },
+        '127.0.0.1',
+        0,
+      );
+      const port = portOf(server);
+      fakeResolver(loop, 'two.test', [
+        ['127.0.0.1', port],
+        ['127.0.0.1', port],
+      ]);
+      const [tr, pr] = yield* loop.createConnection(() => new MyProto(loop, null), 'two.test', 0, {
+        happyEyeballsDelay: 0.000001,
+      });
+      tr.write('x');
+      yield* waitFor(() => accepted.some((p) => p.nbytes === 1), 'the byte');
+      // Every accepted connection but the winner's is lost.
+      yield* waitFor(() => accepted.filter((p) => p.state !== 'CLOSED').length === 1, 'losers closed');
+      tr.close();
+      yield* pr.done;
+      server.close();
+      return accepted.filter((p) => p.nbytes === 1).length;
+    });
+    expect(result).toBe(1);
+  });
+
+  it('every address fails: one error if they read the same, "Multiple exceptions" if not, ExceptionGroup with allErrors', async () => {
+    const { result } = await runNet(function* (loop) {
+      const a = yield* deadPort(loop);
+      const b = yield* deadPort(loop);
+      fakeResolver(loop, 'same.test', [['127.0.0.1', a]]);
+      fakeResolver(loop, 'diff.test', [
+        ['127.0.0.1', a],
+        ['127.0.0.1', b],
+      ]);
+      const one = (yield* raisesGen(() =>
+        loop.createConnection(() => new Protocol(), 'same.test', 0),
+      )) as OSError;
+      const multi = (yield* raisesGen(() =>
+        loop.createConnection(() => new Protocol(), 'diff.test', 0, { happyEyeballsDelay: 0.1 }),
+      )) as OSError;
+      const group = (yield* raisesGen(() =>
+        loop.createConnection(() => new Protocol(), 'diff.test', 0, { allErrors: true }),
+      )) as ExceptionGroup;
+      return [
+        one instanceof ConnectionRefusedError,
+        multi.constructor.name,
+        multi.message,
+        group instanceof ExceptionGroup,
+        group.rawMessage,
+        group.exceptions.map((e) => (e as OSError).errno),
+        [a, b],
+      ];
+    });
+    const [a, b] = result[6] as number[];
+    expect(result.slice(0, 6)).toEqual([
+      true,
+      'OSError',
+      `Multiple exceptions: [Errno 111] Connect call failed ('127.0.0.1', ${a}), [Errno 111] Connect call failed ('127.0.0.1', ${b})`,
+      true,
+      'create_connection failed',
+      [111, 111],
+    ]);
+  });
+
+  it('openConnection goes through the same path (a stream client to a multi-address host)', async () => {
+    const { result } = await runNet(function* (loop) {
+      const dead = yield* deadPort(loop);
+      const server = yield* echoServer(loop);
+      fakeResolver(loop, 'multi.test', [
+        ['127.0.0.1', dead],
+        ['127.0.0.1', portOf(server)],
+      ]);
+      const [reader, writer] = yield* openConnection('multi.test', 0, { happyEyeballsDelay: 0.25 });
+      writer.write('abc');
+      const got = yield* reader.readexactly(8);
+      writer.close();
+      yield* writer.waitClosed();
+      server.close();
+      return str(got);
+    });
+    expect(result).toBe('resp:abc');
   });
 });

@@ -1,23 +1,63 @@
 /** run(), runSync() and Runner (CPython's test_runners.py behaviours), checked with py314. */
 
 import {
+  CancelledError,
   ContextVar,
   coroutine,
   createTask,
+  currentTask,
   EventLoop,
   type Future,
   fromPromise,
   getRunningLoop,
+  newEventLoop,
   Runner,
   RuntimeError,
   run,
   runSync,
   sleep,
+  Task,
   ValueError,
 } from 'tsyncio';
 import { describe, expect, it } from 'vitest';
 
 describe('run()', () => {
+  it('loopFactory may be a class (Python: loop_factory=asyncio.EventLoop), called with new', async () => {
+    class CountingLoop extends EventLoop {
+      static made = 0;
+      constructor() {
+        super({ clock: 'virtual' });
+        CountingLoop.made++;
+      }
+    }
+    const main = coroutine(function* main() {
+      yield* sleep(100);
+      return [getRunningLoop() instanceof CountingLoop, getRunningLoop().time()];
+    });
+    expect(await run(main(), { loopFactory: CountingLoop })).toEqual([true, 100]);
+    expect(await run(main(), { loopFactory: () => new CountingLoop() })).toEqual([true, 100]);
+    expect(CountingLoop.made).toBe(2);
+    const plain = coroutine(function* plain() {
+      return getRunningLoop().constructor === EventLoop;
+    });
+    expect(await run(plain(), { loopFactory: EventLoop })).toBe(true);
+  });
+
+  it('newEventLoop() takes the EventLoop options (clock, debug)', async () => {
+    const loop = newEventLoop({ clock: 'virtual', debug: true });
+    try {
+      expect(loop.getDebug()).toBe(true);
+      expect(await loop.runUntilComplete(sleep(3600, 'late'))).toBe('late');
+      expect(loop.time()).toBe(3600);
+    } finally {
+      loop.close();
+    }
+    const real = newEventLoop();
+    expect(real.getDebug()).toBe(false);
+    real.close();
+    expect(() => newEventLoop({ clock: 'sundial' as 'virtual' })).toThrow(ValueError);
+  });
+
   it('cancels leftover tasks, waits for them, and reports their errors', async () => {
     const log: unknown[] = [];
     const leftover = coroutine(function* leftover() {
@@ -96,6 +136,22 @@ describe('Runner', () => {
     await runner.close();
     expect(loop.isClosed()).toBe(true);
     expect(() => runner.run(getv())).toThrow(new RuntimeError('Runner is closed'));
+  });
+
+  it('after Ctrl-C, a main task without uncancel() (custom task factory) ends run() with CancelledError (gh-95097)', async () => {
+    const runner = new Runner();
+    runner.getLoop().setTaskFactory((loop, coro, options) => {
+      const task = new Task(coro, { ...options, loop });
+      (task as { uncancel?: unknown }).uncancel = undefined; // CPython's getattr(task, 'uncancel', None)
+      return task;
+    });
+    const main = coroutine(function* main() {
+      // What run()'s SIGINT handler does on the first Ctrl-C.
+      (runner as unknown as { _onSigint(t: unknown): void })._onSigint(currentTask());
+      yield* sleep(10);
+    });
+    await expect(runner.run(main())).rejects.toBeInstanceOf(CancelledError);
+    await runner.close();
   });
 
   it('is disposable with Symbol.asyncDispose', async () => {

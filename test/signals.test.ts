@@ -95,6 +95,9 @@ describe('loop.addSignalHandler', () => {
       expect(() => loop.addSignalHandler(constants.signals.SIGSTOP, cb)).toThrow(
         `sig ${constants.signals.SIGSTOP} cannot be caught`,
       );
+      // Removing is only validated: a signal without a handler (even one no process can catch) is false.
+      expect(loop.removeSignalHandler('SIGKILL')).toBe(false);
+      expect(loop.removeSignalHandler(constants.signals.SIGSTOP)).toBe(false);
       const coro = coroutine(function* handler() {});
       expect(() => loop.addSignalHandler(SIG, coro)).toThrow(TypeError);
       expect(() => loop.addSignalHandler(SIG, coro)).toThrow(

@@ -929,7 +929,7 @@ describe.skipIf(pki === null)('TLS streams (self-signed certificate made by open
         line,
         sslcontext: writer.getExtraInfo('sslcontext') === ssl,
         peerCN: (writer.getExtraInfo('peercert') as { subject: { CN: string } }).subject.CN,
-        cipherVersion: (writer.getExtraInfo('cipher') as [string, string])[1],
+        cipherVersion: writer.getExtraInfo('cipher')![1],
         peername: (writer.getExtraInfo('peername') as [string, number])[0],
         canWriteEof: writer.canWriteEof(),
         eof: str(yield* reader.read()),
@@ -1096,6 +1096,38 @@ describe.skipIf(pki === null)('TLS streams (self-signed certificate made by open
       peername: true,
     });
     expect(reports).toEqual([]);
+  });
+  it('gh-142352: a ClientHello already in the reader buffer when startTls is called is not lost', async () => {
+    const { result } = await runNet(function* () {
+      const server = yield* startServer(
+        coroutine(function* handleClient(reader: StreamReader, writer: StreamWriter) {
+          const line = yield* reader.readline();
+          // Let the client's ClientHello arrive and be buffered by the reader before upgrading.
+          yield* sleep(0.2);
+          const buffered = reader._buffered;
+          yield* writer.startTls(serverSsl(), { sslHandshakeTimeout: 5 });
+          const data = yield* reader.readline();
+          writer.write(Buffer.concat([Buffer.from(`${str(line).trim()} ${buffered > 0} `), data]));
+          yield* writer.drain();
+          writer.close();
+          yield* writer.waitClosed();
+        }),
+        '127.0.0.1',
+        0,
+      );
+      const [reader, writer] = yield* openConnection('127.0.0.1', portOf(server));
+      // No reply awaited between the request and the handshake (as SMTP pipelining or a fast client).
+      writer.write('STARTTLS\n');
+      yield* writer.startTls(clientSsl(), { serverHostname: 'localhost', sslHandshakeTimeout: 5 });
+      writer.write('over tls\n');
+      const reply = str(yield* reader.readline());
+      writer.close();
+      yield* writer.waitClosed();
+      server.close();
+      yield* server.waitClosed();
+      return reply;
+    });
+    expect(result).toBe('STARTTLS true over tls\n');
   });
 });
 

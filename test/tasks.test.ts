@@ -6,12 +6,13 @@
 import {
   allTasks,
   CancelledError,
+  type Context,
   coroutine,
   createTask,
   currentTask,
   EventLoop,
   ensureFuture,
-  type Future,
+  Future,
   gather,
   getRunningLoop,
   RuntimeError,
@@ -422,6 +423,51 @@ describe('tasks: misuse is raised with Python messages', () => {
   });
 });
 
+describe('awaiting Future subclasses', () => {
+  it("a Task waits on a Future subclass through the subclass's addDoneCallback (CPython's fast path is for exact types)", async () => {
+    const registered: string[] = [];
+    class MyFuture<T> extends Future<T> {
+      override addDoneCallback(fn: (f: this) => unknown, options?: { context?: Context | null }): void {
+        registered.push(String(fn).includes('_wakeup') ? 'the task wakeup' : 'other');
+        super.addDoneCallback(fn, options);
+      }
+    }
+    const main = coroutine(function* main() {
+      const loop = getRunningLoop();
+      const f = new MyFuture<number>({ loop });
+      loop.callLater(0.1, () => f.setResult(5));
+      const plain = loop.createFuture<number>();
+      loop.callSoon(() => plain.setResult(6));
+      return [yield* f, yield* plain, String(f)];
+    });
+    expect(await runV(main())).toEqual([5, 6, '<MyFuture finished result=5>']);
+    expect(registered).toEqual(['the task wakeup']);
+  });
+
+  it('the wakeup registered through an override shows as Task.task_wakeup and cancels like the fast path', async () => {
+    class MyFuture<T> extends Future<T> {
+      override addDoneCallback(fn: (f: this) => unknown, options?: { context?: Context | null }): void {
+        super.addDoneCallback(fn, options);
+      }
+    }
+    const main = coroutine(function* main() {
+      const loop = getRunningLoop();
+      const f = new MyFuture<number>({ loop });
+      const waiter = createTask(
+        coroutine(function* waiter() {
+          return yield* f;
+        })(),
+      );
+      yield* sleep(0);
+      const repr = String(f);
+      waiter.cancel();
+      yield* sleep(0);
+      return [repr, f.cancelled(), waiter.cancelled()];
+    });
+    expect(await runV(main())).toEqual(['<MyFuture pending cb=[Task.task_wakeup()]>', true, true]);
+  });
+});
+
 describe('ensureFuture', () => {
   it('returns futures as they are, wraps coroutines and awaitables in tasks', async () => {
     const main = coroutine(function* main() {
@@ -446,6 +492,19 @@ describe('ensureFuture', () => {
       return [yield* t, yield* u];
     });
     expect(await runV(main())).toEqual([5, 9]);
+  });
+
+  it('closes a coroutine it cannot make a task of (closed loop), as CPython; loop.createTask leaves it', () => {
+    const c = coroutine(function* c() {});
+    const loop = new EventLoop();
+    loop.close();
+    const coro = c();
+    expect(() => ensureFuture(coro, { loop })).toThrow(new RuntimeError('Event loop is closed'));
+    expect(coro.state).toBe('closed'); // so no "never awaited" warning later
+    const left = c();
+    expect(() => loop.createTask(left)).toThrow(new RuntimeError('Event loop is closed'));
+    expect(left.state).toBe('created');
+    left.close();
   });
 
   it('is typed: yield* gives the result type', async () => {

@@ -9,15 +9,18 @@
  * awaiting task destroys the socket. Accepted connections enter with callSoonThreadsafe too, in the
  * context that was current when the server was started (as CPython's accept handle).
  */
+
+import * as dns from 'node:dns/promises';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as tls from 'node:tls';
-import type { EventLoop } from '../base_events.js';
+import { _hostHooks, type EventLoop } from '../base_events.js';
 import { type Context, currentContext } from '../contextvars.js';
 import { Coroutine, type Instruction } from '../coroutines.js';
 import {
   CancelledError,
   ConnectionResetError,
+  ExceptionGroup,
   OSError,
   RuntimeError,
   TimeoutError,
@@ -26,8 +29,10 @@ import {
 import { repr } from '../format_helpers.js';
 import type { Future } from '../futures.js';
 import { logger } from '../log.js';
+import { staggeredRace } from '../staggered.js';
 import { sleep } from '../tasks.js';
 import { errnoOf, fromNodeError, makeOSError, strerror } from './errors.js';
+import type { Address } from './protocols.js';
 import {
   formatAddress,
   type StreamProtocol as Protocol,
@@ -55,8 +60,19 @@ export interface ConnectionOptions {
   sslHandshakeTimeout?: number | null;
   /** Accepted for parity; Node's TLS shutdown has no separate timeout. */
   sslShutdownTimeout?: number | null;
-  /** Seconds before trying the next address (Happy Eyeballs); Node's autoSelectFamily. */
+  /**
+   * Happy Eyeballs (RFC 8305): start connecting to the next address after this many seconds (0.25 is
+   * the RFC's recommendation) while earlier attempts go on; the first to connect wins. Default null:
+   * one address after the other.
+   */
   happyEyeballsDelay?: number | null;
+  /**
+   * Interleave the resolved addresses by family, this many of the first family first (default 1 with
+   * happyEyeballsDelay, else no reordering).
+   */
+  interleave?: number | null;
+  /** When every address fails, raise an ExceptionGroup of all the errors instead of one OSError. */
+  allErrors?: boolean;
 }
 
 export interface UnixConnectionOptions {
@@ -210,6 +226,135 @@ function connectError(err: unknown): unknown {
   return fromNodeError(err);
 }
 
+const CONNECT_SOCK_INFO = { name: '_connect_sock', qualname: 'BaseEventLoop._connect_sock' };
+
+/** An address as getaddrinfo gives it: [family (4 or 6), type, proto, canonname, sockaddr]. */
+export type AddrInfo = readonly [
+  family: 4 | 6,
+  type: number,
+  proto: number,
+  canonname: string,
+  sockaddr: Address,
+];
+
+/** Python's str() of an exception: its message. */
+function pyStr(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+/**
+ * Python's `loop.getaddrinfo` for stream sockets: the addresses of `host` ([host, port] sockaddrs),
+ * resolved by the system resolver (node:dns lookup), in its order.
+ */
+export function* getaddrinfo(
+  loop: EventLoop,
+  host: string | null,
+  port: number | string | null,
+  options?: { family?: 0 | 4 | 6; type?: number; proto?: number; flags?: number },
+): Generator<Instruction, AddrInfo[], unknown> {
+  const family = options?.family ?? 0;
+  const type = options?.type ?? 1;
+  const proto = options?.proto ?? (type === 2 ? 17 : 6);
+  const p = port === null ? 0 : Number(port);
+  const lookup = dns.lookup(host ?? 'localhost', { all: true, family, verbatim: true });
+  const results = yield* loop._wrapHostPromise(lookup.catch((e) => Promise.reject(fromNodeError(e))));
+  return results.map(
+    (r): AddrInfo => [
+      r.family as 4 | 6,
+      type,
+      proto,
+      '',
+      r.family === 6 ? [r.address, p, 0, 0] : [r.address, p],
+    ],
+  );
+}
+
+/**
+ * CPython's _ensure_resolved: an IP literal needs no lookup; anything else goes through the loop's
+ * getaddrinfo (so a test, or an application, can replace it on the loop).
+ */
+function* ensureResolved(
+  loop: EventLoop,
+  host: string | null,
+  port: number,
+  family: 0 | 4 | 6,
+): Generator<Instruction, AddrInfo[], unknown> {
+  const ip = host === null ? 0 : net.isIP(host);
+  if (host !== null && ip !== 0 && (family === 0 || family === ip)) {
+    return [[ip as 4 | 6, 1, 6, '', ip === 6 ? [host, port, 0, 0] : [host, port]]];
+  }
+  const viaLoop = (loop as { getaddrinfo?: (...a: unknown[]) => Iterable<Instruction, AddrInfo[]> })
+    .getaddrinfo;
+  if (typeof viaLoop === 'function') return yield* viaLoop.call(loop, host, port, { family, type: 1 });
+  return yield* getaddrinfo(loop, host, port, { family });
+}
+
+/** Interleave addrinfos by family, `firstAddressFamilyCount` of the first family first (RFC 8305). */
+export function interleaveAddrinfos(infos: readonly AddrInfo[], firstAddressFamilyCount = 1): AddrInfo[] {
+  const byFamily = new Map<number, AddrInfo[]>();
+  for (const info of infos) {
+    let list = byFamily.get(info[0]);
+    if (list === undefined) byFamily.set(info[0], (list = []));
+    list.push(info);
+  }
+  const lists = [...byFamily.values()];
+  const reordered: AddrInfo[] = [];
+  if (firstAddressFamilyCount > 1) reordered.push(...lists[0]!.splice(0, firstAddressFamilyCount - 1));
+  const longest = Math.max(0, ...lists.map((l) => l.length));
+  for (let i = 0; i < longest; i++) for (const l of lists) if (i < l.length) reordered.push(l[i]!);
+  return reordered;
+}
+
+/**
+ * CPython's _connect_sock: connect to one address (bound to the first local address of its family that
+ * works); the errors of this attempt are appended, as a list, to `exceptions`. Cancelling it (a loser
+ * of the Happy Eyeballs race) destroys the socket.
+ */
+function* connectSock(
+  loop: EventLoop,
+  exceptions: unknown[][],
+  info: AddrInfo,
+  laddrInfos: AddrInfo[] | null,
+): Generator<Instruction, net.Socket, unknown> {
+  const myExceptions: unknown[] = [];
+  exceptions.push(myExceptions);
+  const [family, , , , address] = info;
+  const [host, port] = address as readonly [string, number];
+  const locals = laddrInfos === null ? [null] : laddrInfos.filter((l) => l[0] === family);
+  if (locals.length === 0) {
+    const err = new OSError(`no matching local address with family=${family} found`);
+    myExceptions.push(err);
+    throw err;
+  }
+  for (const laddr of locals) {
+    const local = laddr === null ? null : (laddr[4] as readonly [string, number]);
+    const socket = net.connect({
+      host,
+      port,
+      family,
+      localAddress: local?.[0],
+      localPort: local?.[1],
+      allowHalfOpen: true,
+      noDelay: true,
+    });
+    socket.on('error', noop);
+    try {
+      yield* hostEvent(loop, socket, 'connect', (err) => {
+        if (local !== null && (err as { syscall?: string })?.syscall === 'bind') return bindError(err, local);
+        return connectError(err);
+      });
+      return socket;
+    } catch (e) {
+      socket.destroy();
+      if (!(e instanceof OSError)) throw e;
+      myExceptions.push(e);
+      // A bind failure tries the next local address; a connect failure ends this attempt.
+      if (!/^\[Errno \d+\] error while attempting to bind/.test(e.message)) throw e;
+    }
+  }
+  throw myExceptions[myExceptions.length - 1];
+}
+
 // ---------------------------------------------------------------------------------------------------
 // connections
 
@@ -236,19 +381,54 @@ export function* createConnection(
   const sock = o.sock ?? null;
   let socket: net.Socket;
   if (host !== null && host !== undefined) checkHost(host);
+  let interleave = o.interleave ?? null;
+  const delay = o.happyEyeballsDelay ?? null;
+  // With Happy Eyeballs, interleave the addresses by family by default (RFC 8305).
+  if (delay !== null && interleave === null) interleave = 1;
   if ((host !== null && host !== undefined) || (port !== null && port !== undefined)) {
     if (sock !== null) throw new ValueError('host/port and sock can not be specified at the same time');
     checkPort(port);
-    socket = net.connect({
-      host: host ?? 'localhost',
-      port: port!,
-      family: o.family ?? 0,
-      localAddress: o.localAddr?.[0],
-      localPort: o.localAddr?.[1],
-      allowHalfOpen: true,
-      noDelay: true,
-      ...(o.happyEyeballsDelay ? { autoSelectFamilyAttemptTimeout: o.happyEyeballsDelay * 1000 } : {}),
-    });
+    const family = o.family ?? 0;
+    let infos = yield* ensureResolved(loop, host ?? null, port ?? 0, family);
+    if (infos.length === 0) throw new OSError('getaddrinfo() returned empty list');
+    let laddrInfos: AddrInfo[] | null = null;
+    if (o.localAddr !== null && o.localAddr !== undefined) {
+      laddrInfos = yield* ensureResolved(loop, o.localAddr[0], o.localAddr[1], family);
+      if (laddrInfos.length === 0) throw new OSError('getaddrinfo() returned empty list');
+    }
+    if (interleave) infos = interleaveAddrinfos(infos, interleave);
+    const exceptions: unknown[][] = [];
+    let connected: net.Socket | null = null;
+    if (delay === null) {
+      for (const info of infos) {
+        try {
+          connected = yield* connectSock(loop, exceptions, info, laddrInfos);
+          break;
+        } catch (e) {
+          if (!(e instanceof OSError)) throw e;
+        }
+      }
+    } else {
+      connected = (yield* staggeredRace(
+        infos.map(
+          (info) => () => new Coroutine(connectSock(loop, exceptions, info, laddrInfos), CONNECT_SOCK_INFO),
+        ),
+        delay,
+        { loop },
+      ))[0];
+    }
+    if (connected === null) {
+      const flat = exceptions.flat();
+      if (o.allErrors) throw new ExceptionGroup('create_connection failed', flat);
+      if (flat.length === 1) throw flat[0];
+      if (flat.length > 0) {
+        const texts = flat.map((e) => String((e as Error).message));
+        if (texts.every((t) => t === texts[0])) throw flat[0];
+        throw new OSError(`Multiple exceptions: ${flat.map(pyStr).join(', ')}`);
+      }
+      throw new TimeoutError('create_connection failed');
+    }
+    socket = connected;
   } else {
     if (sock === null) throw new ValueError('host and port was not specified and no sock specified');
     if (!(sock instanceof net.Socket))
@@ -419,7 +599,7 @@ export function* startTls(
   transport: StreamTransport,
   protocol: Protocol,
   ssl: TlsOptions | true,
-  options?: StartTlsOptions & { serverSide?: boolean },
+  options?: StartTlsOptions & { serverSide?: boolean; initialData?: Buffer | null },
 ): Generator<Instruction, StreamTransport, unknown> {
   const serverSide = options?.serverSide ?? false;
   if (ssl !== true && (ssl === null || typeof ssl !== 'object')) {
@@ -439,6 +619,9 @@ export function* startTls(
   }
   checkTimeout('ssl_handshake_timeout', options?.sslHandshakeTimeout);
   const socket = transport._detachForTls() as net.Socket;
+  // Received before the undelivered chunks _detachForTls gave back: it goes in front of them.
+  const initial = options?.initialData;
+  if (initial && initial.length > 0) socket.unshift(initial);
   let tlsSocket: tls.TLSSocket;
   let event: string;
   if (serverSide) {
@@ -572,6 +755,9 @@ export class Server<A extends SocketAddress = SocketAddress> implements Transpor
     this._keepAlive = keepAlive;
     // A listening server is a host source: a connection may arrive at any time (virtual clock: base_events).
     loop._hostSources++;
+    let open = openServers.get(loop);
+    if (open === undefined) openServers.set(loop, (open = new Set()));
+    open.add(this);
     for (const { server } of listeners) {
       server.on(ssl === null ? 'connection' : 'secureConnection', this._onHostConnection);
       server.on('error', this._onHostError);
@@ -664,6 +850,8 @@ export class Server<A extends SocketAddress = SocketAddress> implements Transpor
   }
 
   private _wakeup(): void {
+    // Closed, and no connection left: nothing of it remains for the loop's close to clean up.
+    openServers.get(this._loop)?.delete(this);
     const waiters = this._waiters;
     this._waiters = null;
     if (waiters === null) return;
@@ -780,6 +968,29 @@ export class Server<A extends SocketAddress = SocketAddress> implements Transpor
     return this.toString();
   }
 }
+
+/** Servers still listening, per loop: closing the loop closes them (see the hook below). */
+const openServers = new Map<EventLoop, Set<Server<any>>>();
+
+/**
+ * A Server still open when its loop closes (run() returned without server.close()) would keep the process
+ * alive forever: its listening socket is a Node handle, and nothing can serve connections any more. Close
+ * it and its connections, with CPython's warning for the socket it leaves unclosed (a ResourceWarning;
+ * CPython's process simply exits).
+ */
+_hostHooks.loopClosedHooks.push((loop) => {
+  const open = openServers.get(loop);
+  if (open === undefined) return;
+  openServers.delete(loop);
+  for (const server of open) {
+    if (server._listeners !== null) {
+      process.emitWarning(`unclosed ${server}: closed with its event loop`, { type: 'ResourceWarning' });
+      server.close();
+    }
+    // Its connections can no longer be served either.
+    server.abortClients();
+  }
+});
 
 function* startServingGen(server: Server): Generator<Instruction, void, unknown> {
   server._startServing();

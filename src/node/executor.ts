@@ -21,9 +21,13 @@
  * - The worker's code is an eval'd string, so it loads the same from src/ (TypeScript under a test
  *   runner) and from dist/ without a separate file to ship and resolve.
  */
+import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
-import { Worker } from 'node:worker_threads';
+import { dirname, isAbsolute, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { type ResourceLimits, Worker } from 'node:worker_threads';
 import { Deque } from '../_internal/deque.js';
+import { EXECUTOR_IMPORT_KEY } from '../_internal/worker_guard.js';
 import { _setDefaultExecutorFactory, type Executor } from '../base_events.js';
 import { type Awaitable, Coroutine, type Instruction } from '../coroutines.js';
 import * as exceptions from '../exceptions.js';
@@ -43,6 +47,12 @@ Object.defineProperty(BrokenThreadPool.prototype, 'name', { value: 'BrokenThread
 export interface ThreadPoolExecutorOptions {
   /** Most worker threads alive at once (default: the number of CPUs, at most 32). */
   maxWorkers?: number;
+  /**
+   * Memory limits of each worker (Node's `Worker` `resourceLimits`: `maxOldGenerationSizeMb`,
+   * `maxYoungGenerationSizeMb`, `codeRangeSizeMb`, `stackSizeMb`). A job that exceeds them fails with
+   * BrokenThreadPool and its worker is replaced; the process itself is not affected.
+   */
+  resourceLimits?: ResourceLimits;
 }
 
 /** The default pool size: one worker per CPU (at least 1, at most 32), see defaultMaxWorkers(). */
@@ -52,6 +62,13 @@ export function defaultMaxWorkers(): number {
   // memory (each worker is a V8 isolate) and contention.
   return Math.max(1, Math.min(32, availableParallelism()));
 }
+
+const RESOURCE_LIMIT_KEYS = new Set([
+  'maxOldGenerationSizeMb',
+  'maxYoungGenerationSizeMb',
+  'codeRangeSizeMb',
+  'stackSizeMb',
+]);
 
 /** The life cycle of a job submitted to a worker. */
 export type JobState = 'pending' | 'running' | 'finished' | 'cancelled';
@@ -122,6 +139,8 @@ export class WorkerJob<R = unknown> implements PromiseLike<R> {
  */
 export class ThreadPoolExecutor implements Executor<WorkerFunction> {
   readonly maxWorkers: number;
+  /** @internal per-worker memory limits (ThreadPoolExecutorOptions.resourceLimits) */
+  readonly _resourceLimits: ResourceLimits | undefined;
   private _workers = new Set<PoolWorker>();
   private _idle: PoolWorker[] = [];
   private _queue = new Deque<WorkerJob<any>>();
@@ -139,6 +158,19 @@ export class ThreadPoolExecutor implements Executor<WorkerFunction> {
       }
       if (max <= 0) throw new ValueError('max_workers must be greater than 0');
       this.maxWorkers = max;
+    }
+    const limits = options?.resourceLimits;
+    if (limits !== undefined && limits !== null) {
+      if (typeof limits !== 'object') {
+        throw new TypeError(`resourceLimits must be an object, got ${repr(limits)}`);
+      }
+      for (const [key, value] of Object.entries(limits)) {
+        if (!RESOURCE_LIMIT_KEYS.has(key)) throw new TypeError(`resourceLimits: unknown limit ${repr(key)}`);
+        if (value !== undefined && (typeof value !== 'number' || !(value > 0))) {
+          throw new ValueError(`resourceLimits.${key} must be a positive number, got ${repr(value)}`);
+        }
+      }
+      this._resourceLimits = { ...limits };
     }
   }
 
@@ -324,10 +356,14 @@ class PoolWorker {
   private _terminateCalled: Promise<number> | undefined;
 
   constructor(private readonly _pool: ThreadPoolExecutor) {
-    this._worker = new Worker(WORKER_SOURCE, { eval: true });
+    this._worker = new Worker(WORKER_SOURCE, {
+      eval: true,
+      workerData: { tsxApi: tsxApi() },
+      ...(_pool._resourceLimits !== undefined ? { resourceLimits: _pool._resourceLimits } : {}),
+    });
     this._worker.on('message', (msg: WorkerReply) => this._onMessage(msg));
     // An error that escaped the job (a stray callback threw, an import-time crash): the worker is dying.
-    this._worker.on('error', (err: unknown) => this._fail(err));
+    this._worker.on('error', (err: unknown) => this._onError(err));
     this._worker.on('exit', (code: number) => this._onExit(code));
   }
 
@@ -357,6 +393,22 @@ class PoolWorker {
     this._pool._jobDone(this, true);
   }
 
+  private _onError(err: unknown): void {
+    if ((err as { code?: unknown } | null)?.code === 'ERR_WORKER_OUT_OF_MEMORY') {
+      // V8 stopped the worker at its heap limit: the thread is gone, as if it had died.
+      const job = this._job;
+      const broken = new BrokenThreadPool(
+        `A worker thread ran out of memory while running ${job?._fn.name ?? 'a job'}() ` +
+          '(see the resourceLimits option)',
+      );
+      (broken as { cause?: unknown }).cause = err;
+      this._terminating ??= 'ran out of memory';
+      this._fail(broken);
+      return;
+    }
+    this._fail(err);
+  }
+
   private _fail(err: unknown): void {
     const job = this._job;
     if (job === null) return;
@@ -373,6 +425,44 @@ class PoolWorker {
     }
     this._pool._workerExited(this);
   }
+}
+
+let tsxApiUrl: string | null | undefined;
+
+/**
+ * The URL of tsx's ESM API when this process runs under tsx (`tsx main.ts` passes
+ * `--import …/tsx/dist/loader.mjs`; `node --import tsx` names it), else null. Node 20 runs no `--import`
+ * preload in worker threads, and importing tsx's loader there registers nothing, but its API's
+ * `register()` does: the worker calls it, so that worker functions in `.ts` files load as in the parent.
+ */
+function tsxApi(): string | null {
+  if (tsxApiUrl !== undefined) return tsxApiUrl;
+  tsxApiUrl = null;
+  const args = [...process.execArgv, ...(process.env.NODE_OPTIONS ?? '').split(/\s+/).filter(Boolean)];
+  for (let i = 0; i < args.length; i++) {
+    const m = /^--(?:import|loader|experimental-loader)(?:=(.*))?$/.exec(args[i]!);
+    if (m === null) continue;
+    const spec = m[1] ?? args[++i];
+    if (spec === undefined) continue;
+    try {
+      if (spec === 'tsx' || spec === 'tsx/esm') {
+        const pkg = createRequire(join(process.cwd(), 'noop.js')).resolve('tsx/package.json');
+        tsxApiUrl = pathToFileURL(join(dirname(pkg), 'dist', 'esm', 'api', 'index.mjs')).href;
+        break;
+      }
+      const url = spec.startsWith('file:') ? new URL(spec) : isAbsolute(spec) ? pathToFileURL(spec) : null;
+      if (url !== null && /\/tsx\/dist\/(loader|esm\/index)\.mjs$/.test(url.pathname)) {
+        tsxApiUrl = new URL(
+          url.pathname.endsWith('loader.mjs') ? './esm/api/index.mjs' : './api/index.mjs',
+          url,
+        ).href;
+        break;
+      }
+    } catch {
+      // Not resolvable from here: workers load JavaScript only.
+    }
+  }
+  return tsxApiUrl;
 }
 
 type WorkerReply = { ok: true; value: unknown } | { ok: false; error: SerializedError };
@@ -396,7 +486,21 @@ type SerializedError =
  */
 const WORKER_SOURCE = `(async () => {
 'use strict';
-const { parentPort } = await import('node:worker_threads');
+const { parentPort, workerData } = await import('node:worker_threads');
+const IMPORTING = Symbol.for(${JSON.stringify(EXECUTOR_IMPORT_KEY)});
+// The main thread's TypeScript loader (tsx), registered here too: Node 20 runs no --import in workers.
+const loaderReady = workerData && workerData.tsxApi
+  ? import(workerData.tsxApi).then((api) => { api.register(); })
+  : null;
+if (loaderReady) loaderReady.catch(() => {});
+function noTypeScript(e, module) {
+  if (!e || e.code !== 'ERR_UNKNOWN_FILE_EXTENSION') return e;
+  const err = new TypeError(e.message + ': the worker thread cannot load TypeScript. tsyncio passes tsx ' +
+    '(tsx main.ts, node --import tsx) on to its workers, and Node >= 22.6 strips types by itself; under any ' +
+    'other loader, compile the module of ' + module + ' to JavaScript, or run the program with tsx.');
+  err.code = e.code;
+  return err;
+}
 function serializeError(e, depth) {
   if (e !== null && typeof e === 'object' && typeof e.message === 'string' && 'stack' in e) {
     const out = { isError: true, name: String(e.name), message: e.message, stack: e.stack, props: {} };
@@ -412,7 +516,18 @@ function serializeError(e, depth) {
 parentPort.on('message', async (job) => {
   let value;
   try {
-    const ns = await import(job.module);
+    if (loaderReady) await loaderReady;
+    let ns;
+    // While the module's top level runs, run() refuses to start (a program that re-runs itself in
+    // every worker): see src/_internal/worker_guard.ts.
+    globalThis[IMPORTING] = job.module;
+    try {
+      ns = await import(job.module);
+    } catch (e) {
+      throw noTypeScript(e, job.name + '()');
+    } finally {
+      delete globalThis[IMPORTING];
+    }
     const fn = ns[job.name];
     if (typeof fn !== 'function') {
       throw new TypeError("'" + job.name + "' is not a function exported by " + job.module +

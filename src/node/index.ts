@@ -7,10 +7,13 @@ import './trace.js';
 
 import './signals.js';
 
+import './introspect.js';
+
 import './loop_methods.js';
 
 export * from '../index.js';
 export type {
+  AddrInfo,
   ConnectionOptions,
   InetAddress,
   ServerOptions,
@@ -34,6 +37,7 @@ export {
 } from './executor.js';
 export type { InspectOptions } from './inspect.js';
 export { getAllAwaitedBy } from './inspect.js';
+export { disableIntrospection, enableIntrospection } from './introspect.js';
 export type { PipeLike, SendfileOptions, SubprocessTransportOptions } from './pipes.js';
 export { ChildTransport } from './pipes.js';
 export type { Address } from './protocols.js';

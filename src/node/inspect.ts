@@ -2,258 +2,309 @@
  * Look into another running Node process that uses tsyncio: `tsyncio ps PID` / `tsyncio pstree PID`
  * (Python 3.14's `python -m asyncio ps/pstree`).
  *
- * How: SIGUSR1 makes Node open its inspector (127.0.0.1, port 9229 unless the process was started with
- * --inspect-port); the command finds the target on the inspector's HTTP endpoint, connects to its
- * WebSocket, checks `process.pid`, and evaluates the dump function tsyncio registered on globalThis
- * (src/tools.ts). Nothing is paused: Runtime.evaluate runs between the target's own callbacks. The
- * inspector stays open afterwards (on 127.0.0.1, as after any `kill -USR1`): closing it from inside races
- * with the next SIGUSR1, which Node ignores while the inspector is still shutting down.
+ * The target must have opted in (TSYNCIO_INTROSPECT=1 or `enableIntrospection()`, introspect.ts): it
+ * then serves one fixed "dump tasks" request on a Unix socket in its user's 0700 runtime directory. This
+ * client finds that socket from the target's uid and environment (/proc/PID/status, /proc/PID/environ),
+ * refuses a directory or socket that is a symlink, another user's, or open to others, connects (with a
+ * timeout), and checks that the server is process PID as /proc knows it (pid and start time), so a
+ * reused pid is detected. No signal is sent and nothing runs in the target but its own dump function.
  *
- * Node 20 has no WebSocket client built in (22 has), so a minimal one is here: text frames, masked as a
- * client must, over an HTTP upgrade on node:http — enough for the inspector protocol.
+ * The answer comes from the target: treat its strings as untrusted (the command escapes control
+ * characters before printing them).
  */
-import { randomBytes } from 'node:crypto';
-import { request } from 'node:http';
-import type { Socket } from 'node:net';
-import type { AwaitedInfo } from '../tools.js';
+import { lstatSync, type Stats } from 'node:fs';
+import { connect, type Socket } from 'node:net';
+import type { AwaitedInfo, CoroInfo, FrameInfo, TaskInfo } from '../tools.js';
+import {
+  type DirEnv,
+  dirProblem,
+  hasProcFs,
+  ownUid,
+  PROTOCOL,
+  procEnviron,
+  procStartTime,
+  procUid,
+  REQUEST,
+  socketDirFor,
+  socketPath,
+  socketProblem,
+} from './introspect_paths.js';
 
 export interface InspectOptions {
-  /** Inspector port of the target (default 9229: what SIGUSR1 opens unless --inspect-port was given). */
-  port?: number;
-  /** Give up after this many milliseconds (default 5000). */
+  /**
+   * Give up when the target accepts no connection, or sends nothing, for this many milliseconds
+   * (default 5000). A target whose event loop is blocked cannot answer: the command fails after this.
+   */
   timeoutMs?: number;
+  /** Refuse an answer larger than this many bytes (default 512 MiB). */
+  maxBytes?: number;
 }
 
-function getJson(port: number, path: string): Promise<unknown> {
-  return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, path, timeout: 1000 }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (c) => (body += c));
-      res.on('end', () => {
-        try {
-          resolve(JSON.parse(body));
-        } catch (e) {
-          reject(e);
+function lstatOrNull(path: string): Stats | null {
+  try {
+    return lstatSync(path);
+  } catch {
+    return null;
+  }
+}
+
+/** The socket directories to look in for a process of user `uid` with environment `env`. */
+function candidateDirs(uid: number, env: DirEnv | null): string[] {
+  const dirs: string[] = [];
+  if (env !== null) dirs.push(socketDirFor(env, uid));
+  if (ownUid() === uid) dirs.push(socketDirFor(process.env, uid));
+  dirs.push(socketDirFor({ XDG_RUNTIME_DIR: `/run/user/${uid}` }, uid), `/tmp/tsyncio-${uid}`);
+  return [...new Set(dirs)];
+}
+
+const NOT_SERVING =
+  'start it with TSYNCIO_INTROSPECT=1 in its environment, or call enableIntrospection() from tsyncio/node';
+
+/** Find and check the socket of process `pid`. */
+function findSocket(pid: number): { path: string; uid: number } {
+  const proc = hasProcFs();
+  let uid = ownUid();
+  let env: DirEnv | null = null;
+  if (proc) {
+    uid = procUid(pid);
+    if (uid === null) throw new Error(`no process with pid ${pid}`);
+    const me = ownUid();
+    if (me !== 0 && me !== uid) {
+      throw new Error(`process ${pid} belongs to uid ${uid}: run tsyncio as that user (or root)`);
+    }
+    env = procEnviron(pid);
+  }
+  if (uid === null) throw new Error('tsyncio ps needs Unix sockets and uids (not on Windows)');
+  const refused: string[] = [];
+  const dirs = candidateDirs(uid, env);
+  for (const dir of dirs) {
+    const dst = lstatOrNull(dir);
+    if (dst === null) continue;
+    const why = dirProblem(dir, dst, uid);
+    if (why !== null) {
+      refused.push(why);
+      continue;
+    }
+    const path = socketPath(dir, pid);
+    const sst = lstatOrNull(path);
+    if (sst === null) continue;
+    const bad = socketProblem(path, sst, uid);
+    if (bad !== null) throw new Error(`refusing ${path}: ${bad}`);
+    return { path, uid };
+  }
+  const also = refused.length > 0 ? ` (refused: ${refused.join('; ')})` : '';
+  throw new Error(
+    `process ${pid} does not serve tsyncio introspection: no ${socketPath(dirs[0]!, pid)}${also}; ${NOT_SERVING}`,
+  );
+}
+
+/**
+ * Reads newline-separated JSON values from a socket: linear in the size of the answer (each chunk is
+ * scanned once; a line split across chunks is joined once).
+ */
+class LineReader {
+  private pending: Buffer[] = [];
+  private lines: string[] = [];
+  private head = 0;
+  private bytes = 0;
+  private ended = false;
+  private failure: Error | null = null;
+  private wake: (() => void) | null = null;
+
+  constructor(
+    private readonly sock: Socket,
+    timeoutMs: number,
+    private readonly maxBytes: number,
+  ) {
+    sock.on('data', (chunk: Buffer) => this.onData(chunk));
+    sock.on('end', () => this.finish(null));
+    sock.on('close', () => this.finish(null));
+    sock.on('error', (e) => this.finish(e));
+    sock.setTimeout(timeoutMs, () =>
+      this.finish(new Error(`the target sent nothing for ${timeoutMs} ms (is its event loop blocked?)`)),
+    );
+  }
+
+  private onData(chunk: Buffer): void {
+    this.bytes += chunk.length;
+    if (this.bytes > this.maxBytes) {
+      this.finish(new Error(`the answer is larger than ${this.maxBytes} bytes`));
+      return;
+    }
+    let start = 0;
+    for (let nl = chunk.indexOf(10); nl >= 0; nl = chunk.indexOf(10, start)) {
+      if (this.pending.length === 0) this.lines.push(chunk.toString('utf8', start, nl));
+      else {
+        this.pending.push(chunk.subarray(start, nl));
+        this.lines.push(Buffer.concat(this.pending).toString('utf8'));
+        this.pending = [];
+      }
+      start = nl + 1;
+    }
+    if (start < chunk.length) this.pending.push(chunk.subarray(start));
+    if (this.lines.length > this.head) this.notify();
+  }
+
+  private finish(err: Error | null): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.failure = err;
+    this.sock.destroy();
+    this.notify();
+  }
+
+  private notify(): void {
+    const w = this.wake;
+    this.wake = null;
+    w?.();
+  }
+
+  /** The next line, or null at the end of the answer. */
+  async next(): Promise<string | null> {
+    for (;;) {
+      if (this.head < this.lines.length) {
+        const line = this.lines[this.head]!;
+        this.lines[this.head++] = '';
+        if (this.head > 4096 && this.head * 2 > this.lines.length) {
+          this.lines = this.lines.slice(this.head);
+          this.head = 0;
         }
-      });
+        return line;
+      }
+      if (this.ended) {
+        if (this.failure !== null) throw this.failure;
+        return null;
+      }
+      await new Promise<void>((resolve) => (this.wake = resolve));
+    }
+  }
+
+  close(): void {
+    this.finish(null);
+  }
+}
+
+function connectTo(path: string, timeoutMs: number): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    const sock = connect(path);
+    const timer = setTimeout(() => {
+      sock.destroy();
+      reject(new Error(`timed out connecting to ${path}`));
+    }, timeoutMs);
+    sock.once('connect', () => {
+      clearTimeout(timer);
+      sock.off('error', reject);
+      resolve(sock);
     });
-    req.on('timeout', () => req.destroy(new Error('timed out')));
-    req.on('error', reject);
-    req.end();
+    sock.once('error', (e: NodeJS.ErrnoException) => {
+      clearTimeout(timer);
+      if (e.code === 'ECONNREFUSED') {
+        reject(new Error(`nothing listens on ${path} (a dead process's socket: the pid was reused?)`));
+      } else if (e.code === 'EACCES') {
+        reject(new Error(`no permission to connect to ${path} (run tsyncio as the process's user or root)`));
+      } else reject(e);
+    });
   });
 }
 
-/** A minimal WebSocket client connection: send text, receive whole text messages. */
-class WsConnection {
-  private buf = Buffer.alloc(0);
-  private fragments: Buffer[] = [];
-  onMessage: (text: string) => void = () => {};
-  onClose: (err?: Error) => void = () => {};
+const malformed = (what: string): Error => new Error(`malformed answer from the target (${what})`);
 
-  constructor(private readonly socket: Socket) {
-    socket.on('data', (chunk: Buffer) => {
-      this.buf = Buffer.concat([this.buf, chunk]);
-      this.parse();
-    });
-    socket.on('close', () => this.onClose());
-    socket.on('error', (e) => this.onClose(e));
-  }
-
-  static connect(url: string): Promise<WsConnection> {
-    const u = new URL(url);
-    const key = randomBytes(16).toString('base64');
-    return new Promise((resolve, reject) => {
-      const req = request({
-        host: u.hostname,
-        port: Number(u.port),
-        path: u.pathname + u.search,
-        headers: {
-          Connection: 'Upgrade',
-          Upgrade: 'websocket',
-          'Sec-WebSocket-Version': '13',
-          'Sec-WebSocket-Key': key,
-        },
-      });
-      req.on('upgrade', (_res, socket, head) => {
-        const ws = new WsConnection(socket);
-        if (head.length > 0) socket.unshift(head);
-        resolve(ws);
-      });
-      req.on('response', (res) =>
-        reject(new Error(`inspector refused the WebSocket (HTTP ${res.statusCode})`)),
-      );
-      req.on('error', reject);
-      req.end();
-    });
-  }
-
-  send(text: string): void {
-    const payload = Buffer.from(text, 'utf8');
-    const n = payload.length;
-    const header: number[] = [0x81]; // FIN + text
-    if (n < 126) header.push(0x80 | n);
-    else if (n < 65536) header.push(0x80 | 126, n >> 8, n & 0xff);
-    else {
-      header.push(0x80 | 127, 0, 0, 0, 0);
-      header.push((n >>> 24) & 0xff, (n >>> 16) & 0xff, (n >>> 8) & 0xff, n & 0xff);
-    }
-    const mask = randomBytes(4);
-    const masked = Buffer.alloc(n);
-    for (let i = 0; i < n; i++) masked[i] = payload[i]! ^ mask[i & 3]!;
-    this.socket.write(Buffer.concat([Buffer.from(header), mask, masked]));
-  }
-
-  private parse(): void {
-    for (;;) {
-      const b = this.buf;
-      if (b.length < 2) return;
-      const fin = (b[0]! & 0x80) !== 0;
-      const opcode = b[0]! & 0x0f;
-      let len = b[1]! & 0x7f;
-      let off = 2;
-      if (len === 126) {
-        if (b.length < 4) return;
-        len = b.readUInt16BE(2);
-        off = 4;
-      } else if (len === 127) {
-        if (b.length < 10) return;
-        len = Number(b.readBigUInt64BE(2));
-        off = 10;
-      }
-      const masked = (b[1]! & 0x80) !== 0;
-      const maskKey = masked ? b.subarray(off, off + 4) : null;
-      if (masked) off += 4;
-      if (b.length < off + len) return;
-      let payload = b.subarray(off, off + len);
-      if (maskKey !== null) payload = Buffer.from(payload.map((x, i) => x ^ maskKey[i & 3]!));
-      this.buf = b.subarray(off + len);
-      if (opcode === 0x8) {
-        this.socket.end();
-        return;
-      }
-      if (opcode === 0x9) continue; // ping: the inspector does not send them; ignore
-      if (opcode === 0x1 || opcode === 0x0) {
-        this.fragments.push(Buffer.from(payload));
-        if (fin) {
-          const text = Buffer.concat(this.fragments).toString('utf8');
-          this.fragments = [];
-          this.onMessage(text);
-        }
-      }
-    }
-  }
-
-  close(): void {
-    // A close frame (masked, empty), then drop the connection: the target must not wait on us.
-    this.socket.end(Buffer.from([0x88, 0x80, 0, 0, 0, 0]));
-    this.socket.destroySoon();
-  }
+function isRecord(x: unknown): x is Record<string, unknown> {
+  return typeof x === 'object' && x !== null && !Array.isArray(x);
 }
 
-/** Evaluate expressions in the target over one inspector session. */
-class Session {
-  private nextId = 1;
-  private readonly waiting = new Map<number, { resolve: (v: any) => void; reject: (e: Error) => void }>();
-
-  constructor(private readonly ws: WsConnection) {
-    ws.onMessage = (text) => {
-      const msg = JSON.parse(text) as { id?: number; result?: any; error?: { message: string } };
-      if (msg.id === undefined) return;
-      const w = this.waiting.get(msg.id);
-      if (w === undefined) return;
-      this.waiting.delete(msg.id);
-      if (msg.error !== undefined) w.reject(new Error(msg.error.message));
-      else w.resolve(msg.result);
-    };
-    ws.onClose = (err) => {
-      for (const w of this.waiting.values()) w.reject(err ?? new Error('inspector connection closed'));
-      this.waiting.clear();
-    };
+function parse(line: string): Record<string, unknown> {
+  let v: unknown;
+  try {
+    v = JSON.parse(line);
+  } catch {
+    throw malformed('not JSON');
   }
-
-  async evaluate(expression: string): Promise<unknown> {
-    const id = this.nextId++;
-    const result = await new Promise<any>((resolve, reject) => {
-      this.waiting.set(id, { resolve, reject });
-      this.ws.send(
-        JSON.stringify({ id, method: 'Runtime.evaluate', params: { expression, returnByValue: true } }),
-      );
-    });
-    if (result.exceptionDetails !== undefined) {
-      throw new Error(
-        `evaluation failed in the target: ${result.exceptionDetails.exception?.description ?? result.exceptionDetails.text}`,
-      );
-    }
-    return result.result?.value;
-  }
-
-  close(): void {
-    this.ws.close();
-  }
+  if (!isRecord(v)) throw malformed('not an object');
+  return v;
 }
 
-const sleepMs = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-async function findTarget(port: number, deadline: number): Promise<string | null> {
-  for (;;) {
-    try {
-      const list = (await getJson(port, '/json/list')) as { webSocketDebuggerUrl?: string }[];
-      const url = list.find((t) => t.webSocketDebuggerUrl)?.webSocketDebuggerUrl;
-      if (url !== undefined) return url;
-    } catch {
-      // Not listening (yet).
-    }
-    if (Date.now() >= deadline) return null;
-    await sleepMs(50);
-  }
+function str(x: unknown, what: string): string {
+  if (typeof x !== 'string') throw malformed(what);
+  return x;
 }
 
-const DUMP = `(() => {
-  const hook = globalThis[Symbol.for('tsyncio.introspect')];
-  return hook === undefined ? null : hook.dump();
-})()`;
+function frames(x: unknown): FrameInfo[] {
+  if (!Array.isArray(x)) throw malformed('callStack');
+  return x.map((f) => {
+    if (!isRecord(f) || typeof f.lineno !== 'number') throw malformed('frame');
+    return { filename: str(f.filename, 'filename'), lineno: f.lineno, funcname: str(f.funcname, 'funcname') };
+  });
+}
+
+function coros(x: unknown): CoroInfo[] {
+  if (!Array.isArray(x)) throw malformed('coroutine list');
+  return x.map((c) => {
+    if (!isRecord(c)) throw malformed('coroutine');
+    return { callStack: frames(c.callStack), taskName: str(c.taskName, 'taskName') };
+  });
+}
+
+function taskInfo(v: Record<string, unknown>): TaskInfo {
+  return {
+    taskId: str(v.taskId, 'taskId'),
+    taskName: str(v.taskName, 'taskName'),
+    coroutineStack: coros(v.coroutineStack),
+    awaitedBy: coros(v.awaitedBy),
+  };
+}
 
 /**
- * The tasks of process `pid` (RemoteUnwinder.get_all_awaited_by()'s shape). Throws an Error whose message
- * says what went wrong (no such process, no permission, inspector unreachable, tsyncio not loaded).
+ * The tasks of process `pid` (RemoteUnwinder.get_all_awaited_by()'s shape), read from the introspection
+ * socket the process serves (it must have enabled it: TSYNCIO_INTROSPECT=1 or `enableIntrospection()`).
+ * Throws an Error whose message says what went wrong (no such process, another user's, not serving, not
+ * the same process as /proc's PID, timed out). The strings come from the target: escape them for display.
  */
 export async function getAllAwaitedBy(pid: number, options?: InspectOptions): Promise<AwaitedInfo[]> {
   if (!Number.isInteger(pid) || pid <= 0) throw new TypeError(`pid must be a positive integer, got ${pid}`);
-  const port = options?.port ?? 9229;
-  const deadline = Date.now() + (options?.timeoutMs ?? 5000);
-  const wasOpen = (await findTarget(port, 0)) !== null;
-  if (!wasOpen) {
-    try {
-      process.kill(pid, 'SIGUSR1');
-    } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
-      if (code === 'ESRCH') throw new Error(`no process with pid ${pid}`);
-      if (code === 'EPERM')
-        throw new Error(`no permission to signal process ${pid} (run as its user or root)`);
-      throw e;
-    }
-  }
-  const url = await findTarget(port, deadline);
-  if (url === null) {
-    throw new Error(
-      `no inspector on 127.0.0.1:${port} after SIGUSR1 (is process ${pid} a Node process? use --port)`,
-    );
-  }
-  const session = new Session(await WsConnection.connect(url));
+  const timeoutMs = options?.timeoutMs ?? 5000;
+  const maxBytes = options?.maxBytes ?? 512 * 1024 * 1024;
+  const proc = hasProcFs();
+  const started = proc ? procStartTime(pid) : null;
+  if (proc && started === null) throw new Error(`no process with pid ${pid}`);
+  const { path } = findSocket(pid);
+  const sock = await connectTo(path, timeoutMs);
+  sock.write(REQUEST);
+  const reader = new LineReader(sock, timeoutMs, maxBytes);
   try {
-    const targetPid = await session.evaluate('process.pid');
-    if (targetPid !== pid) {
+    const first = await reader.next();
+    if (first === null) throw new Error(`${path} closed the connection without answering`);
+    const header = parse(first);
+    if (header.protocol !== PROTOCOL) throw malformed('not a tsyncio introspection header');
+    if (header.pid !== pid) {
+      throw new Error(`${path} is served by process ${String(header.pid)}, not ${pid}: refusing it`);
+    }
+    if (proc && header.starttime !== started) {
       throw new Error(
-        `the inspector on port ${port} belongs to process ${targetPid}, not ${pid} (use --port)`,
+        `${path} is served by a process ${pid} that started at ${String(header.starttime)}, but process ` +
+          `${pid} started at ${started}: the pid was reused; refusing it`,
       );
     }
-    const dump = await session.evaluate(DUMP);
-    if (dump === null || typeof dump !== 'string') {
-      throw new Error(`process ${pid} has not loaded tsyncio (no introspection hook)`);
+    const result: AwaitedInfo[] = [];
+    for (;;) {
+      const line = await reader.next();
+      if (line === null) throw new Error(`the answer from ${path} was cut short`);
+      const v = parse(line);
+      if (v.end === true) break;
+      if (typeof v.error === 'string') throw new Error(`the target failed to dump its tasks: ${v.error}`);
+      if (typeof v.threadId !== 'number' || typeof v.tasks !== 'number') throw malformed('section');
+      const tasks: TaskInfo[] = [];
+      for (let i = 0; i < v.tasks; i++) {
+        const t = await reader.next();
+        if (t === null) throw new Error(`the answer from ${path} was cut short`);
+        tasks.push(taskInfo(parse(t)));
+      }
+      result.push({ threadId: v.threadId, awaitedBy: tasks });
     }
-    return JSON.parse(dump) as AwaitedInfo[];
+    // The process could have exited (and its pid been reused) while answering.
+    if (proc && procStartTime(pid) !== started) throw new Error(`process ${pid} exited while answering`);
+    return result;
   } finally {
-    session.close();
+    reader.close();
   }
 }

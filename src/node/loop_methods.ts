@@ -16,11 +16,13 @@
 import { EventLoop } from '../base_events.js';
 import { Coroutine } from '../coroutines.js';
 import {
+  type AddrInfo,
   type ConnectionOptions,
   createConnection,
   createServer,
   createUnixConnection,
   createUnixServer,
+  getaddrinfo,
   type Server,
   type ServerOptions,
   type StartTlsOptions,
@@ -63,6 +65,16 @@ declare module '../base_events.js' {
       port?: number | null,
       options?: ConnectionOptions,
     ): Coroutine<[Transport, P]>;
+    /**
+     * Resolve `host` (Python's `loop.getaddrinfo`): `[family (4|6), type, proto, canonname, sockaddr]`
+     * entries, in the resolver's order. createConnection resolves through this method, so replacing it
+     * on a loop changes where connections go (as CPython's tests mock it).
+     */
+    getaddrinfo(
+      host: string | null,
+      port: number | string | null,
+      options?: { family?: 0 | 4 | 6; type?: number; proto?: number; flags?: number },
+    ): Coroutine<AddrInfo[]>;
     /** Listen on `host`:`port` (a host, a list of hosts, or all interfaces) (Python's `loop.create_server`). */
     createServer(
       protocolFactory: () => StreamProtocol,
@@ -149,6 +161,9 @@ const methods: Partial<Record<keyof EventLoop, (this: EventLoop, ...args: any[])
       createConnection(this, protocolFactory, host, port, options),
       info('create_connection'),
     );
+  },
+  getaddrinfo(host, port, options) {
+    return new Coroutine(getaddrinfo(this, host, port, options), info('getaddrinfo'));
   },
   createServer(protocolFactory, host, port, options) {
     return new Coroutine(createServer(this, protocolFactory, host, port, options), info('create_server'));

@@ -115,7 +115,8 @@ _hostHooks.addSignalHandler = (loop, sig, callback) => {
 };
 
 _hostHooks.removeSignalHandler = (loop, sig) => {
-  const name = checkSignal(sig);
+  // Python's _check_signal validates only: removing SIGKILL's (never set) handler is just false.
+  const name = signalName(sig);
   const handlers = loopHandlers.get(loop);
   if (handlers === undefined || !handlers.delete(name)) return false;
   loop._hostSources--;

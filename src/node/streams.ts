@@ -41,7 +41,7 @@ import {
   type UnixServerOptions,
 } from './base_events.js';
 import { Protocol } from './protocols.js';
-import { type NodeStream, type ReadTransport, StreamTransport } from './transports.js';
+import { type ExtraInfo, type NodeStream, type ReadTransport, StreamTransport } from './transports.js';
 
 /** The default buffer limit of a StreamReader: 64 KiB (CPython's _DEFAULT_LIMIT). */
 export const DEFAULT_LIMIT = 2 ** 16;
@@ -598,6 +598,9 @@ export class StreamWriter {
    * 'peername' ([host, port], kept after close), 'sockname', 'socket' (the Node socket), 'sslcontext'
    * (the TLS options), 'peercert', 'cipher', 'ssl_object' (the TLSSocket); `defaultValue` otherwise.
    */
+  getExtraInfo<K extends keyof ExtraInfo>(name: K): ExtraInfo[K] | undefined;
+  getExtraInfo<K extends keyof ExtraInfo, D>(name: K, defaultValue: D): ExtraInfo[K] | D;
+  getExtraInfo(name: string, defaultValue?: unknown): unknown;
   getExtraInfo(name: string, defaultValue?: unknown): unknown {
     return this._transport.getExtraInfo(name, defaultValue);
   }
@@ -688,7 +691,16 @@ function* startTlsGen(
   const protocol = w._protocol;
   const serverSide = protocol._clientConnectedCb !== null;
   yield* w.drain();
-  const transport = yield* startTls(w._loop, w._transport, protocol, ssl, { ...options, serverSide });
+  // gh-142352: bytes the peer sent right after its plaintext request (a ClientHello that arrived before
+  // startTls was called) may already sit in the reader's buffer; they belong to the TLS layer, not to
+  // the application, or the handshake waits forever for them.
+  const reader = protocol._streamReader;
+  const buffered = reader !== null && reader._buffered > 0 ? reader._take(reader._buffered) : null;
+  const transport = yield* startTls(w._loop, w._transport, protocol, ssl, {
+    ...options,
+    serverSide,
+    initialData: buffered,
+  });
   w._transport = transport;
   protocol._replaceTransport(transport);
 }

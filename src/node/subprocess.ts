@@ -89,14 +89,21 @@ const SHELL_INFO = { name: 'create_subprocess_shell', qualname: 'create_subproce
  * `asyncio.create_subprocess_exec`). Options go last: `createSubprocessExec('cat', { stdin: PIPE,
  * stdout: PIPE })`. A program that cannot be started raises FileNotFoundError / PermissionError.
  */
-export function createSubprocessExec(program: string | URL, ...args: ExecArgs): Coroutine<Process> {
-  let options: SubprocessOptions | undefined;
-  const last = args[args.length - 1];
-  if (last !== undefined && typeof last === 'object' && !(last instanceof URL)) {
-    options = last as SubprocessOptions;
-    args = args.slice(0, -1) as (string | URL)[];
+export function createSubprocessExec(program: string | URL, ...args: ExecArgs): Coroutine<Process>;
+/** Python's `create_subprocess_exec(*program, …)`: the program and its arguments spread from an array. */
+export function createSubprocessExec(...argv: ExecArgs): Coroutine<Process>;
+export function createSubprocessExec(...all: unknown[]): Coroutine<Process> {
+  if (all.length === 0) {
+    throw new TypeError("create_subprocess_exec() missing 1 required positional argument: 'program'");
   }
-  const argv = [program, ...(args as (string | URL)[])].map((a, i) => pathArg(a, i));
+  let options: SubprocessOptions | undefined;
+  let args = all;
+  const last = args[args.length - 1];
+  if (args.length > 1 && last !== undefined && typeof last === 'object' && !(last instanceof URL)) {
+    options = last as SubprocessOptions;
+    args = args.slice(0, -1);
+  }
+  const argv = args.map((a, i) => pathArg(a, i));
   return new Coroutine(createGen(argv, false, options), EXEC_INFO);
 }
 
