@@ -592,7 +592,7 @@ export class EventLoop {
     if (this._ready.length > 0 || this._hostPending > this._hostStuck) return;
     if (this._popCancelledTimers() === undefined) return;
     const when = this._scheduled.peekWhen();
-    if (when > this._virtualNow) this._virtualNow = when;
+    if (when > this._virtualNow && when < VIRTUAL_HORIZON) this._virtualNow = when;
   }
 
   /**
@@ -652,7 +652,12 @@ export class EventLoop {
       return;
     }
     this._idleMark = -1;
-    if (this._virtual && this._hostPending > this._hostStuck && this._popCancelledTimers() !== undefined) {
+    if (
+      this._virtual &&
+      this._hostPending > this._hostStuck &&
+      this._popCancelledTimers() !== undefined &&
+      this._scheduled.peekWhen() < VIRTUAL_HORIZON
+    ) {
       this._hostStuck = this._hostPending;
       this._wakeup();
       return;
