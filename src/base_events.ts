@@ -40,7 +40,6 @@ import { cleanupDeadlocked, makeDeadlockError } from './deadlock.js';
 import {
   _getActiveLoop,
   _registerLoopClass,
-  _registerLoopFactory,
   _setActiveLoop,
   _setRunningLoop,
   checkNotAsync,
@@ -1431,5 +1430,17 @@ export function formatException(e: unknown): string {
   return repr(e);
 }
 
-_registerLoopFactory((options) => new EventLoop(options));
 _registerLoopClass(EventLoop);
+
+/**
+ * A new event loop (not set as current): Python's `new_event_loop()`, taking the options of
+ * `new EventLoop(options)` — `newEventLoop({ clock: 'virtual', debug: true })` gives 3.11-era code
+ * (`loop = new_event_loop(); loop.run_until_complete(main())`) the virtual clock.
+ *
+ * Defined here, beside the class it constructs (not in events.ts through a factory this module would
+ * register at load): a bundler that keeps `newEventLoop` then keeps EventLoop too. A registration is a
+ * module-level side effect, which `package.json` "sideEffects" would let a bundler drop.
+ */
+export function newEventLoop(options?: EventLoopOptions): EventLoop {
+  return new EventLoop(options);
+}
