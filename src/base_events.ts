@@ -879,6 +879,11 @@ export class EventLoop {
 
   // -- errors ------------------------------------------------------------------------------------------
 
+  /**
+   * Report what cannot be raised (see callExceptionHandler) to `handler(loop, context)` instead of the
+   * default handler; null restores the default. An async function is refused (TypeError); if a plain
+   * handler returns a promise that rejects, that is logged as an error in the handler.
+   */
   setExceptionHandler(handler: ExceptionHandler | null | undefined): void {
     if (handler !== null && handler !== undefined && typeof handler !== 'function') {
       throw new TypeError(`A callable object or None is expected, got ${repr(handler)}`);

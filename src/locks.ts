@@ -309,7 +309,8 @@ export class Condition extends ContextManagerMixin {
 
   /**
    * Wait until `predicate()` is truthy (JavaScript truthiness), re-checking after each wake-up; returns
-   * its last value.
+   * its last value. The predicate answers synchronously: an async function is refused with TypeError, and
+   * a predicate that returns a promise raises TypeError in the waiting coroutine.
    */
   waitFor<R>(predicate: () => R): Coroutine<R> {
     if (typeof predicate !== 'function') {
