@@ -28,7 +28,7 @@ import { pathToFileURL } from 'node:url';
 import { type ResourceLimits, Worker } from 'node:worker_threads';
 import { Deque } from '../_internal/deque.js';
 import { EXECUTOR_IMPORT_KEY } from '../_internal/worker_guard.js';
-import { _setDefaultExecutorFactory, type Executor } from '../base_events.js';
+import type { Executor } from '../base_events.js';
 import { type Awaitable, Coroutine, type Instruction } from '../coroutines.js';
 import * as exceptions from '../exceptions.js';
 import { CancelledError, RuntimeError, ValueError } from '../exceptions.js';
@@ -617,5 +617,3 @@ function cloneError(fn: WorkerFunction, args: unknown[], cause: unknown): TypeEr
   err.cause = cause;
   return err;
 }
-
-_setDefaultExecutorFactory(() => new ThreadPoolExecutor());
