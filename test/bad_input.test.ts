@@ -7,6 +7,7 @@
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import {
+  type Awaitable,
   allTasks,
   asCompleted,
   asyncWith,
@@ -36,6 +37,8 @@ import {
   Task,
   TaskGroup,
   TimeoutError,
+  timeout,
+  timeoutAt,
   ValueError,
   wait,
   waitFor,
@@ -276,5 +279,53 @@ describe('the virtual clock never jumps to a deadline it cannot reach', () => {
       return [r, loop.time()];
     });
     expect(await run(main(), { clock: 'virtual' })).toEqual(['done', 3]);
+  });
+});
+
+describe('NaN deadlines follow CPython: due at once (sleep alone refuses NaN)', () => {
+  // CPython 3.14 (py314, one program per line): every one of these takes no time at all.
+  //   timeout(nan) / timeout_at(nan) / reschedule(nan) → TimeoutError; wait_for(sleep(1), nan) → TimeoutError;
+  //   wait([t], timeout=nan) → (set(), {t}); as_completed([sleep(1)], timeout=nan) → TimeoutError.
+  const cases: [string, () => Awaitable<unknown>][] = [
+    ['timeout(NaN)', () => asyncWith(timeout(Number.NaN), () => sleep(1))],
+    ['timeoutAt(NaN)', () => asyncWith(timeoutAt(Number.NaN), () => sleep(1))],
+    [
+      'Timeout.reschedule(NaN)',
+      () =>
+        asyncWith(timeout(null), function* (cm) {
+          cm.reschedule(Number.NaN);
+          yield* sleep(1);
+        }),
+    ],
+    ['waitFor(sleep(1), NaN)', () => waitFor(sleep(1), Number.NaN)],
+    [
+      'asCompleted([sleep(1)], { timeout: NaN })',
+      () => asCompleted([sleep(1)], { timeout: Number.NaN }).next().value!,
+    ],
+    [
+      'wait([t], { timeout: NaN })',
+      function* () {
+        const t = createTask(sleep(1));
+        const [done, pending] = yield* wait([t], { timeout: Number.NaN });
+        t.cancel();
+        return [done.size, pending.size];
+      },
+    ],
+  ];
+  it.each(cases)('%s', async (_name, body) => {
+    const main = coroutine(function* main() {
+      const loop = getRunningLoop();
+      let outcome: unknown;
+      try {
+        outcome = yield* body();
+      } catch (e) {
+        outcome = e;
+      }
+      return [outcome, loop.time()];
+    });
+    const [outcome, time] = (await run(main(), { clock: 'virtual' })) as [unknown, number];
+    expect(time).toBe(0);
+    if (_name.startsWith('wait(')) expect(outcome).toEqual([0, 1]);
+    else expect(outcome).toBeInstanceOf(TimeoutError);
   });
 });

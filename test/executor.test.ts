@@ -379,6 +379,35 @@ describe('cancellation and broken workers leave the pool usable', () => {
     expect(r.next).toBe(610);
   });
 
+  it('a worker that runs out of memory (resourceLimits) fails its job with BrokenThreadPool; the pool goes on', async () => {
+    const p = new ThreadPoolExecutor({ maxWorkers: 1, resourceLimits: { maxOldGenerationSizeMb: 32 } });
+    pools.push(p);
+    const main = coroutine(function* main() {
+      const loop = getRunningLoop();
+      const e = (yield* raised(loop.runInExecutor(p, workerFunction(WORK, 'hog')))) as Error;
+      return { e, next: yield* loop.runInExecutor(p, fib, 15) };
+    });
+    const r = await run(main());
+    expect(r.e).toBeInstanceOf(BrokenThreadPool);
+    expect(r.e.message).toBe(
+      'A worker thread ran out of memory while running hog() (see the resourceLimits option)',
+    );
+    expect((r.e.cause as { code?: string }).code).toBe('ERR_WORKER_OUT_OF_MEMORY');
+    expect(r.next).toBe(610);
+  });
+
+  it('resourceLimits is checked at construction', () => {
+    expect(() => new ThreadPoolExecutor({ resourceLimits: 'x' as never })).toThrow(
+      new TypeError("resourceLimits must be an object, got 'x'"),
+    );
+    expect(() => new ThreadPoolExecutor({ resourceLimits: { maxOldGenerationSizeMb: -1 } })).toThrow(
+      new ValueError('resourceLimits.maxOldGenerationSizeMb must be a positive number, got -1'),
+    );
+    expect(() => new ThreadPoolExecutor({ resourceLimits: { heap: 1 } as never })).toThrow(
+      new TypeError("resourceLimits: unknown limit 'heap'"),
+    );
+  });
+
   it('terminateWorkers() stops a runaway job: BrokenThreadPool, queued jobs cancelled', async () => {
     const p = pool(1);
     const counter = new Int32Array(new SharedArrayBuffer(8));

@@ -25,7 +25,7 @@ import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
 import { dirname, isAbsolute, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import { type ResourceLimits, Worker } from 'node:worker_threads';
 import { Deque } from '../_internal/deque.js';
 import { EXECUTOR_IMPORT_KEY } from '../_internal/worker_guard.js';
 import { _setDefaultExecutorFactory, type Executor } from '../base_events.js';
@@ -47,6 +47,12 @@ Object.defineProperty(BrokenThreadPool.prototype, 'name', { value: 'BrokenThread
 export interface ThreadPoolExecutorOptions {
   /** Most worker threads alive at once (default: the number of CPUs, at most 32). */
   maxWorkers?: number;
+  /**
+   * Memory limits of each worker (Node's `Worker` `resourceLimits`: `maxOldGenerationSizeMb`,
+   * `maxYoungGenerationSizeMb`, `codeRangeSizeMb`, `stackSizeMb`). A job that exceeds them fails with
+   * BrokenThreadPool and its worker is replaced; the process itself is not affected.
+   */
+  resourceLimits?: ResourceLimits;
 }
 
 /** The default pool size: one worker per CPU (at least 1, at most 32), see defaultMaxWorkers(). */
@@ -56,6 +62,13 @@ export function defaultMaxWorkers(): number {
   // memory (each worker is a V8 isolate) and contention.
   return Math.max(1, Math.min(32, availableParallelism()));
 }
+
+const RESOURCE_LIMIT_KEYS = new Set([
+  'maxOldGenerationSizeMb',
+  'maxYoungGenerationSizeMb',
+  'codeRangeSizeMb',
+  'stackSizeMb',
+]);
 
 /** The life cycle of a job submitted to a worker. */
 export type JobState = 'pending' | 'running' | 'finished' | 'cancelled';
@@ -126,6 +139,8 @@ export class WorkerJob<R = unknown> implements PromiseLike<R> {
  */
 export class ThreadPoolExecutor implements Executor<WorkerFunction> {
   readonly maxWorkers: number;
+  /** @internal per-worker memory limits (ThreadPoolExecutorOptions.resourceLimits) */
+  readonly _resourceLimits: ResourceLimits | undefined;
   private _workers = new Set<PoolWorker>();
   private _idle: PoolWorker[] = [];
   private _queue = new Deque<WorkerJob<any>>();
@@ -143,6 +158,19 @@ export class ThreadPoolExecutor implements Executor<WorkerFunction> {
       }
       if (max <= 0) throw new ValueError('max_workers must be greater than 0');
       this.maxWorkers = max;
+    }
+    const limits = options?.resourceLimits;
+    if (limits !== undefined && limits !== null) {
+      if (typeof limits !== 'object') {
+        throw new TypeError(`resourceLimits must be an object, got ${repr(limits)}`);
+      }
+      for (const [key, value] of Object.entries(limits)) {
+        if (!RESOURCE_LIMIT_KEYS.has(key)) throw new TypeError(`resourceLimits: unknown limit ${repr(key)}`);
+        if (value !== undefined && (typeof value !== 'number' || !(value > 0))) {
+          throw new ValueError(`resourceLimits.${key} must be a positive number, got ${repr(value)}`);
+        }
+      }
+      this._resourceLimits = { ...limits };
     }
   }
 
@@ -328,10 +356,14 @@ class PoolWorker {
   private _terminateCalled: Promise<number> | undefined;
 
   constructor(private readonly _pool: ThreadPoolExecutor) {
-    this._worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { tsxApi: tsxApi() } });
+    this._worker = new Worker(WORKER_SOURCE, {
+      eval: true,
+      workerData: { tsxApi: tsxApi() },
+      ...(_pool._resourceLimits !== undefined ? { resourceLimits: _pool._resourceLimits } : {}),
+    });
     this._worker.on('message', (msg: WorkerReply) => this._onMessage(msg));
     // An error that escaped the job (a stray callback threw, an import-time crash): the worker is dying.
-    this._worker.on('error', (err: unknown) => this._fail(err));
+    this._worker.on('error', (err: unknown) => this._onError(err));
     this._worker.on('exit', (code: number) => this._onExit(code));
   }
 
@@ -359,6 +391,22 @@ class PoolWorker {
     this._job = null;
     job._finish(msg.ok, msg.ok ? msg.value : deserializeError(msg.error));
     this._pool._jobDone(this, true);
+  }
+
+  private _onError(err: unknown): void {
+    if ((err as { code?: unknown } | null)?.code === 'ERR_WORKER_OUT_OF_MEMORY') {
+      // V8 stopped the worker at its heap limit: the thread is gone, as if it had died.
+      const job = this._job;
+      const broken = new BrokenThreadPool(
+        `A worker thread ran out of memory while running ${job?._fn.name ?? 'a job'}() ` +
+          '(see the resourceLimits option)',
+      );
+      (broken as { cause?: unknown }).cause = err;
+      this._terminating ??= 'ran out of memory';
+      this._fail(broken);
+      return;
+    }
+    this._fail(err);
   }
 
   private _fail(err: unknown): void {
