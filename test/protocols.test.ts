@@ -44,7 +44,7 @@ import {
   Transport,
   WriteTransport,
 } from 'tsyncio/node';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, expectTypeOf, it } from 'vitest';
 
 const str = (x: Uint8Array): string => Buffer.from(x).toString('latin1');
 
@@ -1223,5 +1223,37 @@ describe('Happy Eyeballs and address lists in createConnection (test_base_events
       return str(got);
     });
     expect(result).toBe('resp:abc');
+  });
+});
+
+describe('types of the loop methods on the Node entry', () => {
+  it('getRunningLoop() has the networking methods, typed by the protocol factory', async () => {
+    const { result } = await runNet(function* (loop) {
+      const server = yield* echoServer(loop);
+      const [tr, pr] = yield* getRunningLoop().createConnection(
+        () => new MyProto(loop, 'x'),
+        '127.0.0.1',
+        portOf(server),
+      );
+      // The protocol keeps its own class; the transport is a Transport.
+      expectTypeOf(pr).toEqualTypeOf<MyProto>();
+      expectTypeOf(tr).toEqualTypeOf<Transport>();
+      const [dt, dp] = yield* loop.createDatagramEndpoint(() => new MyDatagramProto(loop), {
+        localAddr: ['127.0.0.1', 0],
+      });
+      expectTypeOf(dp).toEqualTypeOf<MyDatagramProto>();
+      expectTypeOf(dt).toEqualTypeOf<DatagramTransport>();
+      // Never called: only compiled.
+      const misuse = (): unknown =>
+        // @ts-expect-error a stream connection needs a stream protocol
+        loop.createConnection(() => new MyDatagramProto(loop), '127.0.0.1', 1);
+      expect(typeof misuse).toBe('function');
+      tr.close();
+      dt.close();
+      yield* pr.done;
+      server.close();
+      return pr.state;
+    });
+    expect(result).toBe('CLOSED');
   });
 });
