@@ -219,6 +219,8 @@ export class EventLoop {
   _idleMark = -1;
   /** @internal the deadlock found during this run (its tasks are being cancelled), or null */
   _deadlock: DeadlockError | null = null;
+  /** @internal set by the Runner while its shutdown waits for the tasks it cancelled (no second cancel) */
+  _shutdownRun = false;
   /** @internal the future runUntilComplete waits for (cancelled on a deadlock); 'run()' etc. for reports */
   _runFuture: Future<any> | null = null;
   /**
@@ -566,7 +568,9 @@ export class EventLoop {
     _setActiveLoop(null);
     _setRunningLoop(idleRunningLoop());
     if (r === STOPPED) {
-      this._finishRun(undefined, false);
+      // After a deadlock the run ends with its error (runForever too), once the cancelled tasks are done.
+      const deadlock = this._deadlock;
+      this._finishRun(deadlock, deadlock !== null);
     } else if (r === 0) {
       this._wakeKind = WAKE_IMMEDIATE;
       this._cancelWake = this._host.immediate(this._pumpBound);
@@ -669,10 +673,25 @@ export class EventLoop {
       return false;
     }
     const tasks = [...allTasks(this)];
+    if (this._shutdownRun) {
+      // run()'s shutdown waits for tasks it has cancelled already: end at once (a second Ctrl-C's rule).
+      this._deadlock = makeDeadlockError(`${this._runEntry} shutdown`, tasks, this._hostPending, true);
+      return false;
+    }
     this._deadlock = makeDeadlockError(this._runEntry, tasks, this._hostPending);
-    for (const t of tasks) t.cancel();
+    // As run()'s shutdown does (CPython's _cancel_all_tasks): cancel them all, and wait for them all, not
+    // only for the run's future — a second cancel from the shutdown would cut their finally blocks short.
+    const waitFor: Future<any>[] = [...tasks];
     const f = this._runFuture;
+    if (f !== null && !f.done()) {
+      f.removeDoneCallback(runUntilCompleteCb);
+      if (!tasks.includes(f as Task<any>)) waitFor.push(f);
+    }
+    for (const t of tasks) t.cancel();
     if (f !== null && !f.done()) f.cancel();
+    if (waitFor.length > 0) {
+      gather(...waitFor, { returnExceptions: true }).addDoneCallback(() => this.stop());
+    }
     return this._ready.length > 0;
   }
 
@@ -769,7 +788,7 @@ export class EventLoop {
     this._endSyncRun();
     if (!future.done()) throw new RuntimeError('Event loop stopped before Future completed.');
     const deadlock = this._deadlock;
-    if (deadlock !== null && future.cancelled()) throw deadlock;
+    if (deadlock !== null) throw deadlock;
     return future.result();
   }
 
@@ -1291,12 +1310,13 @@ function checkCallback(callback: unknown, method: string): void {
 }
 
 /**
- * What runUntilComplete resolves to. After a deadlock, a future that ended cancelled (by the deadlock's
- * cancellation) raises the DeadlockError instead. A pending Future as the result cannot be handed to a
+ * What runUntilComplete resolves to. After a deadlock, the DeadlockError. A pending Future as the result cannot be handed to a
  * Promise: it is a thenable, so the Promise would adopt it and wait forever (the loop has stopped).
  */
 function runResult<T>(fut: Future<T>, deadlock: DeadlockError | null, entry: string): T {
-  if (deadlock !== null && fut.cancelled()) throw deadlock;
+  // Whatever the future's outcome after the deadlock's cancellation (a coroutine that catches it and
+  // returns, an error from a finally block — reported as never retrieved), the run was deadlocked: say so.
+  if (deadlock !== null) throw deadlock;
   const result = fut.result();
   if (isFuture(result) && !result.done()) {
     throw new RuntimeError(

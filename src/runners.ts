@@ -18,7 +18,7 @@ import { THREAD_JOIN_TIMEOUT } from './constants.js';
 import { type Context, copyContext } from './contextvars.js';
 import { type Awaitable, Coroutine, type Instruction, isCoroutine } from './coroutines.js';
 import { _getActiveLoop, _getCurrentLoop, setEventLoop } from './events.js';
-import { CancelledError, KeyboardInterrupt, RuntimeError } from './exceptions.js';
+import { CancelledError, chainContext, KeyboardInterrupt, RuntimeError } from './exceptions.js';
 import { pyTypeName } from './format_helpers.js';
 import { isFuture } from './futures.js';
 import { allTasks, gather, isAwaitableObject, notAnAwaitable, type Task } from './tasks.js';
@@ -222,10 +222,16 @@ export class Runner {
     if (this._state !== 'initialized') return;
     const loop = this._loop!;
     try {
-      const toCancel = [...allTasks(loop)];
+      // See cancelAllTasks: after a deadlock, its cancellation was the shutdown's.
+      const toCancel = loop._deadlock !== null ? [] : [...allTasks(loop)];
       if (toCancel.length > 0) {
         for (const t of toCancel) t.cancel();
-        loop._runUntilCompleteSync(gather(...toCancel, { returnExceptions: true }));
+        loop._shutdownRun = true;
+        try {
+          loop._runUntilCompleteSync(gather(...toCancel, { returnExceptions: true }));
+        } finally {
+          loop._shutdownRun = false;
+        }
         reportShutdownErrors(loop, toCancel);
       }
       // As CPython's Runner.close(): each shutdown step is a run_until_complete of its own, even when it has
@@ -272,10 +278,20 @@ function toCoroutine<T>(coro: Awaitable<T>): Coroutine<T> | Generator<Instructio
 }
 
 async function cancelAllTasks(loop: EventLoop): Promise<void> {
+  // The run ended in a deadlock: its tasks were cancelled and waited for then — that was the shutdown's
+  // cancellation (tasks spawned meanwhile are left, as CPython's shutdown leaves those it did not see;
+  // tasks whose cleanup deadlocked can never finish, and waiting for them again would deadlock again).
+  if (loop._deadlock !== null) return;
   const toCancel = [...allTasks(loop)];
   if (toCancel.length === 0) return;
   for (const t of toCancel) t.cancel();
-  await loop.runUntilComplete(gather(...toCancel, { returnExceptions: true }));
+  loop._nextRunEntry = 'run()';
+  loop._shutdownRun = true;
+  try {
+    await loop.runUntilComplete(gather(...toCancel, { returnExceptions: true }));
+  } finally {
+    loop._shutdownRun = false;
+  }
   reportShutdownErrors(loop, toCancel);
 }
 
@@ -320,7 +336,13 @@ export function run<T>(main: Awaitable<T>, options?: RunOptions): Promise<T> {
       return v;
     },
     async (e) => {
-      await runner.close();
+      try {
+        await runner.close();
+      } catch (closeError) {
+        // The shutdown failed too (a DeadlockError): Python's implicit context keeps the run's error.
+        chainContext(closeError, e);
+        throw closeError;
+      }
       throw e;
     },
   );
@@ -338,9 +360,18 @@ export function runSync<T>(main: Awaitable<T>, options?: RunOptions): T {
   checkOptions('runSync', options);
   const coro = toCoroutine(main);
   const runner = new Runner(options);
+  let result: T;
   try {
-    return runner._runSync(coro);
-  } finally {
-    runner._closeSync();
+    result = runner._runSync(coro);
+  } catch (e) {
+    try {
+      runner._closeSync();
+    } catch (closeError) {
+      chainContext(closeError, e);
+      throw closeError;
+    }
+    throw e;
   }
+  runner._closeSync();
+  return result;
 }
