@@ -14,7 +14,7 @@ import * as dns from 'node:dns/promises';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as tls from 'node:tls';
-import { _hostHooks, type EventLoop } from '../base_events.js';
+import type { EventLoop } from '../base_events.js';
 import { type Context, currentContext } from '../contextvars.js';
 import { Coroutine, type Instruction } from '../coroutines.js';
 import {
@@ -991,7 +991,7 @@ const openServers = new Map<EventLoop, Set<Server<any>>>();
  * it and its connections, with CPython's warning for the socket it leaves unclosed (a ResourceWarning;
  * CPython's process simply exits).
  */
-_hostHooks.loopClosedHooks.push((loop) => {
+export function closeLoopServers(loop: EventLoop): void {
   const open = openServers.get(loop);
   if (open === undefined) return;
   openServers.delete(loop);
@@ -1003,7 +1003,7 @@ _hostHooks.loopClosedHooks.push((loop) => {
     // Its connections can no longer be served either.
     server.abortClients();
   }
-});
+}
 
 function* startServingGen(server: Server): Generator<Instruction, void, unknown> {
   server._startServing();
