@@ -17,7 +17,12 @@ import { Task } from './tasks.js';
 const MAX_GRAPHS = 20;
 
 /** @internal */
-export function makeDeadlockError(entry: string, tasks: Task<any>[], hostPending: number): DeadlockError {
+export function makeDeadlockError(
+  entry: string,
+  tasks: Task<any>[],
+  hostPending: number,
+  inShutdown = false,
+): DeadlockError {
   const lines = [
     `${entry} can never finish: no task can be woken up again (no callback is ready, no timer is ` +
       'scheduled, and ' +
@@ -25,7 +30,11 @@ export function makeDeadlockError(entry: string, tasks: Task<any>[], hostPending
         ? `the ${hostPending} pending host operation${hostPending === 1 ? '' : 's'} can never complete: ` +
           'nothing left in the process could settle them)'
         : 'no host operation is pending)') +
-      (tasks.length > 0 ? '. The pending tasks were cancelled so their finally blocks ran.' : '.'),
+      (tasks.length === 0
+        ? '.'
+        : inShutdown
+          ? '. The pending tasks were cancelled by the shutdown already, and did not finish.'
+          : '. The pending tasks were cancelled so their finally blocks ran.'),
   ];
   if (tasks.length === 0) {
     lines.push('No task was pending.');

@@ -20,12 +20,11 @@
  * Waiters live in WaiterLists (see _internal/waiters.ts): CPython's deques with O(1) removal.
  */
 
-import { typeName } from './_internal/compare.js';
 import { Waiter, WaiterList } from './_internal/waiters.js';
 import { Coroutine, type Instruction } from './coroutines.js';
 import { isAsyncFunction } from './events.js';
 import { BrokenBarrierError, CancelledError, RuntimeError, ValueError } from './exceptions.js';
-import { objectId } from './format_helpers.js';
+import { objectId, pyTypeName } from './format_helpers.js';
 import { LoopBoundMixin } from './mixins.js';
 
 function info(qualname: string): { name: string; qualname: string } {
@@ -232,7 +231,7 @@ export class Condition extends ContextManagerMixin {
   constructor(lock?: Lock | null) {
     super();
     if (lock === undefined || lock === null) lock = new Lock();
-    else if (!(lock instanceof Lock)) throw new TypeError(`lock must be a Lock, not ${typeName(lock)}`);
+    else if (!(lock instanceof Lock)) throw new TypeError(`lock must be a Lock, not ${pyTypeName(lock)}`);
     this._lock = lock;
   }
 
@@ -309,11 +308,12 @@ export class Condition extends ContextManagerMixin {
 
   /**
    * Wait until `predicate()` is truthy (JavaScript truthiness), re-checking after each wake-up; returns
-   * its last value.
+   * its last value. The predicate answers synchronously: an async function is refused with TypeError, and
+   * a predicate that returns a promise raises TypeError in the waiting coroutine.
    */
   waitFor<R>(predicate: () => R): Coroutine<R> {
     if (typeof predicate !== 'function') {
-      throw new TypeError(`'${typeName(predicate)}' object is not callable`);
+      throw new TypeError(`'${pyTypeName(predicate)}' object is not callable`);
     }
     if (isAsyncFunction(predicate)) {
       // Its Promise is always truthy: waitFor would return at once, without waiting.
@@ -368,7 +368,7 @@ export class Semaphore extends ContextManagerMixin {
   constructor(value = 1) {
     super();
     if (typeof value !== 'number') {
-      throw new TypeError(`'<' not supported between instances of '${typeName(value)}' and 'int'`);
+      throw new TypeError(`'<' not supported between instances of '${pyTypeName(value)}' and 'int'`);
     }
     if (value < 0) throw new ValueError('Semaphore initial value must be >= 0');
     this._value = value;
@@ -476,7 +476,7 @@ export class Barrier extends LoopBoundMixin {
   constructor(parties: number) {
     super();
     if (typeof parties !== 'number') {
-      throw new TypeError(`'<' not supported between instances of '${typeName(parties)}' and 'int'`);
+      throw new TypeError(`'<' not supported between instances of '${pyTypeName(parties)}' and 'int'`);
     }
     if (parties < 1) throw new ValueError('parties must be >= 1');
     this._parties = parties;

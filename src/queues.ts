@@ -19,13 +19,13 @@
  */
 
 import { checkOptions } from './_internal/args.js';
-import { type Comparator, PyHeap, typeName } from './_internal/compare.js';
+import { type Comparator, PyHeap } from './_internal/compare.js';
 import { Deque } from './_internal/deque.js';
 import { isRecyclable, recycle, Waiter, WaiterList } from './_internal/waiters.js';
 import type { EventLoop } from './base_events.js';
 import { Coroutine, type Instruction } from './coroutines.js';
 import { RuntimeError, StopAsyncIteration, ValueError } from './exceptions.js';
-import { objectId, repr } from './format_helpers.js';
+import { objectId, pyTypeName, repr } from './format_helpers.js';
 import { suspendOn } from './futures.js';
 import { Event } from './locks.js';
 import { LoopBoundMixin } from './mixins.js';
@@ -75,7 +75,7 @@ export class Queue<T = unknown> extends LoopBoundMixin {
   constructor(maxsize = 0) {
     super();
     if (typeof maxsize !== 'number') {
-      throw new TypeError(`maxsize must be a number, not '${typeName(maxsize)}'`);
+      throw new TypeError(`maxsize must be a number, not '${pyTypeName(maxsize)}'`);
     }
     this._maxsize = maxsize;
     this._finished.set();
@@ -308,7 +308,7 @@ export class PriorityQueue<T = unknown> extends Queue<T> {
     const comparator = options?.comparator;
     if (comparator !== undefined && comparator !== null) {
       if (typeof comparator !== 'function') {
-        throw new TypeError(`comparator must be a function, not '${typeName(comparator)}'`);
+        throw new TypeError(`comparator must be a function, not '${pyTypeName(comparator)}'`);
       }
       this._queue = new PyHeap<T>(comparator);
     }
