@@ -21,8 +21,9 @@ import { _getActiveLoop, _getCurrentLoop, setEventLoop } from './events.js';
 import { CancelledError, chainContext, KeyboardInterrupt, RuntimeError } from './exceptions.js';
 import { pyTypeName } from './format_helpers.js';
 import { isFuture } from './futures.js';
+import { hostPlatform } from './host.js';
 import { allTasks, gather, isAwaitableObject, notAnAwaitable, type Task } from './tasks.js';
-import { _traceHooks, type ChromeTrace, startTracing } from './trace.js';
+import { type ChromeTrace, startTracing } from './trace.js';
 
 export interface RunOptions {
   /** Debug mode (slow callbacks, creation stacks); default: TSYNCIO_DEBUG in the environment. */
@@ -42,23 +43,6 @@ export interface RunOptions {
 }
 
 type State = 'created' | 'initialized' | 'closed';
-
-const proc = (globalThis as { process?: any }).process;
-
-/** Extension point for the Node entry: SIGINT handling while Runner.run() is active. */
-export const _runnerHooks: {
-  installSigint: ((onSigint: () => void) => () => void) | null;
-} = {
-  installSigint:
-    proc && typeof proc.on === 'function' && typeof proc.off === 'function'
-      ? (onSigint) => {
-          // Only when nobody else handles SIGINT (Python: when the default int handler is installed).
-          if (proc.listenerCount('SIGINT') > 0) return () => {};
-          proc.on('SIGINT', onSigint);
-          return () => proc.off('SIGINT', onSigint);
-        }
-      : null,
-};
 
 /**
  * Runs coroutines on one event loop it owns, keeping one context across run() calls (Python's
@@ -86,7 +70,7 @@ export class Runner {
     if (trace !== null && typeof trace !== 'string' && typeof trace !== 'function') {
       throw new TypeError(`trace must be a file path or a function, got ${String(trace)}`);
     }
-    if (typeof trace === 'string' && _traceHooks.writeFile === null) {
+    if (typeof trace === 'string' && hostPlatform() === null) {
       throw new RuntimeError(
         "writing a trace file needs the Node entry: import from 'tsyncio/node' (or pass a function)",
       );
@@ -113,7 +97,7 @@ export class Runner {
     const loop = this._loop!;
     const task = loop.createTask(main, { context }) as Task<T>;
     this._interruptCount = 0;
-    const uninstall = _runnerHooks.installSigint?.(() => this._onSigint(task)) ?? (() => {});
+    const uninstall = hostPlatform()?.installSigint(() => this._onSigint(task)) ?? (() => {});
     let result: Promise<T>;
     try {
       loop._nextRunEntry = 'run()';
@@ -185,7 +169,7 @@ export class Runner {
       const onClose =
         typeof trace === 'function'
           ? trace
-          : (t: ChromeTrace) => _traceHooks.writeFile!(trace, JSON.stringify(t));
+          : (t: ChromeTrace) => hostPlatform()!.writeTraceFile(trace, JSON.stringify(t));
       startTracing(this._loop, { onClose });
     }
     this._context = copyContext();
