@@ -600,7 +600,7 @@ export function createEagerTaskFactory(customTaskConstructor: TaskConstructor): 
 }
 
 /** `loop.setTaskFactory(eagerTaskFactory)`: every task created on the loop starts eagerly. */
-export const eagerTaskFactory: TaskFactory = createEagerTaskFactory(Task);
+export const eagerTaskFactory: TaskFactory = /* @__PURE__ */ createEagerTaskFactory(Task);
 
 // ---------------------------------------------------------------------------------------------
 

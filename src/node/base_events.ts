@@ -101,6 +101,13 @@ export interface ServerOptions {
   sock?: net.Server | null;
   /** Enable TCP keep-alive on accepted connections. */
   keepAlive?: boolean;
+  /** SO_REUSEADDR: accepted for parity; Node (libuv) always sets it on listening TCP sockets. */
+  reuseAddress?: boolean | null;
+  /**
+   * SO_REUSEPORT: several servers may listen on the same port (the kernel balances connections). Node
+   * ≥ 22.12 / 23.1; older Node raises CPython's `ValueError: reuse_port not supported by socket module`.
+   */
+  reusePort?: boolean | null;
 }
 
 export interface UnixServerOptions {
@@ -573,6 +580,12 @@ function checkSslTimeouts(
   }
   checkTimeout('ssl_handshake_timeout', o.sslHandshakeTimeout);
   checkTimeout('ssl_shutdown_timeout', o.sslShutdownTimeout);
+}
+
+/** SO_REUSEPORT in net.Server.listen and dgram (Node 22.12+, 23.1+). */
+export function nodeHasReusePort(): boolean {
+  const [major, minor] = process.versions.node.split('.').map(Number) as [number, number];
+  return major > 23 || (major === 23 && minor >= 1) || (major === 22 && minor >= 12);
 }
 
 function checkHost(host: unknown): void {
@@ -1066,6 +1079,7 @@ export function* createServer(
   const ssl = checkServerSsl(o.ssl);
   checkSslTimeouts(o, ssl !== null);
   const backlog = o.backlog ?? 100;
+  if (o.reusePort && !nodeHasReusePort()) throw new ValueError('reuse_port not supported by socket module');
   const listeners: Listener[] = [];
   const sock = o.sock ?? null;
   if ((host !== null && host !== undefined) || (port !== null && port !== undefined)) {
@@ -1085,7 +1099,13 @@ export function* createServer(
         listeners.push({ server, unixPath: null });
         const address = [h ?? '0.0.0.0', port ?? 0];
         const listening = hostEvent(loop, server, 'listening', (err) => bindError(err, address));
-        server.listen({ host: h, port: port ?? 0, backlog, ipv6Only: o.ipv6Only ?? false });
+        server.listen({
+          host: h,
+          port: port ?? 0,
+          backlog,
+          ipv6Only: o.ipv6Only ?? false,
+          ...(o.reusePort ? { reusePort: true } : {}),
+        } as net.ListenOptions);
         yield* listening;
       }
     } catch (e) {

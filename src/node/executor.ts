@@ -496,7 +496,7 @@ if (loaderReady) loaderReady.catch(() => {});
 function noTypeScript(e, module) {
   if (!e || e.code !== 'ERR_UNKNOWN_FILE_EXTENSION') return e;
   const err = new TypeError(e.message + ': the worker thread cannot load TypeScript. tsyncio passes tsx ' +
-    '(tsx main.ts, node --import tsx) on to its workers, and Node >= 22.6 strips types by itself; under any ' +
+    '(tsx main.ts, node --import tsx) on to its workers, and workers inherit the flag of Node type stripping; under any ' +
     'other loader, compile the module of ' + module + ' to JavaScript, or run the program with tsx.');
   err.code = e.code;
   return err;
