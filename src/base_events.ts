@@ -3,7 +3,7 @@
  * mode, the task factory and the executor hooks (CPython's base_events.py, minus all networking — host
  * I/O lives in src/node/ and enters through callSoonThreadsafe).
  *
- * THE ITERATION (docs/ARCHITECTURE.md §4 lists the same phases; keep them in step):
+ * THE ITERATION (docs/ARCHITECTURE.md §3 lists the same phases; keep them in step):
  *   1. prune cancelled timers (rebuild the heap past the thresholds in constants.ts, else pop the head);
  *   2. move every timer whose deadline has passed (when <= time()) to the ready queue, in (when, seq) order;
  *   3. run exactly the handles that were ready when the pass began — anything scheduled by them waits for
