@@ -2,7 +2,7 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
+    include: ['test/**/*.test.ts', 'packages/*/test/**/*.test.ts'],
     // Futures, Tasks and coroutines compare by identity in toEqual & co. (see the file for why).
     setupFiles: ['./test/setup/equality.ts'],
     pool: 'forks',

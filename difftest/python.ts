@@ -34,11 +34,18 @@ logging.getLogger('asyncio').disabled = True   # "exception was never retrieved"
 class DiffHung(Exception):
     pass
 
+# The running scenario's trace, and its length when the loop first found nothing scheduled: what the
+# runner's clean-up runs after that is cut (tsyncio reports the deadlock and cancels differently).
+_TRACE = [None]
+_HUNG_AT = [None]
+
 class _VirtualSelector:
     def __init__(self, loop):
         self._loop = loop
     def select(self, timeout):
         if timeout is None:
+            if _HUNG_AT[0] is None and _TRACE[0] is not None:
+                _HUNG_AT[0] = len(_TRACE[0])
             raise DiffHung('nothing is scheduled')
         if timeout > 0:
             self._loop._vnow += timeout
@@ -210,6 +217,8 @@ def _loop_factory(eager, debug):
 
 def _run_scenario(src):
     trace = []
+    _TRACE[0] = trace
+    _HUNG_AT[0] = None
     def rec(actor, what, value=''):
         trace.append([asyncio.get_running_loop().time(), actor, what, value])
     g = {'__name__': 'scenario', 'asyncio': asyncio, 'contextvars': contextvars, 'rec': rec, 'fmt': fmt, '_pred': _pred, '_cb': _cb, '_pending_names': _pending_names,
@@ -219,9 +228,13 @@ def _run_scenario(src):
         r = asyncio.run(g['main'](), loop_factory=_loop_factory(g.get('EAGER_FACTORY'), g.get('DEBUG')))
         trace.append([None, 'run', 'result', fmt(r)])
     except BaseException as e:
+        if _HUNG_AT[0] is not None:
+            del trace[_HUNG_AT[0]:]
         trace.append([None, 'run', 'raised', exc(e)])
-    for name, t in g['T'].items():
-        trace.append([None, name, 'final', status(t)])
+    _TRACE[0] = None
+    if _HUNG_AT[0] is None:   # after a hang, final states are the clean-up's (see tsyncio.ts finish())
+        for name, t in g['T'].items():
+            trace.append([None, name, 'final', status(t)])
     g.clear()
     return trace
 

@@ -535,11 +535,15 @@ function finish(
   it: Interpreter,
   outcome: { value: unknown } | { error: unknown },
   hung: boolean,
+  seen?: DeadlockSeen,
 ): TraceEvent[] {
-  if ('value' in outcome) it.trace.push([null, 'run', 'result', fmt(outcome.value)]);
-  else
-    it.trace.push([null, 'run', 'raised', hung ? "!DiffHung('nothing is scheduled')" : exc(outcome.error)]);
-  for (const [name, t] of it.T) it.trace.push([null, name, 'final', status(t)]);
+  if (seen?.deadlock) it.trace.length = seen.at;
+  if (hung) it.trace.push([null, 'run', 'raised', "!DiffHung('nothing is scheduled')"]);
+  else if ('value' in outcome) it.trace.push([null, 'run', 'result', fmt(outcome.value)]);
+  else it.trace.push([null, 'run', 'raised', exc(outcome.error)]);
+  // After a hang the tasks' final states are what each runner's clean-up made of them (tsyncio cancels
+  // every pending task; CPython's cancels those all_tasks() still lists): not compared.
+  if (!hung) for (const [name, t] of it.T) it.trace.push([null, name, 'final', status(t)]);
   return it.trace;
 }
 
@@ -547,10 +551,13 @@ function finish(
 export function runTsyncio(sc: Scenario): TraceEvent[] {
   validate(sc);
   const it = new Interpreter(sc);
+  const factory = loopFactory(sc);
+  const seen: DeadlockSeen = { deadlock: false, at: 0 };
   try {
-    return finish(it, { value: runSync(it.main(), { loopFactory: loopFactory(sc) }) }, false);
+    const value = runSync(it.main(), { loopFactory: () => watchDeadlock(factory(), seen, it) });
+    return finish(it, { value }, seen.deadlock, seen);
   } catch (e) {
-    return finish(it, { error: e }, isHung(e));
+    return finish(it, { error: e }, seen.deadlock || isHung(e), seen);
   }
 }
 
@@ -597,10 +604,15 @@ export async function runTsyncioAsync(sc: Scenario): Promise<TraceEvent[]> {
   const factory = loopFactory(sc, host);
   let settled = false;
   let hung = false;
+  const seen: DeadlockSeen = { deadlock: false, at: 0 };
   const watch = (): void => {
     if (settled) return;
     if (wakeups === 0 && loop?.isRunning()) {
       hung = true;
+      if (!seen.deadlock) {
+        seen.deadlock = true;
+        seen.at = it.trace.length;
+      }
       loop.stop();
     }
     setImmediate(watch);
@@ -609,13 +621,13 @@ export async function runTsyncioAsync(sc: Scenario): Promise<TraceEvent[]> {
   try {
     const value = await run(it.main(), {
       loopFactory: () => {
-        loop = factory();
+        loop = watchDeadlock(factory(), seen, it);
         return loop;
       },
     });
-    return finish(it, { value }, false);
+    return finish(it, { value }, hung || seen.deadlock, seen);
   } catch (e) {
-    return finish(it, { error: e }, hung);
+    return finish(it, { error: e }, hung || seen.deadlock || isHung(e), seen);
   } finally {
     settled = true;
   }
@@ -624,6 +636,32 @@ export async function runTsyncioAsync(sc: Scenario): Promise<TraceEvent[]> {
 /** Host milliseconds per clock reading in runTsyncioAsync: one whole host budget. */
 const HOST_TURN_EVERY_READING = 1000;
 
+/**
+ * The loop found that nothing could wake its tasks again (CPython's loop raises DiffHung there). tsyncio then
+ * cancels the pending tasks and raises DeadlockError — or, when the main task swallows that cancellation,
+ * returns its value (as after Ctrl-C): either way the scenario hung.
+ */
+interface DeadlockSeen {
+  deadlock: boolean;
+  /** the trace's length when the deadlock was found */
+  at: number;
+}
+
+/**
+ * Note when the loop finds the deadlock. What the deadlock's cancellation then runs (handlers, finally
+ * blocks) has no counterpart on CPython's side, which stops at DiffHung: the trace is cut there (finish()).
+ */
+function watchDeadlock(loop: EventLoop, seen: DeadlockSeen, it: Interpreter): EventLoop {
+  const onDeadlock = loop._onDeadlock;
+  loop._onDeadlock = function (this: EventLoop) {
+    if (!seen.deadlock) seen.at = it.trace.length;
+    seen.deadlock = true;
+    return onDeadlock.call(this);
+  };
+  return loop;
+}
+
 function isHung(e: unknown): boolean {
-  return e instanceof tsyncio.RuntimeError && e.message.startsWith('runSync(): the coroutine waits for');
+  // runSync() reports a program that can never finish as a DeadlockError (CPython's loop: DiffHung).
+  return e instanceof tsyncio.DeadlockError;
 }

@@ -46,9 +46,11 @@ import {
   checkNotAsync,
   H_CANCELLED,
   H_SCHEDULED,
+  H_SLEEP,
   Handle,
   isPromiseResult,
   ONE_ARG,
+  type TimerEntry,
   TimerHandle,
 } from './events.js';
 import {
@@ -65,7 +67,7 @@ import { F_LOG_TRACEBACK, Future, isFuture } from './futures.js';
 import { defaultHost, type Host } from './host.js';
 import { logger } from './log.js';
 import type { Task, TaskOptions } from './tasks.js';
-import { allTasks, ensureFuture, gather, handleTask, Task as TaskClass } from './tasks.js';
+import { allTasks, ensureFuture, fireSleep, gather, handleTask, Task as TaskClass } from './tasks.js';
 import type { WorkerFunction } from './threads.js';
 
 /** What `callExceptionHandler` receives (Python's context dict; keys keep Python's names). */
@@ -172,7 +174,8 @@ export const _hostHooks: {
 
 export class EventLoop {
   /** @internal */ _ready = new ReadyQueue();
-  /** @internal */ _scheduled = new TimerHeap<TimerHandle>();
+  /** @internal TimerHandles and sleep futures (TimerEntry), ordered by (deadline, scheduling order) */
+  /** @internal */ _scheduled = new TimerHeap<TimerEntry>();
   /** @internal */ _timerCancelledCount = 0;
   /** @internal */ _stopping = false;
   /** @internal */ _closed = false;
@@ -368,19 +371,14 @@ export class EventLoop {
     if (this._debug) this._checkThread();
     const h = new TimerHandle(when, callback, args, this, currentContext().copy());
     h._hflags |= H_SCHEDULED;
-    this._scheduled.push(h);
+    this._scheduled.push(h, when);
     if (!this._inPump) this._wakeup();
     return h;
   }
 
   /** @internal callLater for the library's own timers (sleep, timeouts): given context, no checks. [HOT] */
   _callLaterOne(delay: number, callback: (arg: any) => unknown, arg: unknown, context: Context): TimerHandle {
-    const h = new TimerHandle(this.time() + delay, callback, null, this, context);
-    h._args = arg;
-    h._hflags = ONE_ARG_SCHEDULED;
-    this._scheduled.push(h);
-    if (!this._inPump) this._wakeup();
-    return h;
+    return this._callAtOne(this.time() + delay, callback, arg, context);
   }
 
   /** @internal */
@@ -388,14 +386,28 @@ export class EventLoop {
     const h = new TimerHandle(when, callback, null, this, context);
     h._args = arg;
     h._hflags = ONE_ARG_SCHEDULED;
-    this._scheduled.push(h);
+    this._scheduled.push(h, when);
     if (!this._inPump) this._wakeup();
     return h;
   }
 
-  /** @internal Called by TimerHandle.cancel(): counts dead heap entries for the compaction rule. */
-  _timerHandleCancelled(handle: TimerHandle): void {
-    if ((handle._hflags & H_SCHEDULED) !== 0) this._timerCancelledCount++;
+  /**
+   * @internal Schedule a sleep's future as its own timer entry (see TimerEntry) [HOT: every timed sleep].
+   * The caller has set H_SLEEP | H_SCHEDULED in its `_hflags`; at `when` the loop runs `fireSleep(entry)`.
+   */
+  _scheduleSleep(entry: TimerEntry, when: number): void {
+    this._scheduled.push(entry, when);
+    if (!this._inPump) this._wakeup();
+  }
+
+  /** @internal The timers still due to fire, as [entry, deadline] pairs in heap order (tests, introspection). */
+  _liveTimers(): [TimerEntry, number][] {
+    return this._scheduled.entries().filter(([entry]) => (entry._hflags & H_CANCELLED) === 0);
+  }
+
+  /** @internal Called as a timer entry is cancelled: counts dead heap entries for the compaction rule. */
+  _timerHandleCancelled(entry: TimerEntry): void {
+    if ((entry._hflags & H_SCHEDULED) !== 0) this._timerCancelledCount++;
   }
 
   // -- the iteration ---------------------------------------------------------------------------------
@@ -424,14 +436,17 @@ export class EventLoop {
         this._popCancelledTimers();
       }
       // Phase 2: due timers, in (when, seq) order. `<=`: a timer never runs before its deadline.
-      let top = sched.peek();
-      if (top !== undefined) {
+      if (sched.items.length > 0) {
         const now = this.time();
-        while (top !== undefined && top._when <= now) {
-          sched.pop();
-          top._hflags &= ~H_SCHEDULED;
-          this._ready.pushHandle(top);
-          top = sched.peek();
+        const ready = this._ready;
+        while (sched.items.length > 0 && sched.peekWhen() <= now) {
+          const top = sched.pop()!;
+          const flags = top._hflags & ~H_SCHEDULED;
+          top._hflags = flags;
+          // A sleep's future is fired by a plain ready entry: a Handle is made for it only if debug mode or
+          // a tracer needs one (phase 3), exactly as for the loop's other plain entries.
+          if ((flags & H_SLEEP) !== 0) ready.push(fireSleep, top, SLEEP_TIMER_CONTEXT);
+          else ready.pushHandle(top as TimerHandle);
         }
       }
     }
@@ -460,7 +475,7 @@ export class EventLoop {
   }
 
   /** @internal Pop cancelled timers off the head of the heap; returns the first live one. */
-  _popCancelledTimers(): TimerHandle | undefined {
+  _popCancelledTimers(): TimerEntry | undefined {
     const sched = this._scheduled;
     let top = sched.peek();
     while (top !== undefined && (top._hflags & H_CANCELLED) !== 0) {
@@ -503,13 +518,13 @@ export class EventLoop {
       // The host budget: check the clock every 16 passes, not every pass (it is the costly part).
       if ((++n & 15) === 0 && host.now() - start >= HOST_BUDGET_MS) return 0;
       if (this._ready.length > 0) continue;
-      const top = this._popCancelledTimers();
-      if (top === undefined) return Infinity;
-      const wait = top._when - this.time();
+      if (this._popCancelledTimers() === undefined) return Infinity;
+      const when = this._scheduled.peekWhen();
+      const wait = when - this.time();
       if (wait <= 0) continue;
       if (this._virtual) {
         // A deadline the clock can never reach is a wait forever, never a jump: see VIRTUAL_HORIZON.
-        if (!(top._when < VIRTUAL_HORIZON)) return Infinity;
+        if (!(when < VIRTUAL_HORIZON)) return Infinity;
         // Autojump: every task is blocked on timers alone, so nothing can happen before the next one.
         if (this._hostPending <= this._hostStuck) {
           if (this._hostSources > 0 && !this._syncMode) {
@@ -518,7 +533,7 @@ export class EventLoop {
             this._jumpAfterHostTurn = true;
             return 0;
           }
-          this._virtualNow = top._when;
+          this._virtualNow = when;
           continue;
         }
         return Infinity;
@@ -571,8 +586,9 @@ export class EventLoop {
   private _jumpAfterTurn(): void {
     this._jumpAfterHostTurn = false;
     if (this._ready.length > 0 || this._hostPending > this._hostStuck) return;
-    const top = this._popCancelledTimers();
-    if (top !== undefined && top._when > this._virtualNow) this._virtualNow = top._when;
+    if (this._popCancelledTimers() === undefined) return;
+    const when = this._scheduled.peekWhen();
+    if (when > this._virtualNow) this._virtualNow = when;
   }
 
   /**
@@ -1235,6 +1251,14 @@ function reportContext(context: ExceptionContext): Context | null {
  * without one. The Handle is made only if the callback fails (the exception handler's context names it).
  * [HOT]
  */
+/**
+ * The context a sleep's timer fires in. `fireSleep` reads no context variable (it marks the future done and
+ * schedules its callbacks, each with its own context), so one shared, never-written context stands in for
+ * the copy CPython's `call_later` takes: no Context per timed sleep. Only one loop pass runs at a time in a
+ * realm, so it is never entered twice.
+ */
+const SLEEP_TIMER_CONTEXT = new Context();
+
 function runCallback(loop: EventLoop, fn: (arg: any) => unknown, arg: unknown, ctx: Context): void {
   if (ctx._entered) {
     Handle._one(fn, arg, loop, ctx)._reportError(
@@ -1407,5 +1431,5 @@ export function formatException(e: unknown): string {
   return repr(e);
 }
 
-_registerLoopFactory(() => new EventLoop());
+_registerLoopFactory((options) => new EventLoop(options));
 _registerLoopClass(EventLoop);

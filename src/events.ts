@@ -5,7 +5,7 @@
  * handles; everything else appends them to the ready queue or the timer heap.
  */
 import { badLoop } from './_internal/args.js';
-import type { EventLoop, ExceptionContext } from './base_events.js';
+import type { EventLoop, EventLoopOptions, ExceptionContext } from './base_events.js';
 import { DEBUG_STACK_DEPTH } from './constants.js';
 import { type Context, currentContext } from './contextvars.js';
 import { KeyboardInterrupt, RuntimeError, SystemExit } from './exceptions.js';
@@ -23,6 +23,21 @@ const MANY_ARGS = 2;
 const H_ARGMODE = 3;
 /** @internal */ export const H_CANCELLED = 4;
 /** @internal */ export const H_SCHEDULED = 8;
+/**
+ * @internal Marks a timer entry that is not a TimerHandle but a `sleep()`'s own future (tasks.ts's
+ * SleepFuture): the loop fires it with `fireSleep` instead of `_run()`. Bits above it are free for the
+ * entry's own use (SleepFuture keeps its phase there).
+ */
+export const H_SLEEP = 16;
+
+/**
+ * @internal What the loop's timer heap holds: a TimerHandle, or a sleep's future acting as its own timer
+ * [HOT: memory — no TimerHandle and no boxed deadline per timed sleep]. Both keep H_SCHEDULED/H_CANCELLED in
+ * `_hflags`; the deadline lives in the heap (TimerHeap.peekWhen).
+ */
+export interface TimerEntry {
+  _hflags: number;
+}
 
 export class Handle {
   /** @internal */ _callback: ((...args: any[]) => unknown) | null;
@@ -328,14 +343,18 @@ export function checkLoopArg(loop: unknown): void {
   if (loop !== undefined && loop !== null && !isEventLoop(loop)) throw badLoop(loop);
 }
 
-let loopFactory: (() => EventLoop) | null = null;
+let loopFactory: ((options?: EventLoopOptions) => EventLoop) | null = null;
 
 /** @internal base_events registers the EventLoop constructor here (avoids an import cycle at load time). */
-export function _registerLoopFactory(factory: () => EventLoop): void {
+export function _registerLoopFactory(factory: (options?: EventLoopOptions) => EventLoop): void {
   loopFactory = factory;
 }
 
-/** A new event loop (not set as current). */
-export function newEventLoop(): EventLoop {
-  return loopFactory!();
+/**
+ * A new event loop (not set as current): Python's `new_event_loop()`, taking the options of
+ * `new EventLoop(options)` — `newEventLoop({ clock: 'virtual', debug: true })` gives 3.11-era code
+ * (`loop = new_event_loop(); loop.run_until_complete(main())`) the virtual clock.
+ */
+export function newEventLoop(options?: EventLoopOptions): EventLoop {
+  return loopFactory!(options);
 }

@@ -98,6 +98,16 @@ function reprObject(value: object, depth: number): string {
   return `<${name} object at ${objectId(value as object)}>`;
 }
 
+/**
+ * Python's `repr()`, to print values as a Python program would: `None`, `True`, `'text'`, `b'bytes\n'`
+ * (a Uint8Array or Buffer), `[1, 'a']`, `{'k': 1}` (a plain object or a Map), `{1, 2}` / `set()`,
+ * `ValueError('bad')`, and tsyncio's own objects by their reprs (`<Task pending name='t' …>`).
+ * `console.log(repr(data))` where Python has `print(repr(data))` or `print(f'{data!r}')`.
+ */
+export function pyRepr(value: unknown): string {
+  return repr(value);
+}
+
 /** Python's `repr(bytes)`: b'abc\n'. */
 export function bytesRepr(b: Uint8Array): string {
   let out = "b'";

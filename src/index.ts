@@ -47,6 +47,7 @@ export {
 export { getEventLoop, getRunningLoop, Handle, newEventLoop, setEventLoop, TimerHandle } from './events.js';
 export type { ErrorClass, Matcher } from './exceptions.js';
 export * from './exceptions.js';
+export { pyRepr as repr } from './format_helpers.js';
 export type { DoneCallback, FutureOptions, FutureState } from './futures.js';
 export { Future, isFuture } from './futures.js';
 export type { CallGraphFrame, CallGraphOptions } from './graph.js';

@@ -27,8 +27,11 @@ import { _traceHooks, type ChromeTrace, startTracing } from './trace.js';
 export interface RunOptions {
   /** Debug mode (slow callbacks, creation stacks); default: TSYNCIO_DEBUG in the environment. */
   debug?: boolean | null;
-  /** Make the loop (default: a new EventLoop with `clock`). */
-  loopFactory?: (() => EventLoop) | null;
+  /**
+   * Make the loop (default: a new EventLoop with `clock`): a function, or a class, which is called with
+   * `new` (`loopFactory: EventLoop`, as Python's `loop_factory=asyncio.EventLoop`).
+   */
+  loopFactory?: (() => EventLoop) | (new () => EventLoop) | null;
   /** 'virtual': simulated time that jumps to the next timer when every task waits on timers. */
   clock?: EventLoopOptions['clock'];
   /**
@@ -64,7 +67,7 @@ export const _runnerHooks: {
 export class Runner {
   private _state: State = 'created';
   private _debug: boolean | null;
-  private _loopFactory: (() => EventLoop) | null;
+  private _loopFactory: RunOptions['loopFactory'];
   private _clock: EventLoopOptions['clock'];
   private _loop: EventLoop | null = null;
   private _context: Context | null = null;
@@ -173,7 +176,8 @@ export class Runner {
         this._setEventLoop = true;
       }
     } else {
-      this._loop = this._loopFactory();
+      const factory = this._loopFactory;
+      this._loop = isClass(factory) ? new (factory as new () => EventLoop)() : (factory as () => EventLoop)();
     }
     if (this._debug !== null) this._loop.setDebug(this._debug);
     const trace = this._trace;
@@ -244,6 +248,11 @@ export class Runner {
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
   }
+}
+
+/** A class (which only `new` can call), told from a function by its source text. */
+function isClass(f: unknown): boolean {
+  return typeof f === 'function' && /^class\b/.test(Function.prototype.toString.call(f));
 }
 
 function raiseKeyboardInterrupt(): never {

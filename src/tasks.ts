@@ -41,8 +41,11 @@ import {
   checkLoopArg,
   getEventLoop,
   getRunningLoop,
+  H_CANCELLED,
+  H_SCHEDULED,
+  H_SLEEP,
   type Handle,
-  type TimerHandle,
+  type TimerEntry,
 } from './events.js';
 import {
   CancelledError,
@@ -758,10 +761,14 @@ class SleepZeroBody<T> implements CoroutineIterator<T> {
  * Awaited, it is a plain Future (its class name is `Future`: the task repr reads `wait_for=<Future
  * pending cb=[Task.task_wakeup()]>` as CPython's does).
  */
-class SleepFuture<T> extends Future<T> implements CoroutineIterator<T> {
+class SleepFuture<T> extends Future<T> implements CoroutineIterator<T>, TimerEntry {
   /** @internal */ _delay: number;
-  /** @internal */ _phase = SLEEP_NEW;
-  /** @internal */ _handle: TimerHandle | null = null;
+  /**
+   * @internal The future is also its own timer entry in the loop's heap (TimerEntry): H_SLEEP, the heap's
+   * H_SCHEDULED/H_CANCELLED bits, and the sleep's phase above them (SLEEP_*_BITS) — one field instead of a
+   * phase, a TimerHandle and its boxed deadline [HOT: memory, mem_tasks].
+   */
+  _hflags = H_SLEEP;
 
   constructor(delay: number, result: T) {
     super(DETACHED);
@@ -770,11 +777,10 @@ class SleepFuture<T> extends Future<T> implements CoroutineIterator<T> {
   }
 
   override next(): IteratorResult<Instruction, T> {
-    const phase = this._phase;
+    const phase = this._hflags & SLEEP_PHASE_BITS;
     if (phase === SLEEP_NEW) return this._start();
-    if (phase === SLEEP_DONE) return RETURN_NONE as IteratorReturnResult<T>;
-    this._phase = SLEEP_DONE;
-    this._handle!.cancel();
+    if (phase === SLEEP_DONE_BITS) return RETURN_NONE as IteratorReturnResult<T>;
+    this._cancelTimer();
     // Resumed by hand (send()) before the timer fired: CPython's Future.__await__ says so.
     if (this._state === PENDING) throw new RuntimeError("await wasn't used with future");
     if (this._state === CANCELLED) throw this._makeCancelledError();
@@ -785,35 +791,50 @@ class SleepFuture<T> extends Future<T> implements CoroutineIterator<T> {
   }
 
   override throw(error: unknown): never {
-    if (this._phase === SLEEP_WAITING) this._handle!.cancel();
-    this._phase = SLEEP_DONE;
+    this._cancelTimer();
     throw error;
   }
 
   override return(value: T): IteratorResult<Instruction, T> {
-    if (this._phase === SLEEP_WAITING) this._handle!.cancel();
-    this._phase = SLEEP_DONE;
+    this._cancelTimer();
     return { value, done: true };
   }
 
+  /** Leave the heap (lazily: the entry is marked dead, as TimerHandle.cancel() does) and end the sleep. */
+  private _cancelTimer(): void {
+    const flags = this._hflags;
+    if ((flags & SLEEP_PHASE_BITS) === SLEEP_WAITING_BITS && (flags & H_CANCELLED) === 0) {
+      this._loop._timerHandleCancelled(this);
+    }
+    this._hflags = (flags & ~SLEEP_PHASE_BITS) | SLEEP_DONE_BITS | H_CANCELLED;
+  }
+
   private _start(): IteratorResult<Instruction, T> {
-    this._phase = SLEEP_DONE; // until the checks pass: a failed first step ends the coroutine
+    this._hflags = H_SLEEP | SLEEP_DONE_BITS; // until the checks pass: a failed first step ends the coroutine
     const delay = this._delay;
     checkDelayType(delay);
     checkDelayNaN(delay);
     const loop = getRunningLoop();
     this._loop = loop;
     if (loop._debug) this._sourceTraceback = extractStack(1);
-    this._handle = loop._callLaterOne(delay, fireSleep, this, currentContext());
-    this._phase = SLEEP_WAITING;
+    this._hflags = H_SLEEP | SLEEP_WAITING_BITS | H_SCHEDULED;
+    loop._scheduleSleep(this, loop.time() + delay);
     return suspendOn(this, 'sleep');
   }
 }
 // CPython's sleep awaits a plain Future: reprs, traces and reports name it so.
 Object.defineProperty(SleepFuture, 'name', { value: 'Future' });
 
-/** The timer of a SleepFuture: its result is already in place (CPython's `_set_result_unless_cancelled`). */
-function fireSleep(fut: SleepFuture<unknown>): void {
+// SleepFuture's phase, kept in `_hflags` above the timer-entry bits (events.ts: H_ARGMODE … H_SLEEP).
+const SLEEP_WAITING_BITS = 32;
+const SLEEP_DONE_BITS = 64;
+const SLEEP_PHASE_BITS = SLEEP_WAITING_BITS | SLEEP_DONE_BITS; // SLEEP_NEW is 0
+
+/**
+ * @internal The timer of a SleepFuture (the loop calls it when the future's deadline has come): its result
+ * is already in place (CPython's `_set_result_unless_cancelled`).
+ */
+export function fireSleep(fut: SleepFuture<unknown>): void {
   if (fut._state !== PENDING) return;
   fut._state = FINISHED;
   fut._scheduleCallbacks();

@@ -545,7 +545,7 @@ describe('asCompleted()', () => {
       await loop.runUntilComplete(main());
       expect(loop.time()).toBe(0.01);
       // No live timer is left behind (it would keep a real-clock process alive).
-      expect([...loop._scheduled.items].filter((h: any) => !h._cancelled)).toEqual([]);
+      expect(loop._liveTimers()).toEqual([]);
     }));
 
   it('the first awaitable awaited gets the earliest result (test_as_completed_reverse_wait)', () =>

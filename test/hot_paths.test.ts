@@ -122,7 +122,7 @@ describe('sleep()', () => {
           expect((e as CancelledError).args).toEqual(['bye']);
         }
         // The timer handle was cancelled: the heap holds only a dead entry.
-        expect(loop._scheduled.items.every((h) => h.cancelled())).toBe(true);
+        expect(loop._liveTimers()).toEqual([]);
         return s.cancelled();
       })(),
     );
@@ -159,7 +159,7 @@ describe('sleep()', () => {
             log.push(`${(e as Error).name}: ${(e as Error).message}`);
           }
         }
-        log.push(f.done(), f.cancelled(), loop._scheduled.items.filter((h) => !h.cancelled()).length);
+        log.push(f.done(), f.cancelled(), loop._liveTimers().length);
         return log;
       })(),
     );
@@ -182,10 +182,10 @@ describe('sleep()', () => {
         const loop = getRunningLoop();
         const c = sleep(5);
         expect(c.send(undefined)).toBeInstanceOf(Future);
-        expect(loop._scheduled.items.filter((h) => !h.cancelled()).length).toBe(1);
+        expect(loop._liveTimers().length).toBe(1);
         c.close();
         expect(c.state).toBe('closed');
-        expect(loop._scheduled.items.filter((h) => !h.cancelled()).length).toBe(0);
+        expect(loop._liveTimers().length).toBe(0);
       })(),
     );
   });

@@ -181,7 +181,7 @@ describe('TimerHeap', () => {
         if (x < pushBias) {
           // Few distinct deadlines, so that ties are common and seq decides.
           const t: Timer = { _when: Math.floor(r() * 50) / 10, _seq: seq++ };
-          heap.push(t);
+          heap.push(t, t._when);
           let lo = 0;
           let hi = model.length;
           while (lo < hi) {
@@ -192,6 +192,8 @@ describe('TimerHeap', () => {
           model.splice(lo, 0, t);
         } else if (x < 0.995) {
           check(heap.peek() === model[0], `seed ${seed} step ${step}: peek`);
+          if (model.length > 0)
+            check(heap.peekWhen() === model[0]!._when, `seed ${seed} step ${step}: peekWhen`);
           check(heap.pop() === model.shift(), `seed ${seed} step ${step}: pop`);
         } else {
           for (const t of model) if (r() < 0.5) t.dead = true;
@@ -216,7 +218,7 @@ describe('TimerHeap', () => {
       { _when: 0.5, _seq: 3 },
       { _when: 1, _seq: 4 },
     ];
-    for (const t of ts) heap.push(t);
+    for (const t of ts) heap.push(t, t._when);
     const order: number[] = [];
     for (let t = heap.pop(); t !== undefined; t = heap.pop()) order.push(t._seq);
     expect(order).toEqual([3, 0, 2, 4, 1]);

@@ -3,7 +3,15 @@
  * project, then import it from plain JavaScript and type-check a TypeScript user of it.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, posix } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -62,7 +70,7 @@ describe('the packed package', () => {
         .split('\n'),
     );
     const markdown = [...files].filter((f) => f.endsWith('.md'));
-    expect(markdown).toEqual(expect.arrayContaining(['package/README.md', 'package/docs/ARCHITECTURE.md']));
+    expect(markdown).toEqual(expect.arrayContaining(['package/README.md', 'package/docs/PORTING.md']));
     const broken: string[] = [];
     let links = 0;
     for (const md of markdown) {
@@ -155,4 +163,133 @@ export { total, wrong };
       throw new Error(`tsc failed:\n${(e as { stdout?: string }).stdout}`);
     }
   }, 120_000);
+
+  it('eslint-plugin-tsyncio, packed, reports the mistakes in a fresh project; tsc rejects them too', () => {
+    // The plugin's tarball, and eslint / typescript-eslint / typescript at the versions this repository
+    // has installed (so npm finds them in its cache: no network when it already has them).
+    const pluginDir = join(root, 'packages', 'eslint-plugin-tsyncio');
+    const pluginTgz = execFileSync(npm, ['pack', '--silent', '--pack-destination', dir], {
+      cwd: pluginDir,
+      encoding: 'utf8',
+    }).trim();
+    const version = (name: string) =>
+      JSON.parse(readFileSync(join(root, 'node_modules', name, 'package.json'), 'utf8')).version as string;
+    execFileSync(
+      npm,
+      [
+        'install',
+        '--prefer-offline',
+        '--no-audit',
+        '--no-fund',
+        '--silent',
+        `./${pluginTgz}`,
+        `eslint@${version('eslint')}`,
+        `typescript-eslint@${version('typescript-eslint')}`,
+        `typescript@${version('typescript')}`,
+      ],
+      { cwd: dir, stdio: 'pipe', timeout: 90_000 },
+    );
+    const proj = join(dir, 'lintproj');
+    mkdirSync(proj, { recursive: true });
+    writeFileSync(
+      join(proj, 'tsconfig.json'),
+      JSON.stringify({
+        compilerOptions: {
+          target: 'ES2022',
+          module: 'NodeNext',
+          moduleResolution: 'NodeNext',
+          strict: true,
+          noEmit: true,
+          skipLibCheck: true,
+          typeRoots: [join(root, 'node_modules', '@types')],
+          types: ['node'],
+        },
+        include: ['*.ts'],
+      }),
+    );
+    writeFileSync(join(proj, 'package.json'), JSON.stringify({ type: 'module' }));
+    // The flat config of the plugin's README.
+    writeFileSync(
+      join(proj, 'eslint.config.js'),
+      `import tseslint from 'typescript-eslint';
+import tsyncio from 'eslint-plugin-tsyncio';
+
+export default [
+  {
+    files: ['**/*.ts'],
+    languageOptions: { parser: tseslint.parser, parserOptions: { projectService: true } },
+  },
+  tsyncio.configs.recommended,
+];
+`,
+    );
+    writeFileSync(
+      join(proj, 'mistakes.ts'),
+      `import { coroutine, run } from 'tsyncio';
+const square = coroutine(function* square(n: number) { return n * n; });
+const main = coroutine(function* main() {
+  square(10);
+  const p = yield square(5);
+  yield Promise.resolve(1);
+  yield 42;
+  return p;
+});
+export async function viaAwait() { return await square(2); }
+[1, 2].forEach((i) => square(i));
+await run(main());
+`,
+    );
+    writeFileSync(
+      join(proj, 'correct.ts'),
+      `import { coroutine, createTask, fromPromise, run } from 'tsyncio';
+const square = coroutine(function* square(n: number) { return n * n; });
+const main = coroutine(function* main() {
+  yield* square(10);
+  const p = yield* square(5);
+  yield* fromPromise(Promise.resolve(1));
+  void square(1);
+  for (const i of [1, 2]) yield* square(i);
+  createTask(square(3));
+  return p;
+});
+export async function viaRun() { return await run(square(2)); }
+await run(main());
+`,
+    );
+    const eslintBin = join(dir, 'node_modules', 'eslint', 'bin', 'eslint.js');
+    const lint = spawnSync(process.execPath, [eslintBin, '--format', 'json', 'mistakes.ts', 'correct.ts'], {
+      cwd: proj,
+      encoding: 'utf8',
+      timeout: 90_000,
+    });
+    expect(lint.stderr).toBe('');
+    const results = JSON.parse(lint.stdout) as {
+      filePath: string;
+      messages: { ruleId: string | null; line: number; messageId?: string }[];
+    }[];
+    const found = results.flatMap((r) =>
+      r.messages.map(
+        (m) =>
+          `${r.filePath.endsWith('correct.ts') ? 'correct' : 'mistakes'}:${m.line} ${m.ruleId} ${m.messageId}`,
+      ),
+    );
+    expect(found).toEqual([
+      'mistakes:4 tsyncio/no-floating-coroutine floating',
+      'mistakes:5 tsyncio/no-floating-coroutine yieldAwaitable',
+      'mistakes:6 tsyncio/no-floating-coroutine yieldPromise',
+      'mistakes:10 tsyncio/no-floating-coroutine awaitCoroutine',
+      'mistakes:11 tsyncio/no-floating-coroutine voidCallback',
+    ]);
+    // tsc: the yields are compile errors (on the body, whose type is what fails to match); the correct
+    // program compiles.
+    const tsc = join(dir, 'node_modules', 'typescript', 'bin', 'tsc');
+    const compiled = spawnSync(process.execPath, [tsc, '-p', 'tsconfig.json'], {
+      cwd: proj,
+      encoding: 'utf8',
+    });
+    const errors = compiled.stdout.split('\n').filter((l) => /error TS/.test(l));
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toMatch(/^mistakes\.ts\(3,\d+\): error TS2345/);
+    expect(compiled.stdout).toContain(`is not assignable to type '"tsyncio: use yield*, not yield"'`);
+  }, 180_000);
 });

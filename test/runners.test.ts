@@ -10,6 +10,7 @@ import {
   type Future,
   fromPromise,
   getRunningLoop,
+  newEventLoop,
   Runner,
   RuntimeError,
   run,
@@ -21,6 +22,42 @@ import {
 import { describe, expect, it } from 'vitest';
 
 describe('run()', () => {
+  it('loopFactory may be a class (Python: loop_factory=asyncio.EventLoop), called with new', async () => {
+    class CountingLoop extends EventLoop {
+      static made = 0;
+      constructor() {
+        super({ clock: 'virtual' });
+        CountingLoop.made++;
+      }
+    }
+    const main = coroutine(function* main() {
+      yield* sleep(100);
+      return [getRunningLoop() instanceof CountingLoop, getRunningLoop().time()];
+    });
+    expect(await run(main(), { loopFactory: CountingLoop })).toEqual([true, 100]);
+    expect(await run(main(), { loopFactory: () => new CountingLoop() })).toEqual([true, 100]);
+    expect(CountingLoop.made).toBe(2);
+    const plain = coroutine(function* plain() {
+      return getRunningLoop().constructor === EventLoop;
+    });
+    expect(await run(plain(), { loopFactory: EventLoop })).toBe(true);
+  });
+
+  it('newEventLoop() takes the EventLoop options (clock, debug)', async () => {
+    const loop = newEventLoop({ clock: 'virtual', debug: true });
+    try {
+      expect(loop.getDebug()).toBe(true);
+      expect(await loop.runUntilComplete(sleep(3600, 'late'))).toBe('late');
+      expect(loop.time()).toBe(3600);
+    } finally {
+      loop.close();
+    }
+    const real = newEventLoop();
+    expect(real.getDebug()).toBe(false);
+    real.close();
+    expect(() => newEventLoop({ clock: 'sundial' as 'virtual' })).toThrow(ValueError);
+  });
+
   it('cancels leftover tasks, waits for them, and reports their errors', async () => {
     const log: unknown[] = [];
     const leftover = coroutine(function* leftover() {

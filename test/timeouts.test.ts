@@ -638,7 +638,7 @@ describe('timeout()', () => {
               yield* sleep(0);
             });
           }
-          return loop._scheduled.items.filter((h) => !h._cancelled).length;
+          return loop._liveTimers().length;
         })(),
       )
       .then((n) => expect(n).toBe(0));

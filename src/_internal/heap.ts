@@ -6,12 +6,10 @@
  * beside the deadline (not on the handle: one field less per timer).
  * Cancelled entries are not removed here; the loop pops them lazily or rebuilds the heap past a threshold
  * (see constants.ts), which keeps mass cancellation O(n log n) instead of O(n²).
+ * The deadline is given to push() and lives only here (peekWhen() reads the earliest), so an entry needs no
+ * deadline field of its own: a sleep's future is its own timer entry without a boxed `_when`.
  */
-export interface HeapEntry {
-  _when: number;
-}
-
-export class TimerHeap<T extends HeapEntry> {
+export class TimerHeap<T> {
   /** The entries, in heap order (index-aligned with the key arrays). */
   items: T[] = [];
   // The keys live beside the entries in flat arrays [HOT]: sifting compares numbers in two contiguous
@@ -30,13 +28,23 @@ export class TimerHeap<T extends HeapEntry> {
     return this.items[0];
   }
 
-  push(item: T): void {
+  /** The earliest deadline (meaningful only while length > 0). */
+  peekWhen(): number {
+    return this.whens[0]!;
+  }
+
+  /** [entry, deadline] pairs in heap order — for tests and introspection, not the loop. */
+  entries(): [T, number][] {
+    return this.items.map((item, i) => [item, this.whens[i]!]);
+  }
+
+  push(item: T, when: number): void {
     const a = this.items;
     let i = a.length;
     if (i === this.whens.length) this.grow();
     const w = this.whens;
     const s = this.seqs;
-    const iw = item._when;
+    const iw = when;
     const is = this.nextSeq++;
     a.push(item);
     while (i > 0) {
