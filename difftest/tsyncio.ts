@@ -638,8 +638,8 @@ const HOST_TURN_EVERY_READING = 1000;
 
 /**
  * The loop found that nothing could wake its tasks again (CPython's loop raises DiffHung there). tsyncio then
- * cancels the pending tasks and raises DeadlockError — or, when the main task swallows that cancellation,
- * returns its value (as after Ctrl-C): either way the scenario hung.
+ * cancels the pending tasks and raises DeadlockError (also when the main task swallows that
+ * cancellation): the scenario hung.
  */
 interface DeadlockSeen {
   deadlock: boolean;

@@ -40,7 +40,6 @@ import { cleanupDeadlocked, makeDeadlockError } from './deadlock.js';
 import {
   _getActiveLoop,
   _registerLoopClass,
-  _registerLoopFactory,
   _setActiveLoop,
   _setRunningLoop,
   checkNotAsync,
@@ -64,11 +63,12 @@ import {
 } from './exceptions.js';
 import { pyTypeName, repr } from './format_helpers.js';
 import { F_LOG_TRACEBACK, Future, isFuture } from './futures.js';
-import { defaultHost, type Host } from './host.js';
+import { defaultHost, type Host, hostPlatform } from './host.js';
 import { logger } from './log.js';
 import type { Task, TaskOptions } from './tasks.js';
 import { allTasks, ensureFuture, fireSleep, gather, handleTask, Task as TaskClass } from './tasks.js';
 import type { WorkerFunction } from './threads.js';
+import type { Instrument } from './trace.js';
 
 /** What `callExceptionHandler` receives (Python's context dict; keys keep Python's names). */
 export interface ExceptionContext {
@@ -152,26 +152,6 @@ export function envDebug(): boolean {
   return v !== undefined && v !== '' && v !== '0';
 }
 
-let defaultExecutorFactory: (() => Executor) | null = null;
-
-/** @internal The Node entry registers its worker-thread pool here. */
-export function _setDefaultExecutorFactory(factory: (() => Executor) | null): void {
-  defaultExecutorFactory = factory;
-}
-
-/**
- * Extension points the Node entry fills in (src/node/signals.ts); the portable core has no signals.
- * The hooks validate `sig` (TypeError/ValueError/RuntimeError as Python's `_check_signal`).
- */
-export const _hostHooks: {
-  addSignalHandler: ((loop: EventLoop, sig: string | number, cb: () => void) => void) | null;
-  removeSignalHandler: ((loop: EventLoop, sig: string | number) => boolean) | null;
-  /** Called as the loop closes: signal handlers are dropped, running children killed (CPython's close()). */
-  loopClosedHooks: ((loop: EventLoop) => void)[];
-  /** runForever started or finished (a loop waiting for a signal must keep the host process alive). */
-  loopRunning: ((loop: EventLoop, running: boolean) => void) | null;
-} = { addSignalHandler: null, removeSignalHandler: null, loopClosedHooks: [], loopRunning: null };
-
 export class EventLoop {
   /** @internal */ _ready = new ReadyQueue();
   /** @internal TimerHandles and sleep futures (TimerEntry), ordered by (deadline, scheduling order) */
@@ -219,6 +199,8 @@ export class EventLoop {
   _idleMark = -1;
   /** @internal the deadlock found during this run (its tasks are being cancelled), or null */
   _deadlock: DeadlockError | null = null;
+  /** @internal set by the Runner while its shutdown waits for the tasks it cancelled (no second cancel) */
+  _shutdownRun = false;
   /** @internal the future runUntilComplete waits for (cancelled on a deadlock); 'run()' etc. for reports */
   _runFuture: Future<any> | null = null;
   /**
@@ -243,8 +225,8 @@ export class EventLoop {
   /** @internal */ _executorShutdownCalled = false;
   /** @internal handle currently running (debug reports) */
   _currentHandle: Handle | null = null;
-  /** @internal tracing hook (trace.ts); null when tracing is off, so it costs one field test */
-  _tracer: any = null;
+  /** @internal the installed Instrument (trace.ts), or null: when tracing is off it costs one field test */
+  _tracer: Instrument | null = null;
   // Failed futures whose exception nobody retrieved yet: reported when collected, or at close().
   private _unretrieved = new Map<number, WeakRef<Future<any>>>();
   private _unretrievedIds = new WeakMap<Future<any>, number>();
@@ -492,11 +474,11 @@ export class EventLoop {
     const tracer = this._tracer;
     const t0 = this._host.now();
     try {
-      if (tracer !== null) tracer.beforeHandle?.(handle);
+      if (tracer !== null) tracer.beforeHandle(handle);
       handle._run();
     } finally {
       this._currentHandle = null;
-      if (tracer !== null) tracer.afterHandle?.(handle);
+      if (tracer !== null) tracer.afterHandle(handle);
       const dt = (this._host.now() - t0) / 1000;
       if (this._debug && dt >= this.slowCallbackDuration) {
         logger.warning(`Executing ${formatHandle(handle)} took ${dt.toFixed(3)} seconds`);
@@ -566,7 +548,9 @@ export class EventLoop {
     _setActiveLoop(null);
     _setRunningLoop(idleRunningLoop());
     if (r === STOPPED) {
-      this._finishRun(undefined, false);
+      // After a deadlock the run ends with its error (runForever too), once the cancelled tasks are done.
+      const deadlock = this._deadlock;
+      this._finishRun(deadlock, deadlock !== null);
     } else if (r === 0) {
       this._wakeKind = WAKE_IMMEDIATE;
       this._cancelWake = this._host.immediate(this._pumpBound);
@@ -613,7 +597,7 @@ export class EventLoop {
     if (i >= 0) liveRuns.splice(i, 1);
     _setRunningLoop(idleRunningLoop());
     setDebugTracking(liveRuns.some((l) => l._debug));
-    _hostHooks.loopRunning?.(this, false);
+    hostPlatform()?.loopRunning(this, false);
     const resolve = this._runResolve;
     const reject = this._runReject;
     this._runResolve = this._runReject = null;
@@ -669,10 +653,25 @@ export class EventLoop {
       return false;
     }
     const tasks = [...allTasks(this)];
+    if (this._shutdownRun) {
+      // run()'s shutdown waits for tasks it has cancelled already: end at once (a second Ctrl-C's rule).
+      this._deadlock = makeDeadlockError(`${this._runEntry} shutdown`, tasks, this._hostPending, true);
+      return false;
+    }
     this._deadlock = makeDeadlockError(this._runEntry, tasks, this._hostPending);
-    for (const t of tasks) t.cancel();
+    // As run()'s shutdown does (CPython's _cancel_all_tasks): cancel them all, and wait for them all, not
+    // only for the run's future — a second cancel from the shutdown would cut their finally blocks short.
+    const waitFor: Future<any>[] = [...tasks];
     const f = this._runFuture;
+    if (f !== null && !f.done()) {
+      f.removeDoneCallback(runUntilCompleteCb);
+      if (!tasks.includes(f as Task<any>)) waitFor.push(f);
+    }
+    for (const t of tasks) t.cancel();
     if (f !== null && !f.done()) f.cancel();
+    if (waitFor.length > 0) {
+      gather(...waitFor, { returnExceptions: true }).addDoneCallback(() => this.stop());
+    }
     return this._ready.length > 0;
   }
 
@@ -684,7 +683,7 @@ export class EventLoop {
     this._startRun();
     this._runEntry = 'runForever()';
     watchHostExit(this);
-    _hostHooks.loopRunning?.(this, true);
+    hostPlatform()?.loopRunning(this, true);
     return new Promise<void>((resolve, reject) => {
       this._runResolve = resolve;
       this._runReject = reject;
@@ -760,16 +759,13 @@ export class EventLoop {
           throw new RuntimeError('runSync(): this host cannot block to wait for timers; use run() instead');
         }
       }
-    } catch (e) {
+    } finally {
       future.removeDoneCallback(runUntilCompleteCb);
       this._endSyncRun();
-      throw e;
     }
-    future.removeDoneCallback(runUntilCompleteCb);
-    this._endSyncRun();
     if (!future.done()) throw new RuntimeError('Event loop stopped before Future completed.');
     const deadlock = this._deadlock;
-    if (deadlock !== null && future.cancelled()) throw deadlock;
+    if (deadlock !== null) throw deadlock;
     return future.result();
   }
 
@@ -818,11 +814,11 @@ export class EventLoop {
       this._defaultExecutor = null;
       void executor.shutdown(false);
     }
-    for (const hook of _hostHooks.loopClosedHooks) hook(this);
+    hostPlatform()?.loopClosed(this);
     this._rejectAdopted();
     this._reportUnretrievedAtClose();
     // A trace started with an onClose callback (run(main(), { trace })) is written now.
-    if (this._tracer !== null) this._tracer.loopClosed?.();
+    if (this._tracer !== null) this._tracer.loopClosed();
   }
 
   /**
@@ -895,6 +891,11 @@ export class EventLoop {
 
   // -- errors ------------------------------------------------------------------------------------------
 
+  /**
+   * Report what cannot be raised (see callExceptionHandler) to `handler(loop, context)` instead of the
+   * default handler; null restores the default. An async function is refused (TypeError); if a plain
+   * handler returns a promise that rejects, that is logged as an error in the handler.
+   */
   setExceptionHandler(handler: ExceptionHandler | null | undefined): void {
     if (handler !== null && handler !== undefined && typeof handler !== 'function') {
       throw new TypeError(`A callable object or None is expected, got ${repr(handler)}`);
@@ -1152,12 +1153,13 @@ export class EventLoop {
     if (executor === null || executor === undefined) {
       if (this._executorShutdownCalled) throw new RuntimeError('Executor shutdown has been called');
       if (this._defaultExecutor === null) {
-        if (defaultExecutorFactory === null) {
+        const platform = hostPlatform();
+        if (platform === null) {
           throw new RuntimeError(
             'no default executor on this host: import tsyncio from Node (tsyncio/node) or pass an executor',
           );
         }
-        this._defaultExecutor = defaultExecutorFactory();
+        this._defaultExecutor = platform.createDefaultExecutor();
       }
       executor = this._defaultExecutor;
     }
@@ -1209,12 +1211,13 @@ export class EventLoop {
       throw new TypeError('coroutines cannot be used with addSignalHandler()');
     }
     checkCallback(callback, 'addSignalHandler');
-    if (_hostHooks.addSignalHandler === null) {
+    const platform = hostPlatform();
+    if (platform === null) {
       throw new NotImplementedError('signal handlers need the Node entry point: import from tsyncio/node');
     }
     const ctx = currentContext().copy();
-    // The hook checks `sig`, then that the loop is open (Python's order), then installs the handler.
-    _hostHooks.addSignalHandler(this, sig, () => {
+    // The platform checks `sig`, then that the loop is open (Python's order), then installs the handler.
+    platform.addSignalHandler(this, sig, () => {
       if (this._closed) return;
       this._callSoonWithContext(callback as any, args, ctx);
       this._wakeup();
@@ -1223,8 +1226,8 @@ export class EventLoop {
 
   /** Remove the handler for `sig`; returns whether one was installed. The signal's default comes back. */
   removeSignalHandler(sig: string | number): boolean {
-    if (_hostHooks.removeSignalHandler === null) return false;
-    return _hostHooks.removeSignalHandler(this, sig);
+    const platform = hostPlatform();
+    return platform !== null && platform.removeSignalHandler(this, sig);
   }
 
   toString(): string {
@@ -1291,12 +1294,13 @@ function checkCallback(callback: unknown, method: string): void {
 }
 
 /**
- * What runUntilComplete resolves to. After a deadlock, a future that ended cancelled (by the deadlock's
- * cancellation) raises the DeadlockError instead. A pending Future as the result cannot be handed to a
+ * What runUntilComplete resolves to. After a deadlock, the DeadlockError. A pending Future as the result cannot be handed to a
  * Promise: it is a thenable, so the Promise would adopt it and wait forever (the loop has stopped).
  */
 function runResult<T>(fut: Future<T>, deadlock: DeadlockError | null, entry: string): T {
-  if (deadlock !== null && fut.cancelled()) throw deadlock;
+  // Whatever the future's outcome after the deadlock's cancellation (a coroutine that catches it and
+  // returns, an error from a finally block — reported as never retrieved), the run was deadlocked: say so.
+  if (deadlock !== null) throw deadlock;
   const result = fut.result();
   if (isFuture(result) && !result.done()) {
     throw new RuntimeError(
@@ -1431,5 +1435,17 @@ export function formatException(e: unknown): string {
   return repr(e);
 }
 
-_registerLoopFactory((options) => new EventLoop(options));
 _registerLoopClass(EventLoop);
+
+/**
+ * A new event loop (not set as current): Python's `new_event_loop()`, taking the options of
+ * `new EventLoop(options)` — `newEventLoop({ clock: 'virtual', debug: true })` gives 3.11-era code
+ * (`loop = new_event_loop(); loop.run_until_complete(main())`) the virtual clock.
+ *
+ * Defined here, beside the class it constructs (not in events.ts through a factory this module would
+ * register at load): a bundler that keeps `newEventLoop` then keeps EventLoop too. A registration is a
+ * module-level side effect, which `package.json` "sideEffects" would let a bundler drop.
+ */
+export function newEventLoop(options?: EventLoopOptions): EventLoop {
+  return new EventLoop(options);
+}

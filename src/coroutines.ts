@@ -17,7 +17,7 @@
  * idle, or the process exits, the nursery is swept: started coroutines are dropped, unstarted ones are
  * registered (weakly). A coroutine is therefore held strongly only until the next sweep.
  */
-import { RuntimeError, StopIteration } from './exceptions.js';
+import { RuntimeError, StopIteration, ValueError } from './exceptions.js';
 import { extractStack, objectId } from './format_helpers.js';
 
 /** The states of `inspect.getcoroutinestate`, as a string-literal union. */
@@ -181,7 +181,7 @@ export class Coroutine<T> implements Awaitable<T> {
    * Keeps `state` exact for coroutines driven by a Task.
    */
   _step(value: unknown, error: unknown, isError: boolean): IteratorResult<Yielded, T> {
-    if (this._state === RUNNING) throw new ValueError_('coroutine already executing');
+    if (this._state === RUNNING) throw new ValueError('coroutine already executing');
     this._state = RUNNING;
     let r: IteratorResult<Yielded, T>;
     try {
@@ -222,7 +222,7 @@ export class Coroutine<T> implements Awaitable<T> {
    */
   close(): void {
     if (this._state === CLOSED) return;
-    if (this._state === RUNNING) throw new ValueError_('coroutine already executing');
+    if (this._state === RUNNING) throw new ValueError('coroutine already executing');
     const wasCreated = this._state === CREATED;
     this._flags |= C_AWAITED;
     if ((this._flags & C_REGISTERED) !== 0) unregister(this);
@@ -252,11 +252,6 @@ export class Coroutine<T> implements Awaitable<T> {
   [Symbol.for('nodejs.util.inspect.custom')](): string {
     return this.toString();
   }
-}
-
-// Python raises ValueError for "already executing"; imported lazily-free to keep this module's deps small.
-class ValueError_ extends Error {
-  override name = 'ValueError';
 }
 
 /**

@@ -10,14 +10,19 @@
 import { coroutineDebug } from './coroutines.js';
 import { DeadlockError } from './exceptions.js';
 import type { Future } from './futures.js';
-import { formatCallGraph } from './graph.js';
+import { formatFutureGraph } from './graph.js';
 import { Task } from './tasks.js';
 
 /** How many call graphs the message shows at most (the task list is always complete). */
 const MAX_GRAPHS = 20;
 
 /** @internal */
-export function makeDeadlockError(entry: string, tasks: Task<any>[], hostPending: number): DeadlockError {
+export function makeDeadlockError(
+  entry: string,
+  tasks: Task<any>[],
+  hostPending: number,
+  inShutdown = false,
+): DeadlockError {
   const lines = [
     `${entry} can never finish: no task can be woken up again (no callback is ready, no timer is ` +
       'scheduled, and ' +
@@ -25,7 +30,11 @@ export function makeDeadlockError(entry: string, tasks: Task<any>[], hostPending
         ? `the ${hostPending} pending host operation${hostPending === 1 ? '' : 's'} can never complete: ` +
           'nothing left in the process could settle them)'
         : 'no host operation is pending)') +
-      (tasks.length > 0 ? '. The pending tasks were cancelled so their finally blocks ran.' : '.'),
+      (tasks.length === 0
+        ? '.'
+        : inShutdown
+          ? '. The pending tasks were cancelled by the shutdown already, and did not finish.'
+          : '. The pending tasks were cancelled so their finally blocks ran.'),
   ];
   if (tasks.length === 0) {
     lines.push('No task was pending.');
@@ -46,7 +55,8 @@ export function makeDeadlockError(entry: string, tasks: Task<any>[], hostPending
     lines.push('What they wait for, and who waits for it:');
     for (const leaf of leaves.slice(0, MAX_GRAPHS)) {
       lines.push(`  ${leaf}`);
-      const graph = formatCallGraph(leaf);
+      // Not a task, so never the running one: formatCallGraph(leaf) without its live-stack path.
+      const graph = formatFutureGraph(leaf);
       for (const line of graph.split('\n')) lines.push(`    ${line}`);
     }
     if (leaves.length > MAX_GRAPHS) lines.push(`  … and ${leaves.length - MAX_GRAPHS} more`);

@@ -5,7 +5,7 @@
  * handles; everything else appends them to the ready queue or the timer heap.
  */
 import { badLoop } from './_internal/args.js';
-import type { EventLoop, EventLoopOptions, ExceptionContext } from './base_events.js';
+import type { EventLoop, ExceptionContext } from './base_events.js';
 import { DEBUG_STACK_DEPTH } from './constants.js';
 import { type Context, currentContext } from './contextvars.js';
 import { KeyboardInterrupt, RuntimeError, SystemExit } from './exceptions.js';
@@ -341,20 +341,4 @@ export function isEventLoop(x: unknown): x is EventLoop {
 /** @internal Check a `loop` argument: an EventLoop, or null/undefined for the default. */
 export function checkLoopArg(loop: unknown): void {
   if (loop !== undefined && loop !== null && !isEventLoop(loop)) throw badLoop(loop);
-}
-
-let loopFactory: ((options?: EventLoopOptions) => EventLoop) | null = null;
-
-/** @internal base_events registers the EventLoop constructor here (avoids an import cycle at load time). */
-export function _registerLoopFactory(factory: (options?: EventLoopOptions) => EventLoop): void {
-  loopFactory = factory;
-}
-
-/**
- * A new event loop (not set as current): Python's `new_event_loop()`, taking the options of
- * `new EventLoop(options)` — `newEventLoop({ clock: 'virtual', debug: true })` gives 3.11-era code
- * (`loop = new_event_loop(); loop.run_until_complete(main())`) the virtual clock.
- */
-export function newEventLoop(options?: EventLoopOptions): EventLoop {
-  return loopFactory!(options);
 }

@@ -33,6 +33,15 @@ import {
 } from './format_helpers.js';
 
 const PENDING = 0;
+// Future._flags, one packed field [HOT: memory — every Task and Future]. The only table of its bits:
+//   bit 0  F_LOG_TRACEBACK           an exception is set and nobody retrieved it yet
+//   bit 1  F_BLOCKING                awaited with yield* (suspendOn), not yet taken by the Task
+//   bit 2  F_TASK_IS_CORO            (Task) it drives a Coroutine, not a plain generator
+//   bit 3  F_TASK_MUST_CANCEL        (Task) cancel on the next step
+//   bit 4  F_TASK_CANCELLING_WAITER  (Task) its cancel() is propagating to the future it waits for
+//   bits 8-15  reserved for the library's Future subclasses: _internal/waiters.ts's W_OBSERVED is bit 8.
+// A new bit must also decide whether it keeps a Waiter from being recycled (waiters.ts isRecyclable,
+// which requires the bits it names to be clear).
 /** @internal Future._flags: an exception is set and nobody retrieved it yet */
 export const F_LOG_TRACEBACK = 1;
 /** @internal Future._flags: set by next() when the future is awaited with yield*, cleared by the Task */
@@ -75,17 +84,15 @@ export class Future<T = unknown> implements Awaitable<T>, PromiseLike<T>, Iterat
    * future is never both.
    */
   _exception: unknown = undefined;
-  /**
-   * @internal Boolean state packed in one field [HOT: memory — every Task and Future]: F_LOG_TRACEBACK,
-   * F_BLOCKING, and the Task's F_TASK_IS_CORO and F_TASK_MUST_CANCEL.
-   */
+  /** @internal Boolean state packed in one field: see the bit table at the top of this module. */
   _flags = 0;
   /** @internal */ _loop: EventLoop;
   // Done callbacks: the first is stored inline (nearly every future has exactly one awaiter), the rest
-  // in an array of [fn, context] pairs. [HOT]
+  // in an array of [fn, context] pairs. [HOT] Next to `taskWakeup` the context slot holds the waiting
+  // Task itself (see _addTaskWakeup), hence its type.
   /** @internal */ _cb0: DoneCallback<any> | null = null;
-  /** @internal */ _ctx0: Context | null = null;
-  /** @internal */ _cbs: (DoneCallback<any> | Context)[] | null = null;
+  /** @internal */ _ctx0: CallbackSlot | null = null;
+  /** @internal */ _cbs: (DoneCallback<any> | CallbackSlot)[] | null = null;
   /** @internal */ _cancelMessage: unknown = undefined;
   /** @internal who awaits this future (call graph): a Future or a Set of them */
   _awaitedBy: Future<any> | Set<Future<any>> | null = null;
@@ -208,7 +215,7 @@ export class Future<T = unknown> implements Awaitable<T>, PromiseLike<T>, Iterat
   }
 
   /** @internal Register without copying the context (the caller passes one). [HOT] */
-  _addCallback(fn: DoneCallback<any>, context: Context): void {
+  _addCallback(fn: DoneCallback<any>, context: CallbackSlot): void {
     if (this._cb0 === null && this._cbs === null) {
       this._cb0 = fn;
       this._ctx0 = context;
@@ -227,7 +234,7 @@ export class Future<T = unknown> implements Awaitable<T>, PromiseLike<T>, Iterat
     }
     const cbs = this._cbs;
     if (cbs !== null) {
-      const kept: (DoneCallback<any> | Context)[] = [];
+      const kept: (DoneCallback<any> | CallbackSlot)[] = [];
       for (let i = 0; i < cbs.length; i += 2) {
         if (cbs[i] === fn) removed++;
         else kept.push(cbs[i]!, cbs[i + 1]!);
@@ -252,12 +259,12 @@ export class Future<T = unknown> implements Awaitable<T>, PromiseLike<T>, Iterat
    * waiting task would cost ~360 bytes (function, scope, and the property array its repr name needs).
    */
   _addTaskWakeup(task: WakeableTask): void {
-    this._addCallback(taskWakeup, task as unknown as Context);
+    this._addCallback(taskWakeup, task);
   }
 
   /** @internal Unregister a waiting Task's wakeup (a cancellation cycle wakes it directly instead). */
   _removeTaskWakeup(task: WakeableTask): void {
-    const slot = task as unknown as Context;
+    const slot = task;
     if (this._cb0 === taskWakeup && this._ctx0 === slot) {
       this._cb0 = null;
       this._ctx0 = null;
@@ -283,10 +290,10 @@ export class Future<T = unknown> implements Awaitable<T>, PromiseLike<T>, Iterat
       this._cb0 = null;
       this._ctx0 = null;
       if (cb0 === taskWakeup) {
-        const task = ctx0 as unknown as WakeableTask;
+        const task = ctx0 as WakeableTask;
         loop._callSoonFast(wakeTask, task, task._context);
       } else {
-        loop._callSoonFast(cb0, this, ctx0);
+        loop._callSoonFast(cb0, this, ctx0 as Context);
       }
     }
     const cbs = this._cbs;
@@ -295,7 +302,7 @@ export class Future<T = unknown> implements Awaitable<T>, PromiseLike<T>, Iterat
       for (let i = 0; i < cbs.length; i += 2) {
         const cb = cbs[i] as DoneCallback<any>;
         if (cb === taskWakeup) {
-          const task = cbs[i + 1] as unknown as WakeableTask;
+          const task = cbs[i + 1] as WakeableTask;
           loop._callSoonFast(wakeTask, task, task._context);
         } else {
           loop._callSoonFast(cb, this, cbs[i + 1] as Context);
@@ -436,6 +443,9 @@ export class Future<T = unknown> implements Awaitable<T>, PromiseLike<T>, Iterat
     return this.toString();
   }
 }
+
+/** @internal A done-callback's second slot: its Context, or, next to `taskWakeup`, the waiting Task. */
+type CallbackSlot = Context | WakeableTask;
 
 /** @internal What a Task offers the future it waits for (tasks.ts implements it; no import cycle). */
 export interface WakeableTask {

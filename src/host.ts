@@ -5,7 +5,13 @@
  * host how to wake it again — "as soon as you have let I/O run" (`immediate`) or "after N ms" (`timer`).
  * Host events (promise settlements, sockets, workers) re-enter through `loop.callSoonThreadsafe`, which
  * asks for an immediate wake-up. Nothing here imports a `node:` module, so the core runs anywhere.
+ *
+ * Two seams live here: `Host`, how a loop waits (per loop, replaceable in tests), and `HostPlatform`, the
+ * host features the core can use when the platform provides them (signals, Ctrl-C, the default executor,
+ * trace files, loop-lifetime hooks).
  */
+import type { EventLoop, Executor } from './base_events.js';
+
 export interface Host {
   /** Monotonic milliseconds (performance.now()). */
   now(): number;
@@ -74,3 +80,45 @@ export const defaultHost: Host = {
     }
   },
 };
+
+/**
+ * Everything a host platform adds to the portable core — on Node, `src/node/host.ts` provides it and the
+ * Node entry installs it with one `installHostPlatform()` call. A reader finds every Node seam here; the
+ * core calls these and nothing else of the host's (without a platform, the features below are absent:
+ * NotImplementedError for signal handlers, RuntimeError for the default executor and trace files, and
+ * run() leaves SIGINT alone).
+ */
+export interface HostPlatform {
+  /**
+   * `loop.addSignalHandler(sig, …)`: validate `sig` (TypeError/ValueError/RuntimeError, as Python's
+   * `_check_signal`), then that the loop is open, then make `callback` the signal's handler.
+   */
+  addSignalHandler(loop: EventLoop, sig: string | number, callback: () => void): void;
+  /** `loop.removeSignalHandler(sig)`: whether the loop had a handler (the signal's default comes back). */
+  removeSignalHandler(loop: EventLoop, sig: string | number): boolean;
+  /**
+   * While `Runner.run()` runs: call `onSigint` on Ctrl-C, unless SIGINT is handled by someone else;
+   * returns the function that uninstalls it.
+   */
+  installSigint(onSigint: () => void): () => void;
+  /** The executor of `runInExecutor(null, …)` and `toThread()`, made on first use per loop. */
+  createDefaultExecutor(): Executor;
+  /** `run(main, { trace: 'file.json' })`: write the trace, synchronously (the process may exit next). */
+  writeTraceFile(path: string, text: string): void;
+  /** `runForever()` started or finished (a loop waiting for a signal keeps the process alive). */
+  loopRunning(loop: EventLoop, running: boolean): void;
+  /** The loop closes: drop its signal handlers, kill its children, close its servers (CPython's close()). */
+  loopClosed(loop: EventLoop): void;
+}
+
+let platform: HostPlatform | null = null;
+
+/** Install the host platform (the Node entry does, once); `null` removes it. */
+export function installHostPlatform(p: HostPlatform | null): void {
+  platform = p;
+}
+
+/** @internal The installed host platform, or null (the portable core alone). */
+export function hostPlatform(): HostPlatform | null {
+  return platform;
+}

@@ -13,7 +13,7 @@ export type {
   Executor,
   TaskFactory,
 } from './base_events.js';
-export { EventLoop } from './base_events.js';
+export { EventLoop, newEventLoop } from './base_events.js';
 export type { ReturnWhen, WaitOptions } from './combinators.js';
 export {
   ALL_COMPLETED,
@@ -44,7 +44,7 @@ export {
   isCoroutine,
   isCoroutineFunction,
 } from './coroutines.js';
-export { getEventLoop, getRunningLoop, Handle, newEventLoop, setEventLoop, TimerHandle } from './events.js';
+export { getEventLoop, getRunningLoop, Handle, setEventLoop, TimerHandle } from './events.js';
 export type { ErrorClass, Matcher } from './exceptions.js';
 export * from './exceptions.js';
 export { pyRepr as repr } from './format_helpers.js';

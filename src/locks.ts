@@ -20,12 +20,11 @@
  * Waiters live in WaiterLists (see _internal/waiters.ts): CPython's deques with O(1) removal.
  */
 
-import { typeName } from './_internal/compare.js';
 import { Waiter, WaiterList } from './_internal/waiters.js';
 import { Coroutine, type Instruction } from './coroutines.js';
 import { isAsyncFunction } from './events.js';
 import { BrokenBarrierError, CancelledError, RuntimeError, ValueError } from './exceptions.js';
-import { objectId } from './format_helpers.js';
+import { objectId, pyTypeName } from './format_helpers.js';
 import { LoopBoundMixin } from './mixins.js';
 
 function info(qualname: string): { name: string; qualname: string } {
@@ -43,9 +42,9 @@ function waitersSuffix(extra: string, waiters: WaiterList | null): string {
   return waiters !== null && waiters.length > 0 ? `${extra}, waiters:${waiters.length}` : extra;
 }
 
-const LOCK_ACQUIRE = info('Lock.acquire');
-const AENTER = info('_ContextManagerMixin.__aenter__');
-const AEXIT = info('_ContextManagerMixin.__aexit__');
+const LOCK_ACQUIRE = /* @__PURE__ */ info('Lock.acquire');
+const AENTER = /* @__PURE__ */ info('_ContextManagerMixin.__aenter__');
+const AEXIT = /* @__PURE__ */ info('_ContextManagerMixin.__aexit__');
 
 /** The async-context-manager half shared by Lock, Condition and the semaphores (`async with lock:`). */
 abstract class ContextManagerMixin extends LoopBoundMixin {
@@ -149,7 +148,7 @@ export class Lock extends ContextManagerMixin {
 // ---------------------------------------------------------------------------------------------
 // Event
 
-const EVENT_WAIT = info('Event.wait');
+const EVENT_WAIT = /* @__PURE__ */ info('Event.wait');
 
 /**
  * An event flag: `wait()` blocks until `set()` makes it true; `clear()` makes it false again. Tasks already
@@ -202,8 +201,8 @@ export class Event extends LoopBoundMixin {
 // ---------------------------------------------------------------------------------------------
 // Condition
 
-const CONDITION_WAIT = info('Condition.wait');
-const CONDITION_WAIT_FOR = info('Condition.wait_for');
+const CONDITION_WAIT = /* @__PURE__ */ info('Condition.wait');
+const CONDITION_WAIT_FOR = /* @__PURE__ */ info('Condition.wait_for');
 
 /**
  * A condition variable: tasks holding the lock `wait()` until another task `notify()`s them. Uses the
@@ -232,7 +231,7 @@ export class Condition extends ContextManagerMixin {
   constructor(lock?: Lock | null) {
     super();
     if (lock === undefined || lock === null) lock = new Lock();
-    else if (!(lock instanceof Lock)) throw new TypeError(`lock must be a Lock, not ${typeName(lock)}`);
+    else if (!(lock instanceof Lock)) throw new TypeError(`lock must be a Lock, not ${pyTypeName(lock)}`);
     this._lock = lock;
   }
 
@@ -309,11 +308,12 @@ export class Condition extends ContextManagerMixin {
 
   /**
    * Wait until `predicate()` is truthy (JavaScript truthiness), re-checking after each wake-up; returns
-   * its last value.
+   * its last value. The predicate answers synchronously: an async function is refused with TypeError, and
+   * a predicate that returns a promise raises TypeError in the waiting coroutine.
    */
   waitFor<R>(predicate: () => R): Coroutine<R> {
     if (typeof predicate !== 'function') {
-      throw new TypeError(`'${typeName(predicate)}' object is not callable`);
+      throw new TypeError(`'${pyTypeName(predicate)}' object is not callable`);
     }
     if (isAsyncFunction(predicate)) {
       // Its Promise is always truthy: waitFor would return at once, without waiting.
@@ -355,7 +355,7 @@ export class Condition extends ContextManagerMixin {
 // ---------------------------------------------------------------------------------------------
 // Semaphore and BoundedSemaphore
 
-const SEMAPHORE_ACQUIRE = info('Semaphore.acquire');
+const SEMAPHORE_ACQUIRE = /* @__PURE__ */ info('Semaphore.acquire');
 
 /**
  * A counter of permits: `acquire()` takes one, waiting while none is free; `release()` gives one back.
@@ -368,7 +368,7 @@ export class Semaphore extends ContextManagerMixin {
   constructor(value = 1) {
     super();
     if (typeof value !== 'number') {
-      throw new TypeError(`'<' not supported between instances of '${typeName(value)}' and 'int'`);
+      throw new TypeError(`'<' not supported between instances of '${pyTypeName(value)}' and 'int'`);
     }
     if (value < 0) throw new ValueError('Semaphore initial value must be >= 0');
     this._value = value;
@@ -456,11 +456,11 @@ export class BoundedSemaphore extends Semaphore {
 /** The states of a Barrier (CPython's `_BarrierState`). */
 export type BarrierState = 'filling' | 'draining' | 'resetting' | 'broken';
 
-const BARRIER_WAIT = info('Barrier.wait');
-const BARRIER_RESET = info('Barrier.reset');
-const BARRIER_ABORT = info('Barrier.abort');
-const BARRIER_AENTER = info('Barrier.__aenter__');
-const BARRIER_AEXIT = info('Barrier.__aexit__');
+const BARRIER_WAIT = /* @__PURE__ */ info('Barrier.wait');
+const BARRIER_RESET = /* @__PURE__ */ info('Barrier.reset');
+const BARRIER_ABORT = /* @__PURE__ */ info('Barrier.abort');
+const BARRIER_AENTER = /* @__PURE__ */ info('Barrier.__aenter__');
+const BARRIER_AEXIT = /* @__PURE__ */ info('Barrier.__aexit__');
 
 /**
  * A barrier for a fixed number of tasks (`parties`): each `wait()` blocks until that many tasks are
@@ -476,7 +476,7 @@ export class Barrier extends LoopBoundMixin {
   constructor(parties: number) {
     super();
     if (typeof parties !== 'number') {
-      throw new TypeError(`'<' not supported between instances of '${typeName(parties)}' and 'int'`);
+      throw new TypeError(`'<' not supported between instances of '${pyTypeName(parties)}' and 'int'`);
     }
     if (parties < 1) throw new ValueError('parties must be >= 1');
     this._parties = parties;

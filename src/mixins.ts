@@ -7,6 +7,8 @@
  * Futures of the first loop. The fast paths (an uncontended acquire, a get from a non-empty queue) never
  * bind, exactly as in CPython.
  */
+
+import { refuseAwait } from './_internal/args.js';
 import type { EventLoop } from './base_events.js';
 import { _getRunningLoop } from './events.js';
 import { RuntimeError } from './exceptions.js';
@@ -32,3 +34,6 @@ export class LoopBoundMixin {
     return String(this);
   }
 }
+
+// `yield* lock` (any lock, Event, Barrier or queue): CPython's "'Lock' object can't be awaited".
+refuseAwait(LoopBoundMixin);

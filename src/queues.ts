@@ -19,33 +19,45 @@
  */
 
 import { checkOptions } from './_internal/args.js';
-import { type Comparator, PyHeap, typeName } from './_internal/compare.js';
+import { type Comparator, PyHeap } from './_internal/compare.js';
 import { Deque } from './_internal/deque.js';
 import { isRecyclable, recycle, Waiter, WaiterList } from './_internal/waiters.js';
 import type { EventLoop } from './base_events.js';
 import { Coroutine, type Instruction } from './coroutines.js';
 import { RuntimeError, StopAsyncIteration, ValueError } from './exceptions.js';
-import { objectId, repr } from './format_helpers.js';
+import { objectId, pyTypeName, repr } from './format_helpers.js';
 import { suspendOn } from './futures.js';
 import { Event } from './locks.js';
 import { LoopBoundMixin } from './mixins.js';
 
-function named<T extends abstract new (...args: any[]) => Error>(cls: T, name: string): T {
+/**
+ * Give `cls.prototype` the `name` Python shows (writable and configurable, like Error.prototype.name);
+ * returns the name. Called from each class's static initializer `_named`, annotated as a pure call:
+ * a static initializer marked pure leaves an unused class removable by bundlers (tree-shaking), where a
+ * module-level `named(Cls, …)` statement would keep every class (docs/ARCHITECTURE.md §10, bundle size).
+ */
+function named(cls: abstract new (...args: any[]) => Error, name: string): string {
   Object.defineProperty(cls.prototype, 'name', { value: name, writable: true, configurable: true });
-  return cls;
+  return name;
 }
 
 /** Raised by `getNowait()` on an empty queue. */
-export class QueueEmpty extends Error {}
-named(QueueEmpty, 'QueueEmpty');
+export class QueueEmpty extends Error {
+  /** @internal */
+  static readonly _named: string = /* @__PURE__ */ named(this, 'QueueEmpty');
+}
 
 /** Raised by `putNowait()` on a full queue. */
-export class QueueFull extends Error {}
-named(QueueFull, 'QueueFull');
+export class QueueFull extends Error {
+  /** @internal */
+  static readonly _named: string = /* @__PURE__ */ named(this, 'QueueFull');
+}
 
 /** Raised when putting on to, or getting from, a queue that has been shut down. */
-export class QueueShutDown extends Error {}
-named(QueueShutDown, 'QueueShutDown');
+export class QueueShutDown extends Error {
+  /** @internal */
+  static readonly _named: string = /* @__PURE__ */ named(this, 'QueueShutDown');
+}
 
 const QUEUE_PUT = { name: 'put', qualname: 'Queue.put' };
 const QUEUE_GET = { name: 'get', qualname: 'Queue.get' };
@@ -75,7 +87,7 @@ export class Queue<T = unknown> extends LoopBoundMixin {
   constructor(maxsize = 0) {
     super();
     if (typeof maxsize !== 'number') {
-      throw new TypeError(`maxsize must be a number, not '${typeName(maxsize)}'`);
+      throw new TypeError(`maxsize must be a number, not '${pyTypeName(maxsize)}'`);
     }
     this._maxsize = maxsize;
     this._finished.set();
@@ -308,7 +320,7 @@ export class PriorityQueue<T = unknown> extends Queue<T> {
     const comparator = options?.comparator;
     if (comparator !== undefined && comparator !== null) {
       if (typeof comparator !== 'function') {
-        throw new TypeError(`comparator must be a function, not '${typeName(comparator)}'`);
+        throw new TypeError(`comparator must be a function, not '${pyTypeName(comparator)}'`);
       }
       this._queue = new PyHeap<T>(comparator);
     }

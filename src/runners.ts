@@ -18,11 +18,12 @@ import { THREAD_JOIN_TIMEOUT } from './constants.js';
 import { type Context, copyContext } from './contextvars.js';
 import { type Awaitable, Coroutine, type Instruction, isCoroutine } from './coroutines.js';
 import { _getActiveLoop, _getCurrentLoop, setEventLoop } from './events.js';
-import { CancelledError, KeyboardInterrupt, RuntimeError } from './exceptions.js';
+import { CancelledError, chainContext, KeyboardInterrupt, RuntimeError } from './exceptions.js';
 import { pyTypeName } from './format_helpers.js';
 import { isFuture } from './futures.js';
+import { hostPlatform } from './host.js';
 import { allTasks, gather, isAwaitableObject, notAnAwaitable, type Task } from './tasks.js';
-import { _traceHooks, type ChromeTrace, startTracing } from './trace.js';
+import { type ChromeTrace, startTracing } from './trace.js';
 
 export interface RunOptions {
   /** Debug mode (slow callbacks, creation stacks); default: TSYNCIO_DEBUG in the environment. */
@@ -42,23 +43,6 @@ export interface RunOptions {
 }
 
 type State = 'created' | 'initialized' | 'closed';
-
-const proc = (globalThis as { process?: any }).process;
-
-/** Extension point for the Node entry: SIGINT handling while Runner.run() is active. */
-export const _runnerHooks: {
-  installSigint: ((onSigint: () => void) => () => void) | null;
-} = {
-  installSigint:
-    proc && typeof proc.on === 'function' && typeof proc.off === 'function'
-      ? (onSigint) => {
-          // Only when nobody else handles SIGINT (Python: when the default int handler is installed).
-          if (proc.listenerCount('SIGINT') > 0) return () => {};
-          proc.on('SIGINT', onSigint);
-          return () => proc.off('SIGINT', onSigint);
-        }
-      : null,
-};
 
 /**
  * Runs coroutines on one event loop it owns, keeping one context across run() calls (Python's
@@ -86,7 +70,7 @@ export class Runner {
     if (trace !== null && typeof trace !== 'string' && typeof trace !== 'function') {
       throw new TypeError(`trace must be a file path or a function, got ${String(trace)}`);
     }
-    if (typeof trace === 'string' && _traceHooks.writeFile === null) {
+    if (typeof trace === 'string' && hostPlatform() === null) {
       throw new RuntimeError(
         "writing a trace file needs the Node entry: import from 'tsyncio/node' (or pass a function)",
       );
@@ -113,7 +97,7 @@ export class Runner {
     const loop = this._loop!;
     const task = loop.createTask(main, { context }) as Task<T>;
     this._interruptCount = 0;
-    const uninstall = _runnerHooks.installSigint?.(() => this._onSigint(task)) ?? (() => {});
+    const uninstall = hostPlatform()?.installSigint(() => this._onSigint(task)) ?? (() => {});
     let result: Promise<T>;
     try {
       loop._nextRunEntry = 'run()';
@@ -185,7 +169,7 @@ export class Runner {
       const onClose =
         typeof trace === 'function'
           ? trace
-          : (t: ChromeTrace) => _traceHooks.writeFile!(trace, JSON.stringify(t));
+          : (t: ChromeTrace) => hostPlatform()!.writeTraceFile(trace, JSON.stringify(t));
       startTracing(this._loop, { onClose });
     }
     this._context = copyContext();
@@ -222,10 +206,16 @@ export class Runner {
     if (this._state !== 'initialized') return;
     const loop = this._loop!;
     try {
-      const toCancel = [...allTasks(loop)];
+      // See cancelAllTasks: after a deadlock, its cancellation was the shutdown's.
+      const toCancel = loop._deadlock !== null ? [] : [...allTasks(loop)];
       if (toCancel.length > 0) {
         for (const t of toCancel) t.cancel();
-        loop._runUntilCompleteSync(gather(...toCancel, { returnExceptions: true }));
+        loop._shutdownRun = true;
+        try {
+          loop._runUntilCompleteSync(gather(...toCancel, { returnExceptions: true }));
+        } finally {
+          loop._shutdownRun = false;
+        }
         reportShutdownErrors(loop, toCancel);
       }
       // As CPython's Runner.close(): each shutdown step is a run_until_complete of its own, even when it has
@@ -272,10 +262,20 @@ function toCoroutine<T>(coro: Awaitable<T>): Coroutine<T> | Generator<Instructio
 }
 
 async function cancelAllTasks(loop: EventLoop): Promise<void> {
+  // The run ended in a deadlock: its tasks were cancelled and waited for then — that was the shutdown's
+  // cancellation (tasks spawned meanwhile are left, as CPython's shutdown leaves those it did not see;
+  // tasks whose cleanup deadlocked can never finish, and waiting for them again would deadlock again).
+  if (loop._deadlock !== null) return;
   const toCancel = [...allTasks(loop)];
   if (toCancel.length === 0) return;
   for (const t of toCancel) t.cancel();
-  await loop.runUntilComplete(gather(...toCancel, { returnExceptions: true }));
+  loop._nextRunEntry = 'run()';
+  loop._shutdownRun = true;
+  try {
+    await loop.runUntilComplete(gather(...toCancel, { returnExceptions: true }));
+  } finally {
+    loop._shutdownRun = false;
+  }
   reportShutdownErrors(loop, toCancel);
 }
 
@@ -320,7 +320,13 @@ export function run<T>(main: Awaitable<T>, options?: RunOptions): Promise<T> {
       return v;
     },
     async (e) => {
-      await runner.close();
+      try {
+        await runner.close();
+      } catch (closeError) {
+        // The shutdown failed too (a DeadlockError): Python's implicit context keeps the run's error.
+        chainContext(closeError, e);
+        throw closeError;
+      }
       throw e;
     },
   );
@@ -338,9 +344,18 @@ export function runSync<T>(main: Awaitable<T>, options?: RunOptions): T {
   checkOptions('runSync', options);
   const coro = toCoroutine(main);
   const runner = new Runner(options);
+  let result: T;
   try {
-    return runner._runSync(coro);
-  } finally {
-    runner._closeSync();
+    result = runner._runSync(coro);
+  } catch (e) {
+    try {
+      runner._closeSync();
+    } catch (closeError) {
+      chainContext(closeError, e);
+      throw closeError;
+    }
+    throw e;
   }
+  runner._closeSync();
+  return result;
 }

@@ -24,6 +24,8 @@
  * collected; JavaScript cannot run code of a collected object, so tsyncio's loop holds unfinished async
  * generators strongly until they finish, are closed, or the loop shuts them down.
  */
+
+import { hasAwaitIterator } from './_internal/args.js';
 import type { EventLoop } from './base_events.js';
 import { type Awaitable, Coroutine, type Instruction } from './coroutines.js';
 import { _getRunningLoop, getRunningLoop } from './events.js';
@@ -34,7 +36,7 @@ import {
   StopAsyncIteration,
   StopIteration,
 } from './exceptions.js';
-import { objectId } from './format_helpers.js';
+import { objectId, pyTypeName } from './format_helpers.js';
 import { logger } from './log.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -68,27 +70,17 @@ export type Suppressed<X> = [X] extends [false | undefined | null | void | 0 | '
 /** What a body passed to asyncWith/asyncFor may be: a generator function or a coroutine function. */
 export type Body<A, R> = (arg: A) => Awaitable<R>;
 
-/** Python's `type(x).__name__` for error messages. */
-function typeName(x: unknown): string {
-  if (x === null) return 'null';
-  if (x === undefined) return 'undefined';
-  if (typeof x === 'object' || typeof x === 'function') {
-    return (x as { constructor?: { name?: string } }).constructor?.name || 'Object';
-  }
-  return typeof x;
-}
-
 /** `yield*`-able view of what a protocol method returned, or TypeError naming the method. */
 function awaitableFrom<T>(value: unknown, where: string, method: string): Awaitable<T> {
   if (
     value !== null &&
     (typeof value === 'object' || typeof value === 'function') &&
-    typeof (value as Awaitable<T>)[Symbol.iterator] === 'function'
+    hasAwaitIterator(value)
   ) {
     return value as Awaitable<T>;
   }
   const err = new TypeError(
-    `'${where}' received an object from ${method}() that is not awaitable: ${typeName(value)}`,
+    `'${where}' received an object from ${method}() that is not awaitable: ${pyTypeName(value)}`,
   );
   if (value !== null && typeof (value as PromiseLike<unknown>)?.then === 'function') {
     (err as { hint?: string }).hint = 'a Promise cannot be awaited with yield*: wrap it with fromPromise()';
@@ -121,13 +113,13 @@ export function asyncWith<V, R, X = unknown>(
   for (const method of ['aexit', 'aenter'] as const) {
     if (cm === null || cm === undefined || typeof (cm as any)[method] !== 'function') {
       throw new TypeError(
-        `'${typeName(cm)}' object does not support the asynchronous context manager protocol ` +
+        `'${pyTypeName(cm)}' object does not support the asynchronous context manager protocol ` +
           `(missed ${method} method)`,
       );
     }
   }
   if (typeof body !== 'function') {
-    throw new TypeError(`asyncWith() body must be a generator function, got ${typeName(body)}`);
+    throw new TypeError(`asyncWith() body must be a generator function, got ${pyTypeName(body)}`);
   }
   return new Coroutine(asyncWithGen(cm, body), ASYNC_WITH_INFO) as Coroutine<R | Suppressed<X>>;
 }
@@ -162,11 +154,11 @@ function* asyncWithGen<V, R>(
 /** Python's `aiter(obj)`: `obj.aiter()`, checked to be an async iterator. */
 export function aiter<T>(obj: AsyncIterableProtocol<T>): AsyncIteratorProtocol<T> {
   if (obj === null || obj === undefined || typeof (obj as any).aiter !== 'function') {
-    throw new TypeError(`'${typeName(obj)}' object is not an async iterable`);
+    throw new TypeError(`'${pyTypeName(obj)}' object is not an async iterable`);
   }
   const it = obj.aiter();
   if (it === null || it === undefined || typeof (it as any).anext !== 'function') {
-    throw new TypeError(`aiter() returned not an async iterator of type '${typeName(it)}'`);
+    throw new TypeError(`aiter() returned not an async iterator of type '${pyTypeName(it)}'`);
   }
   return it;
 }
@@ -185,7 +177,7 @@ export function anext<T, D>(
   defaultValue: D | typeof NO_DEFAULT = NO_DEFAULT,
 ): Awaitable<T | D> {
   if (it === null || it === undefined || typeof (it as any).anext !== 'function') {
-    throw new TypeError(`'${typeName(it)}' object is not an async iterator`);
+    throw new TypeError(`'${pyTypeName(it)}' object is not an async iterator`);
   }
   const aw = awaitableFrom<T>(it.anext(), 'anext', 'anext');
   if (defaultValue === NO_DEFAULT) return aw;
@@ -216,10 +208,10 @@ export function asyncFor<T, R = undefined>(
   body: Body<T, R | undefined | void>,
 ): Coroutine<R | undefined> {
   if (iterable === null || iterable === undefined || typeof (iterable as any).aiter !== 'function') {
-    throw new TypeError(`'async for' requires an object with aiter method, got ${typeName(iterable)}`);
+    throw new TypeError(`'async for' requires an object with aiter method, got ${pyTypeName(iterable)}`);
   }
   if (typeof body !== 'function') {
-    throw new TypeError(`asyncFor() body must be a generator function, got ${typeName(body)}`);
+    throw new TypeError(`asyncFor() body must be a generator function, got ${pyTypeName(body)}`);
   }
   return new Coroutine(asyncForGen(iterable, body), ASYNC_FOR_INFO);
 }
@@ -231,7 +223,7 @@ function* asyncForGen<T, R>(
   const it = iterable.aiter();
   if (it === null || it === undefined || typeof (it as any).anext !== 'function') {
     throw new TypeError(
-      `'async for' received an object from aiter that does not implement anext: ${typeName(it)}`,
+      `'async for' received an object from aiter that does not implement anext: ${pyTypeName(it)}`,
     );
   }
   for (;;) {
@@ -332,7 +324,7 @@ export function asyncGenerator<T, A extends unknown[], S = undefined, This = unk
 ): AsyncGeneratorFn<A, T, S> & ((this: This, ...args: A) => AsyncGeneratorType<T, S>) {
   if (typeof fn !== 'function' || !(fn instanceof GeneratorFunction)) {
     throw new TypeError(
-      `asyncGenerator() expects a generator function (function*), got ${typeName(fn)}${
+      `asyncGenerator() expects a generator function (function*), got ${pyTypeName(fn)}${
         typeof fn === 'function' && fn.name ? ` ${fn.name}` : ''
       }`,
     );

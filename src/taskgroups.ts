@@ -12,6 +12,8 @@
  *   - errors beat cancellation: any child or body error makes an ExceptionGroup (even for a single error),
  *     and CancelledError is never put in it. KeyboardInterrupt and SystemExit propagate bare.
  */
+
+import { refuseAwait } from './_internal/args.js';
 import type { EventLoop } from './base_events.js';
 import { type Awaitable, Coroutine, closeCoroutine, type Instruction } from './coroutines.js';
 import { getRunningLoop } from './events.js';
@@ -295,3 +297,6 @@ export class TaskGroup implements AsyncContextManager<TaskGroup> {
     return this.toString();
   }
 }
+
+// `yield* tg`: CPython's "'TaskGroup' object can't be awaited".
+refuseAwait(TaskGroup);

@@ -18,7 +18,7 @@
  *   Future's own iterator returns it to the `yield*` that awaited it.
  */
 
-import { checkOptionKeys, checkOptions, isCollection, withHint } from './_internal/args.js';
+import { checkOptionKeys, checkOptions, hasAwaitIterator, isCollection, withHint } from './_internal/args.js';
 import { suspendedCoroutineFrames } from './_internal/v8stack.js';
 import { Waiter } from './_internal/waiters.js';
 import type { EventLoop, TaskFactory } from './base_events.js';
@@ -177,7 +177,7 @@ export class Task<T = unknown> extends Future<T> {
     }
     this._context = context ?? copyContext();
     const loop = this._loop;
-    if (loop._tracer !== null) loop._tracer.taskCreated?.(this);
+    if (loop._tracer !== null) loop._tracer.taskCreated(this);
     if (options?.eagerStart && loop._running) {
       this._eagerStart();
     } else {
@@ -265,7 +265,7 @@ export class Task<T = unknown> extends Future<T> {
     // Our own cancel() came back to us through the futures we wait for: tasks awaiting each other.
     if ((this._flags & F_TASK_CANCELLING_WAITER) !== 0) return this._breakCancelCycle(msg);
     this._numCancelsRequested += 1;
-    if (this._loop._tracer !== null) this._loop._tracer.taskCancelRequested?.(this, msg);
+    if (this._loop._tracer !== null) this._loop._tracer.taskCancelRequested(this, msg);
     if (this._abortController !== undefined && !this._abortController.signal.aborted) {
       this._abortController.abort(new CancelledError(msg));
     }
@@ -360,7 +360,7 @@ export class Task<T = unknown> extends Future<T> {
     const coro = this._coro!;
     const loop = this._loop;
     const tracer = loop._tracer;
-    if (tracer !== null) tracer.taskStepStart?.(this);
+    if (tracer !== null) tracer.taskStepStart(this);
     let r: IteratorResult<unknown, T>;
     // Coroutine._step, inlined [HOT]: one call and — when the step raises — one catch-and-rethrow less.
     let entered: Coroutine<T> | null = null;
@@ -381,7 +381,7 @@ export class Task<T = unknown> extends Future<T> {
     } catch (caught) {
       let e = caught;
       if (entered !== null) entered._state = CORO_CLOSED;
-      if (tracer !== null) tracer.taskStepEnd?.(this);
+      if (tracer !== null) tracer.taskStepEnd(this);
       if (hasExc && e !== exc && e instanceof TypeError) e = explainBadYield(exc, e);
       if (e instanceof CancelledError) {
         // Keep this exact exception: result() re-raises it (with its message and chain) once.
@@ -397,7 +397,7 @@ export class Task<T = unknown> extends Future<T> {
       this._finished();
       return;
     }
-    if (tracer !== null) tracer.taskStepEnd?.(this);
+    if (tracer !== null) tracer.taskStepEnd(this);
     if (r.done) {
       if ((this._flags & F_TASK_MUST_CANCEL) !== 0) {
         // Task is cancelled right before coro stops.
@@ -433,7 +433,7 @@ export class Task<T = unknown> extends Future<T> {
           const add = fut.addDoneCallback;
           if (add === FUTURE_ADD_DONE_CALLBACK || add === WAITER_ADD_DONE_CALLBACK) fut._addTaskWakeup(this);
           else fut.addDoneCallback(wakeupCallback(this), { context: this._context });
-          if (tracer !== null) tracer.taskWaits?.(this, fut);
+          if (tracer !== null) tracer.taskWaits(this, fut);
           if ((this._flags & F_TASK_MUST_CANCEL) !== 0) {
             if (fut.cancel(this._cancelMessage)) this._flags &= ~F_TASK_MUST_CANCEL;
           }
@@ -491,7 +491,7 @@ export class Task<T = unknown> extends Future<T> {
   private _finished(): void {
     this._loop._tasks.delete(this);
     if (this._awaitStack !== undefined) this._awaitStack = undefined;
-    if (this._loop._tracer !== null) this._loop._tracer.taskDone?.(this);
+    if (this._loop._tracer !== null) this._loop._tracer.taskDone(this);
   }
 
   /**
@@ -594,7 +594,7 @@ export function createEagerTaskFactory(customTaskConstructor: TaskConstructor): 
 }
 
 /** `loop.setTaskFactory(eagerTaskFactory)`: every task created on the loop starts eagerly. */
-export const eagerTaskFactory: TaskFactory = createEagerTaskFactory(Task);
+export const eagerTaskFactory: TaskFactory = /* @__PURE__ */ createEagerTaskFactory(Task);
 
 // ---------------------------------------------------------------------------------------------
 
@@ -658,12 +658,7 @@ export function ensureFuture<T>(obj: Future<T> | Awaitable<T>, options?: { loop?
  * tasks is not an awaitable; Python's `await [t]` fails the same way).
  */
 export function isAwaitableObject(obj: unknown): boolean {
-  return (
-    obj !== null &&
-    typeof obj === 'object' &&
-    typeof (obj as Awaitable<unknown>)[Symbol.iterator] === 'function' &&
-    !isCollection(obj)
-  );
+  return obj !== null && typeof obj === 'object' && hasAwaitIterator(obj) && !isCollection(obj);
 }
 
 /** @internal CPython's TypeError from ensure_future(), with a hint for the JavaScript slips. */

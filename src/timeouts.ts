@@ -19,6 +19,8 @@
  * chain, so tsyncio splices it before a CancelledError found on the `context` chain or, when there is none,
  * appends it at the end of the chain (see docs/PYTHON_DIFFERENCES.md).
  */
+
+import { refuseAwait } from './_internal/args.js';
 import type { EventLoop } from './base_events.js';
 import { currentContext } from './contextvars.js';
 import { Coroutine, type Instruction } from './coroutines.js';
@@ -228,3 +230,6 @@ export function timeout(delay: number | null | undefined): Timeout {
 export function timeoutAt(when: number | null | undefined): Timeout {
   return new Timeout(when);
 }
+
+// `yield* timeout(1)`: CPython's "'Timeout' object can't be awaited".
+refuseAwait(Timeout);

@@ -79,8 +79,25 @@ function callbackLabel(handle: Handle): string {
   return callbackName(cb);
 }
 
+/**
+ * What the loop tells an installed instrument (Trio's instruments), at each point of a task's and a
+ * handle's life. `loop._tracer` holds at most one; the loop and Task call every method while it is set.
+ */
+export interface Instrument {
+  taskCreated(task: Task<any>): void;
+  taskCancelRequested(task: Task<any>, msg: unknown): void;
+  taskStepStart(task: Task<any>): void;
+  taskStepEnd(task: Task<any>): void;
+  /** The task now waits for `fut`. */
+  taskWaits(task: Task<any>, fut: Future<any>): void;
+  taskDone(task: Task<any>): void;
+  beforeHandle(handle: Handle): void;
+  afterHandle(handle: Handle): void;
+  loopClosed(): void;
+}
+
 /** Records one loop's activity; installed as `loop._tracer`. */
-export class Tracer {
+export class Tracer implements Instrument {
   readonly loop: EventLoop;
   readonly events: TraceEvent[] = [];
   dropped = 0;
@@ -326,6 +343,3 @@ export function stopTracing(loop?: EventLoop | null): ChromeTrace {
   tracer._detach();
   return tracer.toJSON();
 }
-
-/** @internal The Node entry installs a file writer here, for run(main(), { trace: 'file.json' }). */
-export const _traceHooks: { writeFile: ((path: string, text: string) => void) | null } = { writeFile: null };

@@ -4,9 +4,13 @@
  * proves `npm run bench` still measures something real; .ci/run runs the whole `npm run bench -- --quick`.
  */
 
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { run } from 'tsyncio';
 import { describe, expect, it } from 'vitest';
-import { measureBundles } from '../bench/bundle.mjs';
+import { bundleProgram, ENTRY, measureBundles } from '../bench/bundle.mjs';
 import { type Measurement, prepare, Unavailable, WORKLOADS } from '../bench/workloads.js';
 
 const TINY: Record<string, number> = {
@@ -64,5 +68,46 @@ describe('bundle size measurement (bench/bundle.mjs)', () => {
     // tree-shaking works at all: queues and locks are not in a program that does not use them
     expect(modules).not.toContain('src/queues.ts');
     expect(modules).not.toContain('src/locks.ts');
+  });
+});
+
+/** Bundle `source` (importing from ENTRY) as a browser app would, run the bundle in a fresh Node process. */
+async function runBundled(source: string): Promise<string> {
+  const { code } = await bundleProgram(source);
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'tsyncio-bundled-'));
+  try {
+    const file = path.join(dir, 'app.mjs');
+    writeFileSync(file, code);
+    const r = spawnSync(process.execPath, [file], { encoding: 'utf8', timeout: 15_000 });
+    if (r.status !== 0) throw new Error(`the bundled program failed (${r.status}): ${r.stderr.slice(-2000)}`);
+    return r.stdout;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+describe('tree-shaking keeps what a program needs ("sideEffects" is truthful)', () => {
+  it('a program that only calls newEventLoop() gets a working EventLoop', async () => {
+    // newEventLoop once reached the class through a factory base_events registered at load: a bundler
+    // honouring "sideEffects" dropped base_events and newEventLoop() threw "loopFactory is not a function".
+    const out = await runBundled(`import { newEventLoop } from ${JSON.stringify(ENTRY)};
+const loop = newEventLoop({ clock: 'virtual' });
+console.log(String(loop), loop.time());
+loop.close();
+`);
+    expect(out.trim()).toBe('<EventLoop running=False closed=False debug=False> 0');
+  });
+
+  it("registers the debugger's dump hook even when the program uses nothing from tools.ts", async () => {
+    // tools.ts puts dumpAwaitedBy on globalThis[Symbol.for('tsyncio.introspect')] at load (a side effect),
+    // so package.json "sideEffects" lists it: a bundler must not drop the module.
+    const out = await runBundled(`import { coroutine, run, sleep } from ${JSON.stringify(ENTRY)};
+const main = coroutine(function* main() {
+  yield* sleep(0);
+  return JSON.parse(globalThis[Symbol.for('tsyncio.introspect')].dump()).length;
+});
+run(main()).then((n) => console.log('threads', n));
+`);
+    expect(out.trim()).toBe('threads 1');
   });
 });

@@ -13,6 +13,7 @@ import {
   run,
   StopIteration,
   sleep,
+  ValueError,
 } from 'tsyncio';
 import { afterEach, describe, expect, it } from 'vitest';
 import { setNeverAwaitedSink, sweepNursery } from '../src/coroutines.js';
@@ -208,6 +209,27 @@ describe('coroutine objects', () => {
     });
     expect(await run(main())).toEqual([42, proto]);
     expect(proto.n).toBe(2);
+  });
+
+  it("send()/throw() on a running coroutine raise tsyncio's ValueError('coroutine already executing')", () => {
+    let self: Coroutine<unknown> | null = null;
+    const errors: unknown[] = [];
+    const reentrant = coroutine(function* reentrant() {
+      for (const poke of [() => self!.send(undefined), () => self!.throw(new Error('x'))]) {
+        try {
+          poke();
+        } catch (e) {
+          errors.push(e);
+        }
+      }
+    });
+    self = reentrant();
+    expect(() => self!.send(undefined)).toThrow(StopIteration);
+    expect(errors).toHaveLength(2);
+    for (const e of errors) {
+      expect(e).toBeInstanceOf(ValueError);
+      expect((e as Error).message).toBe('coroutine already executing');
+    }
   });
 
   it('coroutine() rejects functions that are not generator functions', () => {

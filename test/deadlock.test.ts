@@ -20,6 +20,7 @@ import {
   runSync,
   sleep,
   type Task,
+  ValueError,
 } from 'tsyncio';
 import { describe, expect, it } from 'vitest';
 
@@ -107,10 +108,9 @@ describe('a run that can never finish (child processes)', { timeout: 60_000 }, (
     expect(r.stdout).toContain('the 1 pending host operation can never complete');
   });
 
-  it.concurrent('a main task that swallows the cancellation returns its value (as after Ctrl-C)', async () => {
+  it.concurrent('a main task that swallows the cancellation still ends in DeadlockError', async () => {
     const r = await runChild('swallow');
-    expect(r.stdout).toBe('result swallowed\n');
-    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^caught DeadlockError\nrun\(\) can never finish/);
   });
 
   it.concurrent('not a deadlock: a host timer, a pending host promise, a listening server', async () => {
@@ -181,6 +181,24 @@ describe('runSync(): the loop itself knows', () => {
     expect(tasks[0]!.cancelled()).toBe(true);
   });
 
+  it('waits for every cancelled task, not only the main one: a slow cleanup is not cut short', () => {
+    const log: string[] = [];
+    const worker = coroutine(function* worker() {
+      try {
+        yield* new Event().wait();
+      } finally {
+        yield* sleep(1); // e.g. a goodbye message to flush
+        log.push(`worker cleaned at ${getRunningLoop().time()}`);
+      }
+    });
+    const main = coroutine(function* main() {
+      createTask(worker());
+      yield* new Event().wait();
+    });
+    expect(() => runSync(main(), { clock: 'virtual' })).toThrow(DeadlockError);
+    expect(log).toEqual(['worker cleaned at 1']);
+  });
+
   it('after the timers have run out (real clock)', () => {
     const main = coroutine(function* main() {
       yield* sleep(0.001);
@@ -189,16 +207,51 @@ describe('runSync(): the loop itself knows', () => {
     expect(() => runSync(main())).toThrow(DeadlockError);
   });
 
-  it('a main coroutine that swallows the cancellation returns its value', () => {
+  it('a main coroutine that swallows the cancellation and returns: still DeadlockError', () => {
+    const log: string[] = [];
     const main = coroutine(function* main() {
       try {
         yield* getRunningLoop().createFuture();
       } catch (e) {
-        if (e instanceof CancelledError) return 'swallowed';
+        if (e instanceof CancelledError) {
+          log.push('swallowed');
+          return 'swallowed';
+        }
         throw e;
       }
     });
-    expect(runSync(main())).toBe('swallowed');
+    expect(() => runSync(main())).toThrow(DeadlockError);
+    expect(log).toEqual(['swallowed']);
+  });
+
+  it("a deadlock in the shutdown's wait for leftover tasks raises at once, with the run's error as context", () => {
+    const log: string[] = [];
+    const leftover = coroutine(function* leftover() {
+      try {
+        yield* sleep(10);
+      } catch (e) {
+        log.push(`leftover got ${(e as Error).name}`);
+        yield* getRunningLoop().createFuture(); // a cleanup that waits for nothing that will come
+      }
+    });
+    const main = coroutine(function* main() {
+      createTask(leftover(), { name: 'leftover' });
+      yield* sleep(0);
+      throw new ValueError('main failed');
+    });
+    let error: unknown;
+    try {
+      runSync(main(), { clock: 'virtual' });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(DeadlockError);
+    expect((error as Error).message).toMatch(
+      /^runSync\(\) shutdown can never finish: .* The pending tasks were cancelled by the shutdown already, and did not finish\./,
+    );
+    expect((error as { context?: unknown }).context).toBeInstanceOf(ValueError);
+    // Cancelled once, by the shutdown; never a second time.
+    expect(log).toEqual(['leftover got CancelledError']);
   });
 
   it('a cleanup that deadlocks again raises at once', () => {

@@ -17,9 +17,12 @@ import {
   createTask,
   Event,
   EventLoop,
+  ensureFuture,
   gather,
   getRunningLoop,
   Lock,
+  PriorityQueue,
+  Queue,
   RuntimeError,
   Semaphore,
   sleep,
@@ -1513,4 +1516,43 @@ describe('Barrier', () => {
       expect(results3.length).toBe(N);
       expect(barrier1.nWaiting).toBe(0);
     }));
+});
+
+describe('awaiting an object that is not awaitable', () => {
+  it("`yield* lock` (and the other primitives, TaskGroup, Timeout) fails with CPython's \"'Lock' object can't be awaited\"", async () => {
+    const messages = await arun(function* () {
+      const objects: object[] = [
+        new Lock(),
+        new Event(),
+        new Semaphore(),
+        new BoundedSemaphore(),
+        new Condition(),
+        new Barrier(2),
+        new Queue(),
+        new PriorityQueue(),
+        new TaskGroup(),
+        timeout(1),
+      ];
+      const out: string[] = [];
+      for (const x of objects) {
+        try {
+          yield* x as unknown as Awaitable<unknown>;
+          out.push('awaited?');
+        } catch (e) {
+          expect(e).toBeInstanceOf(TypeError);
+          out.push((e as Error).message);
+        }
+      }
+      return out;
+    });
+    expect(messages).toEqual(
+      ['Lock', 'Event', 'Semaphore', 'BoundedSemaphore', 'Condition', 'Barrier', 'Queue', 'PriorityQueue']
+        .concat(['TaskGroup', 'Timeout'])
+        .map((n) => `'${n}' object can't be awaited`),
+    );
+    // Still not an awaitable for ensureFuture (CPython's message), nor for TypeScript.
+    expect(() => ensureFuture(new Lock() as never)).toThrow(
+      new TypeError('An asyncio.Future, a coroutine or an awaitable is required'),
+    );
+  });
 });

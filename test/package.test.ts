@@ -107,6 +107,24 @@ describe('the packed package', () => {
     expect(r.stderr).toContain("new TypeError('An asyncio.Future, a coroutine or an awaitable is required')");
   });
 
+  it('a worker function in a .ts file, without a TypeScript loader, fails saying what to do', () => {
+    // Plain node: nothing can load TypeScript in the worker (under tsx it would load: test/executor.test.ts).
+    writeFileSync(join(dir, 'work.ts'), 'export function double(n: number): number {\n  return n * 2;\n}\n');
+    writeFileSync(
+      join(dir, 'ts_worker.mjs'),
+      `import { coroutine, run, toThread, workerFunction } from 'tsyncio';
+const double = workerFunction(new URL('./work.ts', import.meta.url), 'double');
+const main = coroutine(function* main() { return yield* toThread(double, 21); });
+try { await run(main()); } catch (e) { console.log(e.name, e.code, e.message); }
+`,
+    );
+    const out = execFileSync(process.execPath, ['ts_worker.mjs'], { cwd: dir, encoding: 'utf8' });
+    expect(out).toMatch(
+      /^TypeError ERR_UNKNOWN_FILE_EXTENSION Unknown file extension "\.ts" for .*work\.ts: the worker thread cannot load TypeScript\./,
+    );
+    expect(out).toContain('compile the module of double() to JavaScript, or run the program with tsx');
+  });
+
   it('imports and runs from plain JavaScript (ESM)', () => {
     writeFileSync(
       join(dir, 'main.mjs'),

@@ -44,7 +44,7 @@ import {
   Transport,
   WriteTransport,
 } from 'tsyncio/node';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, expectTypeOf, it } from 'vitest';
 
 const str = (x: Uint8Array): string => Buffer.from(x).toString('latin1');
 
@@ -336,6 +336,37 @@ describe('loop.createConnection / createServer (test_events.py)', () => {
       return err instanceof ConnectionRefusedError;
     });
     expect(result).toBe(true);
+  });
+
+  it("reusePort: two servers share a port where Node supports it, else CPython's ValueError (test_create_server_reuse_port)", async () => {
+    const [major, minor] = process.versions.node.split('.').map(Number) as [number, number];
+    const supported = major > 23 || (major === 23 && minor >= 1) || (major === 22 && minor >= 12);
+    const { result } = await runNet(function* (loop) {
+      if (!supported) {
+        const e = (yield* raisesGen(() =>
+          loop.createServer(() => new Protocol(), '127.0.0.1', 0, { reusePort: true }),
+        )) as Error;
+        const u = (yield* raisesGen(() =>
+          loop.createDatagramEndpoint(() => new DatagramProtocol(), {
+            localAddr: ['127.0.0.1', 0],
+            reusePort: true,
+          }),
+        )) as Error;
+        return [`${e.constructor.name}: ${e.message}`, `${u.constructor.name}: ${u.message}`];
+      }
+      const a = yield* loop.createServer(() => new Protocol(), '127.0.0.1', 0, { reusePort: true });
+      const b = yield* loop.createServer(() => new Protocol(), '127.0.0.1', portOf(a), { reusePort: true });
+      const same = portOf(a) === portOf(b);
+      a.close();
+      b.close();
+      return [same];
+    });
+    if (supported) expect(result).toEqual([true]);
+    else
+      expect(result).toEqual([
+        'ValueError: reuse_port not supported by socket module',
+        'ValueError: reuse_port not supported by socket module',
+      ]);
   });
 
   it('argument checks of create_connection / create_server (test_base_events.py)', async () => {
@@ -671,6 +702,25 @@ describe('loop.createDatagramEndpoint (UDP)', () => {
       return [e instanceof OSError, e.errno, e.message, server.received[0]![0], ct.getWriteBufferSize()];
     });
     expect(result).toEqual([true, 90, '[Errno 90] Message too long', 'ok', 0]);
+  });
+
+  it('sendto() without an address on an unconnected endpoint is a fatal error, as CPython', async () => {
+    const { result, reports } = await runNet(function* (loop) {
+      const [t, p] = yield* loop.createDatagramEndpoint(() => new MyDatagramProto(loop), {
+        localAddr: ['127.0.0.1', 0],
+      });
+      let lost: unknown = null;
+      const origLost = p.connectionLost.bind(p);
+      p.connectionLost = (exc: unknown) => {
+        lost = exc;
+        origLost(exc);
+      };
+      t.sendto('x');
+      yield* p.done;
+      return [t.isClosing(), String(lost)];
+    });
+    expect(result).toEqual([true, 'TypeError: sendto(): AF_INET address must be tuple, not NoneType']);
+    expect(reports.map((r) => r.message)).toEqual(['Fatal write error on datagram transport']);
   });
 
   it("bad input: CPython's errors (test_base_events.py create_datagram_endpoint tests)", async () => {
@@ -1173,5 +1223,37 @@ describe('Happy Eyeballs and address lists in createConnection (test_base_events
       return str(got);
     });
     expect(result).toBe('resp:abc');
+  });
+});
+
+describe('types of the loop methods on the Node entry', () => {
+  it('getRunningLoop() has the networking methods, typed by the protocol factory', async () => {
+    const { result } = await runNet(function* (loop) {
+      const server = yield* echoServer(loop);
+      const [tr, pr] = yield* getRunningLoop().createConnection(
+        () => new MyProto(loop, 'x'),
+        '127.0.0.1',
+        portOf(server),
+      );
+      // The protocol keeps its own class; the transport is a Transport.
+      expectTypeOf(pr).toEqualTypeOf<MyProto>();
+      expectTypeOf(tr).toEqualTypeOf<Transport>();
+      const [dt, dp] = yield* loop.createDatagramEndpoint(() => new MyDatagramProto(loop), {
+        localAddr: ['127.0.0.1', 0],
+      });
+      expectTypeOf(dp).toEqualTypeOf<MyDatagramProto>();
+      expectTypeOf(dt).toEqualTypeOf<DatagramTransport>();
+      // Never called: only compiled.
+      const misuse = (): unknown =>
+        // @ts-expect-error a stream connection needs a stream protocol
+        loop.createConnection(() => new MyDatagramProto(loop), '127.0.0.1', 1);
+      expect(typeof misuse).toBe('function');
+      tr.close();
+      dt.close();
+      yield* pr.done;
+      server.close();
+      return pr.state;
+    });
+    expect(result).toBe('CLOSED');
   });
 });

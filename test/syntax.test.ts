@@ -148,9 +148,14 @@ describe('asyncWith (async with)', () => {
       ),
     );
     expect(() => asyncWith(5 as any, body)).toThrow(
-      "'number' object does not support the asynchronous context manager protocol (missed aexit method)",
+      "'int' object does not support the asynchronous context manager protocol (missed aexit method)",
     );
     expect(() => asyncWith(null as any, body)).toThrow(TypeError);
+    // One type-name helper everywhere: Python's names, as `new Condition(5)` and the queues say.
+    expect(() => asyncWith(null as any, body)).toThrow(
+      "'NoneType' object does not support the asynchronous context manager protocol (missed aexit method)",
+    );
+    expect(() => asyncWith({} as any, body)).toThrow("'dict' object does not support");
   });
 
   it('raises TypeError when aenter returns something that cannot be awaited', async () => {
@@ -159,7 +164,7 @@ describe('asyncWith (async with)', () => {
       yield* asyncWith(cm, function* () {});
     });
     await expect(runWith(main())).rejects.toThrow(
-      new TypeError("'async with' received an object from aenter() that is not awaitable: number"),
+      new TypeError("'async with' received an object from aenter() that is not awaitable: int"),
     );
   });
 
@@ -309,7 +314,7 @@ describe('asyncFor, aiter and anext (async for)', () => {
       new TypeError("'async for' requires an object with aiter method, got A"),
     );
     expect(() => asyncFor(5 as any, function* () {})).toThrow(
-      new TypeError("'async for' requires an object with aiter method, got number"),
+      new TypeError("'async for' requires an object with aiter method, got int"),
     );
     const main = coroutine(function* main() {
       yield* asyncFor(new D() as any, function* () {});

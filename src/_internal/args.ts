@@ -15,6 +15,31 @@ export function isCollection(x: unknown): boolean {
   );
 }
 
+/**
+ * The `[Symbol.iterator]` of the library's objects that are not awaitable (locks, queues, TaskGroup,
+ * Timeout): `yield* lock` then fails with CPython's "'Lock' object can't be awaited" instead of V8's
+ * "lock is not iterable". Installed at runtime only (refuseAwait), so TypeScript still rejects `yield* lock`
+ * at compile time, and the awaitable checks (isAwaitableObject) still say it is not one.
+ */
+function refuseAwaitIterator(this: unknown): never {
+  throw notAwaitable(this);
+}
+
+/** Make instances of `cls` refuse `yield*` with CPython's message (see refuseAwaitIterator). */
+export function refuseAwait(cls: abstract new (...args: any[]) => object): void {
+  Object.defineProperty(cls.prototype, Symbol.iterator, {
+    value: refuseAwaitIterator,
+    writable: true,
+    configurable: true,
+  });
+}
+
+/** True for an object whose `[Symbol.iterator]` is a real await iterator (not refuseAwait's). */
+export function hasAwaitIterator(x: object): boolean {
+  const it = (x as { [Symbol.iterator]?: unknown })[Symbol.iterator];
+  return typeof it === 'function' && it !== refuseAwaitIterator;
+}
+
 /** CPython's TypeError for `await x` on something that is not awaitable. */
 export function notAwaitable(x: unknown): TypeError {
   return withHint(new TypeError(`'${pyTypeName(x)}' object can't be awaited`), x);

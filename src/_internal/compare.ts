@@ -13,8 +13,6 @@
 
 import { pyTypeName } from '../format_helpers.js';
 
-export { pyTypeName as typeName } from '../format_helpers.js';
-
 function isNumeric(x: unknown): x is number | bigint {
   const t = typeof x;
   return t === 'number' || t === 'bigint';

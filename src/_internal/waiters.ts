@@ -18,11 +18,16 @@
  */
 import type { EventLoop } from '../base_events.js';
 import type { Context } from '../contextvars.js';
-import { _futureStates, type DoneCallback, Future } from '../futures.js';
+import { _futureStates, type DoneCallback, F_BLOCKING, F_LOG_TRACEBACK, Future } from '../futures.js';
 
 const { PENDING, FINISHED } = _futureStates;
-/** Waiter._flags: a done-callback was added through the public API (beside Future's own flag bits) */
+/**
+ * Waiter._flags: a done-callback was added through the public API. Bit 8, the first of the range futures.ts
+ * reserves for subclasses (its bit table).
+ */
 const W_OBSERVED = 1 << 8;
+/** The _flags bits that keep a waiter from being recycled: every bit a Future or a Waiter may have. */
+const NOT_RECYCLABLE = F_LOG_TRACEBACK | F_BLOCKING | W_OBSERVED;
 
 /** A Future that can sit in one WaiterList. Looks like a plain Future from outside. */
 export class Waiter<T = unknown> extends Future<T> {
@@ -64,7 +69,7 @@ export class Waiter<T = unknown> extends Future<T> {
 export function isRecyclable(w: Waiter<any>): boolean {
   return (
     w._state === FINISHED &&
-    w._flags === 0 &&
+    (w._flags & NOT_RECYCLABLE) === 0 &&
     w._exception === undefined &&
     w._cb0 === null &&
     w._cbs === null &&

@@ -14,7 +14,7 @@ import * as dns from 'node:dns/promises';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as tls from 'node:tls';
-import { _hostHooks, type EventLoop } from '../base_events.js';
+import type { EventLoop } from '../base_events.js';
 import { type Context, currentContext } from '../contextvars.js';
 import { Coroutine, type Instruction } from '../coroutines.js';
 import {
@@ -101,6 +101,13 @@ export interface ServerOptions {
   sock?: net.Server | null;
   /** Enable TCP keep-alive on accepted connections. */
   keepAlive?: boolean;
+  /** SO_REUSEADDR: accepted for parity; Node (libuv) always sets it on listening TCP sockets. */
+  reuseAddress?: boolean | null;
+  /**
+   * SO_REUSEPORT: several servers may listen on the same port (the kernel balances connections). Node
+   * ≥ 22.12 / 23.1; older Node raises CPython's `ValueError: reuse_port not supported by socket module`.
+   */
+  reusePort?: boolean | null;
 }
 
 export interface UnixServerOptions {
@@ -575,6 +582,12 @@ function checkSslTimeouts(
   checkTimeout('ssl_shutdown_timeout', o.sslShutdownTimeout);
 }
 
+/** SO_REUSEPORT in net.Server.listen and dgram (Node 22.12+, 23.1+). */
+export function nodeHasReusePort(): boolean {
+  const [major, minor] = process.versions.node.split('.').map(Number) as [number, number];
+  return major > 23 || (major === 23 && minor >= 1) || (major === 22 && minor >= 12);
+}
+
 function checkHost(host: unknown): void {
   if (typeof host !== 'string') throw new TypeError(`host must be a str or None, not ${repr(host)}`);
 }
@@ -978,7 +991,7 @@ const openServers = new Map<EventLoop, Set<Server<any>>>();
  * it and its connections, with CPython's warning for the socket it leaves unclosed (a ResourceWarning;
  * CPython's process simply exits).
  */
-_hostHooks.loopClosedHooks.push((loop) => {
+export function closeLoopServers(loop: EventLoop): void {
   const open = openServers.get(loop);
   if (open === undefined) return;
   openServers.delete(loop);
@@ -990,7 +1003,7 @@ _hostHooks.loopClosedHooks.push((loop) => {
     // Its connections can no longer be served either.
     server.abortClients();
   }
-});
+}
 
 function* startServingGen(server: Server): Generator<Instruction, void, unknown> {
   server._startServing();
@@ -1066,6 +1079,7 @@ export function* createServer(
   const ssl = checkServerSsl(o.ssl);
   checkSslTimeouts(o, ssl !== null);
   const backlog = o.backlog ?? 100;
+  if (o.reusePort && !nodeHasReusePort()) throw new ValueError('reuse_port not supported by socket module');
   const listeners: Listener[] = [];
   const sock = o.sock ?? null;
   if ((host !== null && host !== undefined) || (port !== null && port !== undefined)) {
@@ -1085,7 +1099,13 @@ export function* createServer(
         listeners.push({ server, unixPath: null });
         const address = [h ?? '0.0.0.0', port ?? 0];
         const listening = hostEvent(loop, server, 'listening', (err) => bindError(err, address));
-        server.listen({ host: h, port: port ?? 0, backlog, ipv6Only: o.ipv6Only ?? false });
+        server.listen({
+          host: h,
+          port: port ?? 0,
+          backlog,
+          ipv6Only: o.ipv6Only ?? false,
+          ...(o.reusePort ? { reusePort: true } : {}),
+        } as net.ListenOptions);
         yield* listening;
       }
     } catch (e) {

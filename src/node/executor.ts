@@ -28,7 +28,7 @@ import { pathToFileURL } from 'node:url';
 import { type ResourceLimits, Worker } from 'node:worker_threads';
 import { Deque } from '../_internal/deque.js';
 import { EXECUTOR_IMPORT_KEY } from '../_internal/worker_guard.js';
-import { _setDefaultExecutorFactory, type Executor } from '../base_events.js';
+import type { Executor } from '../base_events.js';
 import { type Awaitable, Coroutine, type Instruction } from '../coroutines.js';
 import * as exceptions from '../exceptions.js';
 import { CancelledError, RuntimeError, ValueError } from '../exceptions.js';
@@ -496,7 +496,7 @@ if (loaderReady) loaderReady.catch(() => {});
 function noTypeScript(e, module) {
   if (!e || e.code !== 'ERR_UNKNOWN_FILE_EXTENSION') return e;
   const err = new TypeError(e.message + ': the worker thread cannot load TypeScript. tsyncio passes tsx ' +
-    '(tsx main.ts, node --import tsx) on to its workers, and Node >= 22.6 strips types by itself; under any ' +
+    '(tsx main.ts, node --import tsx) on to its workers, and workers inherit the flag of Node type stripping; under any ' +
     'other loader, compile the module of ' + module + ' to JavaScript, or run the program with tsx.');
   err.code = e.code;
   return err;
@@ -617,5 +617,3 @@ function cloneError(fn: WorkerFunction, args: unknown[], cause: unknown): TypeEr
   err.cause = cause;
   return err;
 }
-
-_setDefaultExecutorFactory(() => new ThreadPoolExecutor());

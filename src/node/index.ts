@@ -1,11 +1,11 @@
 /**
  * tsyncio/node — everything from the portable root, plus what needs Node: the worker-thread executor,
- * signal handlers, subprocesses and streams. Importing this entry also installs the Node hooks (the
- * default executor for runInExecutor/toThread, and signal handling for addSignalHandler and run()).
+ * signal handlers, subprocesses and streams. This entry installs the Node host platform (src/node/host.ts:
+ * the default executor for runInExecutor/toThread, signal handling for addSignalHandler and run(), trace
+ * files, and what a closing loop must clean up) with one installHostPlatform() call at its end.
  */
-import './trace.js';
-
-import './signals.js';
+import { installHostPlatform } from '../host.js';
+import { nodePlatform } from './host.js';
 
 import './introspect.js';
 
@@ -95,3 +95,6 @@ export {
   Transport,
   WriteTransport,
 } from './transports.js';
+
+// The one place Node plugs into the core: signals, Ctrl-C, the default executor, trace files, loop hooks.
+installHostPlatform(nodePlatform);

@@ -15,10 +15,9 @@
  */
 import { writeSync } from 'node:fs';
 import { constants } from 'node:os';
-import { _hostHooks, type EventLoop } from '../base_events.js';
+import type { EventLoop } from '../base_events.js';
 import { KeyboardInterrupt, RuntimeError, ValueError } from '../exceptions.js';
 import { repr } from '../format_helpers.js';
-import { _runnerHooks } from '../runners.js';
 
 type SignalName = NodeJS.Signals;
 
@@ -102,7 +101,8 @@ function currentHandler(sig: SignalName): (() => void) | null {
 /** Each loop's handlers (Python's `loop._signal_handlers`). */
 const loopHandlers = new WeakMap<EventLoop, Map<SignalName, () => void>>();
 
-_hostHooks.addSignalHandler = (loop, sig, callback) => {
+/** The platform's addSignalHandler (see HostPlatform in src/host.ts). */
+export function addSignalHandler(loop: EventLoop, sig: string | number, callback: () => void): void {
   const name = checkSignal(sig);
   loop._checkClosed();
   let handlers = loopHandlers.get(loop);
@@ -112,9 +112,10 @@ _hostHooks.addSignalHandler = (loop, sig, callback) => {
   if (!handlers.has(name)) loop._hostSources++;
   handlers.set(name, callback);
   updateKeepAlive();
-};
+}
 
-_hostHooks.removeSignalHandler = (loop, sig) => {
+/** The platform's removeSignalHandler. */
+export function removeSignalHandler(loop: EventLoop, sig: string | number): boolean {
   // Python's _check_signal validates only: removing SIGKILL's (never set) handler is just false.
   const name = signalName(sig);
   const handlers = loopHandlers.get(loop);
@@ -124,14 +125,15 @@ _hostHooks.removeSignalHandler = (loop, sig) => {
   setHandler(name, null);
   updateKeepAlive();
   return true;
-};
+}
 
-_hostHooks.loopClosedHooks.push((loop) => {
+/** A closing loop's signal handlers are dropped (CPython's close()). */
+export function dropLoopSignalHandlers(loop: EventLoop): void {
   const handlers = loopHandlers.get(loop);
   if (handlers === undefined) return;
-  for (const name of [...handlers.keys()]) _hostHooks.removeSignalHandler!(loop, name);
+  for (const name of [...handlers.keys()]) removeSignalHandler(loop, name);
   loopHandlers.delete(loop);
-});
+}
 
 /*
  * Node's signal watchers do not keep the process alive, but a Python loop waiting for a signal blocks in
@@ -141,11 +143,12 @@ _hostHooks.loopClosedHooks.push((loop) => {
 const runningLoops = new Set<EventLoop>();
 let keepAlive: ReturnType<typeof setInterval> | null = null;
 
-_hostHooks.loopRunning = (loop, running) => {
+/** The platform's loopRunning. */
+export function loopRunning(loop: EventLoop, running: boolean): void {
   if (running) runningLoops.add(loop);
   else runningLoops.delete(loop);
   updateKeepAlive();
-};
+}
 
 function updateKeepAlive(): void {
   let needed = false;
@@ -165,7 +168,8 @@ function updateKeepAlive(): void {
 
 // -- run(): SIGINT cancels the main task ----------------------------------------------------------------
 
-_runnerHooks.installSigint = (onSigint) => {
+/** The platform's installSigint: run()'s Ctrl-C. */
+export function installSigint(onSigint: () => void): () => void {
   installKeyboardInterruptExit();
   // Like Python's Runner: only when SIGINT has its default action (nobody else handles it).
   if (currentHandler('SIGINT') !== null || process.listenerCount('SIGINT') > 0) return () => {};
@@ -174,7 +178,7 @@ _runnerHooks.installSigint = (onSigint) => {
     // Restore the default only if the handler is still ours (a loop may have replaced it meanwhile).
     if (currentHandler('SIGINT') === onSigint) setHandler('SIGINT', null);
   };
-};
+}
 
 // -- an unhandled KeyboardInterrupt kills the process by SIGINT ---------------------------------------------
 

@@ -19,7 +19,7 @@ import { accessSync, constants as fsConstants, statSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { _hostHooks, type EventLoop } from '../base_events.js';
+import type { EventLoop } from '../base_events.js';
 import { Coroutine, type Instruction } from '../coroutines.js';
 import { getRunningLoop } from '../events.js';
 import {
@@ -357,7 +357,7 @@ function liveChildren(loop: EventLoop): Set<ChildState> {
 
 // A closed loop can no longer watch its children: kill the ones still running, as CPython's subprocess
 // transport does when it is closed or collected ("Close running child process: kill …").
-_hostHooks.loopClosedHooks.push((loop) => {
+export function killLoopChildren(loop: EventLoop): void {
   const set = childrenByLoop.get(loop);
   if (set === undefined) return;
   for (const state of set) {
@@ -365,7 +365,7 @@ _hostHooks.loopClosedHooks.push((loop) => {
     state.killNow();
   }
   childrenByLoop.delete(loop);
-});
+}
 
 const WAIT_INFO = { name: 'wait', qualname: 'Process.wait' };
 const COMMUNICATE_INFO = { name: 'communicate', qualname: 'Process.communicate' };
