@@ -541,8 +541,8 @@ function wakeupCallback(task: Task<any>): DoneCallback<Future<any>> {
 }
 
 /**
- * The `coro=<…>` part of a Task repr. SPEC §4 fixes it as the coroutine object's repr
- * (`coroutine object main at 0x…`). Where the suspension point is known (await stacks are recorded in
+ * The `coro=<…>` part of a Task repr: the coroutine object's repr (`coroutine object main at 0x…`; JS
+ * cannot show a suspended generator's line or a function's definition site, docs/PYTHON_DIFFERENCES.md). Where the suspension point is known (await stacks are recorded in
  * debug mode), CPython's ` running at file:line` follows, so slow-step reports say where the task was.
  */
 function formatCoroutine(coro: Driven<unknown>, task: Task<any>): string {

@@ -291,7 +291,7 @@ describe('the virtual clock never jumps to a deadline it cannot reach', () => {
 });
 
 describe('NaN deadlines follow CPython: due at once (sleep alone refuses NaN)', () => {
-  // CPython 3.14 (py314, one program per line): every one of these takes no time at all.
+  // CPython 3.14 (one program per line): every one of these takes no time at all.
   //   timeout(nan) / timeout_at(nan) / reschedule(nan) → TimeoutError; wait_for(sleep(1), nan) → TimeoutError;
   //   wait([t], timeout=nan) → (set(), {t}); as_completed([sleep(1)], timeout=nan) → TimeoutError.
   const cases: [string, () => Awaitable<unknown>][] = [

@@ -39,6 +39,7 @@ import {
   Protocol,
   ReadTransport,
   type Server,
+  STDOUT,
   SubprocessProtocol,
   type SubprocessTransport,
   Transport,
@@ -367,6 +368,28 @@ describe('loop.createConnection / createServer (test_events.py)', () => {
         'ValueError: reuse_port not supported by socket module',
         'ValueError: reuse_port not supported by socket module',
       ]);
+  });
+
+  it('test_connect_accepted_socket: a protocol on a socket accepted by a plain Node server', async () => {
+    const { result } = await runNet(function* (loop) {
+      const accepted: net.Socket[] = [];
+      const raw = net.createServer((sock) => accepted.push(sock));
+      yield* loop._wrapHostPromise(new Promise<void>((r) => raw.listen(0, '127.0.0.1', r)));
+      const port = (raw.address() as net.AddressInfo).port;
+      const [tr, pr] = yield* loop.createConnection(() => new MyProto(loop, 'hello'), '127.0.0.1', port);
+      yield* waitFor(() => accepted.length === 1, 'the accept');
+      const [str_, sp] = yield* loop.connectAcceptedSocket(() => new EchoProto(), accepted[0]!);
+      yield* waitFor(() => pr.nbytes === 10, 'the reply');
+      const extra = str_.getExtraInfo('peername');
+      tr.close();
+      yield* pr.done;
+      raw.close();
+      const e = (yield* raisesGen(() =>
+        loop.connectAcceptedSocket(() => new Protocol(), new net.Socket(), { sslHandshakeTimeout: 1 }),
+      )) as Error;
+      return [str(Buffer.concat(pr.data)), sp instanceof EchoProto, Array.isArray(extra), e.message];
+    });
+    expect(result).toEqual(['resp:hello', true, true, 'ssl_handshake_timeout is only meaningful with ssl']);
   });
 
   it('argument checks of create_connection / create_server (test_base_events.py)', async () => {
@@ -980,6 +1003,34 @@ describe('loop.subprocessExec / subprocessShell (test_events.py SubprocessTestsM
       return [str(p.data[1]!), str(p.data[2]!), p.returncode];
     });
     expect(result).toEqual(['OUT', 'ERR', 0]);
+  });
+
+  it('test_subprocess_close_after_finish: no pipes when stdio is not PIPE; close() after the exit', async () => {
+    const { result } = await runNet(function* (loop) {
+      const [t, p] = yield* loop.subprocessShell(() => new MySubprocessProtocol(loop), 'exit 7', {
+        stdin: null,
+        stdout: null,
+        stderr: null,
+      });
+      const pipes = [t.getPipeTransport(0), t.getPipeTransport(1), t.getPipeTransport(2)];
+      yield* p.completed;
+      return [pipes, p.returncode, t.close()];
+    });
+    expect(result).toEqual([[null, null, null], 7, undefined]);
+  });
+
+  it('test_subprocess_stderr_redirect_to_stdout: stderr: STDOUT puts both on fd 1', async () => {
+    const { result } = await runNet(function* (loop) {
+      const [t, p] = yield* loop.subprocessShell(
+        () => new MySubprocessProtocol(loop),
+        'printf OUT; printf ERR >&2',
+        { stderr: STDOUT },
+      );
+      yield* p.completed;
+      t.close();
+      return [str(p.data[1]!), p.data[2]!.length, t.getPipeTransport(2)];
+    });
+    expect(result).toEqual(['OUTERR', 0, null]);
   });
 
   it('test_subprocess_exec_invalid_args / test_subprocess_shell_invalid_args: ValueError', async () => {

@@ -483,6 +483,32 @@ export function* createUnixConnection(
   return yield* finishConnection(loop, socket, protocolFactory, ssl, serverHostname, o, extra);
 }
 
+export interface AcceptedSocketOptions {
+  /** TLS options with key and cert: the connection is the server side of a TLS handshake. */
+  ssl?: TlsOptions | null;
+  sslHandshakeTimeout?: number | null;
+  sslShutdownTimeout?: number | null;
+}
+
+/**
+ * Python's `loop.connect_accepted_socket`: run a protocol on a connection accepted outside the loop (a
+ * Node `net.Socket` from your own `net.Server`, say), as the server side (TLS: the server's handshake).
+ */
+export function* connectAcceptedSocket(
+  loop: EventLoop,
+  protocolFactory: () => Protocol,
+  sock: net.Socket,
+  options?: AcceptedSocketOptions,
+): Generator<Instruction, [StreamTransport, Protocol], unknown> {
+  const o = options ?? {};
+  if (!(sock instanceof net.Socket)) throw new ValueError(`A Stream Socket was expected, got ${repr(sock)}`);
+  const ssl = checkServerSsl(o.ssl);
+  checkSslTimeouts(o, ssl !== null);
+  sock.on('error', noop);
+  if (sock.connecting || sock.pending) yield* hostEvent(loop, sock, 'connect', connectError);
+  return yield* finishConnection(loop, sock, protocolFactory, ssl, '', o, tcpExtra(sock), true);
+}
+
 function* finishConnection(
   loop: EventLoop,
   socket: net.Socket,
@@ -491,11 +517,26 @@ function* finishConnection(
   serverHostname: string | null,
   o: { sslHandshakeTimeout?: number | null },
   extra: Record<string, unknown>,
+  serverSide = false,
 ): Generator<Instruction, [StreamTransport, Protocol], unknown> {
   let stream: net.Socket = socket;
   if (ssl !== null) {
-    const tlsSocket = tlsClient(socket, ssl, serverHostname);
-    yield* handshake(loop, tlsSocket, 'secureConnect', o.sslHandshakeTimeout);
+    let tlsSocket: tls.TLSSocket;
+    if (serverSide) {
+      const opts = ssl as TlsOptions;
+      tlsSocket = new tls.TLSSocket(socket, {
+        isServer: true,
+        secureContext: tls.createSecureContext(opts),
+        requestCert: opts.requestCert,
+        rejectUnauthorized: opts.rejectUnauthorized,
+        ALPNProtocols: opts.ALPNProtocols,
+      });
+      tlsSocket.on('error', noop);
+      yield* handshake(loop, tlsSocket, 'secure', o.sslHandshakeTimeout);
+    } else {
+      tlsSocket = tlsClient(socket, ssl, serverHostname);
+      yield* handshake(loop, tlsSocket, 'secureConnect', o.sslHandshakeTimeout);
+    }
     stream = tlsSocket;
     extra = { ...extra, ...tlsExtra(tlsSocket, ssl) };
   }
