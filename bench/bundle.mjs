@@ -17,6 +17,8 @@ import { gzipSync } from 'node:zlib';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const entry = path.resolve(here, '..', 'src', 'index.ts');
+/** The portable entry, as a module specifier for programs given to bundleProgram. */
+export const ENTRY = entry;
 
 export const BUNDLE_TARGETS = { minimal: 8 * 1024, full: 25 * 1024 };
 
@@ -30,6 +32,11 @@ run(main()).then((r) => console.log(r));
 };
 
 async function bundle(esbuild, dir, name, source) {
+  const { code, modules } = await bundleCode(esbuild, dir, name, source);
+  return { minified: code.length, gzip: gzipSync(code, { level: 9 }).length, modules };
+}
+
+async function bundleCode(esbuild, dir, name, source) {
   const file = path.join(dir, `${name}.mjs`);
   writeFileSync(file, source);
   const out = await esbuild.build({
@@ -49,7 +56,19 @@ async function bundle(esbuild, dir, name, source) {
     .map(([p, v]) => [path.relative(path.resolve(here, '..'), p), v.bytesInOutput])
     .filter(([, b]) => b > 0)
     .sort((a, b) => b[1] - a[1]);
-  return { minified: code.length, gzip: gzipSync(code, { level: 9 }).length, modules };
+  return { code, modules };
+}
+
+/** The program `source` (ESM importing from `ENTRY`) bundled as above: `{ code, modules }` (code as text). */
+export async function bundleProgram(source) {
+  const esbuild = await import('esbuild');
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'tsyncio-bundle-'));
+  try {
+    const { code, modules } = await bundleCode(esbuild, dir, 'program', source);
+    return { code: new TextDecoder().decode(code), modules };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 /** `{ minimal, full, effection? }`, each `{ minified, gzip, modules }` in bytes. */

@@ -3,7 +3,7 @@
  * mode, the task factory and the executor hooks (CPython's base_events.py, minus all networking — host
  * I/O lives in src/node/ and enters through callSoonThreadsafe).
  *
- * THE ITERATION (docs/ARCHITECTURE.md §4 lists the same phases; keep them in step):
+ * THE ITERATION (docs/ARCHITECTURE.md §3 lists the same phases; keep them in step):
  *   1. prune cancelled timers (rebuild the heap past the thresholds in constants.ts, else pop the head);
  *   2. move every timer whose deadline has passed (when <= time()) to the ready queue, in (when, seq) order;
  *   3. run exactly the handles that were ready when the pass began — anything scheduled by them waits for
@@ -572,7 +572,7 @@ export class EventLoop {
     if (this._ready.length > 0 || this._hostPending > this._hostStuck) return;
     if (this._popCancelledTimers() === undefined) return;
     const when = this._scheduled.peekWhen();
-    if (when > this._virtualNow) this._virtualNow = when;
+    if (when > this._virtualNow && when < VIRTUAL_HORIZON) this._virtualNow = when;
   }
 
   /**
@@ -632,7 +632,12 @@ export class EventLoop {
       return;
     }
     this._idleMark = -1;
-    if (this._virtual && this._hostPending > this._hostStuck && this._popCancelledTimers() !== undefined) {
+    if (
+      this._virtual &&
+      this._hostPending > this._hostStuck &&
+      this._popCancelledTimers() !== undefined &&
+      this._scheduled.peekWhen() < VIRTUAL_HORIZON
+    ) {
       this._hostStuck = this._hostPending;
       this._wakeup();
       return;
@@ -891,6 +896,11 @@ export class EventLoop {
 
   // -- errors ------------------------------------------------------------------------------------------
 
+  /**
+   * Report what cannot be raised (see callExceptionHandler) to `handler(loop, context)` instead of the
+   * default handler; null restores the default. An async function is refused (TypeError); if a plain
+   * handler returns a promise that rejects, that is logged as an error in the handler.
+   */
   setExceptionHandler(handler: ExceptionHandler | null | undefined): void {
     if (handler !== null && handler !== undefined && typeof handler !== 'function') {
       throw new TypeError(`A callable object or None is expected, got ${repr(handler)}`);
@@ -1430,12 +1440,17 @@ export function formatException(e: unknown): string {
   return repr(e);
 }
 
+_registerLoopClass(EventLoop);
+
 /**
  * A new event loop (not set as current): Python's `new_event_loop()`, taking the options of
  * `new EventLoop(options)` — `newEventLoop({ clock: 'virtual', debug: true })` gives 3.11-era code
  * (`loop = new_event_loop(); loop.run_until_complete(main())`) the virtual clock.
+ *
+ * Defined here, beside the class it constructs (not in events.ts through a factory this module would
+ * register at load): a bundler that keeps `newEventLoop` then keeps EventLoop too. A registration is a
+ * module-level side effect, which `package.json` "sideEffects" would let a bundler drop.
  */
 export function newEventLoop(options?: EventLoopOptions): EventLoop {
   return new EventLoop(options);
 }
-_registerLoopClass(EventLoop);

@@ -10,7 +10,7 @@
 import { coroutineDebug } from './coroutines.js';
 import { DeadlockError } from './exceptions.js';
 import type { Future } from './futures.js';
-import { formatCallGraph } from './graph.js';
+import { formatFutureGraph } from './graph.js';
 import { Task } from './tasks.js';
 
 /** How many call graphs the message shows at most (the task list is always complete). */
@@ -55,7 +55,8 @@ export function makeDeadlockError(
     lines.push('What they wait for, and who waits for it:');
     for (const leaf of leaves.slice(0, MAX_GRAPHS)) {
       lines.push(`  ${leaf}`);
-      const graph = formatCallGraph(leaf);
+      // Not a task, so never the running one: formatCallGraph(leaf) without its live-stack path.
+      const graph = formatFutureGraph(leaf);
       for (const line of graph.split('\n')) lines.push(`    ${line}`);
     }
     if (leaves.length > MAX_GRAPHS) lines.push(`  … and ${leaves.length - MAX_GRAPHS} more`);

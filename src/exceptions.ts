@@ -11,98 +11,143 @@ import { pyTypeName } from './format_helpers.js';
 /** Marks Python's BaseException-but-not-Exception classes (CancelledError, KeyboardInterrupt, SystemExit). */
 export const BASE_EXCEPTION: unique symbol = Symbol.for('tsyncio.BaseException');
 
-function named<T extends new (...args: any[]) => Error>(cls: T, name: string): T {
+/**
+ * Give `cls.prototype` the `name` Python shows (writable and configurable, like Error.prototype.name);
+ * returns the name. Called from each class's static initializer `_named`, annotated as a pure call:
+ * a static initializer marked pure leaves an unused class removable by bundlers (tree-shaking), where a
+ * module-level `named(Cls, …)` statement would keep every class (docs/ARCHITECTURE.md §10, bundle size).
+ */
+function named(cls: new (...args: any[]) => Error, name: string): string {
   Object.defineProperty(cls.prototype, 'name', { value: name, writable: true, configurable: true });
-  return cls;
+  return name;
 }
 
 /** Python's RuntimeError. */
-export class RuntimeError extends Error {}
-named(RuntimeError, 'RuntimeError');
+export class RuntimeError extends Error {
+  /** @internal */
+  static readonly _named: string = /* @__PURE__ */ named(this, 'RuntimeError');
+}
 
 /** Python's ValueError. */
-export class ValueError extends Error {}
-named(ValueError, 'ValueError');
+export class ValueError extends Error {
+  /** @internal */
+  static readonly _named: string = /* @__PURE__ */ named(this, 'ValueError');
+}
 
 /** Python's LookupError. */
-export class LookupError extends Error {}
-named(LookupError, 'LookupError');
+export class LookupError extends Error {
+  /** @internal */
+  static readonly _named: string = /* @__PURE__ */ named(this, 'LookupError');
+}
 
 /** Python's KeyError (raised by Context lookups and ContextVar.get without a default). */
-export class KeyError extends LookupError {}
-named(KeyError, 'KeyError');
+export class KeyError extends LookupError {
+  /** @internal */
+  static override readonly _named: string = /* @__PURE__ */ named(this, 'KeyError');
+}
 
 /** Python's NotImplementedError. */
-export class NotImplementedError extends RuntimeError {}
-named(NotImplementedError, 'NotImplementedError');
+export class NotImplementedError extends RuntimeError {
+  /** @internal */
+  static override readonly _named: string = /* @__PURE__ */ named(this, 'NotImplementedError');
+}
 
 /** Python's StopIteration: `value` is the return value of the finished coroutine. */
 export class StopIteration<T = unknown> extends Error {
+  /** @internal */
+  static readonly _named: string = /* @__PURE__ */ named(this, 'StopIteration');
   readonly value: T;
   constructor(value?: T) {
     super(value === undefined ? '' : String(value));
     this.value = value as T;
   }
 }
-named(StopIteration, 'StopIteration');
 
 /** Python's StopAsyncIteration: thrown by `anext()` at the end of an async iterator. */
-export class StopAsyncIteration extends Error {}
-named(StopAsyncIteration, 'StopAsyncIteration');
+export class StopAsyncIteration extends Error {
+  /** @internal */
+  static readonly _named: string = /* @__PURE__ */ named(this, 'StopAsyncIteration');
+}
 
 /** Python's EOFError. */
-export class EOFError extends Error {}
-named(EOFError, 'EOFError');
+export class EOFError extends Error {
+  /** @internal */
+  static readonly _named: string = /* @__PURE__ */ named(this, 'EOFError');
+}
 
 /**
  * Python's OSError; `errno` (Python's positive number), `strerror` and `code` (Node's 'ECONNREFUSED')
  * carry the host's error when known.
  */
 export class OSError extends Error {
+  /** @internal */
+  static readonly _named: string = /* @__PURE__ */ named(this, 'OSError');
   // `declare`: no own property until one is set, so `console.log(err)` shows only what is known.
   declare errno?: number;
   declare strerror?: string;
   declare code?: string;
 }
-named(OSError, 'OSError');
 
 /** Python's TimeoutError (an OSError since Python 3.3; asyncio.TimeoutError is this class since 3.11). */
-export class TimeoutError extends OSError {}
-named(TimeoutError, 'TimeoutError');
+export class TimeoutError extends OSError {
+  /** @internal */
+  static override readonly _named: string = /* @__PURE__ */ named(this, 'TimeoutError');
+}
 
 /** Python's ConnectionError and its subclasses. */
-export class ConnectionError extends OSError {}
-named(ConnectionError, 'ConnectionError');
-export class ConnectionRefusedError extends ConnectionError {}
-named(ConnectionRefusedError, 'ConnectionRefusedError');
-export class ConnectionResetError extends ConnectionError {}
-named(ConnectionResetError, 'ConnectionResetError');
-export class ConnectionAbortedError extends ConnectionError {}
-named(ConnectionAbortedError, 'ConnectionAbortedError');
-export class BrokenPipeError extends ConnectionError {}
-named(BrokenPipeError, 'BrokenPipeError');
+export class ConnectionError extends OSError {
+  /** @internal */
+  static override readonly _named: string = /* @__PURE__ */ named(this, 'ConnectionError');
+}
+export class ConnectionRefusedError extends ConnectionError {
+  /** @internal */
+  static override readonly _named: string = /* @__PURE__ */ named(this, 'ConnectionRefusedError');
+}
+export class ConnectionResetError extends ConnectionError {
+  /** @internal */
+  static override readonly _named: string = /* @__PURE__ */ named(this, 'ConnectionResetError');
+}
+export class ConnectionAbortedError extends ConnectionError {
+  /** @internal */
+  static override readonly _named: string = /* @__PURE__ */ named(this, 'ConnectionAbortedError');
+}
+export class BrokenPipeError extends ConnectionError {
+  /** @internal */
+  static override readonly _named: string = /* @__PURE__ */ named(this, 'BrokenPipeError');
+}
 
 /** Python's OSError subclasses for file and process errors (ENOENT, EEXIST, EACCES/EPERM, ESRCH). */
-export class FileNotFoundError extends OSError {}
-named(FileNotFoundError, 'FileNotFoundError');
-export class FileExistsError extends OSError {}
-named(FileExistsError, 'FileExistsError');
-export class PermissionError extends OSError {}
-named(PermissionError, 'PermissionError');
-export class ProcessLookupError extends OSError {}
-named(ProcessLookupError, 'ProcessLookupError');
+export class FileNotFoundError extends OSError {
+  /** @internal */
+  static override readonly _named: string = /* @__PURE__ */ named(this, 'FileNotFoundError');
+}
+export class FileExistsError extends OSError {
+  /** @internal */
+  static override readonly _named: string = /* @__PURE__ */ named(this, 'FileExistsError');
+}
+export class PermissionError extends OSError {
+  /** @internal */
+  static override readonly _named: string = /* @__PURE__ */ named(this, 'PermissionError');
+}
+export class ProcessLookupError extends OSError {
+  /** @internal */
+  static override readonly _named: string = /* @__PURE__ */ named(this, 'ProcessLookupError');
+}
 
 /**
  * Python's KeyboardInterrupt: what `run()` raises after SIGINT cancelled the main task.
  * A BaseException in Python: TaskGroup does not wrap it in an ExceptionGroup.
  */
 export class KeyboardInterrupt extends Error {
+  /** @internal */
+  static readonly _named: string = /* @__PURE__ */ named(this, 'KeyboardInterrupt');
   static readonly [BASE_EXCEPTION] = true;
 }
-named(KeyboardInterrupt, 'KeyboardInterrupt');
 
 /** Python's SystemExit (a BaseException). */
 export class SystemExit extends Error {
+  /** @internal */
+  static readonly _named: string = /* @__PURE__ */ named(this, 'SystemExit');
   readonly code: number | string | undefined;
   constructor(code?: number | string) {
     super(code === undefined ? '' : String(code));
@@ -110,16 +155,16 @@ export class SystemExit extends Error {
   }
   static readonly [BASE_EXCEPTION] = true;
 }
-named(SystemExit, 'SystemExit');
 
 /**
  * Python's GeneratorExit: what `aclose()` throws into an async generator at its suspension point, so its
  * `finally` blocks run (and may await). A BaseException in Python: a broad `catch` must re-throw it.
  */
 export class GeneratorExit extends Error {
+  /** @internal */
+  static readonly _named: string = /* @__PURE__ */ named(this, 'GeneratorExit');
   static readonly [BASE_EXCEPTION] = true;
 }
-named(GeneratorExit, 'GeneratorExit');
 
 // ---------------------------------------------------------------------------------------------
 // asyncio's exceptions (exceptions.py)
@@ -130,6 +175,8 @@ named(GeneratorExit, 'GeneratorExit');
  * single Error hierarchy, so code that catches everything must re-throw it (see `isCancelledError`).
  */
 export class CancelledError extends Error {
+  /** @internal */
+  static readonly _named: string = /* @__PURE__ */ named(this, 'CancelledError');
   /** The `msg` passed to `cancel()`, or undefined (Python: `args == ()`). */
   readonly args: unknown[];
   constructor(message?: unknown) {
@@ -138,15 +185,18 @@ export class CancelledError extends Error {
   }
   static readonly [BASE_EXCEPTION] = true;
 }
-named(CancelledError, 'CancelledError');
 
 /** The operation is not allowed in this state. */
-export class InvalidStateError extends Error {}
-named(InvalidStateError, 'InvalidStateError');
+export class InvalidStateError extends Error {
+  /** @internal */
+  static readonly _named: string = /* @__PURE__ */ named(this, 'InvalidStateError');
+}
 
 /** Sendfile syscall is not available (kept for parity; tsyncio never raises it). */
-export class SendfileNotAvailableError extends RuntimeError {}
-named(SendfileNotAvailableError, 'SendfileNotAvailableError');
+export class SendfileNotAvailableError extends RuntimeError {
+  /** @internal */
+  static override readonly _named: string = /* @__PURE__ */ named(this, 'SendfileNotAvailableError');
+}
 
 /**
  * tsyncio's own (Python has no equivalent: CPython hangs). A run of the loop can never finish: nothing can
@@ -157,6 +207,8 @@ named(SendfileNotAvailableError, 'SendfileNotAvailableError');
  * graph of what it awaits.
  */
 export class DeadlockError extends RuntimeError {
+  /** @internal */
+  static override readonly _named: string = /* @__PURE__ */ named(this, 'DeadlockError');
   /** The tasks that were pending (and were then cancelled), in creation order. */
   declare readonly tasks: readonly unknown[];
   constructor(message: string, tasks: readonly unknown[] = []) {
@@ -165,10 +217,11 @@ export class DeadlockError extends RuntimeError {
     Object.defineProperty(this, 'tasks', { value: Object.freeze([...tasks]), enumerable: false });
   }
 }
-named(DeadlockError, 'DeadlockError');
 
 /** Incomplete read error: `partial` holds the bytes read before EOF, `expected` the wanted count. */
 export class IncompleteReadError extends EOFError {
+  /** @internal */
+  static override readonly _named: string = /* @__PURE__ */ named(this, 'IncompleteReadError');
   readonly partial: Uint8Array;
   readonly expected: number | null;
   constructor(partial: Uint8Array, expected: number | null) {
@@ -178,21 +231,23 @@ export class IncompleteReadError extends EOFError {
     this.expected = expected;
   }
 }
-named(IncompleteReadError, 'IncompleteReadError');
 
 /** Reached the buffer limit while looking for a separator; `consumed` is how many bytes to consume. */
 export class LimitOverrunError extends Error {
+  /** @internal */
+  static readonly _named: string = /* @__PURE__ */ named(this, 'LimitOverrunError');
   readonly consumed: number;
   constructor(message: string, consumed: number) {
     super(message);
     this.consumed = consumed;
   }
 }
-named(LimitOverrunError, 'LimitOverrunError');
 
 /** Barrier is broken by barrier.abort() call. */
-export class BrokenBarrierError extends RuntimeError {}
-named(BrokenBarrierError, 'BrokenBarrierError');
+export class BrokenBarrierError extends RuntimeError {
+  /** @internal */
+  static override readonly _named: string = /* @__PURE__ */ named(this, 'BrokenBarrierError');
+}
 
 // ---------------------------------------------------------------------------------------------
 // ExceptionGroup (Python 3.11, PEP 654)
@@ -243,6 +298,8 @@ export function exceptionGroupOf<E, G>(
  * ends with ` (2 sub-exceptions)` like Python's `str()`.
  */
 export class ExceptionGroup<E = unknown> extends AggregateError {
+  /** @internal */
+  static readonly _named: string = /* @__PURE__ */ named(this, 'ExceptionGroup');
   /** The message given at construction (without the sub-exception count): Python's `.message`. */
   readonly rawMessage: string;
   readonly exceptions: readonly E[];
@@ -315,7 +372,6 @@ export class ExceptionGroup<E = unknown> extends AggregateError {
     return [wrap(match), wrap(rest)];
   }
 }
-named(ExceptionGroup, 'ExceptionGroup');
 
 /**
  * @internal Python's implicit exception chaining (`__context__`): record that `error` was raised while

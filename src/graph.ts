@@ -192,6 +192,17 @@ export function formatCallGraph(future?: Future<any> | null, options?: CallGraph
   return buf.join('\n');
 }
 
+/**
+ * @internal The call graph of a future that is not the running task (its awaiters' suspended stacks), as
+ * formatCallGraph(future) gives it. The deadlock report uses this one: it never needs the live-stack path
+ * of captureCallGraph (the running task's frames), so a bundle that only reports deadlocks leaves it out.
+ */
+export function formatFutureGraph(future: Future<any>): string {
+  const buf: string[] = [];
+  renderLevel(buildGraphForFuture(future, null, new Set()), buf, 0);
+  return buf.join('\n');
+}
+
 /** Print the call graph of `future` (default: the current task) to `file` (default: console.log). */
 export function printCallGraph(
   future?: Future<any> | null,

@@ -42,9 +42,9 @@ function waitersSuffix(extra: string, waiters: WaiterList | null): string {
   return waiters !== null && waiters.length > 0 ? `${extra}, waiters:${waiters.length}` : extra;
 }
 
-const LOCK_ACQUIRE = info('Lock.acquire');
-const AENTER = info('_ContextManagerMixin.__aenter__');
-const AEXIT = info('_ContextManagerMixin.__aexit__');
+const LOCK_ACQUIRE = /* @__PURE__ */ info('Lock.acquire');
+const AENTER = /* @__PURE__ */ info('_ContextManagerMixin.__aenter__');
+const AEXIT = /* @__PURE__ */ info('_ContextManagerMixin.__aexit__');
 
 /** The async-context-manager half shared by Lock, Condition and the semaphores (`async with lock:`). */
 abstract class ContextManagerMixin extends LoopBoundMixin {
@@ -148,7 +148,7 @@ export class Lock extends ContextManagerMixin {
 // ---------------------------------------------------------------------------------------------
 // Event
 
-const EVENT_WAIT = info('Event.wait');
+const EVENT_WAIT = /* @__PURE__ */ info('Event.wait');
 
 /**
  * An event flag: `wait()` blocks until `set()` makes it true; `clear()` makes it false again. Tasks already
@@ -201,8 +201,8 @@ export class Event extends LoopBoundMixin {
 // ---------------------------------------------------------------------------------------------
 // Condition
 
-const CONDITION_WAIT = info('Condition.wait');
-const CONDITION_WAIT_FOR = info('Condition.wait_for');
+const CONDITION_WAIT = /* @__PURE__ */ info('Condition.wait');
+const CONDITION_WAIT_FOR = /* @__PURE__ */ info('Condition.wait_for');
 
 /**
  * A condition variable: tasks holding the lock `wait()` until another task `notify()`s them. Uses the
@@ -308,7 +308,8 @@ export class Condition extends ContextManagerMixin {
 
   /**
    * Wait until `predicate()` is truthy (JavaScript truthiness), re-checking after each wake-up; returns
-   * its last value.
+   * its last value. The predicate answers synchronously: an async function is refused with TypeError, and
+   * a predicate that returns a promise raises TypeError in the waiting coroutine.
    */
   waitFor<R>(predicate: () => R): Coroutine<R> {
     if (typeof predicate !== 'function') {
@@ -354,7 +355,7 @@ export class Condition extends ContextManagerMixin {
 // ---------------------------------------------------------------------------------------------
 // Semaphore and BoundedSemaphore
 
-const SEMAPHORE_ACQUIRE = info('Semaphore.acquire');
+const SEMAPHORE_ACQUIRE = /* @__PURE__ */ info('Semaphore.acquire');
 
 /**
  * A counter of permits: `acquire()` takes one, waiting while none is free; `release()` gives one back.
@@ -455,11 +456,11 @@ export class BoundedSemaphore extends Semaphore {
 /** The states of a Barrier (CPython's `_BarrierState`). */
 export type BarrierState = 'filling' | 'draining' | 'resetting' | 'broken';
 
-const BARRIER_WAIT = info('Barrier.wait');
-const BARRIER_RESET = info('Barrier.reset');
-const BARRIER_ABORT = info('Barrier.abort');
-const BARRIER_AENTER = info('Barrier.__aenter__');
-const BARRIER_AEXIT = info('Barrier.__aexit__');
+const BARRIER_WAIT = /* @__PURE__ */ info('Barrier.wait');
+const BARRIER_RESET = /* @__PURE__ */ info('Barrier.reset');
+const BARRIER_ABORT = /* @__PURE__ */ info('Barrier.abort');
+const BARRIER_AENTER = /* @__PURE__ */ info('Barrier.__aenter__');
+const BARRIER_AEXIT = /* @__PURE__ */ info('Barrier.__aexit__');
 
 /**
  * A barrier for a fixed number of tasks (`parties`): each `wait()` blocks until that many tasks are

@@ -30,22 +30,34 @@ import { suspendOn } from './futures.js';
 import { Event } from './locks.js';
 import { LoopBoundMixin } from './mixins.js';
 
-function named<T extends abstract new (...args: any[]) => Error>(cls: T, name: string): T {
+/**
+ * Give `cls.prototype` the `name` Python shows (writable and configurable, like Error.prototype.name);
+ * returns the name. Called from each class's static initializer `_named`, annotated as a pure call:
+ * a static initializer marked pure leaves an unused class removable by bundlers (tree-shaking), where a
+ * module-level `named(Cls, …)` statement would keep every class (docs/ARCHITECTURE.md §10, bundle size).
+ */
+function named(cls: abstract new (...args: any[]) => Error, name: string): string {
   Object.defineProperty(cls.prototype, 'name', { value: name, writable: true, configurable: true });
-  return cls;
+  return name;
 }
 
 /** Raised by `getNowait()` on an empty queue. */
-export class QueueEmpty extends Error {}
-named(QueueEmpty, 'QueueEmpty');
+export class QueueEmpty extends Error {
+  /** @internal */
+  static readonly _named: string = /* @__PURE__ */ named(this, 'QueueEmpty');
+}
 
 /** Raised by `putNowait()` on a full queue. */
-export class QueueFull extends Error {}
-named(QueueFull, 'QueueFull');
+export class QueueFull extends Error {
+  /** @internal */
+  static readonly _named: string = /* @__PURE__ */ named(this, 'QueueFull');
+}
 
 /** Raised when putting on to, or getting from, a queue that has been shut down. */
-export class QueueShutDown extends Error {}
-named(QueueShutDown, 'QueueShutDown');
+export class QueueShutDown extends Error {
+  /** @internal */
+  static readonly _named: string = /* @__PURE__ */ named(this, 'QueueShutDown');
+}
 
 const QUEUE_PUT = { name: 'put', qualname: 'Queue.put' };
 const QUEUE_GET = { name: 'get', qualname: 'Queue.get' };

@@ -1,4 +1,4 @@
-/** The event loop (CPython's test_base_events.py / test_events.py behaviours), checked with py314. */
+/** The event loop (CPython's test_base_events.py / test_events.py behaviours), checked against CPython 3.14. */
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import {

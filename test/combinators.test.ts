@@ -1,6 +1,6 @@
 /**
  * wait, asCompleted and shield — ported from CPython's Lib/test/test_asyncio/test_tasks.py (test names in
- * the descriptions). Orderings and messages were checked against CPython 3.14 (py314.mjs).
+ * the descriptions). Orderings and messages were checked against CPython 3.14.
  */
 import {
   ALL_COMPLETED,
@@ -348,7 +348,7 @@ describe('wait()', () => {
       }
     }));
 
-  it('wakes the waiter on the same iteration as CPython (checked with py314)', () =>
+  it('wakes the waiter on the same iteration as CPython (checked against CPython 3.14)', () =>
     withLoop(async (loop) => {
       const log: unknown[] = [];
       const main = coroutine(function* main() {
@@ -602,7 +602,7 @@ describe('asCompleted()', () => {
       expect(e.message).toBe("'int' object is not iterable");
     }));
 
-  it('resumes consumers on the same iterations as CPython (checked with py314)', () =>
+  it('resumes consumers on the same iterations as CPython (checked against CPython 3.14)', () =>
     withLoop(async (loop) => {
       const main = coroutine(function* main() {
         let log: unknown[] = [];

@@ -1,7 +1,7 @@
 /**
  * Context variables: CPython's Lib/test/test_context.py (ContextTest — the parts that are not about the
  * HAMT or Python's calling conventions) and the context tests of test_asyncio/test_tasks.py
- * (test_context_1 … _6). Messages and orderings checked against CPython 3.14 with py314.mjs.
+ * (test_context_1 … _6). Messages and orderings checked against CPython 3.14.
  */
 import {
   Context,
@@ -377,7 +377,7 @@ describe('contexts of tasks and callbacks (test_tasks.py)', () => {
       expect(task.getContext()).toBe(context);
     }));
 
-  it('callSoon, callLater and done callbacks see the context of their registration (checked with py314)', () => {
+  it('callSoon, callLater and done callbacks see the context of their registration (checked against CPython 3.14)', () => {
     const v = new ContextVar('v', { default: 'none' });
     const seen: [string, string][] = [];
     const main = coroutine(function* main() {

@@ -1,6 +1,6 @@
 /**
  * ExceptionGroup basics (PEP 654): construction errors, str, derive, split and subgroup. Every expectation
- * was checked against CPython 3.14 with py314.mjs (the Python statement is quoted beside it).
+ * was checked against CPython 3.14 (the Python statement is quoted beside it).
  */
 import { ExceptionGroup, ValueError } from 'tsyncio';
 import { describe, expect, it } from 'vitest';

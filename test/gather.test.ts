@@ -421,7 +421,7 @@ describe('gather() cancellation rules (test_tasks.py)', () => {
     }));
 });
 
-describe('gather() cancellation message (checked with py314)', () => {
+describe('gather() cancellation message (checked against CPython 3.14)', () => {
   it('with returnExceptions the error comes from the last child, as in CPython 3.14', () =>
     withLoop(async (loop) => {
       const main = coroutine(function* main() {

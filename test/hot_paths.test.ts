@@ -163,7 +163,7 @@ describe('sleep()', () => {
         return log;
       })(),
     );
-    // CPython 3.14 (py314): Future False / RuntimeError await wasn't used with future / False False /
+    // CPython 3.14: Future False / RuntimeError await wasn't used with future / False False /
     // RuntimeError('cannot reuse already awaited coroutine'); the timer is cancelled by sleep's finally.
     expect(out).toEqual([
       'Future',

@@ -7,10 +7,12 @@ import { fileURLToPath } from 'node:url';
 import {
   coroutine,
   createTask,
+  fromPromise,
   gather,
   getRunningLoop,
   RuntimeError,
   run,
+  runSync,
   sleep,
   type Task,
   waitFor,
@@ -87,6 +89,20 @@ describe('independent run() calls in one process', () => {
     const b = run(main(0.05, null));
     await Promise.all([a, b]);
     expect(seen).toEqual(['loop', 'no running event loop']);
+  });
+
+  it('runSync() from a host callback while a run() waits: runs to completion (it blocks the host meanwhile)', async () => {
+    const quick = coroutine(function* quick() {
+      yield* sleep(0.01);
+      return 'sync done';
+    });
+    const main = coroutine(function* main() {
+      const fromHost = yield* fromPromise(
+        new Promise<string>((resolve) => setTimeout(() => resolve(runSync(quick())), 5)),
+      );
+      return [fromHost, getRunningLoop().isRunning()];
+    });
+    expect(await run(main())).toEqual(['sync done', true]);
   });
 
   it('run() from inside a running loop still throws synchronously (nested, as in Python)', async () => {

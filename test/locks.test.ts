@@ -1,7 +1,7 @@
 /**
  * Lock, Event, Condition, Semaphore, BoundedSemaphore, Barrier — ported from CPython's
  * Lib/test/test_asyncio/test_locks.py (test names kept), plus loop binding and the context-manager
- * protocol. Orderings are CPython 3.14's (checked with py314).
+ * protocol. Orderings are CPython 3.14's (checked against CPython 3.14).
  */
 
 import { inspect } from 'node:util';

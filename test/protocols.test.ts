@@ -39,12 +39,13 @@ import {
   Protocol,
   ReadTransport,
   type Server,
+  STDOUT,
   SubprocessProtocol,
   type SubprocessTransport,
   Transport,
   WriteTransport,
 } from 'tsyncio/node';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, expectTypeOf, it } from 'vitest';
 
 const str = (x: Uint8Array): string => Buffer.from(x).toString('latin1');
 
@@ -336,6 +337,59 @@ describe('loop.createConnection / createServer (test_events.py)', () => {
       return err instanceof ConnectionRefusedError;
     });
     expect(result).toBe(true);
+  });
+
+  it("reusePort: two servers share a port where Node supports it, else CPython's ValueError (test_create_server_reuse_port)", async () => {
+    const [major, minor] = process.versions.node.split('.').map(Number) as [number, number];
+    const supported = major > 23 || (major === 23 && minor >= 1) || (major === 22 && minor >= 12);
+    const { result } = await runNet(function* (loop) {
+      if (!supported) {
+        const e = (yield* raisesGen(() =>
+          loop.createServer(() => new Protocol(), '127.0.0.1', 0, { reusePort: true }),
+        )) as Error;
+        const u = (yield* raisesGen(() =>
+          loop.createDatagramEndpoint(() => new DatagramProtocol(), {
+            localAddr: ['127.0.0.1', 0],
+            reusePort: true,
+          }),
+        )) as Error;
+        return [`${e.constructor.name}: ${e.message}`, `${u.constructor.name}: ${u.message}`];
+      }
+      const a = yield* loop.createServer(() => new Protocol(), '127.0.0.1', 0, { reusePort: true });
+      const b = yield* loop.createServer(() => new Protocol(), '127.0.0.1', portOf(a), { reusePort: true });
+      const same = portOf(a) === portOf(b);
+      a.close();
+      b.close();
+      return [same];
+    });
+    if (supported) expect(result).toEqual([true]);
+    else
+      expect(result).toEqual([
+        'ValueError: reuse_port not supported by socket module',
+        'ValueError: reuse_port not supported by socket module',
+      ]);
+  });
+
+  it('test_connect_accepted_socket: a protocol on a socket accepted by a plain Node server', async () => {
+    const { result } = await runNet(function* (loop) {
+      const accepted: net.Socket[] = [];
+      const raw = net.createServer((sock) => accepted.push(sock));
+      yield* loop._wrapHostPromise(new Promise<void>((r) => raw.listen(0, '127.0.0.1', r)));
+      const port = (raw.address() as net.AddressInfo).port;
+      const [tr, pr] = yield* loop.createConnection(() => new MyProto(loop, 'hello'), '127.0.0.1', port);
+      yield* waitFor(() => accepted.length === 1, 'the accept');
+      const [str_, sp] = yield* loop.connectAcceptedSocket(() => new EchoProto(), accepted[0]!);
+      yield* waitFor(() => pr.nbytes === 10, 'the reply');
+      const extra = str_.getExtraInfo('peername');
+      tr.close();
+      yield* pr.done;
+      raw.close();
+      const e = (yield* raisesGen(() =>
+        loop.connectAcceptedSocket(() => new Protocol(), new net.Socket(), { sslHandshakeTimeout: 1 }),
+      )) as Error;
+      return [str(Buffer.concat(pr.data)), sp instanceof EchoProto, Array.isArray(extra), e.message];
+    });
+    expect(result).toEqual(['resp:hello', true, true, 'ssl_handshake_timeout is only meaningful with ssl']);
   });
 
   it('argument checks of create_connection / create_server (test_base_events.py)', async () => {
@@ -673,6 +727,25 @@ describe('loop.createDatagramEndpoint (UDP)', () => {
     expect(result).toEqual([true, 90, '[Errno 90] Message too long', 'ok', 0]);
   });
 
+  it('sendto() without an address on an unconnected endpoint is a fatal error, as CPython', async () => {
+    const { result, reports } = await runNet(function* (loop) {
+      const [t, p] = yield* loop.createDatagramEndpoint(() => new MyDatagramProto(loop), {
+        localAddr: ['127.0.0.1', 0],
+      });
+      let lost: unknown = null;
+      const origLost = p.connectionLost.bind(p);
+      p.connectionLost = (exc: unknown) => {
+        lost = exc;
+        origLost(exc);
+      };
+      t.sendto('x');
+      yield* p.done;
+      return [t.isClosing(), String(lost)];
+    });
+    expect(result).toEqual([true, 'TypeError: sendto(): AF_INET address must be tuple, not NoneType']);
+    expect(reports.map((r) => r.message)).toEqual(['Fatal write error on datagram transport']);
+  });
+
   it("bad input: CPython's errors (test_base_events.py create_datagram_endpoint tests)", async () => {
     const { result } = await runNet(function* (loop) {
       const msgs: string[] = [];
@@ -932,6 +1005,34 @@ describe('loop.subprocessExec / subprocessShell (test_events.py SubprocessTestsM
     expect(result).toEqual(['OUT', 'ERR', 0]);
   });
 
+  it('test_subprocess_close_after_finish: no pipes when stdio is not PIPE; close() after the exit', async () => {
+    const { result } = await runNet(function* (loop) {
+      const [t, p] = yield* loop.subprocessShell(() => new MySubprocessProtocol(loop), 'exit 7', {
+        stdin: null,
+        stdout: null,
+        stderr: null,
+      });
+      const pipes = [t.getPipeTransport(0), t.getPipeTransport(1), t.getPipeTransport(2)];
+      yield* p.completed;
+      return [pipes, p.returncode, t.close()];
+    });
+    expect(result).toEqual([[null, null, null], 7, undefined]);
+  });
+
+  it('test_subprocess_stderr_redirect_to_stdout: stderr: STDOUT puts both on fd 1', async () => {
+    const { result } = await runNet(function* (loop) {
+      const [t, p] = yield* loop.subprocessShell(
+        () => new MySubprocessProtocol(loop),
+        'printf OUT; printf ERR >&2',
+        { stderr: STDOUT },
+      );
+      yield* p.completed;
+      t.close();
+      return [str(p.data[1]!), p.data[2]!.length, t.getPipeTransport(2)];
+    });
+    expect(result).toEqual(['OUTERR', 0, null]);
+  });
+
   it('test_subprocess_exec_invalid_args / test_subprocess_shell_invalid_args: ValueError', async () => {
     const { result } = await runNet(function* (loop) {
       const msgs: string[] = [];
@@ -1173,5 +1274,37 @@ describe('Happy Eyeballs and address lists in createConnection (test_base_events
       return str(got);
     });
     expect(result).toBe('resp:abc');
+  });
+});
+
+describe('types of the loop methods on the Node entry', () => {
+  it('getRunningLoop() has the networking methods, typed by the protocol factory', async () => {
+    const { result } = await runNet(function* (loop) {
+      const server = yield* echoServer(loop);
+      const [tr, pr] = yield* getRunningLoop().createConnection(
+        () => new MyProto(loop, 'x'),
+        '127.0.0.1',
+        portOf(server),
+      );
+      // The protocol keeps its own class; the transport is a Transport.
+      expectTypeOf(pr).toEqualTypeOf<MyProto>();
+      expectTypeOf(tr).toEqualTypeOf<Transport>();
+      const [dt, dp] = yield* loop.createDatagramEndpoint(() => new MyDatagramProto(loop), {
+        localAddr: ['127.0.0.1', 0],
+      });
+      expectTypeOf(dp).toEqualTypeOf<MyDatagramProto>();
+      expectTypeOf(dt).toEqualTypeOf<DatagramTransport>();
+      // Never called: only compiled.
+      const misuse = (): unknown =>
+        // @ts-expect-error a stream connection needs a stream protocol
+        loop.createConnection(() => new MyDatagramProto(loop), '127.0.0.1', 1);
+      expect(typeof misuse).toBe('function');
+      tr.close();
+      dt.close();
+      yield* pr.done;
+      server.close();
+      return pr.state;
+    });
+    expect(result).toBe('CLOSED');
   });
 });

@@ -1,7 +1,7 @@
 /**
  * Queue, LifoQueue, PriorityQueue — ported from CPython's Lib/test/test_asyncio/test_queues.py (test names
  * kept), plus Python's ordering of priority items, async iteration and loop binding. Orderings and messages
- * are CPython 3.14's (checked with py314).
+ * are CPython 3.14's (checked against CPython 3.14).
  */
 import {
   asyncFor,
@@ -846,7 +846,7 @@ describe('get() and put() as coroutine objects', () => {
 
   it('send() again while the waiter is pending: RuntimeError "await wasn\'t used with future", waiter cancelled', () =>
     arun(function* () {
-      // CPython 3.14 (py314): <Future pending> 1 / RuntimeError await wasn't used with future /
+      // CPython 3.14: <Future pending> 1 / RuntimeError await wasn't used with future /
       // True 0 <Future cancelled> / RuntimeError cannot reuse already awaited coroutine; put() alike.
       const q = new Queue<number>();
       const coro = q.get();

@@ -1,4 +1,4 @@
-/** run(), runSync() and Runner (CPython's test_runners.py behaviours), checked with py314. */
+/** run(), runSync() and Runner (CPython's test_runners.py behaviours), checked against CPython 3.14. */
 
 import {
   CancelledError,

@@ -1,6 +1,6 @@
 /**
  * sleep(): CPython's test_tasks.py (test_sleep, test_sleep_when_delay_is_nan, test_sleep_cancel,
- * test_task_cancel_sleeping_task, SleepTests.test_sleep_zero). Checked against CPython 3.14 (py314.mjs).
+ * test_task_cancel_sleeping_task, SleepTests.test_sleep_zero). Checked against CPython 3.14.
  */
 import { CancelledError, coroutine, createTask, gather, getRunningLoop, sleep, ValueError } from 'tsyncio';
 import { describe, expect, it } from 'vitest';
@@ -45,7 +45,7 @@ describe('sleep()', () => {
       expect(result).toBe(11);
     }));
 
-  it('sleep(0) interleaves with tasks and callbacks in CPython’s order (checked with py314)', () =>
+  it('sleep(0) interleaves with tasks and callbacks in CPython’s order (checked against CPython 3.14)', () =>
     withLoop(async (loop) => {
       const log: string[] = [];
       const t = coroutine(function* t(name: string, n: number) {

@@ -1,6 +1,6 @@
 /**
  * Task behaviour ported from CPython's test_tasks.py (cancellation core, misuse errors, names, reprs);
- * every ordering and message below was checked against CPython 3.14 (py314).
+ * every ordering and message below was checked against CPython 3.14.
  */
 
 import {

@@ -1,7 +1,7 @@
 /**
  * Eager tasks: createTask(coro, { eagerStart: true }) (Python 3.14), eagerTaskFactory and
  * createEagerTaskFactory (3.12). Ported from CPython's test_eager_task_factory.py and test_tasks.py
- * (test names in the descriptions); orderings checked against CPython 3.14 with py314.mjs.
+ * (test names in the descriptions); orderings checked against CPython 3.14.
  */
 import {
   allTasks,

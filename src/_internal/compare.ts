@@ -2,7 +2,7 @@
  * Ordering values the way Python's `<` does, and the binary heap PriorityQueue keeps them in (CPython's
  * heapq, algorithm for algorithm).
  *
- * Ordering values (SPEC §3): numbers, strings and bigints compare as in Python — numbers and bigints with
+ * Ordering values (docs/PYTHON_DIFFERENCES.md, "PriorityQueue item order"): numbers, strings and bigints compare as in Python — numbers and bigints with
  * each other exactly, strings by code point (not by UTF-16 unit, which orders astral characters before
  * U+E000…U+FFFF); arrays compare element-wise like tuples (the first unequal pair decides, else the
  * shorter is smaller); an object with an `lt(other)` method (Python's `__lt__`) orders itself. Anything else

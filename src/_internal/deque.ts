@@ -1,5 +1,6 @@
 /**
- * A ring-buffer FIFO queue [HOT: the loop's ready queue].
+ * A ring-buffer FIFO queue: Queue's items (queues.ts) and the executor's jobs [HOT: pingpong]. (The loop's
+ * ready queue is _internal/ready.ts, a ring of (callback, argument, context) triples.)
  *
  * push/shift are O(1) amortised and allocate only when the buffer doubles; slots are cleared on shift so
  * finished handles can be collected. Capacity is a power of two so wrap-around is a mask.

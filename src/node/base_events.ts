@@ -101,6 +101,13 @@ export interface ServerOptions {
   sock?: net.Server | null;
   /** Enable TCP keep-alive on accepted connections. */
   keepAlive?: boolean;
+  /** SO_REUSEADDR: accepted for parity; Node (libuv) always sets it on listening TCP sockets. */
+  reuseAddress?: boolean | null;
+  /**
+   * SO_REUSEPORT: several servers may listen on the same port (the kernel balances connections). Node
+   * ≥ 22.12 / 23.1; older Node raises CPython's `ValueError: reuse_port not supported by socket module`.
+   */
+  reusePort?: boolean | null;
 }
 
 export interface UnixServerOptions {
@@ -476,6 +483,32 @@ export function* createUnixConnection(
   return yield* finishConnection(loop, socket, protocolFactory, ssl, serverHostname, o, extra);
 }
 
+export interface AcceptedSocketOptions {
+  /** TLS options with key and cert: the connection is the server side of a TLS handshake. */
+  ssl?: TlsOptions | null;
+  sslHandshakeTimeout?: number | null;
+  sslShutdownTimeout?: number | null;
+}
+
+/**
+ * Python's `loop.connect_accepted_socket`: run a protocol on a connection accepted outside the loop (a
+ * Node `net.Socket` from your own `net.Server`, say), as the server side (TLS: the server's handshake).
+ */
+export function* connectAcceptedSocket(
+  loop: EventLoop,
+  protocolFactory: () => Protocol,
+  sock: net.Socket,
+  options?: AcceptedSocketOptions,
+): Generator<Instruction, [StreamTransport, Protocol], unknown> {
+  const o = options ?? {};
+  if (!(sock instanceof net.Socket)) throw new ValueError(`A Stream Socket was expected, got ${repr(sock)}`);
+  const ssl = checkServerSsl(o.ssl);
+  checkSslTimeouts(o, ssl !== null);
+  sock.on('error', noop);
+  if (sock.connecting || sock.pending) yield* hostEvent(loop, sock, 'connect', connectError);
+  return yield* finishConnection(loop, sock, protocolFactory, ssl, '', o, tcpExtra(sock), true);
+}
+
 function* finishConnection(
   loop: EventLoop,
   socket: net.Socket,
@@ -484,11 +517,26 @@ function* finishConnection(
   serverHostname: string | null,
   o: { sslHandshakeTimeout?: number | null },
   extra: Record<string, unknown>,
+  serverSide = false,
 ): Generator<Instruction, [StreamTransport, Protocol], unknown> {
   let stream: net.Socket = socket;
   if (ssl !== null) {
-    const tlsSocket = tlsClient(socket, ssl, serverHostname);
-    yield* handshake(loop, tlsSocket, 'secureConnect', o.sslHandshakeTimeout);
+    let tlsSocket: tls.TLSSocket;
+    if (serverSide) {
+      const opts = ssl as TlsOptions;
+      tlsSocket = new tls.TLSSocket(socket, {
+        isServer: true,
+        secureContext: tls.createSecureContext(opts),
+        requestCert: opts.requestCert,
+        rejectUnauthorized: opts.rejectUnauthorized,
+        ALPNProtocols: opts.ALPNProtocols,
+      });
+      tlsSocket.on('error', noop);
+      yield* handshake(loop, tlsSocket, 'secure', o.sslHandshakeTimeout);
+    } else {
+      tlsSocket = tlsClient(socket, ssl, serverHostname);
+      yield* handshake(loop, tlsSocket, 'secureConnect', o.sslHandshakeTimeout);
+    }
     stream = tlsSocket;
     extra = { ...extra, ...tlsExtra(tlsSocket, ssl) };
   }
@@ -573,6 +621,12 @@ function checkSslTimeouts(
   }
   checkTimeout('ssl_handshake_timeout', o.sslHandshakeTimeout);
   checkTimeout('ssl_shutdown_timeout', o.sslShutdownTimeout);
+}
+
+/** SO_REUSEPORT in net.Server.listen and dgram (Node 22.12+, 23.1+). */
+export function nodeHasReusePort(): boolean {
+  const [major, minor] = process.versions.node.split('.').map(Number) as [number, number];
+  return major > 23 || (major === 23 && minor >= 1) || (major === 22 && minor >= 12);
 }
 
 function checkHost(host: unknown): void {
@@ -1066,6 +1120,7 @@ export function* createServer(
   const ssl = checkServerSsl(o.ssl);
   checkSslTimeouts(o, ssl !== null);
   const backlog = o.backlog ?? 100;
+  if (o.reusePort && !nodeHasReusePort()) throw new ValueError('reuse_port not supported by socket module');
   const listeners: Listener[] = [];
   const sock = o.sock ?? null;
   if ((host !== null && host !== undefined) || (port !== null && port !== undefined)) {
@@ -1085,7 +1140,13 @@ export function* createServer(
         listeners.push({ server, unixPath: null });
         const address = [h ?? '0.0.0.0', port ?? 0];
         const listening = hostEvent(loop, server, 'listening', (err) => bindError(err, address));
-        server.listen({ host: h, port: port ?? 0, backlog, ipv6Only: o.ipv6Only ?? false });
+        server.listen({
+          host: h,
+          port: port ?? 0,
+          backlog,
+          ipv6Only: o.ipv6Only ?? false,
+          ...(o.reusePort ? { reusePort: true } : {}),
+        } as net.ListenOptions);
         yield* listening;
       }
     } catch (e) {

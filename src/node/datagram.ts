@@ -18,6 +18,7 @@ import { OSError, ValueError } from '../exceptions.js';
 import { pyTypeName, repr } from '../format_helpers.js';
 import type { Future } from '../futures.js';
 import { logger } from '../log.js';
+import { nodeHasReusePort } from './base_events.js';
 import { fromNodeError, makeOSError } from './errors.js';
 import type { Address, DatagramProtocol } from './protocols.js';
 import { DatagramTransport, formatAddress } from './transports.js';
@@ -41,11 +42,6 @@ const LOG_THRESHOLD_FOR_CONNLOST_WRITES = 5;
 const HEADER_SIZE = 8;
 const DEFAULT_HIGH_WATER = 64 * 1024;
 const noop = (): void => {};
-
-function supportsReusePort(): boolean {
-  const [major, minor] = process.versions.node.split('.').map(Number) as [number, number];
-  return major > 23 || (major === 23 && minor >= 1) || (major === 22 && minor >= 12);
-}
 
 function udpAddress(address: string, port: number, family: string | number): Address {
   return family === 'IPv6' || family === 6 ? [address, port, 0, 0] : [address, port];
@@ -114,8 +110,7 @@ export function* createDatagramEndpoint<P extends DatagramProtocol>(
       throw new ValueError('unexpected address family');
     if (localAddr !== null) checkPair(localAddr);
     if (remoteAddr !== null) checkPair(remoteAddr);
-    if (o.reusePort && !supportsReusePort())
-      throw new ValueError('reuse_port not supported by socket module');
+    if (o.reusePort && !nodeHasReusePort()) throw new ValueError('reuse_port not supported by socket module');
     const wait = <T>(p: Promise<T>): Future<T> => loop._wrapHostPromise(p);
     const locals = localAddr === null ? null : yield* wait(resolve(localAddr, family));
     const remotes = remoteAddr === null ? null : yield* wait(resolve(remoteAddr, family));
@@ -332,9 +327,16 @@ export class UDPTransport extends DatagramTransport {
     try {
       if (connected) this._sock.send(data, onSent);
       else {
-        if (addr === null) throw new TypeError('sendto() needs an address on an unconnected socket');
-        if (!Array.isArray(addr) || typeof addr[1] !== 'number')
-          throw new TypeError(`invalid address ${repr(addr)}`);
+        // CPython's socket.sendto errors, which its transport treats as fatal.
+        if (!Array.isArray(addr)) {
+          const sockname = this._extra.sockname;
+          const family = Array.isArray(sockname) && sockname.length === 4 ? 'AF_INET6' : 'AF_INET';
+          const got = addr === null ? 'NoneType' : pyTypeName(addr);
+          throw new TypeError(`sendto(): ${family} address must be tuple, not ${got}`);
+        }
+        if (typeof addr[1] !== 'number') {
+          throw new TypeError(`'${pyTypeName(addr[1])}' object cannot be interpreted as an integer`);
+        }
         this._sock.send(data, addr[1] as number, addr[0] as string, onSent);
       }
     } catch (e) {

@@ -13,6 +13,7 @@ import './loop_methods.js';
 
 export * from '../index.js';
 export type {
+  AcceptedSocketOptions,
   AddrInfo,
   ConnectionOptions,
   InetAddress,

@@ -16,8 +16,10 @@
 import { EventLoop } from '../base_events.js';
 import { Coroutine } from '../coroutines.js';
 import {
+  type AcceptedSocketOptions,
   type AddrInfo,
   type ConnectionOptions,
+  connectAcceptedSocket,
   createConnection,
   createServer,
   createUnixConnection,
@@ -82,6 +84,15 @@ declare module '../base_events.js' {
       port?: number | null,
       options?: ServerOptions,
     ): Coroutine<Server>;
+    /**
+     * Run a protocol on a connection accepted outside the loop (Python's `loop.connect_accepted_socket`):
+     * the server side, with a server TLS handshake if `ssl` is given.
+     */
+    connectAcceptedSocket<P extends StreamProtocol>(
+      protocolFactory: () => P,
+      sock: import('node:net').Socket,
+      options?: AcceptedSocketOptions,
+    ): Coroutine<[Transport, P]>;
     /** Connect to the Unix socket at `path` (Python's `loop.create_unix_connection`). */
     createUnixConnection<P extends StreamProtocol>(
       protocolFactory: () => P,
@@ -167,6 +178,12 @@ const methods: Partial<Record<keyof EventLoop, (this: EventLoop, ...args: any[])
   },
   createServer(protocolFactory, host, port, options) {
     return new Coroutine(createServer(this, protocolFactory, host, port, options), info('create_server'));
+  },
+  connectAcceptedSocket(protocolFactory, sock, options) {
+    return new Coroutine(
+      connectAcceptedSocket(this, protocolFactory, sock, options),
+      info('connect_accepted_socket'),
+    );
   },
   createUnixConnection(protocolFactory, path, options) {
     return new Coroutine(

@@ -104,6 +104,38 @@ ruleTester.run('no-floating-coroutine', noFloatingCoroutine, {
       ],
     },
     {
+      // a @coroutineMethod that awaits nothing is typed Generator<never, T>, but is a coroutine
+      code: code(
+        `class C {\n  @coroutineMethod\n  *m() { return 1; }\n  @coroutineMethod\n  *n() { yield* sleep(0); }\n}\nnew C().m();\nnew C().n();`,
+      ),
+      errors: [
+        {
+          messageId: 'floating',
+          line: L + 6,
+          suggestions: [
+            {
+              messageId: 'suggestVoid',
+              output: code(
+                `class C {\n  @coroutineMethod\n  *m() { return 1; }\n  @coroutineMethod\n  *n() { yield* sleep(0); }\n}\nvoid new C().m();\nnew C().n();`,
+              ),
+            },
+          ],
+        },
+        {
+          messageId: 'floating',
+          line: L + 7,
+          suggestions: [
+            {
+              messageId: 'suggestVoid',
+              output: code(
+                `class C {\n  @coroutineMethod\n  *m() { return 1; }\n  @coroutineMethod\n  *n() { yield* sleep(0); }\n}\nnew C().m();\nvoid new C().n();`,
+              ),
+            },
+          ],
+        },
+      ],
+    },
+    {
       code: code(`async function f() {\n  const x = await work(1);\n  return x;\n}`),
       errors: [{ messageId: 'awaitCoroutine', line: L + 1 }],
     },

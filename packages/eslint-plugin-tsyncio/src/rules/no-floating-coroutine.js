@@ -217,7 +217,28 @@ export default createRule({
     const sourceCode = context.sourceCode;
 
     /** @param {import('@typescript-eslint/utils').TSESTree.Node} node */
-    const kindOf = (node) => classify(checker, services.getTypeAtLocation(node));
+    const kindOf = (node) => classify(checker, services.getTypeAtLocation(node)) ?? coroutineMethodCall(node);
+
+    /**
+     * A call of a `@coroutineMethod`: a coroutine at run time, whatever the method's declared type (one
+     * that awaits nothing is typed as a plain `Generator<never, T>`).
+     * @param {import('@typescript-eslint/utils').TSESTree.Node} node
+     * @returns {'coroutine' | null}
+     */
+    function coroutineMethodCall(node) {
+      if (node.type !== 'CallExpression') return null;
+      const call = /** @type {ts.CallExpression} */ (services.esTreeNodeToTSNodeMap.get(node));
+      const decl = checker.getResolvedSignature(call)?.declaration;
+      if (decl === undefined || !ts.isMethodDeclaration(decl) || !ts.canHaveDecorators(decl)) return null;
+      for (const d of ts.getDecorators(decl) ?? []) {
+        const expr = ts.isCallExpression(d.expression) ? d.expression.expression : d.expression;
+        const symbol = checker.getSymbolAtLocation(expr);
+        const target =
+          symbol && symbol.flags & ts.SymbolFlags.Alias ? checker.getAliasedSymbol(symbol) : symbol;
+        if (target?.getName() === 'coroutineMethod' && declaredByTsyncio(target)) return 'coroutine';
+      }
+      return null;
+    }
 
     /**
      * Task made by TaskGroup.createTask: always fine (the group awaits it).
