@@ -57,6 +57,41 @@ describe('benchmark workloads at tiny N', () => {
   }
 });
 
+// Budgets a little above what the bundles measure now (minimal 22,310 B, full 37,671 B gzip at this
+// commit; docs/ARCHITECTURE.md §10 "Bundle size" keeps the log). Sizes are deterministic: a change that
+// crosses a budget adds bytes to every browser program, so raise it only deliberately, with the reason.
+const MINIMAL_GZIP_BUDGET = 22_800;
+const FULL_GZIP_BUDGET = 38_500;
+
+// Exactly the modules the minimal program (coroutine, run, sleep, createTask, gather) pulls in. Why each
+// of the less obvious ones is there: trace.ts (run()'s `trace` option), deadlock.ts + graph.ts + v8stack.ts
+// (run()'s deadlock report), tools.ts (the debugger's dump hook, a load-time side effect), format_helpers
+// (reprs; debug mode's creation stacks). A new module here means every browser program pays for it.
+const MINIMAL_MODULES = [
+  'src/_internal/args.ts',
+  'src/_internal/heap.ts',
+  'src/_internal/ready.ts',
+  'src/_internal/tasklist.ts',
+  'src/_internal/v8stack.ts',
+  'src/_internal/waiters.ts',
+  'src/_internal/worker_guard.ts',
+  'src/base_events.ts',
+  'src/contextvars.ts',
+  'src/coroutines.ts',
+  'src/deadlock.ts',
+  'src/events.ts',
+  'src/exceptions.ts',
+  'src/format_helpers.ts',
+  'src/futures.ts',
+  'src/graph.ts',
+  'src/host.ts',
+  'src/log.ts',
+  'src/runners.ts',
+  'src/tasks.ts',
+  'src/tools.ts',
+  'src/trace.ts',
+];
+
 describe('bundle size measurement (bench/bundle.mjs)', () => {
   it('bundles the minimal program and the whole API, smaller than the whole API', async () => {
     const r = await measureBundles();
@@ -68,6 +103,33 @@ describe('bundle size measurement (bench/bundle.mjs)', () => {
     // tree-shaking works at all: queues and locks are not in a program that does not use them
     expect(modules).not.toContain('src/queues.ts');
     expect(modules).not.toContain('src/locks.ts');
+  });
+
+  it('the minimal program stays within its budget and its module list', async () => {
+    const r = await measureBundles();
+    expect(r.minimal.gzip).toBeLessThanOrEqual(MINIMAL_GZIP_BUDGET);
+    expect(r.full.gzip).toBeLessThanOrEqual(FULL_GZIP_BUDGET);
+    const modules = r.minimal.modules
+      .map(([m]: [string, number]) => m)
+      .filter((m: string) => m.startsWith('src/'));
+    expect(modules.sort()).toEqual(MINIMAL_MODULES);
+  });
+
+  it('leaves out what the minimal program does not use, module by module', async () => {
+    const { code } =
+      await bundleProgram(`import { coroutine, run, sleep, createTask, gather } from ${JSON.stringify(ENTRY)};
+const child = coroutine(function* child(n) { yield* sleep(0.01); return n; });
+run(coroutine(function* main() { return yield* gather(createTask(child(1)), child(2)); })()).then(console.log);
+`);
+    // exceptions.ts: each class names itself in a pure static initializer, so unused ones go
+    expect(code.includes('ConnectionRefusedError'), 'ConnectionRefusedError').toBe(false);
+    expect(code.includes('IncompleteReadError'), 'IncompleteReadError').toBe(false);
+    expect(code.includes('"CancelledError"'), '"CancelledError"').toBe(true);
+    // graph.ts: the deadlock report uses formatFutureGraph, not captureCallGraph's live-stack path
+    expect(code.includes('capture_call_graph()'), 'capture_call_graph()').toBe(false);
+    // trace_svg.ts, taskgroups, timeouts: unused features
+    expect(code.includes('<svg'), '<svg').toBe(false);
+    expect(code.includes('TaskGroup'), 'TaskGroup').toBe(false);
   });
 });
 
