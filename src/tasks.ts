@@ -18,13 +18,7 @@
  *   Future's own iterator returns it to the `yield*` that awaited it.
  */
 
-import {
-  checkOptionKeys,
-  checkOptions,
-  hasAwaitIterator,
-  isCollection,
-  notAwaitable,
-} from './_internal/args.js';
+import { checkOptionKeys, checkOptions, hasAwaitIterator, isCollection, withHint } from './_internal/args.js';
 import { suspendedCoroutineFrames } from './_internal/v8stack.js';
 import { Waiter } from './_internal/waiters.js';
 import type { EventLoop, TaskFactory } from './base_events.js';
@@ -167,7 +161,7 @@ export class Task<T = unknown> extends Future<T> {
   constructor(coro: TaskCoroutine<T>, options?: TaskConstructorOptions) {
     super(options); // FutureOptions: only its `loop` is read
     if (!isCoroutine(coro)) {
-      throw new TypeError(`a coroutine was expected, got ${repr(coro)}`);
+      throw withHint(new TypeError(`a coroutine was expected, got ${repr(coro)}`), coro);
     }
     const context = options?.context;
     // Checked here: a task that cannot enter its context would fail inside the loop, not at the call.
@@ -669,10 +663,7 @@ export function isAwaitableObject(obj: unknown): boolean {
 
 /** @internal CPython's TypeError from ensure_future(), with a hint for the JavaScript slips. */
 export function notAnAwaitable(obj: unknown): TypeError {
-  const err = new TypeError('An asyncio.Future, a coroutine or an awaitable is required');
-  const hint = (notAwaitable(obj) as { hint?: string }).hint;
-  if (hint !== undefined) (err as { hint?: string }).hint = hint;
-  return err;
+  return withHint(new TypeError('An asyncio.Future, a coroutine or an awaitable is required'), obj);
 }
 
 const wrapAwaitable = (() => {
@@ -694,6 +685,7 @@ const YIELD_STAR_HINT = 'use `yield*`, not `yield`';
 
 // sleep's checks, in CPython's order and words (both bodies below use them).
 function checkDelayType(delay: unknown): void {
+  if (typeof delay === 'bigint') throw new TypeError(`delay must be a number, not a bigint (${delay}n)`);
   if (typeof delay !== 'number') {
     throw new TypeError(`'<=' not supported between instances of '${pyTypeName(delay)}' and 'int'`);
   }

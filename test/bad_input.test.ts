@@ -58,6 +58,8 @@ interface Row {
   run: (loop: EventLoop) => unknown;
   error: ErrorClass;
   message: string | RegExp;
+  /** The `hint` property the error carries for a JavaScript slip (beside Python's message). */
+  hint?: RegExp;
 }
 
 const c = coroutine(function* c() {
@@ -67,7 +69,7 @@ const c = coroutine(function* c() {
 // biome-ignore format: one row per line reads as a table
 const rows: Row[] = [
   // -- arrays and strings are not awaitables ---------------------------------------------------------
-  { call: 'gather([a, b])', when: 'call', run: (loop) => gather([loop.createFuture(), loop.createFuture()] as any), error: TypeError, message: 'An asyncio.Future, a coroutine or an awaitable is required' },
+  { call: 'gather([a, b])', when: 'call', run: (loop) => gather([loop.createFuture(), loop.createFuture()] as any), error: TypeError, message: 'An asyncio.Future, a coroutine or an awaitable is required', hint: /gather\(\.\.\.array\)/ },
   { call: 'gather(c(), [t])', when: 'call', run: (loop) => gather(c(), [loop.createFuture()] as any), error: TypeError, message: 'An asyncio.Future, a coroutine or an awaitable is required' },
   { call: "gather('ab')", when: 'call', run: () => gather('ab' as any), error: TypeError, message: 'An asyncio.Future, a coroutine or an awaitable is required' },
   { call: 'gather({ a: 1 })', when: 'call', run: () => gather({ a: 1 } as any), error: TypeError, message: "gather() got an unexpected keyword argument 'a'" },
@@ -82,6 +84,11 @@ const rows: Row[] = [
   { call: "yield* 'x'", when: 'await', run: () => coroutine(function* () { return yield* ('x' as any); })(), error: TypeError, message: "'str' object can't be awaited" },
   { call: "yield* 'abc'", when: 'await', run: () => coroutine(function* () { return yield* ('abc' as any); })(), error: TypeError, message: "'str' object can't be awaited" },
   { call: 'yield* [t1, t2]', when: 'await', run: (loop) => coroutine(function* () { return yield* ([loop.createFuture()] as any); })(), error: RuntimeError, message: /^yield was used instead of yield from in task/ },
+  { call: 'run(main) (the function, not main())', when: 'outside', run: () => run(c as any), error: TypeError, message: 'An asyncio.Future, a coroutine or an awaitable is required', hint: /call it/ },
+  { call: 'createTask(main)', when: 'call', run: () => createTask(c as any), error: TypeError, message: /^a coroutine was expected, got <function c at 0x[0-9a-f]+>$/, hint: /call it/ },
+  { call: 'createTask(promise)', when: 'call', run: () => createTask(Promise.resolve(1) as any), error: TypeError, message: /^a coroutine was expected, got <Promise object at 0x[0-9a-f]+>$/, hint: /fromPromise/ },
+  { call: 'waitFor(promise, 1)', when: 'call', run: () => waitFor(Promise.resolve(1) as any, 1), error: TypeError, message: "'Promise' object can't be awaited", hint: /fromPromise/ },
+  { call: 'sleep(1n)', when: 'await', run: () => sleep(1n as any), error: TypeError, message: 'delay must be a number, not a bigint (1n)' },
   { call: 'run([t])', when: 'outside', run: (loop) => run([loop.createFuture()] as any), error: TypeError, message: 'An asyncio.Future, a coroutine or an awaitable is required' },
   { call: "runSync('x')", when: 'outside', run: () => runSync('x' as any), error: TypeError, message: 'An asyncio.Future, a coroutine or an awaitable is required' },
 
@@ -143,6 +150,7 @@ function check(e: unknown, row: Row): void {
   const message = (e as Error).message;
   if (typeof row.message === 'string') expect(message).toBe(row.message);
   else expect(message).toMatch(row.message);
+  if (row.hint !== undefined) expect((e as { hint?: string }).hint).toMatch(row.hint);
 }
 
 afterEach(() => setEventLoop(null));

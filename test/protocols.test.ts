@@ -21,6 +21,7 @@ import {
   type Future,
   getRunningLoop,
   type Instruction,
+  logger,
   NotImplementedError,
   OSError,
   ProcessLookupError,
@@ -428,6 +429,50 @@ describe('loop.createConnection / createServer (test_events.py)', () => {
       'ValueError: server_hostname is only meaningful with ssl',
       'ValueError: ssl_handshake_timeout is only meaningful with ssl',
     ]);
+  });
+
+  it('writes after close() are dropped; the fifth logs "socket.send() raised exception." (CPython)', async () => {
+    const logged: string[] = [];
+    const sink = logger.sink;
+    logger.sink = (_level, message) => logged.push(message);
+    try {
+      const { result } = await runNet(function* (loop) {
+        const got: Buffer[] = [];
+        const lost = loop.createFuture<void>();
+        const server = yield* loop.createServer(
+          () =>
+            new (class extends Protocol {
+              override dataReceived(d: Buffer): void {
+                got.push(d);
+              }
+              override connectionLost(): void {
+                lost.setResult(undefined);
+              }
+            })(),
+          '127.0.0.1',
+          0,
+        );
+        const [tr, pr] = yield* loop.createConnection(
+          () => new MyProto(loop, 'before'),
+          '127.0.0.1',
+          portOf(server),
+        );
+        tr.close();
+        const counts: number[] = [];
+        for (let i = 0; i < 5; i++) {
+          tr.write('after');
+          counts.push(logged.length);
+        }
+        yield* pr.done;
+        yield* lost;
+        server.close();
+        return [str(Buffer.concat(got)), counts];
+      });
+      expect(result).toEqual(['before', [0, 0, 0, 0, 1]]);
+      expect(logged).toEqual(['socket.send() raised exception.']);
+    } finally {
+      logger.sink = sink;
+    }
   });
 
   it('a protocol that raises in dataReceived: reported, transport closed, connectionLost still last', async () => {

@@ -42,13 +42,21 @@ export function hasAwaitIterator(x: object): boolean {
 
 /** CPython's TypeError for `await x` on something that is not awaitable. */
 export function notAwaitable(x: unknown): TypeError {
-  const err = new TypeError(`'${pyTypeName(x)}' object can't be awaited`);
-  if (isCollection(x)) {
-    (err as { hint?: string }).hint =
-      'an array is not awaitable: await all of its items with gather(...array)';
-  } else if (x !== null && typeof (x as PromiseLike<unknown> | undefined)?.then === 'function') {
-    (err as { hint?: string }).hint = 'wrap a Promise with fromPromise(promise)';
+  return withHint(new TypeError(`'${pyTypeName(x)}' object can't be awaited`), x);
+}
+
+/**
+ * Add a `hint` property (beside Python's message, never in it) for the JavaScript slips: an array of
+ * awaitables, a Promise, a coroutine function instead of its coroutine (`run(main)` for `run(main())`).
+ */
+export function withHint<E extends Error>(err: E, x: unknown): E {
+  let hint: string | undefined;
+  if (isCollection(x)) hint = 'an array is not awaitable: await all of its items with gather(...array)';
+  else if (typeof x === 'function') hint = 'a function is not awaitable: call it (main(), not main)';
+  else if (x !== null && typeof (x as PromiseLike<unknown> | undefined)?.then === 'function') {
+    hint = 'wrap a Promise with fromPromise(promise)';
   }
+  if (hint !== undefined) (err as { hint?: string }).hint = hint;
   return err;
 }
 
