@@ -108,7 +108,7 @@ describe('the packed package', () => {
   });
 
   it('a worker function in a .ts file, without a TypeScript loader, fails saying what to do', () => {
-    // Plain node: nothing can load TypeScript in the worker (under tsx it would load: test/executor.test.ts).
+    // Plain node: nothing can load TypeScript in the worker (under tsx it would load: test/node/executor.test.ts).
     writeFileSync(join(dir, 'work.ts'), 'export function double(n: number): number {\n  return n * 2;\n}\n');
     writeFileSync(
       join(dir, 'ts_worker.mjs'),

@@ -2,7 +2,19 @@
  * sleep(): CPython's test_tasks.py (test_sleep, test_sleep_when_delay_is_nan, test_sleep_cancel,
  * test_task_cancel_sleeping_task, SleepTests.test_sleep_zero). Checked against CPython 3.14.
  */
-import { CancelledError, coroutine, createTask, gather, getRunningLoop, sleep, ValueError } from 'tsyncio';
+import {
+  CancelledError,
+  Coroutine,
+  coroutine,
+  createTask,
+  Future,
+  gather,
+  getRunningLoop,
+  run,
+  sleep,
+  type Task,
+  ValueError,
+} from 'tsyncio';
 import { describe, expect, it } from 'vitest';
 import { rejection, withLoop } from './helpers.js';
 
@@ -110,4 +122,120 @@ describe('sleep()', () => {
       expect(await loop.runUntilComplete(doit())).toBe('cancelled');
       expect(loop.time()).toBe(0.1);
     }));
+});
+
+describe("sleep()'s hand-written bodies keep CPython's behaviour", () => {
+  it('is a Coroutine named sleep; delay <= 0 yields once and returns the result', async () => {
+    const out = await run(
+      coroutine(function* main() {
+        const c = sleep(-1, 'neg');
+        expect(c).toBeInstanceOf(Coroutine);
+        expect(c.name).toBe('sleep');
+        expect(c.state).toBe('created');
+        const order: string[] = [];
+        const other = createTask(
+          coroutine(function* other() {
+            order.push('other');
+          })(),
+        );
+        const v = yield* c;
+        order.push('main');
+        yield* other;
+        return [v, order, yield* sleep(0.01, 'v'), getRunningLoop().time()];
+      })(),
+      { clock: 'virtual' },
+    );
+    expect(out).toEqual(['neg', ['other', 'main'], 'v', 0.01]);
+  });
+
+  it('throw() before the first step raises at once and closes it; bad delays fail on the first step', async () => {
+    const c = sleep(1);
+    expect(() => c.throw(new ValueError('x'))).toThrow(ValueError);
+    expect(c.state).toBe('closed');
+    await expect(run(sleep('a' as unknown as number))).rejects.toThrow(TypeError);
+    await expect(run(sleep(Number.NaN))).rejects.toThrow('Invalid delay: NaN (not a number)');
+  });
+
+  it('cancel() raises CancelledError at the sleep and releases its timer', async () => {
+    const out = await run(
+      coroutine(function* main() {
+        const loop = getRunningLoop();
+        const s = createTask(sleep(3600)) as Task<void>;
+        yield* sleep(0);
+        expect(loop._scheduled.length).toBe(1);
+        s.cancel('bye');
+        try {
+          yield* s;
+        } catch (e) {
+          expect(e).toBeInstanceOf(CancelledError);
+          expect((e as CancelledError).args).toEqual(['bye']);
+        }
+        // The timer handle was cancelled: the heap holds only a dead entry.
+        expect(loop._liveTimers()).toEqual([]);
+        return s.cancelled();
+      })(),
+    );
+    expect(out).toBe(true);
+  });
+
+  it('a sleep made outside any loop joins the loop that runs it; its task waits on a plain Future', async () => {
+    const c = sleep(0.5, 'late'); // no loop exists yet: nothing is bound until the first step
+    const out = await run(
+      coroutine(function* main() {
+        const t = createTask(c);
+        yield* sleep(0);
+        const r = String(t);
+        return [r, yield* t, getRunningLoop().time()];
+      })(),
+      { clock: 'virtual' },
+    );
+    // CPython: <Task pending name='Task-2' coro=<sleep() running at …> wait_for=<Future pending cb=[Task.task_wakeup()]>>
+    expect(out[0]).toMatch(/ wait_for=<Future pending cb=\[Task\.task_wakeup\(\)\]>>$/);
+    expect(out.slice(1)).toEqual(['late', 0.5]);
+  });
+
+  it('resumed by hand before its timer fired it raises like CPython, then the coroutine is spent', async () => {
+    const out = await run(
+      coroutine(function* main() {
+        const loop = getRunningLoop();
+        const c = sleep(5, 'x');
+        const f = c.send(undefined) as Future<unknown>;
+        const log: unknown[] = [f.constructor.name, f.done()];
+        for (let i = 0; i < 2; i++) {
+          try {
+            c.send(undefined);
+          } catch (e) {
+            log.push(`${(e as Error).name}: ${(e as Error).message}`);
+          }
+        }
+        log.push(f.done(), f.cancelled(), loop._liveTimers().length);
+        return log;
+      })(),
+    );
+    // CPython 3.14: Future False / RuntimeError await wasn't used with future / False False /
+    // RuntimeError('cannot reuse already awaited coroutine'); the timer is cancelled by sleep's finally.
+    expect(out).toEqual([
+      'Future',
+      false,
+      "RuntimeError: await wasn't used with future",
+      'RuntimeError: cannot reuse already awaited coroutine',
+      false,
+      false,
+      0,
+    ]);
+  });
+
+  it('close() on a sleeping coroutine cancels its timer', async () => {
+    await run(
+      coroutine(function* main() {
+        const loop = getRunningLoop();
+        const c = sleep(5);
+        expect(c.send(undefined)).toBeInstanceOf(Future);
+        expect(loop._liveTimers().length).toBe(1);
+        c.close();
+        expect(c.state).toBe('closed');
+        expect(loop._liveTimers().length).toBe(0);
+      })(),
+    );
+  });
 });

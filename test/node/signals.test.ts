@@ -142,7 +142,7 @@ describe('loop.addSignalHandler', () => {
 
 // -- run() and Ctrl-C, in child processes ---------------------------------------------------------------
 
-const root = fileURLToPath(new URL('..', import.meta.url));
+const root = fileURLToPath(new URL('../..', import.meta.url));
 
 interface ChildResult {
   code: number | null;

@@ -28,7 +28,7 @@ import {
 } from 'tsyncio/node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-const WORK = new URL('./fixtures/work.mjs', import.meta.url);
+const WORK = new URL('../fixtures/work.mjs', import.meta.url);
 const fib = workerFunction<(n: number) => number>(WORK, 'fib');
 const spin = workerFunction<(ms: number) => { threadId: number; loops: number }>(WORK, 'spin');
 const blockThenCount = workerFunction<(ms: number, counter: Int32Array, index: number) => number>(
@@ -168,7 +168,7 @@ describe('toThread and runInExecutor', () => {
 });
 
 describe('porting traps: worker functions in TypeScript files and in the program file itself', () => {
-  const root = fileURLToPath(new URL('..', import.meta.url));
+  const root = fileURLToPath(new URL('../..', import.meta.url));
   const tsx = join(root, 'node_modules', 'tsx', 'dist', 'cli.mjs');
   const entry = join(root, 'src', 'node', 'index.ts');
   let dir: string;
@@ -569,7 +569,7 @@ describe('shutdown', () => {
   });
 
   it('an idle pool that nobody shut down does not keep the process alive', () => {
-    const tsx = fileURLToPath(new URL('../node_modules/tsx/dist/cli.mjs', import.meta.url));
+    const tsx = fileURLToPath(new URL('../../node_modules/tsx/dist/cli.mjs', import.meta.url));
     const program = `
       import { EventLoop, toThread, workerFunction } from './src/node/index.ts';
       const fib = workerFunction(${JSON.stringify(WORK.href)}, 'fib');
@@ -583,7 +583,7 @@ describe('shutdown', () => {
     // tsx startup, which takes seconds on a loaded CI machine. A pool that kept the process alive would
     // never exit: the spawn timeout is only the backstop for that.
     const r = spawnSync(process.execPath, [tsx, '--input-type=module', '-e', program], {
-      cwd: fileURLToPath(new URL('..', import.meta.url)),
+      cwd: fileURLToPath(new URL('../..', import.meta.url)),
       encoding: 'utf8',
       timeout: 30_000,
       env: { ...process.env, NODE_OPTIONS: '' },
