@@ -30,20 +30,11 @@ import {
   wait,
 } from 'tsyncio';
 import { describe, expect, it } from 'vitest';
-import { thrown, withLoop } from './helpers.js';
+import { rejection, thrown, withLoop } from './helpers.js';
 
 /** CPython's test_utils.run_briefly: one task that yields once. */
 function runBriefly(loop: EventLoop): Promise<unknown> {
   return loop.runUntilComplete(sleep(0));
-}
-
-async function rejection(p: PromiseLike<unknown>): Promise<any> {
-  try {
-    await p;
-  } catch (e) {
-    return e;
-  }
-  throw new Error('expected a rejection');
 }
 
 /**

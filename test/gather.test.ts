@@ -15,22 +15,13 @@ import {
   ValueError,
 } from 'tsyncio';
 import { describe, expect, it } from 'vitest';
-import { thrown, withLoop } from './helpers.js';
+import { rejection, thrown, withLoop } from './helpers.js';
 
 /** CPython's GatherTestsBase._run_loop: run until nothing is ready. */
 async function runLoop(loop: EventLoop): Promise<void> {
   do {
     await loop.runUntilComplete(sleep(0));
   } while (loop._ready.length > 0);
-}
-
-async function rejection(p: PromiseLike<unknown>): Promise<any> {
-  try {
-    await p;
-  } catch (e) {
-    return e;
-  }
-  throw new Error('expected a rejection');
 }
 
 /** A done-callback recorder (CPython's test_utils.MockCallback). */

@@ -29,9 +29,16 @@ export async function collectGarbage(): Promise<void> {
   }
 }
 
-/** Run a test body as the main coroutine on a virtual-clock loop. */
-export function arun<T>(body: () => Generator<Instruction, T, unknown>): Promise<T> {
-  return run(coroutine(body)(), { clock: 'virtual' });
+/**
+ * THE way to run a test program: `main` (a generator function, run as the main coroutine, or any
+ * awaitable: a coroutine object, a Task) under `run()` on a virtual-clock loop. Tests that need the loop
+ * itself and the exception handler's reports use withLoop.
+ */
+export function arun<T>(
+  main: (() => Generator<Instruction, T, unknown>) | { [Symbol.iterator](): Iterator<unknown, T> },
+): Promise<T> {
+  const aw = typeof main === 'function' ? coroutine(main)() : main;
+  return run(aw as Awaitable<T>, { clock: 'virtual' });
 }
 
 /** Await `aw`, expecting it to raise an instance of `cls`; returns the error. */
@@ -46,6 +53,16 @@ export function* raises<E>(
     return e as E;
   }
   throw new Error(`did not raise ${cls.name}`);
+}
+
+/** What `p` rejects with (an Error if it fulfils). */
+export async function rejection(p: PromiseLike<unknown>): Promise<any> {
+  try {
+    await p;
+  } catch (e) {
+    return e;
+  }
+  throw new Error('expected a rejection');
 }
 
 /** Call `fn` and return what it throws (an Error if it does not throw). */

@@ -4,16 +4,7 @@
  */
 import { CancelledError, coroutine, createTask, gather, getRunningLoop, sleep, ValueError } from 'tsyncio';
 import { describe, expect, it } from 'vitest';
-import { withLoop } from './helpers.js';
-
-async function rejection(p: PromiseLike<unknown>): Promise<any> {
-  try {
-    await p;
-  } catch (e) {
-    return e;
-  }
-  throw new Error('expected a rejection');
-}
+import { rejection, withLoop } from './helpers.js';
 
 describe('sleep()', () => {
   it('waits the delay on the loop clock and returns the result (test_sleep)', () =>

@@ -16,20 +16,16 @@ import {
   gather,
   getRunningLoop,
   RuntimeError,
-  run,
   sleep,
   Task,
   ValueError,
 } from 'tsyncio';
 import { describe, expect, it } from 'vitest';
+import { arun } from './helpers.js';
 
 const sleeper = coroutine(function* sleeper() {
   yield* sleep(10);
 });
-
-function runV<T>(main: Iterable<unknown> & { [Symbol.iterator](): Iterator<unknown, T> }): Promise<T> {
-  return run(main as any, { clock: 'virtual' }) as Promise<T>;
-}
 
 describe('tasks: stepping and ordering', () => {
   it('sleep(0) interleaves tasks in FIFO order with callSoon callbacks (CPython order)', async () => {
@@ -49,7 +45,7 @@ describe('tasks: stepping and ordering', () => {
       log.push('main');
       yield* gather(t1, t2);
     });
-    await runV(main());
+    await arun(main());
     expect(log).toEqual(['a0', 'b0', 'cb1', 'main', 'a1', 'b1', 'a2', 'b2']);
   });
 
@@ -82,7 +78,7 @@ describe('tasks: stepping and ordering', () => {
       }
       return getRunningLoop().time();
     });
-    const t = await runV(main());
+    const t = await arun(main());
     expect(log).toEqual(['inner-finally', 'outer-finally', 'done']);
     expect(t).toBeCloseTo(0.2, 9);
   });
@@ -99,7 +95,7 @@ describe('tasks: stepping and ordering', () => {
       expect(b.getName()).toBe('42');
       for (const t of [a, b, c]) t.cancel();
     });
-    await runV(main());
+    await arun(main());
   });
 
   it('repr shows state, name, coro, wait_for and result', async () => {
@@ -123,7 +119,7 @@ describe('tasks: stepping and ordering', () => {
         yield* s;
       } catch {}
     });
-    await runV(main());
+    await arun(main());
   });
 
   it('currentTask() is the running task; allTasks() the pending ones', async () => {
@@ -137,7 +133,7 @@ describe('tasks: stepping and ordering', () => {
       expect(allTasks()).toEqual(new Set([me]));
       return currentTask() === me;
     });
-    expect(await runV(main())).toBe(true);
+    expect(await arun(main())).toBe(true);
     const loop = new EventLoop();
     expect(currentTask(loop)).toBeUndefined();
     expect(() => currentTask()).toThrow(new RuntimeError('no running event loop'));
@@ -152,7 +148,7 @@ describe('tasks: stepping and ordering', () => {
       expect(t.getContext()).toBeDefined();
       t.cancel();
     });
-    await runV(main());
+    await arun(main());
   });
 });
 
@@ -173,7 +169,7 @@ describe('tasks: cancellation (test_tasks.py)', () => {
       const ret = t.cancel();
       return [ret, fut2.cancelled(), yield* t, t.cancelled()];
     });
-    expect(await runV(main())).toEqual([true, true, 42, false]);
+    expect(await arun(main())).toEqual([true, true, 42, false]);
   });
 
   it('test_cancel_at_end: a task that cancels itself and returns still ends cancelled', async () => {
@@ -190,7 +186,7 @@ describe('tasks: cancellation (test_tasks.py)', () => {
       }
       return 'not cancelled';
     });
-    expect(await runV(main())).toEqual([true, true]);
+    expect(await arun(main())).toEqual([true, true]);
   });
 
   it('test_cancel_current_task: the next await raises at once', async () => {
@@ -206,7 +202,7 @@ describe('tasks: cancellation (test_tasks.py)', () => {
       } catch {}
       return [t.cancelled(), getRunningLoop().time() - t0];
     });
-    expect(await runV(main())).toEqual([true, 0]);
+    expect(await arun(main())).toEqual([true, 0]);
   });
 
   it('test_cancelling / uncancel: every cancel() counts; uncancel decrements', async () => {
@@ -220,7 +216,7 @@ describe('tasks: cancellation (test_tasks.py)', () => {
       r.push(t.cancelled(), t.cancel());
       return r;
     });
-    expect(await runV(main())).toEqual([true, true, 2, 1, 1, true, false]);
+    expect(await arun(main())).toEqual([true, true, 2, 1, 1, true, false]);
   });
 
   it('test_uncancel_resets_must_cancel: uncancel to 0 withdraws an undelivered cancel', async () => {
@@ -234,7 +230,7 @@ describe('tasks: cancellation (test_tasks.py)', () => {
     const main = coroutine(function* main() {
       return yield* createTask(f());
     });
-    expect(await runV(main())).toBe(42);
+    expect(await arun(main())).toBe(42);
   });
 
   it('test_cancel_ignoring: cancellation is edge-triggered', async () => {
@@ -256,7 +252,7 @@ describe('tasks: cancellation (test_tasks.py)', () => {
       const r = yield* t;
       return [r, log, t.cancelling()];
     });
-    expect(await runV(main())).toEqual(['ok', ['swallowed', 'after'], 1]);
+    expect(await arun(main())).toEqual(['ok', ['swallowed', 'after'], 1]);
   });
 
   it('cancel(msg) before the task starts: CancelledError carries the message; later result() does not', async () => {
@@ -277,7 +273,7 @@ describe('tasks: cancellation (test_tasks.py)', () => {
       }
       return [first?.args, first?.message, second?.args];
     });
-    expect(await runV(main())).toEqual([['early'], 'early', []]);
+    expect(await arun(main())).toEqual([['early'], 'early', []]);
   });
 
   it('test_cancel_inner_future: cancelling the awaited future cancels the task', async () => {
@@ -294,7 +290,7 @@ describe('tasks: cancellation (test_tasks.py)', () => {
       } catch {}
       return t.cancelled();
     });
-    expect(await runV(main())).toBe(true);
+    expect(await arun(main())).toBe(true);
   });
 
   it('the task AbortSignal aborts when the task is cancelled', async () => {
@@ -314,7 +310,7 @@ describe('tasks: cancellation (test_tasks.py)', () => {
       late.cancel();
       return late.signal.aborted;
     });
-    expect(await runV(main())).toBe(true);
+    expect(await arun(main())).toBe(true);
   });
 });
 
@@ -332,7 +328,7 @@ describe('tasks: misuse is raised with Python messages', () => {
         return [(e as Error).constructor, (e as Error).message];
       }
     });
-    expect(await runV(main())).toEqual([RuntimeError, 'Task got bad yield: 1']);
+    expect(await arun(main())).toEqual([RuntimeError, 'Task got bad yield: 1']);
   });
 
   it('a yielded Promise gets the bad-yield error plus a hint to use fromPromise', async () => {
@@ -347,7 +343,7 @@ describe('tasks: misuse is raised with Python messages', () => {
         return [(e as Error).message.startsWith('Task got bad yield: '), (e as { hint?: string }).hint];
       }
     });
-    const [ok, hint] = (await runV(main())) as [boolean, string];
+    const [ok, hint] = (await arun(main())) as [boolean, string];
     expect(ok).toBe(true);
     expect(hint).toContain('fromPromise');
   });
@@ -365,7 +361,7 @@ describe('tasks: misuse is raised with Python messages', () => {
         return (e as Error).message;
       }
     });
-    expect(await runV(main())).toMatch(
+    expect(await arun(main())).toMatch(
       /^yield was used instead of yield from in task <Task .*> with <Future pending>$/,
     );
   });
@@ -381,7 +377,7 @@ describe('tasks: misuse is raised with Python messages', () => {
         return (e as Error).message;
       }
     });
-    expect(await runV(main())).toMatch(/^Task cannot await on itself: <Task pending name='Task-\d+' coro=/);
+    expect(await arun(main())).toMatch(/^Task cannot await on itself: <Task pending name='Task-\d+' coro=/);
   });
 
   it('a future of another loop', async () => {
@@ -394,7 +390,7 @@ describe('tasks: misuse is raised with Python messages', () => {
         return (e as Error).message;
       }
     });
-    expect(await runV(main())).toMatch(
+    expect(await arun(main())).toMatch(
       /^Task <Task .*> got Future <Future pending> attached to a different loop$/,
     );
     other.close();
@@ -413,7 +409,7 @@ describe('tasks: misuse is raised with Python messages', () => {
       t.cancel();
       yield* sleep(0);
     });
-    await runV(main());
+    await arun(main());
   });
 
   it('createTask outside a running loop raises no running event loop', () => {
@@ -440,7 +436,7 @@ describe('awaiting Future subclasses', () => {
       loop.callSoon(() => plain.setResult(6));
       return [yield* f, yield* plain, String(f)];
     });
-    expect(await runV(main())).toEqual([5, 6, '<MyFuture finished result=5>']);
+    expect(await arun(main())).toEqual([5, 6, '<MyFuture finished result=5>']);
     expect(registered).toEqual(['the task wakeup']);
   });
 
@@ -464,7 +460,7 @@ describe('awaiting Future subclasses', () => {
       yield* sleep(0);
       return [repr, f.cancelled(), waiter.cancelled()];
     });
-    expect(await runV(main())).toEqual(['<MyFuture pending cb=[Task.task_wakeup()]>', true, true]);
+    expect(await arun(main())).toEqual(['<MyFuture pending cb=[Task.task_wakeup()]>', true, true]);
   });
 });
 
@@ -491,7 +487,7 @@ describe('ensureFuture', () => {
       );
       return [yield* t, yield* u];
     });
-    expect(await runV(main())).toEqual([5, 9]);
+    expect(await arun(main())).toEqual([5, 9]);
   });
 
   it('closes a coroutine it cannot make a task of (closed loop), as CPython; loop.createTask leaves it', () => {
@@ -516,6 +512,6 @@ describe('ensureFuture', () => {
       const s: string = yield* f;
       return `${n}${s}`;
     });
-    expect(await runV(main())).toBe('3x');
+    expect(await arun(main())).toBe('3x');
   });
 });
