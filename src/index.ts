@@ -97,6 +97,7 @@ export type {
   GatherOptions,
   TaskConstructor,
   TaskConstructorOptions,
+  TaskCoroutine,
   TaskOptions,
 } from './tasks.js';
 export {
@@ -125,7 +126,7 @@ export {
   formatTaskTable,
   formatTaskTree,
 } from './tools.js';
-export type { ChromeTrace, TraceEvent, TracingOptions } from './trace.js';
+export type { ChromeTrace, Instrument, TraceEvent, TracingOptions } from './trace.js';
 export { startTracing, stopTracing, Tracer } from './trace.js';
 export type { TraceSvgOptions } from './trace_svg.js';
 export { traceToHtml, traceToSvg } from './trace_svg.js';

@@ -329,7 +329,9 @@ function* connectSock(
   const [host, port] = address as readonly [string, number];
   const locals = laddrInfos === null ? [null] : laddrInfos.filter((l) => l[0] === family);
   if (locals.length === 0) {
-    const err = new OSError(`no matching local address with family=${family} found`);
+    // CPython's f"{family=}": the repr of the peer's address family.
+    const name = family === 6 ? 'AF_INET6: 10' : 'AF_INET: 2';
+    const err = new OSError(`no matching local address with family=<AddressFamily.${name}> found`);
     myExceptions.push(err);
     throw err;
   }

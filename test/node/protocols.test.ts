@@ -254,6 +254,18 @@ describe('loop.createConnection / createServer (test_events.py)', () => {
     expect(result).toEqual([true, 98, true]);
   });
 
+  it('test_create_connection_local_addr_nomatch_family: an IPv6 local address for an IPv4 peer', async () => {
+    const { result } = await runNet(function* (loop) {
+      const server = yield* echoServer(loop);
+      const e = (yield* raisesGen(() =>
+        loop.createConnection(() => new Protocol(), '127.0.0.1', portOf(server), { localAddr: ['::1', 0] }),
+      )) as OSError;
+      server.close();
+      return [e instanceof OSError, e.message];
+    });
+    expect(result).toEqual([true, 'no matching local address with family=<AddressFamily.AF_INET: 2> found']);
+  });
+
   it('connection refused is ConnectionRefusedError with errno (test_create_connection_refused-ish)', async () => {
     const { result } = await runNet(function* (loop) {
       const probe = yield* loop.createServer(() => new Protocol(), '127.0.0.1', 0);
