@@ -669,44 +669,38 @@ describe('Condition', () => {
       expect(condition.locked()).toBe(false);
     }));
 
+  /** A task waiting in `cond.waitFor(predicate)`; `raised.error` is the CancelledError it re-raises. */
+  function waitCancelled(
+    cond: Condition,
+    predicate: () => boolean,
+  ): [Task<void>, { error?: CancelledError }] {
+    const raised: { error?: CancelledError } = {};
+    const func = coroutine(function* func() {
+      yield* asyncWith(cond, function* () {
+        raised.error = yield* raises(CancelledError, cond.waitFor(predicate));
+        throw raised.error;
+      });
+    });
+    return [createTask(func()), raised];
+  }
+
   it('test_cancelled_error_wakeup: the same CancelledError instance is re-raised', () =>
     arun(function* () {
-      const wake = false;
-      let raised: CancelledError | undefined;
       const cond = new Condition();
-      const func = coroutine(function* func() {
-        yield* asyncWith(cond, function* () {
-          raised = yield* raises(
-            CancelledError,
-            cond.waitFor(() => wake),
-          );
-          throw raised;
-        });
-      });
-      const task = createTask(func());
+      const [task, raised] = waitCancelled(cond, () => false);
       yield* sleep(0);
       // The task is waiting on the condition: cancel it there.
       task.cancel('foo');
       const err = yield* raises(CancelledError, task);
       expect(err.args).toEqual(['foo']);
-      expect(err).toBe(raised);
+      expect(err).toBe(raised.error);
     }));
 
   it('test_cancelled_error_re_aquire: cancelled while re-acquiring, the same instance is re-raised', () =>
     arun(function* () {
       let wake = false;
-      let raised: CancelledError | undefined;
       const cond = new Condition();
-      const func = coroutine(function* func() {
-        yield* asyncWith(cond, function* () {
-          raised = yield* raises(
-            CancelledError,
-            cond.waitFor(() => wake),
-          );
-          throw raised;
-        });
-      });
-      const task = createTask(func());
+      const [task, raised] = waitCancelled(cond, () => wake);
       yield* sleep(0);
       yield* cond.acquire();
       wake = true;
@@ -717,7 +711,7 @@ describe('Condition', () => {
       cond.release();
       const err = yield* raises(CancelledError, task);
       expect(err.args).toEqual(['foo']);
-      expect(err).toBe(raised);
+      expect(err).toBe(raised.error);
     }));
 
   // A task cancelled at the "same" time as it is notified must not swallow the wake-up.

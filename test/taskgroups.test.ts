@@ -252,29 +252,22 @@ describe.each(FACTORIES)('TaskGroup (%s tasks)', (_kind, factory) => {
 
   it('errors of nested groups [test_taskgroup_13, test_taskgroup_14]', async () => {
     await inTask(function* () {
-      const runner13 = coroutine(function* runner() {
-        yield* withGroup(function* (g1) {
-          g1.createTask(crashAfter(0.1, () => new SyntaxError('0.1')));
-          yield* withGroup(function* (g2) {
-            g2.createTask(crashAfter(10, () => new SyntaxError('10')));
+      // An outer group whose child fails after `outer` s, around an inner group whose child fails after `inner`.
+      const nested = (outer: number, inner: number) =>
+        coroutine(function* runner() {
+          yield* withGroup(function* (g1) {
+            g1.createTask(crashAfter(outer, () => new SyntaxError(String(outer))));
+            yield* withGroup(function* (g2) {
+              g2.createTask(crashAfter(inner, () => new SyntaxError(String(inner))));
+            });
           });
-        });
-      });
+        })();
       const eg13 = yield* raises(function* () {
-        yield* createTask(runner13());
+        yield* createTask(nested(0.1, 10));
       });
       expect(errorTypes(eg13)).toEqual(['SyntaxError']);
-
-      const runner14 = coroutine(function* runner() {
-        yield* withGroup(function* (g1) {
-          g1.createTask(crashAfter(10, () => new SyntaxError('10')));
-          yield* withGroup(function* (g2) {
-            g2.createTask(crashAfter(0.1, () => new SyntaxError('0.1')));
-          });
-        });
-      });
       const eg14 = yield* raises(function* () {
-        yield* createTask(runner14());
+        yield* createTask(nested(10, 0.1));
       });
       expect(errorTypes(eg14)).toEqual(['ExceptionGroup']);
       expect(errorTypes(eg14.exceptions[0])).toEqual(['SyntaxError']);
