@@ -171,48 +171,22 @@ export class WriteTransport extends BaseTransport {
   }
 }
 
-/** A bidirectional stream transport (CPython's Transport: ReadTransport + WriteTransport). */
-export class Transport extends ReadTransport {
-  /** Set the write flow-control marks: pauseWriting() above `high`, resumeWriting() at `low`. */
-  setWriteBufferLimits(_high?: number | null, _low?: number | null): void {
-    notImplemented();
-  }
-
-  /** Bytes buffered for writing. */
-  getWriteBufferSize(): number {
-    return notImplemented();
-  }
-
-  /** [low, high]. */
-  getWriteBufferLimits(): [number, number] {
-    return notImplemented();
-  }
-
-  /** Write bytes (a string as UTF-8); never blocks. */
-  write(_data: Uint8Array | string): void {
-    notImplemented();
-  }
-
-  /** Write each chunk of `list` (joined into one write). */
-  writelines(list: Iterable<Uint8Array | string>): void {
-    const chunks: Uint8Array[] = [];
-    for (const item of list) chunks.push(typeof item === 'string' ? Buffer.from(item, 'utf8') : item);
-    this.write(Buffer.concat(chunks));
-  }
-
-  /** Close the write side after flushing (the peer sees EOF). */
-  writeEof(): void {
-    notImplemented();
-  }
-
-  canWriteEof(): boolean {
-    return notImplemented();
-  }
-
-  /** Close at once, dropping buffered data; connectionLost(null) follows. */
-  abort(): void {
-    notImplemented();
-  }
+/**
+ * A bidirectional stream transport (CPython's Transport: ReadTransport + WriteTransport). JavaScript has no
+ * multiple inheritance: it extends ReadTransport and takes WriteTransport's methods (copied onto its
+ * prototype below, declared by the interface merged with the class); `instanceof WriteTransport` holds
+ * through WriteTransport's `Symbol.hasInstance`.
+ */
+// biome-ignore lint/suspicious/noUnsafeDeclarationMerging: the merged interface declares WriteTransport's methods, which the loop below installs on the prototype (a mixin: JavaScript has no multiple inheritance).
+export class Transport extends ReadTransport {}
+export interface Transport extends WriteTransport {}
+for (const name of Object.getOwnPropertyNames(WriteTransport.prototype)) {
+  if (name === 'constructor') continue;
+  Object.defineProperty(
+    Transport.prototype,
+    name,
+    Object.getOwnPropertyDescriptor(WriteTransport.prototype, name)!,
+  );
 }
 
 /** A datagram (UDP) transport (CPython's DatagramTransport). */
