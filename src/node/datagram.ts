@@ -21,7 +21,7 @@ import { logger } from '../log.js';
 import { nodeHasReusePort } from './base_events.js';
 import { fromNodeError, makeOSError } from './errors.js';
 import type { Address, DatagramProtocol } from './protocols.js';
-import { DatagramTransport, formatAddress } from './transports.js';
+import { DatagramTransport, formatAddress, notifyFlowControl } from './transports.js';
 
 export interface DatagramEndpointOptions {
   /** Bind to [host, port] (port 0: any free port). */
@@ -281,16 +281,7 @@ export class UDPTransport extends DatagramTransport {
       if (err) this._errorReceived(fromNodeError(err));
       if (this._protocolPaused && this._bufferSize <= this._lowWater) {
         this._protocolPaused = false;
-        try {
-          this._protocol?.resumeWriting();
-        } catch (e) {
-          this._loop.callExceptionHandler({
-            message: 'protocol.resume_writing() failed',
-            exception: e,
-            transport: this,
-            protocol: this._protocol,
-          });
-        }
+        notifyFlowControl(this._loop, this, this._protocol, 'resumeWriting');
       }
       if (this._closing && this._bufferSize === 0) this._connectionLost(null);
     });
@@ -350,16 +341,7 @@ export class UDPTransport extends DatagramTransport {
     this._bufferSize += size;
     if (!this._protocolPaused && this._bufferSize > this._highWater) {
       this._protocolPaused = true;
-      try {
-        this._protocol?.pauseWriting();
-      } catch (e) {
-        this._loop.callExceptionHandler({
-          message: 'protocol.pause_writing() failed',
-          exception: e,
-          transport: this,
-          protocol: this._protocol,
-        });
-      }
+      notifyFlowControl(this._loop, this, this._protocol, 'pauseWriting');
     }
   }
 

@@ -102,6 +102,28 @@ export class BaseTransport {
   }
 }
 
+/**
+ * @internal Tell a protocol to pause or resume writing (CPython's `_FlowControlMixin`): a failure in the
+ * protocol's callback is reported to the loop's exception handler, never raised into the transport.
+ */
+export function notifyFlowControl(
+  loop: EventLoop,
+  transport: BaseTransport,
+  protocol: BaseProtocol | null,
+  method: 'pauseWriting' | 'resumeWriting',
+): void {
+  try {
+    protocol?.[method]();
+  } catch (e) {
+    loop.callExceptionHandler({
+      message: `protocol.${method === 'pauseWriting' ? 'pause_writing' : 'resume_writing'}() failed`,
+      exception: e,
+      transport,
+      protocol,
+    });
+  }
+}
+
 /** A transport that reads (CPython's ReadTransport). */
 export class ReadTransport extends BaseTransport {
   /** True while the protocol is receiving data. */
@@ -504,16 +526,7 @@ export class StreamTransport extends Transport {
     if (!this._protocolPaused || this._lost || this._error !== null) return;
     if (this._writeBufferSize() <= this._lowWater) {
       this._protocolPaused = false;
-      try {
-        this._protocol?.resumeWriting();
-      } catch (e) {
-        this._loop.callExceptionHandler({
-          message: 'protocol.resume_writing() failed',
-          exception: e,
-          transport: this,
-          protocol: this._protocol,
-        });
-      }
+      notifyFlowControl(this._loop, this, this._protocol, 'resumeWriting');
     } else {
       this._armFlushNotification();
     }
@@ -685,16 +698,7 @@ export class StreamTransport extends Transport {
 
   private _pauseProtocol(): void {
     this._protocolPaused = true;
-    try {
-      this._protocol?.pauseWriting();
-    } catch (e) {
-      this._loop.callExceptionHandler({
-        message: 'protocol.pause_writing() failed',
-        exception: e,
-        transport: this,
-        protocol: this._protocol,
-      });
-    }
+    notifyFlowControl(this._loop, this, this._protocol, 'pauseWriting');
     this._armFlushNotification();
   }
 
