@@ -525,15 +525,7 @@ function* finishConnection(
   if (ssl !== null) {
     let tlsSocket: tls.TLSSocket;
     if (serverSide) {
-      const opts = ssl as TlsOptions;
-      tlsSocket = new tls.TLSSocket(socket, {
-        isServer: true,
-        secureContext: tls.createSecureContext(opts),
-        requestCert: opts.requestCert,
-        rejectUnauthorized: opts.rejectUnauthorized,
-        ALPNProtocols: opts.ALPNProtocols,
-      });
-      tlsSocket.on('error', noop);
+      tlsSocket = tlsServer(socket, ssl as TlsOptions);
       yield* handshake(loop, tlsSocket, 'secure', o.sslHandshakeTimeout);
     } else {
       tlsSocket = tlsClient(socket, ssl, serverHostname);
@@ -556,6 +548,19 @@ function* finishConnection(
   });
   protocol.connectionMade(transport);
   return [transport, protocol];
+}
+
+/** The server side of TLS over an accepted socket (errors are reported by the handshake that follows). */
+function tlsServer(socket: net.Socket, opts: TlsOptions): tls.TLSSocket {
+  const tlsSocket = new tls.TLSSocket(socket, {
+    isServer: true,
+    secureContext: tls.createSecureContext(opts),
+    requestCert: opts.requestCert,
+    rejectUnauthorized: opts.rejectUnauthorized,
+    ALPNProtocols: opts.ALPNProtocols,
+  });
+  tlsSocket.on('error', noop);
+  return tlsSocket;
 }
 
 function tlsClient(socket: net.Socket, ssl: TlsOptions | true, serverHostname: string | null): tls.TLSSocket {
@@ -681,15 +686,7 @@ export function* startTls(
   let tlsSocket: tls.TLSSocket;
   let event: string;
   if (serverSide) {
-    const opts = ssl as TlsOptions;
-    tlsSocket = new tls.TLSSocket(socket, {
-      isServer: true,
-      secureContext: tls.createSecureContext(opts),
-      requestCert: opts.requestCert,
-      rejectUnauthorized: opts.rejectUnauthorized,
-      ALPNProtocols: opts.ALPNProtocols,
-    });
-    tlsSocket.on('error', noop);
+    tlsSocket = tlsServer(socket, ssl as TlsOptions);
     event = 'secure';
   } else {
     tlsSocket = tlsClient(socket, ssl, options?.serverHostname ?? null);

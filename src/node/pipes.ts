@@ -9,7 +9,7 @@
  * (CPython's ReadSubprocessPipeProto / WriteSubprocessPipeProto); calls that arrive before
  * connectionMade are queued, as CPython's _pending_calls.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { open as openFile } from 'node:fs/promises';
@@ -32,7 +32,14 @@ import { logger } from '../log.js';
 import { fromNodeError } from './errors.js';
 import { type BaseProtocol, Protocol, type SubprocessProtocol } from './protocols.js';
 import { signalName } from './signals.js';
-import { checkOptions, commandLine, PIPE, type SubprocessOptions, spawnError } from './subprocess.js';
+import {
+  checkOptions,
+  commandLine,
+  PIPE,
+  type SubprocessOptions,
+  spawnChild,
+  spawnError,
+} from './subprocess.js';
 import {
   type BaseTransport,
   type NodeStream,
@@ -370,17 +377,7 @@ function* spawnTransport<P extends SubprocessProtocol>(
     throw new RuntimeError('runSync() cannot wait for host I/O (a subprocess); use run() instead');
   const { file, args, stdio } = commandLine(argv, shell, opts);
   const protocol = protocolFactory();
-  let child: ChildProcess;
-  try {
-    child = spawn(file, args, {
-      stdio,
-      cwd: opts.cwd instanceof URL ? fileURLToPath(opts.cwd) : (opts.cwd ?? undefined),
-      env: opts.env ?? undefined,
-      detached: opts.startNewSession === true,
-    });
-  } catch (e) {
-    throw spawnError(e, argv[0]!, opts);
-  }
+  const child = spawnChild(file, args, stdio, argv[0]!, opts);
   const transport = new ChildTransport(loop, protocol, child);
   const started = loop._wrapHostPromise(
     new Promise<void>((resolve, reject) => {

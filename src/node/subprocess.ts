@@ -137,17 +137,7 @@ function* createGen(argv: string[], shell: boolean, options: SubprocessOptions |
     throw new RuntimeError('runSync() cannot wait for host I/O (a subprocess); use run() instead');
   }
   const { file, args, stdio } = commandLine(argv, shell, opts);
-  let child: ChildProcess;
-  try {
-    child = spawn(file, args, {
-      stdio,
-      cwd: opts.cwd instanceof URL ? fileURLToPath(opts.cwd) : (opts.cwd ?? undefined),
-      env: opts.env ?? undefined,
-      detached: opts.startNewSession === true,
-    });
-  } catch (e) {
-    throw spawnError(e, argv[0]!, opts);
-  }
+  const child = spawnChild(file, args, stdio, argv[0]!, opts);
   const state = new ChildState(loop, child);
   // The pipes are connected now, not after 'spawn': Node discards the output of a child that exits
   // before anyone listens to its stdout (it resumes unlistened streams on exit).
@@ -261,6 +251,26 @@ function resolveProgram(program: string, opts: SubprocessOptions): void {
     }
   }
   throw spawnError({ code: denied ? 'EACCES' : 'ENOENT' }, program, opts);
+}
+
+/** Start the child for a commandLine(); spawn's synchronous failure becomes Python's OSError (spawnError). */
+export function spawnChild(
+  file: string,
+  args: string[],
+  stdio: StdioOptions,
+  program: string,
+  opts: SubprocessOptions,
+): ChildProcess {
+  try {
+    return spawn(file, args, {
+      stdio,
+      cwd: opts.cwd instanceof URL ? fileURLToPath(opts.cwd) : (opts.cwd ?? undefined),
+      env: opts.env ?? undefined,
+      detached: opts.startNewSession === true,
+    });
+  } catch (e) {
+    throw spawnError(e, program, opts);
+  }
 }
 
 /** spawn's failure as Python's OSError: `[Errno 2] No such file or directory: 'prog'`. */
