@@ -382,11 +382,6 @@ export class EventLoop {
     if (!this._inPump) this._wakeup();
   }
 
-  /** @internal The timers still due to fire, as [entry, deadline] pairs in heap order (tests, introspection). */
-  _liveTimers(): [TimerEntry, number][] {
-    return this._scheduled.entries().filter(([entry]) => (entry._hflags & H_CANCELLED) === 0);
-  }
-
   /** @internal Called as a timer entry is cancelled: counts dead heap entries for the compaction rule. */
   _timerHandleCancelled(entry: TimerEntry): void {
     if ((entry._hflags & H_SCHEDULED) !== 0) this._timerCancelledCount++;

@@ -30,7 +30,7 @@ import {
   wait,
 } from 'tsyncio';
 import { describe, expect, it } from 'vitest';
-import { rejection, thrown, withLoop } from './helpers.js';
+import { liveTimers, rejection, thrown, withLoop } from './helpers.js';
 
 /** CPython's test_utils.run_briefly: one task that yields once. */
 function runBriefly(loop: EventLoop): Promise<unknown> {
@@ -536,7 +536,7 @@ describe('asCompleted()', () => {
       await loop.runUntilComplete(main());
       expect(loop.time()).toBe(0.01);
       // No live timer is left behind (it would keep a real-clock process alive).
-      expect(loop._liveTimers()).toEqual([]);
+      expect(liveTimers(loop)).toEqual([]);
     }));
 
   it('the first awaitable awaited gets the earliest result (test_as_completed_reverse_wait)', () =>

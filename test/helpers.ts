@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { type Awaitable, coroutine, EventLoop, type ExceptionContext, type Instruction, run } from 'tsyncio';
 import { expect } from 'vitest';
+import { H_CANCELLED, type TimerEntry } from '../src/events.js';
 
 /** Run `fn` with a fresh loop that records exception-handler reports; closes the loop after. */
 export function withLoop<T>(
@@ -88,4 +89,9 @@ export function sourceOf(url: string): { file: string; lineOf: (marker: string) 
     return i + 1;
   };
   return { file, lineOf };
+}
+
+/** The loop's timers still due to fire, as [entry, deadline] pairs in heap order (cancelled entries wait in the heap). */
+export function liveTimers(loop: EventLoop): [TimerEntry, number][] {
+  return loop._scheduled.entries().filter(([entry]) => (entry._hflags & H_CANCELLED) === 0);
 }

@@ -16,7 +16,7 @@ import {
   ValueError,
 } from 'tsyncio';
 import { describe, expect, it } from 'vitest';
-import { rejection, withLoop } from './helpers.js';
+import { liveTimers, rejection, withLoop } from './helpers.js';
 
 describe('sleep()', () => {
   it('waits the delay on the loop clock and returns the result (test_sleep)', () =>
@@ -96,14 +96,14 @@ describe('sleep()', () => {
     withLoop(async (loop) => {
       const t = loop.createTask(sleep(10.0, 'yeah'));
       await loop.runUntilComplete(sleep(0));
-      const timers = loop._liveTimers();
+      const timers = liveTimers(loop);
       expect(timers.length).toBe(1);
       expect(timers[0]![1]).toBe(10); // its deadline
       t.cancel();
       await loop.runUntilComplete(sleep(0));
       expect(t.cancelled()).toBe(true);
       // The timer was cancelled: nothing is left to keep a real-clock loop (and so the process) alive.
-      expect(loop._liveTimers()).toEqual([]);
+      expect(liveTimers(loop)).toEqual([]);
     }));
 
   it('a sleeping task cancelled from a timer raises CancelledError in its awaiter (test_task_cancel_sleeping_task)', () =>
@@ -171,7 +171,7 @@ describe("sleep()'s hand-written bodies keep CPython's behaviour", () => {
           expect((e as CancelledError).args).toEqual(['bye']);
         }
         // The timer handle was cancelled: the heap holds only a dead entry.
-        expect(loop._liveTimers()).toEqual([]);
+        expect(liveTimers(loop)).toEqual([]);
         return s.cancelled();
       })(),
     );
@@ -208,7 +208,7 @@ describe("sleep()'s hand-written bodies keep CPython's behaviour", () => {
             log.push(`${(e as Error).name}: ${(e as Error).message}`);
           }
         }
-        log.push(f.done(), f.cancelled(), loop._liveTimers().length);
+        log.push(f.done(), f.cancelled(), liveTimers(loop).length);
         return log;
       })(),
     );
@@ -231,10 +231,10 @@ describe("sleep()'s hand-written bodies keep CPython's behaviour", () => {
         const loop = getRunningLoop();
         const c = sleep(5);
         expect(c.send(undefined)).toBeInstanceOf(Future);
-        expect(loop._liveTimers().length).toBe(1);
+        expect(liveTimers(loop).length).toBe(1);
         c.close();
         expect(c.state).toBe('closed');
-        expect(loop._liveTimers().length).toBe(0);
+        expect(liveTimers(loop).length).toBe(0);
       })(),
     );
   });

@@ -23,6 +23,7 @@ import {
   timeoutAt,
 } from 'tsyncio';
 import { describe, expect, it } from 'vitest';
+import { liveTimers } from './helpers.js';
 import { contextOf, runWith } from './structured_helpers.js';
 
 /** Run `fn` as the main coroutine on a virtual clock. */
@@ -638,7 +639,7 @@ describe('timeout()', () => {
               yield* sleep(0);
             });
           }
-          return loop._liveTimers().length;
+          return liveTimers(loop).length;
         })(),
       )
       .then((n) => expect(n).toBe(0));
