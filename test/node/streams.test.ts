@@ -235,6 +235,35 @@ describe('StreamReader: readline', () => {
     });
   });
 
+  it('EOF arriving while it waits: the partial line up to the limit, past it ValueError (CPython 3.14)', async () => {
+    // CPython 3.14, limit=7: b'abc' -> b'abc'; b'1234567' -> b'1234567'; b'12345678' -> ValueError
+    // 'Separator is not found, and chunk exceed the limit'; b'' -> b''. Each time the buffer ends
+    // empty, at EOF, and the next readline() returns b''.
+    for (const [data, want] of [
+      ['abc', 'abc'],
+      ['1234567', '1234567'],
+      ['12345678', null],
+      ['', ''],
+    ] as const) {
+      await withReader(function* (stream) {
+        getRunningLoop().callSoon(() => {
+          if (data !== '') stream.feedData(b(data));
+          stream.feedEof();
+        });
+        if (want === null) {
+          const e = yield* raises(stream.readline());
+          expect(e).toBeInstanceOf(ValueError);
+          expect((e as Error).message).toBe('Separator is not found, and chunk exceed the limit');
+        } else {
+          expect(str(yield* stream.readline())).toBe(want);
+          expect(stream.atEof()).toBe(true);
+        }
+        expect(str(stream._buffer)).toBe('');
+        expect(str(yield* stream.readline())).toBe('');
+      }, 7);
+    }
+  });
+
   it('raises the exception set by setException', async () => {
     await withReader(function* (stream) {
       stream.feedData(b('line\n'));
