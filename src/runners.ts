@@ -6,7 +6,6 @@
  */
 
 import { checkOptions } from './_internal/args.js';
-import { checkNotInWorkerImport } from './_internal/worker_guard.js';
 import {
   checkClock,
   EventLoop,
@@ -125,7 +124,7 @@ export class Runner {
     if (_getActiveLoop() !== null) {
       throw new RuntimeError('Runner.run() cannot be called from a running event loop');
     }
-    checkNotInWorkerImport('Runner.run()');
+    hostPlatform()?.checkLoopStart('Runner.run()');
     checkOptions('Runner.run', options);
     this._lazyInit();
     const main = toCoroutine(coro);
@@ -341,7 +340,7 @@ export function run<T>(main: Awaitable<T>, options?: RunOptions): Promise<T> {
   if (_getActiveLoop() !== null) {
     throw new RuntimeError('run() cannot be called from a running event loop');
   }
-  checkNotInWorkerImport('run()');
+  hostPlatform()?.checkLoopStart('run()');
   checkOptions('run', options);
   const coro = toCoroutine(main);
   const runner = new Runner(options);
@@ -379,7 +378,7 @@ export function runSync<T>(main: Awaitable<T>, options?: RunOptions): T {
   if (_getActiveLoop() !== null) {
     throw new RuntimeError('runSync() cannot be called from a running event loop');
   }
-  checkNotInWorkerImport('runSync()');
+  hostPlatform()?.checkLoopStart('runSync()');
   checkOptions('runSync', options);
   const coro = toCoroutine(main);
   const runner = new Runner(options);
