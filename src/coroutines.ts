@@ -434,30 +434,40 @@ const NURSERY_SIZE = 1024;
 const nursery: (Coroutine<unknown> | undefined)[] = new Array(NURSERY_SIZE).fill(undefined);
 let nurseryCount = 0;
 
+/** What a never-awaited warning needs: the function's names (shared, no copy), plus the origin in debug mode. */
 interface Unstarted {
   name: string;
-  origin: string[] | undefined;
-  id: number;
+  qualname?: string | undefined;
+  origin?: string[] | undefined;
 }
 
-let nextRegistrationId = 1;
-// Unstarted coroutines that survived a sweep, by registration id, to warn about those alive at exit.
-const liveUnstarted = new Map<number, WeakRef<Coroutine<unknown>>>();
-const registrationIds = new WeakMap<Coroutine<unknown>, number>();
+// A registered coroutine's id lives in the upper bits of its `_flags` (no WeakMap from coroutine to id).
+const C_ID_SHIFT = 3;
+const MAX_REGISTRATION_ID = (1 << 28) - 1;
+let nextRegistrationId = 0;
+/**
+ * Unstarted coroutines registered by a sweep and not yet started, collected or reported, by id: the warning
+ * for each (never the coroutine itself, which must stay collectable). The exit report warns for every entry
+ * left — as Python does, whose shutdown collects every coroutine still unawaited.
+ */
+const liveUnstarted = new Map<number, Unstarted>();
 
+// The held value is the id (a small integer: no allocation per registration).
 const registry =
   typeof FinalizationRegistry === 'function'
-    ? new FinalizationRegistry<Unstarted>((held) => {
-        liveUnstarted.delete(held.id);
-        warnNeverAwaited(held.name, held.origin, false);
+    ? new FinalizationRegistry<number>((id) => {
+        const u = liveUnstarted.get(id);
+        if (u === undefined) return;
+        liveUnstarted.delete(id);
+        warnNeverAwaited(u.qualname ?? u.name, u.origin, false);
       })
     : undefined;
 
 function unregister(c: Coroutine<unknown>): void {
-  c._flags &= ~C_REGISTERED;
+  const flags = c._flags;
+  c._flags = flags & ~C_REGISTERED;
   registry?.unregister(c);
-  const id = registrationIds.get(c);
-  if (id !== undefined) liveUnstarted.delete(id);
+  liveUnstarted.delete(flags >>> C_ID_SHIFT);
 }
 
 /** @internal True once the coroutine has an awaiter (a Task or a `yield*`). */
@@ -476,11 +486,21 @@ export function sweepNursery(): void {
     const c = nursery[i]!;
     nursery[i] = undefined;
     if ((c._flags & (C_AWAITED | C_REGISTERED)) !== 0 || c._state !== CREATED) continue;
-    c._flags |= C_REGISTERED;
-    const id = nextRegistrationId++;
-    registrationIds.set(c, id);
-    liveUnstarted.set(id, new WeakRef(c));
-    registry?.register(c, { name: c.qualname, origin: c._origin, id }, c);
+    // [HOT: `gather(...items.map(work))` registers all but the last 1,024 coroutines] An id in the flags, the
+    // function's shared info as the record and the id as the held value: one Map entry and one registry
+    // cell per coroutine — a WeakRef and a WeakMap entry each cost more than the rest of the sweep.
+    let id = nextRegistrationId;
+    do {
+      id = id === MAX_REGISTRATION_ID ? 1 : id + 1;
+    } while (liveUnstarted.has(id));
+    nextRegistrationId = id;
+    c._flags = (c._flags & ((1 << C_ID_SHIFT) - 1)) | C_REGISTERED | (id << C_ID_SHIFT);
+    const origin = c._origin;
+    liveUnstarted.set(
+      id,
+      origin === undefined ? c._fn : { name: c._fn.name, qualname: c._fn.qualname, origin },
+    );
+    registry?.register(c, id, c);
   }
 }
 
@@ -527,13 +547,9 @@ function warnNeverAwaited(name: string, origin: string[] | undefined, sync: bool
 /** @internal Warn, synchronously, for every unstarted coroutine still alive (the process is exiting). */
 export function reportUnstartedAtExit(): void {
   sweepNursery();
-  for (const [id, ref] of liveUnstarted) {
-    const c = ref.deref();
+  for (const [id, u] of liveUnstarted) {
     liveUnstarted.delete(id);
-    if (c === undefined || (c._flags & C_AWAITED) !== 0 || c._state !== CREATED) continue;
-    registry?.unregister(c);
-    c._flags &= ~C_REGISTERED;
-    warnNeverAwaited(c.qualname, c._origin, true);
+    warnNeverAwaited(u.qualname ?? u.name, u.origin, true);
   }
 }
 
