@@ -17,6 +17,7 @@ const TINY: Record<string, number> = {
   switch: 1000,
   pingpong: 500,
   spawn_gather: 1000,
+  gather_coros: 1500,
   deep_await: 2000,
   timers: 200,
   timers_light: 20,
