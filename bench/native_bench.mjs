@@ -12,6 +12,7 @@ import {
   overshootStats,
   parseArgs,
   report,
+  WARMUP_ROUNDS,
 } from './common.mjs';
 
 async function switchNull(n) {
@@ -358,6 +359,6 @@ const workloads = {
 const args = parseArgs(process.argv.slice(2));
 if (args.warmup && !NO_WARMUP.has(args.workload) && workloads[args.workload]) {
   const n = args.n ?? DEFAULT_N[args.workload];
-  await workloads[args.workload](Math.max(1, Math.floor(n / 20)));
+  for (let r = 0; r < WARMUP_ROUNDS; r++) await workloads[args.workload](Math.max(1, Math.floor(n / 20)));
 }
 await report('node-native', process.version, args, workloads, DEFAULT_N);
