@@ -60,7 +60,7 @@ import {
   SystemExit,
   ValueError,
 } from './exceptions.js';
-import { pyTypeName, repr } from './format_helpers.js';
+import { pyTypeName, repr, stacksInstalled } from './format_helpers.js';
 import { F_LOG_TRACEBACK, Future, isFuture } from './futures.js';
 import { defaultHost, type Host, hostPlatform } from './host.js';
 import { logger } from './log.js';
@@ -1044,6 +1044,11 @@ export class EventLoop {
   }
 
   setDebug(enabled: boolean): void {
+    if (enabled && !stacksInstalled) {
+      throw new RuntimeError(
+        "debug mode needs tsyncio/debug (its creation stacks): import 'tsyncio/debug' once (the Node entry does)",
+      );
+    }
     this._debug = Boolean(enabled);
     if (this._running) setDebugTracking(this._debug);
   }
