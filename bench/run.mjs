@@ -21,7 +21,7 @@ import { fileURLToPath } from 'node:url';
 import { BUNDLE_TARGETS, measureBundles } from './bundle.mjs';
 import { renderChart } from './chart.mjs';
 import { DEFAULT_N, WARMUP_ROUNDS } from './common.mjs';
-import { describeTarget, median, pairedRatios, rangeText, short, spreadOf, targetStatus } from './stats.mjs';
+import { describeTarget, median, pairedRatios, rangeText, spreadOf, targetStatus } from './stats.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '..');
