@@ -13,6 +13,7 @@ export default defineConfig({
   resolve: {
     alias: [
       { find: /^tsyncio\/node$/, replacement: new URL('./src/node/index.ts', import.meta.url).pathname },
+      { find: /^tsyncio\/debug$/, replacement: new URL('./src/debug.ts', import.meta.url).pathname },
       { find: /^tsyncio$/, replacement: new URL('./src/index.ts', import.meta.url).pathname },
     ],
   },

@@ -64,6 +64,18 @@ async def w_spawn_gather(n):
     return {"n": n, "seconds": seconds, "unit": "tasks"}
 
 
+async def w_gather_coros(n):
+    async def child(i):
+        await asyncio.sleep(0)
+        return i
+
+    t0 = now()
+    res = await asyncio.gather(*(child(i) for i in range(n)))
+    seconds = now() - t0
+    check(sum(res) == n * (n - 1) // 2, "gather_coros sum")
+    return {"n": n, "seconds": seconds, "unit": "tasks"}
+
+
 async def w_deep_await(n):
     # n = total awaits = depth 1000 x (n // 1000) repeats
     depth = 1000
@@ -301,6 +313,7 @@ WORKLOADS = {
     "switch": (w_switch, 1_000_000),
     "pingpong": (w_pingpong, 200_000),
     "spawn_gather": (w_spawn_gather, 100_000),
+    "gather_coros": (w_gather_coros, 100_000),
     "deep_await": (w_deep_await, 1_000_000),
     "timers": (w_timers, 100_000),
     "timers_light": (w_timers, 100),

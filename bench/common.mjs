@@ -106,6 +106,8 @@ export const DEFAULT_N = {
   switch_immediate: 1_000_000,
   pingpong: 200_000,
   spawn_gather: 100_000,
+  // gather(*(child(i) for i in range(n))): the coroutines exist before gather wraps them in tasks.
+  gather_coros: 100_000,
   deep_await: 1_000_000,
   timers: 100_000,
   timers_light: 100,

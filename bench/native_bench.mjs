@@ -87,6 +87,21 @@ async function spawnGather(n) {
   return { n, seconds, unit: 'tasks' };
 }
 
+// Promise.all(items.map(child)): the native form of Python's gather(*(child(i) for i in range(n))).
+async function gatherCoros(n) {
+  async function child(i) {
+    await null;
+    return i;
+  }
+  const t0 = now();
+  const res = await Promise.all(Array.from({ length: n }, (_, i) => child(i)));
+  const seconds = now() - t0;
+  let sum = 0;
+  for (const v of res) sum += v;
+  check(sum === (n * (n - 1)) / 2, 'gather_coros sum');
+  return { n, seconds, unit: 'tasks' };
+}
+
 async function deepAwait(n) {
   const depth = 1000;
   const repeats = Math.max(1, Math.floor(n / depth));
@@ -329,6 +344,7 @@ const workloads = {
   switch_immediate: switchImmediate,
   pingpong,
   spawn_gather: spawnGather,
+  gather_coros: gatherCoros,
   deep_await: deepAwait,
   timers,
   timers_light: timers,

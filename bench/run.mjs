@@ -69,6 +69,7 @@ const ROWS = [
   'switch_immediate',
   'pingpong',
   'spawn_gather',
+  'gather_coros',
   'deep_await',
   'timers',
   'timers_light',

@@ -19,7 +19,6 @@ import { checkOptions } from './_internal/args.js';
 import { TimerHeap } from './_internal/heap.js';
 import { ReadyQueue } from './_internal/ready.js';
 import { TaskList } from './_internal/tasklist.js';
-import { checkNotInWorkerImport } from './_internal/worker_guard.js';
 import {
   DEBUG_STACK_DEPTH,
   DEFAULT_SLOW_CALLBACK_DURATION,
@@ -849,7 +848,7 @@ export class EventLoop {
 
   private _checkRunning(): void {
     if (this._running) throw new RuntimeError('This event loop is already running');
-    checkNotInWorkerImport('EventLoop.runForever()/runUntilComplete()');
+    hostPlatform()?.checkLoopStart('EventLoop.runForever()/runUntilComplete()');
     if (_getActiveLoop() !== null) {
       throw new RuntimeError('Cannot run the event loop while another loop is running');
     }

@@ -10,8 +10,19 @@
 import { coroutineDebug } from './coroutines.js';
 import { DeadlockError } from './exceptions.js';
 import type { Future } from './futures.js';
-import { formatFutureGraph } from './graph.js';
 import { Task } from './tasks.js';
+
+/**
+ * The call graph of a stuck future (graph.ts's formatFutureGraph), installed by `tsyncio/debug`
+ * (src/debug.ts; the Node entry imports it). Without it — a portable program that did not import it — the
+ * report lists the pending tasks and what each waits for, without the graphs.
+ */
+let formatGraph: ((fut: Future<any>) => string) | null = null;
+
+/** @internal Installed by src/debug.ts. */
+export function installDeadlockGraphs(format: typeof formatGraph): void {
+  formatGraph = format;
+}
 
 /** How many call graphs the message shows at most (the task list is always complete). */
 const MAX_GRAPHS = 20;
@@ -51,17 +62,19 @@ export function makeDeadlockError(
     seen.add(w);
     leaves.push(w);
   }
-  if (leaves.length > 0) {
+  if (formatGraph === null) {
+    lines.push("(import 'tsyncio/debug' to see who waits for what: the call graph of each stuck future.)");
+  } else if (leaves.length > 0) {
     lines.push('What they wait for, and who waits for it:');
     for (const leaf of leaves.slice(0, MAX_GRAPHS)) {
       lines.push(`  ${leaf}`);
       // Not a task, so never the running one: formatCallGraph(leaf) without its live-stack path.
-      const graph = formatFutureGraph(leaf);
+      const graph = formatGraph(leaf);
       for (const line of graph.split('\n')) lines.push(`    ${line}`);
     }
     if (leaves.length > MAX_GRAPHS) lines.push(`  … and ${leaves.length - MAX_GRAPHS} more`);
   }
-  if (!coroutineDebug.awaitStacks) {
+  if (formatGraph !== null && !coroutineDebug.awaitStacks) {
     lines.push(
       '(Run with TSYNCIO_DEBUG=1, or call trackAwaitStacks(), to see the files and lines of each task.)',
     );

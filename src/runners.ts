@@ -6,7 +6,6 @@
  */
 
 import { checkOptions } from './_internal/args.js';
-import { checkNotInWorkerImport } from './_internal/worker_guard.js';
 import {
   checkClock,
   EventLoop,
@@ -23,7 +22,31 @@ import { pyTypeName } from './format_helpers.js';
 import { isFuture } from './futures.js';
 import { hostPlatform } from './host.js';
 import { allTasks, gather, isAwaitableObject, notAnAwaitable, type Task } from './tasks.js';
-import { type ChromeTrace, startTracing } from './trace.js';
+import type { ChromeTrace } from './trace.js';
+
+/**
+ * What `trace` in RunOptions accepts besides a path or a function: a value that starts the recording itself
+ * (`traceTo(fn)` from trace.ts), so a program that traces carries the tracer and one that does not, does not.
+ */
+export interface TraceRecorder {
+  /** @internal Start recording `loop` (called once, when the runner makes its loop). */
+  _startTrace(loop: EventLoop): void;
+}
+
+/**
+ * How a path or a function given as `trace` starts the tracer: installed by `tsyncio/debug` (src/debug.ts,
+ * which the Node entry imports), null in a portable program that did not import it.
+ */
+let traceStarter: ((loop: EventLoop, onClose: (trace: ChromeTrace) => void) => void) | null = null;
+
+/** @internal Installed by src/debug.ts. */
+export function installTraceStarter(start: typeof traceStarter): void {
+  traceStarter = start;
+}
+
+function isTraceRecorder(x: unknown): x is TraceRecorder {
+  return typeof x === 'object' && x !== null && typeof (x as TraceRecorder)._startTrace === 'function';
+}
 
 export interface RunOptions {
   /** Debug mode (slow callbacks, creation stacks); default: TSYNCIO_DEBUG in the environment. */
@@ -36,10 +59,11 @@ export interface RunOptions {
   /** 'virtual': simulated time that jumps to the next timer when every task waits on timers. */
   clock?: EventLoopOptions['clock'];
   /**
-   * Record a trace of the run (see startTracing): a file path (Node entry: written as Chrome trace-event
-   * JSON when the loop closes) or a function that receives the trace.
+   * Record a trace of the run (see startTracing): `traceTo(fn)` (fn receives the trace when the loop
+   * closes), or — with the Node entry or `import 'tsyncio/debug'` — a file path (Node: written as Chrome
+   * trace-event JSON when the loop closes) or the function itself.
    */
-  trace?: string | ((trace: ChromeTrace) => void) | null;
+  trace?: string | ((trace: ChromeTrace) => void) | TraceRecorder | null;
 }
 
 type State = 'created' | 'initialized' | 'closed';
@@ -67,12 +91,23 @@ export class Runner {
       throw new TypeError(`loopFactory must be a callable or None, not '${pyTypeName(loopFactory)}'`);
     }
     const trace = options?.trace ?? null;
-    if (trace !== null && typeof trace !== 'string' && typeof trace !== 'function') {
+    if (
+      trace !== null &&
+      typeof trace !== 'string' &&
+      typeof trace !== 'function' &&
+      !isTraceRecorder(trace)
+    ) {
       throw new TypeError(`trace must be a file path or a function, got ${String(trace)}`);
     }
     if (typeof trace === 'string' && hostPlatform() === null) {
       throw new RuntimeError(
-        "writing a trace file needs the Node entry: import from 'tsyncio/node' (or pass a function)",
+        "writing a trace file needs the Node entry: import from 'tsyncio/node' (or pass traceTo(fn))",
+      );
+    }
+    if (trace !== null && !isTraceRecorder(trace) && traceStarter === null) {
+      throw new RuntimeError(
+        "the trace option's path and function forms need the tracer: pass trace: traceTo(fn) (import { traceTo } " +
+          "from 'tsyncio'), or import 'tsyncio/debug' once",
       );
     }
     this._trace = trace;
@@ -89,7 +124,7 @@ export class Runner {
     if (_getActiveLoop() !== null) {
       throw new RuntimeError('Runner.run() cannot be called from a running event loop');
     }
-    checkNotInWorkerImport('Runner.run()');
+    hostPlatform()?.checkLoopStart('Runner.run()');
     checkOptions('Runner.run', options);
     this._lazyInit();
     const main = toCoroutine(coro);
@@ -166,11 +201,14 @@ export class Runner {
     if (this._debug !== null) this._loop.setDebug(this._debug);
     const trace = this._trace;
     if (trace !== null && trace !== undefined) {
-      const onClose =
-        typeof trace === 'function'
-          ? trace
-          : (t: ChromeTrace) => hostPlatform()!.writeTraceFile(trace, JSON.stringify(t));
-      startTracing(this._loop, { onClose });
+      if (isTraceRecorder(trace)) trace._startTrace(this._loop);
+      else
+        traceStarter!(
+          this._loop,
+          typeof trace === 'function'
+            ? trace
+            : (t: ChromeTrace) => hostPlatform()!.writeTraceFile(trace, JSON.stringify(t)),
+        );
     }
     this._context = copyContext();
     this._state = 'initialized';
@@ -302,7 +340,7 @@ export function run<T>(main: Awaitable<T>, options?: RunOptions): Promise<T> {
   if (_getActiveLoop() !== null) {
     throw new RuntimeError('run() cannot be called from a running event loop');
   }
-  checkNotInWorkerImport('run()');
+  hostPlatform()?.checkLoopStart('run()');
   checkOptions('run', options);
   const coro = toCoroutine(main);
   const runner = new Runner(options);
@@ -340,7 +378,7 @@ export function runSync<T>(main: Awaitable<T>, options?: RunOptions): T {
   if (_getActiveLoop() !== null) {
     throw new RuntimeError('runSync() cannot be called from a running event loop');
   }
-  checkNotInWorkerImport('runSync()');
+  hostPlatform()?.checkLoopStart('runSync()');
   checkOptions('runSync', options);
   const coro = toCoroutine(main);
   const runner = new Runner(options);
