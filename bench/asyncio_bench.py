@@ -2,12 +2,13 @@
 
 One process = one measurement: runs one workload once inside asyncio.run() and prints one JSON line.
 CLI: --workload NAME [--n N] [--rep K] [--loop asyncio|uvloop] [--warmup]
---warmup first runs the same workload at a small N (untimed) so every system gets the same warm-up.
+--warmup first runs the same workload at N/20, twice (untimed), so every system gets the same warm-up.
 """
 import argparse
 import asyncio
 import gc
 import json
+import os
 import platform
 import resource
 import sys
@@ -60,6 +61,18 @@ async def w_spawn_gather(n):
     res = await asyncio.gather(*tasks)
     seconds = now() - t0
     check(sum(res) == n * (n - 1) // 2, "spawn_gather sum")
+    return {"n": n, "seconds": seconds, "unit": "tasks"}
+
+
+async def w_gather_coros(n):
+    async def child(i):
+        await asyncio.sleep(0)
+        return i
+
+    t0 = now()
+    res = await asyncio.gather(*(child(i) for i in range(n)))
+    seconds = now() - t0
+    check(sum(res) == n * (n - 1) // 2, "gather_coros sum")
     return {"n": n, "seconds": seconds, "unit": "tasks"}
 
 
@@ -300,6 +313,7 @@ WORKLOADS = {
     "switch": (w_switch, 1_000_000),
     "pingpong": (w_pingpong, 200_000),
     "spawn_gather": (w_spawn_gather, 100_000),
+    "gather_coros": (w_gather_coros, 100_000),
     "deep_await": (w_deep_await, 1_000_000),
     "timers": (w_timers, 100_000),
     "timers_light": (w_timers, 100),
@@ -310,6 +324,20 @@ WORKLOADS = {
     "proto_echo": (w_proto_echo, 100_000),
     "udp_pingpong": (w_udp_pingpong, 100_000),
 }
+
+
+# Warm-up rounds, as bench/common.mjs's WARMUP_ROUNDS (all systems alike).
+WARMUP_ROUNDS = 2
+
+
+def thread_times():
+    """The main thread's on-CPU time and run-queue wait so far, in ms (Linux schedstat), else None."""
+    try:
+        with open(f"/proc/self/task/{os.getpid()}/schedstat") as f:
+            cpu, wait = f.read().split()[:2]
+        return int(cpu) / 1e6, int(wait) / 1e6
+    except OSError:
+        return None
 
 
 def main():
@@ -332,8 +360,15 @@ def main():
     try:
         async def run():
             if args.warmup and args.workload not in ("mem_tasks", "timers_light"):
-                await fn(max(1, n // 20))
-            return await fn(n)
+                for _ in range(WARMUP_ROUNDS):
+                    await fn(max(1, n // 20))
+            t0 = thread_times()
+            out = await fn(n)
+            t1 = thread_times()
+            if t0 is not None and t1 is not None:
+                out["cpu_ms"] = t1[0] - t0[0]
+                out["wait_ms"] = t1[1] - t0[1]
+            return out
 
         out = asyncio.run(run())
         line.update(out)

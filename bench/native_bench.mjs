@@ -12,6 +12,7 @@ import {
   overshootStats,
   parseArgs,
   report,
+  WARMUP_ROUNDS,
 } from './common.mjs';
 
 async function switchNull(n) {
@@ -83,6 +84,21 @@ async function spawnGather(n) {
   let sum = 0;
   for (const v of res) sum += v;
   check(sum === (n * (n - 1)) / 2, 'spawn_gather sum');
+  return { n, seconds, unit: 'tasks' };
+}
+
+// Promise.all(items.map(child)): the native form of Python's gather(*(child(i) for i in range(n))).
+async function gatherCoros(n) {
+  async function child(i) {
+    await null;
+    return i;
+  }
+  const t0 = now();
+  const res = await Promise.all(Array.from({ length: n }, (_, i) => child(i)));
+  const seconds = now() - t0;
+  let sum = 0;
+  for (const v of res) sum += v;
+  check(sum === (n * (n - 1)) / 2, 'gather_coros sum');
   return { n, seconds, unit: 'tasks' };
 }
 
@@ -328,6 +344,7 @@ const workloads = {
   switch_immediate: switchImmediate,
   pingpong,
   spawn_gather: spawnGather,
+  gather_coros: gatherCoros,
   deep_await: deepAwait,
   timers,
   timers_light: timers,
@@ -342,6 +359,6 @@ const workloads = {
 const args = parseArgs(process.argv.slice(2));
 if (args.warmup && !NO_WARMUP.has(args.workload) && workloads[args.workload]) {
   const n = args.n ?? DEFAULT_N[args.workload];
-  await workloads[args.workload](Math.max(1, Math.floor(n / 20)));
+  for (let r = 0; r < WARMUP_ROUNDS; r++) await workloads[args.workload](Math.max(1, Math.floor(n / 20)));
 }
 await report('node-native', process.version, args, workloads, DEFAULT_N);

@@ -3,7 +3,7 @@
  * CLI: --workload NAME [--n N] [--rep K] [--warmup]. Everything runs inside the main task of run().
  */
 import { run } from '../src/index.js';
-import { DEFAULT_N, NO_WARMUP, parseArgs } from './common.mjs';
+import { DEFAULT_N, NO_WARMUP, parseArgs, threadFields, threadTimes, WARMUP_ROUNDS } from './common.mjs';
 import { prepare, Unavailable, WORKLOADS } from './workloads.js';
 
 const pkg = JSON.parse(
@@ -22,9 +22,13 @@ try {
   if (fn === undefined) throw new Error(`unknown workload ${args.workload}`);
   const n = args.n ?? (DEFAULT_N as Record<string, number>)[args.workload]!;
   await prepare();
-  if (args.warmup && !NO_WARMUP.has(args.workload)) await run(fn(Math.max(1, Math.floor(n / 20))));
+  if (args.warmup && !NO_WARMUP.has(args.workload)) {
+    for (let r = 0; r < WARMUP_ROUNDS; r++) await run(fn(Math.max(1, Math.floor(n / 20))));
+  }
+  const t0 = threadTimes();
   const out = await run(fn(n));
-  Object.assign(line, out);
+  const t1 = threadTimes();
+  Object.assign(line, out, threadFields(t0, t1));
   line.ops_per_s = out.n / out.seconds;
 } catch (e) {
   const err = e as Error;

@@ -9,6 +9,7 @@
  */
 import * as tsyncio from '../src/index.js';
 import {
+  type Awaitable,
   CancelledError,
   coroutine,
   createTask,
@@ -53,7 +54,7 @@ export class Unavailable extends Error {
  * work plus one future per CHUNK tasks. Python's `gather(*tasks)` has no such limit.
  */
 const CHUNK = 100_000;
-const gatherAll = coroutine(function* gatherAll<T>(tasks: Task<T>[], returnExceptions: boolean) {
+const gatherAll = coroutine(function* gatherAll<T>(tasks: Awaitable<T>[], returnExceptions: boolean) {
   const opts = { returnExceptions };
   if (tasks.length <= CHUNK) return (yield* gather(...tasks, opts)) as (T | Error)[];
   const parts = [];
@@ -101,6 +102,21 @@ const spawnGather = coroutine(function* spawnGather(n: number) {
   let sum = 0;
   for (const v of res) sum += v;
   check(sum === (n * (n - 1)) / 2, 'spawn_gather sum');
+  return { n, seconds, unit: 'tasks' } as Measurement;
+});
+
+// Python's `gather(*(child(i) for i in range(n)))`: every coroutine is created before gather wraps them in
+// tasks (so the never-awaited machinery sees them unstarted).
+const gatherCoros = coroutine(function* gatherCoros(n: number) {
+  const t0 = now();
+  const res = (yield* gatherAll(
+    Array.from({ length: n }, (_, i) => child(i)),
+    false,
+  )) as number[];
+  const seconds = now() - t0;
+  let sum = 0;
+  for (const v of res) sum += v;
+  check(sum === (n * (n - 1)) / 2, 'gather_coros sum');
   return { n, seconds, unit: 'tasks' } as Measurement;
 });
 
@@ -397,6 +413,7 @@ export const WORKLOADS: Record<string, (n: number) => tsyncio.Coroutine<Measurem
   switch: switchW,
   pingpong,
   spawn_gather: spawnGather,
+  gather_coros: gatherCoros,
   deep_await: deepAwait,
   timers,
   timers_light: timers,

@@ -434,30 +434,53 @@ const NURSERY_SIZE = 1024;
 const nursery: (Coroutine<unknown> | undefined)[] = new Array(NURSERY_SIZE).fill(undefined);
 let nurseryCount = 0;
 
+/**
+ * A registered coroutine's record: what its never-awaited warning needs. It replaces the coroutine's `_fn`
+ * (same `name`/`qualname`), so the coroutine finds its record without a WeakMap or an extra slot.
+ */
 interface Unstarted {
   name: string;
-  origin: string[] | undefined;
-  id: number;
+  qualname?: string | undefined;
+  origin?: string[] | undefined;
+  /** links of the list of live records (null when unlinked) */
+  prev: Unstarted | null;
+  next: Unstarted | null;
 }
 
-let nextRegistrationId = 1;
-// Unstarted coroutines that survived a sweep, by registration id, to warn about those alive at exit.
-const liveUnstarted = new Map<number, WeakRef<Coroutine<unknown>>>();
-const registrationIds = new WeakMap<Coroutine<unknown>, number>();
+/**
+ * The records of unstarted coroutines registered by a sweep and not yet started, collected or reported —
+ * never the coroutines themselves, which must stay collectable — as a doubly linked list (unlinking costs
+ * no hashing). The exit report warns for every record left, as Python does, whose shutdown collects every
+ * coroutine still unawaited.
+ */
+const liveUnstarted: Unstarted = { name: '', prev: null, next: null };
+liveUnstarted.prev = liveUnstarted.next = liveUnstarted;
 
+/** Take a record out of the live list: true if it was in it. */
+function unlink(record: Unstarted): boolean {
+  const prev = record.prev;
+  if (prev === null) return false;
+  const next = record.next!;
+  prev.next = next;
+  next.prev = prev;
+  record.prev = record.next = null;
+  return true;
+}
+
+// The held value is the record. No unregister token: a coroutine started after its registration only
+// unlinks its record, and the registry's callback for it finds it unlinked — registering with a token and
+// unregistering costs several times more (measured: 100k coroutines, 65 ms against 240 ms with the
+// collection included).
 const registry =
   typeof FinalizationRegistry === 'function'
-    ? new FinalizationRegistry<Unstarted>((held) => {
-        liveUnstarted.delete(held.id);
-        warnNeverAwaited(held.name, held.origin, false);
+    ? new FinalizationRegistry<Unstarted>((record) => {
+        if (unlink(record)) warnNeverAwaited(record.qualname ?? record.name, record.origin, false);
       })
     : undefined;
 
 function unregister(c: Coroutine<unknown>): void {
   c._flags &= ~C_REGISTERED;
-  registry?.unregister(c);
-  const id = registrationIds.get(c);
-  if (id !== undefined) liveUnstarted.delete(id);
+  unlink(c._fn as Unstarted);
 }
 
 /** @internal True once the coroutine has an awaiter (a Task or a `yield*`). */
@@ -476,11 +499,20 @@ export function sweepNursery(): void {
     const c = nursery[i]!;
     nursery[i] = undefined;
     if ((c._flags & (C_AWAITED | C_REGISTERED)) !== 0 || c._state !== CREATED) continue;
+    // [HOT: `gather(...items.map(work))` registers every coroutine but the last 1,024 before any starts]
+    const fn = c._fn;
+    const last = liveUnstarted.prev!;
+    const record: Unstarted = {
+      name: fn.name,
+      qualname: fn.qualname,
+      origin: c._origin,
+      prev: last,
+      next: liveUnstarted,
+    };
+    last.next = liveUnstarted.prev = record;
+    c._fn = record;
     c._flags |= C_REGISTERED;
-    const id = nextRegistrationId++;
-    registrationIds.set(c, id);
-    liveUnstarted.set(id, new WeakRef(c));
-    registry?.register(c, { name: c.qualname, origin: c._origin, id }, c);
+    registry?.register(c, record);
   }
 }
 
@@ -527,13 +559,10 @@ function warnNeverAwaited(name: string, origin: string[] | undefined, sync: bool
 /** @internal Warn, synchronously, for every unstarted coroutine still alive (the process is exiting). */
 export function reportUnstartedAtExit(): void {
   sweepNursery();
-  for (const [id, ref] of liveUnstarted) {
-    const c = ref.deref();
-    liveUnstarted.delete(id);
-    if (c === undefined || (c._flags & C_AWAITED) !== 0 || c._state !== CREATED) continue;
-    registry?.unregister(c);
-    c._flags &= ~C_REGISTERED;
-    warnNeverAwaited(c.qualname, c._origin, true);
+  while (liveUnstarted.next !== liveUnstarted) {
+    const record = liveUnstarted.next!;
+    unlink(record);
+    warnNeverAwaited(record.qualname ?? record.name, record.origin, true);
   }
 }
 

@@ -7,6 +7,7 @@ import {
   Coroutine,
   coroutine,
   createTask,
+  gather,
   isCoroutine,
   isCoroutineFunction,
   RuntimeError,
@@ -310,6 +311,45 @@ describe('never-awaited warnings', () => {
     expect(warnings.filter((w) => w.includes("'quiet'"))).toEqual([]);
   });
 
+  it('coroutines registered by a nursery sweep are reported once, and not once awaited', async () => {
+    // gather(...items.map(work)): more coroutines are created than the nursery holds before any is awaited,
+    // so the sweep registers the early ones; awaiting them later must unregister them.
+    const warnings: string[] = [];
+    setNeverAwaitedSink((message) => warnings.push(message));
+    const many = coroutine(function* many(i: number) {
+      return i;
+    });
+    await run(
+      coroutine(function* main() {
+        const coros = Array.from({ length: 3000 }, (_, i) => many(i));
+        const results = yield* gather(...coros.slice(0, 2000));
+        expect(results).toHaveLength(2000);
+        coros.length = 0;
+      })(),
+    );
+    sweepNursery();
+    await collectGarbage();
+    expect(warnings.filter((w) => w === "coroutine 'many' was never awaited")).toHaveLength(1000);
+  });
+
+  it(
+    'at exit each unstarted coroutine is reported once, an awaited one never',
+    () => {
+      const program = `
+      import { coroutine, gather, run } from ${JSON.stringify(new URL('../src/index.ts', import.meta.url).href)};
+      const many = coroutine(function* many(i: number) { return i; });
+      const coros = Array.from({ length: 3000 }, (_, i) => many(i));
+      const main = coroutine(function* main() { return yield* gather(...coros.slice(1000)); });
+      console.log((await run(main())).length);
+      (globalThis as any).keep = coros;
+    `;
+      const r = runProgram(program);
+      expect(r.stdout).toBe('2000\n');
+      expect(r.stderr.match(/RuntimeWarning: coroutine 'many' was never awaited/g)).toHaveLength(1000);
+    },
+    SPAWN_TEST_TIMEOUT,
+  );
+
   it(
     'coroutines still alive at exit are reported in Node warning format, synchronously',
     () => {
@@ -331,6 +371,7 @@ describe('never-awaited warnings', () => {
     () => {
       const program = `
       import { coroutine } from ${JSON.stringify(new URL('../src/index.ts', import.meta.url).href)};
+      import ${JSON.stringify(new URL('../src/debug.ts', import.meta.url).href)};
       import { coroutineDebug } from ${JSON.stringify(new URL('../src/coroutines.ts', import.meta.url).href)};
       coroutineDebug.originTrackingDepth = 5;
       const square = coroutine(function* square(n: number) { return n * n; });
