@@ -710,21 +710,20 @@ const RETURN_NONE: IteratorReturnResult<undefined> = { value: undefined, done: t
 const SLEEP_INFO = { name: 'sleep' };
 
 /**
- * The body of `sleep(delay <= 0)`: CPython's `yield; return result`, as an iterator object instead of a
- * generator [HOT: every sleep(0)] — a third of a suspended generator's memory and one level of `yield*`
- * delegation less. next/throw/return follow a generator's rules (after the end, next() returns
- * `{ value: undefined, done: true }`).
+ * `sleep(delay <= 0)`: CPython's `yield; return result` — a coroutine object that is its own body
+ * [HOT: every sleep(0)]: one object instead of a generator (or a body object) and its Coroutine. Its
+ * `next`/`throw`/`return` are the body's iterator methods, following a generator's rules (after the end,
+ * next() returns `{ value: undefined, done: true }`). Python's `coro.throw(exc)` and the iterator's
+ * `throw` meet in one method: both raise `exc`, since the body never catches.
  */
-class SleepZeroBody<T> implements CoroutineIterator<T> {
+class SleepZeroCoroutine<T> extends Coroutine<T> implements CoroutineIterator<T> {
   /** @internal */ _result: T;
   /** @internal */ _phase = SLEEP_NEW;
 
   constructor(result: T) {
+    super(undefined as unknown as CoroutineIterator<T>, SLEEP_INFO);
+    this._gen = this;
     this._result = result;
-  }
-
-  [Symbol.iterator](): this {
-    return this;
   }
 
   next(): IteratorResult<Instruction, T> {
@@ -739,8 +738,13 @@ class SleepZeroBody<T> implements CoroutineIterator<T> {
     return { value: result, done: true };
   }
 
-  throw(error: unknown): never {
+  override throw(error: unknown): never {
     this._phase = SLEEP_DONE;
+    // Not from the `yield*` or Task driving it (they mark it running): Python's coro.throw() by hand.
+    if (this._state !== CORO_RUNNING) {
+      this._startByHand();
+      this._state = CORO_CLOSED;
+    }
     throw error;
   }
 
@@ -847,9 +851,8 @@ export function fireSleep(fut: SleepFuture<unknown>): void {
 export function sleep(delay: number): Coroutine<void>;
 export function sleep<T>(delay: number, result: T): Coroutine<T>;
 export function sleep<T>(delay: number, result?: T): Coroutine<T | undefined> {
-  const body =
-    typeof delay === 'number' && delay <= 0 ? new SleepZeroBody(result) : new SleepFuture(delay, result);
-  return new Coroutine(body, SLEEP_INFO);
+  if (typeof delay === 'number' && delay <= 0) return new SleepZeroCoroutine(result);
+  return new Coroutine(new SleepFuture(delay, result), SLEEP_INFO);
 }
 
 // ---------------------------------------------------------------------------------------------
