@@ -22,7 +22,18 @@ import { checkOptionKeys, checkOptions, hasAwaitIterator, isCollection, withHint
 import { suspendedCoroutineFrames } from './_internal/v8stack.js';
 import { Waiter } from './_internal/waiters.js';
 import type { EventLoop, TaskFactory } from './base_events.js';
-import { type Context, checkContextArg, copyContext, currentContext } from './contextvars.js';
+import {
+  Context,
+  checkContextArg,
+  copyContext,
+  currentContext,
+  exitCurrentContext,
+  ownContext,
+  replaceCurrentContext,
+  SharedContext,
+  setOwnContextHook,
+  sharedCopyContext,
+} from './contextvars.js';
 import {
   _coroStates,
   type Awaitable,
@@ -37,6 +48,7 @@ import {
   ProtocolDriver,
 } from './coroutines.js';
 import {
+  _getActiveLoop,
   _getRunningLoop,
   checkLoopArg,
   getEventLoop,
@@ -175,10 +187,13 @@ export class Task<T = unknown> extends Future<T> {
     } else {
       this._coro = driverOf(coro);
     }
-    this._context = context ?? copyContext();
     const loop = this._loop;
+    const eager = options?.eagerStart && loop._running;
+    // A lazy task shares its creator's values until it sets one (SharedContext); an eager one starts inside
+    // its creator's step, where that shared context may be the one entered, so it gets its own now.
+    this._context = context ?? (eager ? copyContext() : sharedCopyContext());
     if (loop._tracer !== null) loop._tracer.taskCreated(this);
-    if (options?.eagerStart && loop._running) {
+    if (eager) {
       this._eagerStart();
     } else {
       loop._callSoonFast(taskStep, this, this._context);
@@ -205,7 +220,12 @@ export class Task<T = unknown> extends Future<T> {
   }
 
   getContext(): Context {
-    return this._context;
+    const ctx = this._context;
+    if (!(ctx instanceof SharedContext)) return ctx;
+    // Asked for: the task gets a Context of its own (same values), the one its steps enter from now on.
+    // ownContext() makes the running task adopt it itself.
+    if (this._loop._currentTask === this) return ownContext(ctx);
+    return (this._context = new Context(ctx._map));
   }
 
   getName(): string {
@@ -348,6 +368,8 @@ export class Task<T = unknown> extends Future<T> {
       throw new RuntimeError(`Cannot enter into task ${this} while another task ${prev} is being executed.`);
     }
     loop._currentTask = this;
+    // Queued with the SharedContext the task has exchanged for its own since (getContext()): enter its own.
+    if (currentContext() !== this._context) replaceCurrentContext(this._context);
     try {
       this._stepRun(exc, hasExc);
     } finally {
@@ -512,7 +534,7 @@ export class Task<T = unknown> extends Future<T> {
     try {
       this._stepRun(undefined, false);
     } finally {
-      ctx._exit();
+      exitCurrentContext();
       loop._currentTask = prev;
       if (this._state !== PENDING) this._coro = null;
     }
@@ -592,6 +614,13 @@ export function createEagerTaskFactory(customTaskConstructor: TaskConstructor): 
       : (customTaskConstructor as (c: any, o?: TaskConstructorOptions) => Task<any>)(coro, opts);
   };
 }
+
+// A task step that sets a context variable while its SharedContext is entered: the task adopts the private
+// Context that took that context's place (contextvars.ts, ownContext).
+setOwnContextHook((shared, own) => {
+  const task = _getActiveLoop()?._currentTask;
+  if (task != null && task._context === shared) task._context = own;
+});
 
 /** `loop.setTaskFactory(eagerTaskFactory)`: every task created on the loop starts eagerly. */
 export const eagerTaskFactory: TaskFactory = /* @__PURE__ */ createEagerTaskFactory(Task);
