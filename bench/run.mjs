@@ -21,7 +21,7 @@ import { fileURLToPath } from 'node:url';
 import { BUNDLE_TARGETS, measureBundles } from './bundle.mjs';
 import { renderChart } from './chart.mjs';
 import { DEFAULT_N, WARMUP_ROUNDS } from './common.mjs';
-import { describeTarget, median, pairedRatios, rangeText, short, spreadOf, targetStatus } from './stats.mjs';
+import { describeTarget, median, pairedRatios, rangeText, spreadOf, targetStatus } from './stats.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '..');
@@ -280,7 +280,10 @@ for (const w of ROWS) {
     };
     for (const k of Object.keys(ok[0])) {
       if (k.startsWith('overshoot_ms_') || k.endsWith('_per_task') || k === 'wall_s' || k === 'create_s') {
-        r[k] = median(ok.map((l) => l[k]));
+        const xs = ok.map((l) => l[k]);
+        r[k] = median(xs);
+        // min–max over the repetitions (for the timers table): ranges[k] = [min, max]
+        (r.ranges ??= {})[k] = [Math.min(...xs), Math.max(...xs)];
       }
     }
     // The machine's share: the main thread's run-queue wait ÷ the measurement's wall time (Linux only),
@@ -499,6 +502,13 @@ function renderNoise(out) {
   out.push('');
 }
 
+/** A median of the timers table with its min–max over the repetitions: "0.450 [0.431–0.502]". */
+function withRange(r, k, digits) {
+  const [lo, hi] = r.ranges?.[k] ?? [];
+  const med = r[k].toFixed(digits);
+  return r.runs > 1 && lo !== undefined ? `${med} [${lo.toFixed(digits)}–${hi.toFixed(digits)}]` : med;
+}
+
 function renderMarkdown() {
   const out = [];
   const cols = systemNames;
@@ -579,6 +589,8 @@ function renderMarkdown() {
   if (timerRows.length > 0) {
     out.push('## Timers: wall time and sleep overshoot (ms, signed; negative = woke early)');
     out.push('');
+    out.push('Medians of the repetitions, [min–max] over them.');
+    out.push('');
     out.push('| workload | system | N | wall s | min | mean | p50 | p99 | max |');
     out.push('|---|---|---:|---:|---:|---:|---:|---:|---:|');
     for (const w of timerRows) {
@@ -586,7 +598,7 @@ function renderMarkdown() {
         const r = results[w][s];
         if (!r?.ops_per_s) continue;
         out.push(
-          `| ${w} | ${s} | ${r.n.toLocaleString('en-US')} | ${r.wall_s.toFixed(3)} | ${r.overshoot_ms_min.toFixed(2)} | ${r.overshoot_ms_mean.toFixed(2)} | ${r.overshoot_ms_p50.toFixed(2)} | ${r.overshoot_ms_p99.toFixed(2)} | ${r.overshoot_ms_max.toFixed(2)} |`,
+          `| ${w} | ${s} | ${r.n.toLocaleString('en-US')} | ${withRange(r, 'wall_s', 3)} | ${withRange(r, 'overshoot_ms_min', 2)} | ${withRange(r, 'overshoot_ms_mean', 2)} | ${withRange(r, 'overshoot_ms_p50', 2)} | ${withRange(r, 'overshoot_ms_p99', 2)} | ${withRange(r, 'overshoot_ms_max', 2)} |`,
         );
       }
     }

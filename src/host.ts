@@ -103,6 +103,12 @@ export interface HostPlatform {
   installSigint(onSigint: () => void): () => void;
   /** The executor of `runInExecutor(null, …)` and `toThread()`, made on first use per loop. */
   createDefaultExecutor(): Executor;
+  /**
+   * Before a loop starts (run(), runSync(), Runner.run(), runForever/runUntilComplete): throw if starting one
+   * now is a mistake the host can see — on Node, an executor worker importing the program's own module
+   * (src/_internal/worker_guard.ts). `entry` names what the user called.
+   */
+  checkLoopStart(entry: string): void;
   /** `run(main, { trace: 'file.json' })`: write the trace, synchronously (the process may exit next). */
   writeTraceFile(path: string, text: string): void;
   /** `runForever()` started or finished (a loop waiting for a signal keeps the process alive). */

@@ -75,7 +75,7 @@ export {
   QueueIterator,
   QueueShutDown,
 } from './queues.js';
-export type { RunOptions } from './runners.js';
+export type { RunOptions, TraceRecorder } from './runners.js';
 export { Runner, run, runSync } from './runners.js';
 export type { StaggeredRaceResult } from './staggered.js';
 export { staggeredRace } from './staggered.js';
@@ -127,6 +127,6 @@ export {
   formatTaskTree,
 } from './tools.js';
 export type { ChromeTrace, Instrument, TraceEvent, TracingOptions } from './trace.js';
-export { startTracing, stopTracing, Tracer } from './trace.js';
+export { startTracing, stopTracing, Tracer, traceTo } from './trace.js';
 export type { TraceSvgOptions } from './trace_svg.js';
 export { traceToHtml, traceToSvg } from './trace_svg.js';

@@ -6,11 +6,11 @@
  */
 
 import { checkOptions } from './_internal/args.js';
-import { checkNotInWorkerImport } from './_internal/worker_guard.js';
 import {
   checkClock,
   EventLoop,
   type EventLoopOptions,
+  runUntilCompleteSync,
   shutdownAsyncgensCoro,
   shutdownDefaultExecutorCoro,
 } from './base_events.js';
@@ -23,7 +23,31 @@ import { pyTypeName } from './format_helpers.js';
 import { isFuture } from './futures.js';
 import { hostPlatform } from './host.js';
 import { allTasks, gather, isAwaitableObject, notAnAwaitable, type Task } from './tasks.js';
-import { type ChromeTrace, startTracing } from './trace.js';
+import type { ChromeTrace } from './trace.js';
+
+/**
+ * What `trace` in RunOptions accepts besides a path or a function: a value that starts the recording itself
+ * (`traceTo(fn)` from trace.ts), so a program that traces carries the tracer and one that does not, does not.
+ */
+export interface TraceRecorder {
+  /** @internal Start recording `loop` (called once, when the runner makes its loop). */
+  _startTrace(loop: EventLoop): void;
+}
+
+/**
+ * How a path or a function given as `trace` starts the tracer: installed by `tsyncio/debug` (src/debug.ts,
+ * which the Node entry imports), null in a portable program that did not import it.
+ */
+let traceStarter: ((loop: EventLoop, onClose: (trace: ChromeTrace) => void) => void) | null = null;
+
+/** @internal Installed by src/debug.ts. */
+export function installTraceStarter(start: typeof traceStarter): void {
+  traceStarter = start;
+}
+
+function isTraceRecorder(x: unknown): x is TraceRecorder {
+  return typeof x === 'object' && x !== null && typeof (x as TraceRecorder)._startTrace === 'function';
+}
 
 export interface RunOptions {
   /** Debug mode (slow callbacks, creation stacks); default: TSYNCIO_DEBUG in the environment. */
@@ -36,10 +60,11 @@ export interface RunOptions {
   /** 'virtual': simulated time that jumps to the next timer when every task waits on timers. */
   clock?: EventLoopOptions['clock'];
   /**
-   * Record a trace of the run (see startTracing): a file path (Node entry: written as Chrome trace-event
-   * JSON when the loop closes) or a function that receives the trace.
+   * Record a trace of the run (see startTracing): `traceTo(fn)` (fn receives the trace when the loop
+   * closes), or — with the Node entry or `import 'tsyncio/debug'` — a file path (Node: written as Chrome
+   * trace-event JSON when the loop closes) or the function itself.
    */
-  trace?: string | ((trace: ChromeTrace) => void) | null;
+  trace?: string | ((trace: ChromeTrace) => void) | TraceRecorder | null;
 }
 
 type State = 'created' | 'initialized' | 'closed';
@@ -49,14 +74,18 @@ type State = 'created' | 'initialized' | 'closed';
  * `asyncio.Runner`). Dispose it with `await using runner = new Runner()` or `await runner.close()`.
  */
 export class Runner {
-  private _state: State = 'created';
+  /** @internal */
+  _state: State = 'created';
   private _debug: boolean | null;
   private _loopFactory: RunOptions['loopFactory'];
   private _clock: EventLoopOptions['clock'];
-  private _loop: EventLoop | null = null;
-  private _context: Context | null = null;
+  /** @internal */
+  _loop: EventLoop | null = null;
+  /** @internal */
+  _context: Context | null = null;
   private _interruptCount = 0;
-  private _setEventLoop = false;
+  /** @internal */
+  _setEventLoop = false;
   private _trace: RunOptions['trace'];
 
   constructor(options?: RunOptions) {
@@ -67,12 +96,23 @@ export class Runner {
       throw new TypeError(`loopFactory must be a callable or None, not '${pyTypeName(loopFactory)}'`);
     }
     const trace = options?.trace ?? null;
-    if (trace !== null && typeof trace !== 'string' && typeof trace !== 'function') {
+    if (
+      trace !== null &&
+      typeof trace !== 'string' &&
+      typeof trace !== 'function' &&
+      !isTraceRecorder(trace)
+    ) {
       throw new TypeError(`trace must be a file path or a function, got ${String(trace)}`);
     }
     if (typeof trace === 'string' && hostPlatform() === null) {
       throw new RuntimeError(
-        "writing a trace file needs the Node entry: import from 'tsyncio/node' (or pass a function)",
+        "writing a trace file needs the Node entry: import from 'tsyncio/node' (or pass traceTo(fn))",
+      );
+    }
+    if (trace !== null && !isTraceRecorder(trace) && traceStarter === null) {
+      throw new RuntimeError(
+        "the trace option's path and function forms need the tracer: pass trace: traceTo(fn) (import { traceTo } " +
+          "from 'tsyncio'), or import 'tsyncio/debug' once",
       );
     }
     this._trace = trace;
@@ -89,7 +129,7 @@ export class Runner {
     if (_getActiveLoop() !== null) {
       throw new RuntimeError('Runner.run() cannot be called from a running event loop');
     }
-    checkNotInWorkerImport('Runner.run()');
+    hostPlatform()?.checkLoopStart('Runner.run()');
     checkOptions('Runner.run', options);
     this._lazyInit();
     const main = toCoroutine(coro);
@@ -123,18 +163,6 @@ export class Runner {
     );
   }
 
-  /** @internal The synchronous twin of run() for runSync. */
-  _runSync<T>(coro: Awaitable<T>): T {
-    if (_getActiveLoop() !== null) {
-      throw new RuntimeError('Runner.run() cannot be called from a running event loop');
-    }
-    this._lazyInit();
-    const main = toCoroutine(coro);
-    const loop = this._loop!;
-    const task = loop.createTask(main, { context: this._context }) as Task<T>;
-    return loop._runUntilCompleteSync(task);
-  }
-
   private _onSigint(task: Task<unknown>): void {
     this._interruptCount += 1;
     if (this._interruptCount === 1 && !task.done()) {
@@ -150,7 +178,8 @@ export class Runner {
     if (loop !== null && !loop.isClosed()) loop.callSoonThreadsafe(raiseKeyboardInterrupt);
   }
 
-  private _lazyInit(): void {
+  /** @internal */
+  _lazyInit(): void {
     if (this._state === 'closed') throw new RuntimeError('Runner is closed');
     if (this._state === 'initialized') return;
     if (this._loopFactory === null) {
@@ -166,11 +195,14 @@ export class Runner {
     if (this._debug !== null) this._loop.setDebug(this._debug);
     const trace = this._trace;
     if (trace !== null && trace !== undefined) {
-      const onClose =
-        typeof trace === 'function'
-          ? trace
-          : (t: ChromeTrace) => hostPlatform()!.writeTraceFile(trace, JSON.stringify(t));
-      startTracing(this._loop, { onClose });
+      if (isTraceRecorder(trace)) trace._startTrace(this._loop);
+      else
+        traceStarter!(
+          this._loop,
+          typeof trace === 'function'
+            ? trace
+            : (t: ChromeTrace) => hostPlatform()!.writeTraceFile(trace, JSON.stringify(t)),
+        );
     }
     this._context = copyContext();
     this._state = 'initialized';
@@ -193,40 +225,6 @@ export class Runner {
       await cancelAllTasks(loop);
       await loop.shutdownAsyncgens();
       await loop.shutdownDefaultExecutor(THREAD_JOIN_TIMEOUT);
-    } finally {
-      if (this._setEventLoop && _getCurrentLoop() === loop) setEventLoop(null);
-      loop.close();
-      this._loop = null;
-      this._state = 'closed';
-    }
-  }
-
-  /** @internal Synchronous close for runSync (no executor can have been used). */
-  _closeSync(): void {
-    if (this._state !== 'initialized') return;
-    const loop = this._loop!;
-    try {
-      // See cancelAllTasks: after a deadlock, its cancellation was the shutdown's.
-      const toCancel = loop._deadlock !== null ? [] : [...allTasks(loop)];
-      if (toCancel.length > 0) {
-        for (const t of toCancel) t.cancel();
-        loop._shutdownRun = true;
-        try {
-          loop._runUntilCompleteSync(gather(...toCancel, { returnExceptions: true }));
-        } finally {
-          loop._shutdownRun = false;
-        }
-        reportShutdownErrors(loop, toCancel);
-      }
-      // As CPython's Runner.close(): each shutdown step is a run_until_complete of its own, even when it has
-      // nothing to do. Their loop iterations also run what the cancelled tasks scheduled meanwhile (a task
-      // spawned by a `finally` during shutdown runs there, in CPython as here).
-      loop._runUntilCompleteSync(loop.createTask(shutdownAsyncgensCoro(loop)));
-      // A default executor exists under runSync only if a job was refused; it cannot be waited for
-      // synchronously, so close() shuts it down without waiting.
-      if (loop._defaultExecutor === null) {
-        loop._runUntilCompleteSync(loop.createTask(shutdownDefaultExecutorCoro(loop, THREAD_JOIN_TIMEOUT)));
-      }
     } finally {
       if (this._setEventLoop && _getCurrentLoop() === loop) setEventLoop(null);
       loop.close();
@@ -302,7 +300,7 @@ export function run<T>(main: Awaitable<T>, options?: RunOptions): Promise<T> {
   if (_getActiveLoop() !== null) {
     throw new RuntimeError('run() cannot be called from a running event loop');
   }
-  checkNotInWorkerImport('run()');
+  hostPlatform()?.checkLoopStart('run()');
   checkOptions('run', options);
   const coro = toCoroutine(main);
   const runner = new Runner(options);
@@ -332,6 +330,52 @@ export function run<T>(main: Awaitable<T>, options?: RunOptions): Promise<T> {
   );
 }
 
+/** The synchronous twin of Runner.run() for runSync (a function: only runSync() programs bundle it). */
+function runnerRunSync<T>(runner: Runner, coro: Awaitable<T>): T {
+  if (_getActiveLoop() !== null) {
+    throw new RuntimeError('Runner.run() cannot be called from a running event loop');
+  }
+  runner._lazyInit();
+  const main = toCoroutine(coro);
+  const loop = runner._loop!;
+  const task = loop.createTask(main, { context: runner._context }) as Task<T>;
+  return runUntilCompleteSync(loop, task);
+}
+
+/** Runner.close() for runSync, synchronously (no executor can have been used). */
+function runnerCloseSync(runner: Runner): void {
+  if (runner._state !== 'initialized') return;
+  const loop = runner._loop!;
+  try {
+    // See cancelAllTasks: after a deadlock, its cancellation was the shutdown's.
+    const toCancel = loop._deadlock !== null ? [] : [...allTasks(loop)];
+    if (toCancel.length > 0) {
+      for (const t of toCancel) t.cancel();
+      loop._shutdownRun = true;
+      try {
+        runUntilCompleteSync(loop, gather(...toCancel, { returnExceptions: true }));
+      } finally {
+        loop._shutdownRun = false;
+      }
+      reportShutdownErrors(loop, toCancel);
+    }
+    // As CPython's Runner.close(): each shutdown step is a run_until_complete of its own, even when it has
+    // nothing to do. Their loop iterations also run what the cancelled tasks scheduled meanwhile (a task
+    // spawned by a `finally` during shutdown runs there, in CPython as here).
+    runUntilCompleteSync(loop, loop.createTask(shutdownAsyncgensCoro(loop)));
+    // A default executor exists under runSync only if a job was refused; it cannot be waited for
+    // synchronously, so close() shuts it down without waiting.
+    if (loop._defaultExecutor === null) {
+      runUntilCompleteSync(loop, loop.createTask(shutdownDefaultExecutorCoro(loop, THREAD_JOIN_TIMEOUT)));
+    }
+  } finally {
+    if (runner._setEventLoop && _getCurrentLoop() === loop) setEventLoop(null);
+    loop.close();
+    runner._loop = null;
+    runner._state = 'closed';
+  }
+}
+
 /**
  * Run `main` to completion synchronously, for programs that touch no host I/O: timers are waited for by
  * blocking the thread. Awaiting a host promise inside raises RuntimeError (use run()).
@@ -340,22 +384,22 @@ export function runSync<T>(main: Awaitable<T>, options?: RunOptions): T {
   if (_getActiveLoop() !== null) {
     throw new RuntimeError('runSync() cannot be called from a running event loop');
   }
-  checkNotInWorkerImport('runSync()');
+  hostPlatform()?.checkLoopStart('runSync()');
   checkOptions('runSync', options);
   const coro = toCoroutine(main);
   const runner = new Runner(options);
   let result: T;
   try {
-    result = runner._runSync(coro);
+    result = runnerRunSync(runner, coro);
   } catch (e) {
     try {
-      runner._closeSync();
+      runnerCloseSync(runner);
     } catch (closeError) {
       chainContext(closeError, e);
       throw closeError;
     }
     throw e;
   }
-  runner._closeSync();
+  runnerCloseSync(runner);
   return result;
 }

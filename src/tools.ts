@@ -4,9 +4,9 @@
  *
  * CPython reads another process's memory (`_remote_debugging.RemoteUnwinder`). A Node process cannot be
  * read that way: a process that opts in serves `dumpAwaitedBy()` on a Unix socket (src/node/introspect.ts)
- * for the `tsyncio ps` / `pstree` command (src/node/cli.ts). tsyncio also registers the dump function on
- * `globalThis[Symbol.for('tsyncio.introspect')]`, for a debugger you attached yourself (nothing opens
- * one for you). The dump has the shape of RemoteUnwinder.get_all_awaited_by(), and the
+ * for the `tsyncio ps` / `pstree` command (src/node/cli.ts). `tsyncio/debug` (imported by the Node entry)
+ * also registers the dump function on `globalThis[Symbol.for('tsyncio.introspect')]`, for a debugger you
+ * attached yourself (nothing opens one for you). The dump has the shape of RemoteUnwinder.get_all_awaited_by(), and the
  * table and tree are built from it by ports of tools.py's own functions — so they can also be used
  * in-process: `formatTaskTable(dumpAwaitedBy())`.
  */
@@ -283,9 +283,17 @@ export function formatCycleError(e: CycleFoundException): string {
 // The hook a debugger attached by the user can evaluate (`.dump()`: JSON). A symbol-keyed, non-enumerable
 // property: invisible to ordinary code, stable across copies of the library (Symbol.for).
 const INTROSPECT = Symbol.for('tsyncio.introspect');
-if (!(INTROSPECT in globalThis)) {
-  Object.defineProperty(globalThis, INTROSPECT, {
-    value: Object.freeze({ version: 1, dump: (): string => JSON.stringify(dumpAwaitedBy()) }),
-    enumerable: false,
-  });
+
+/**
+ * @internal Put the dump hook on `globalThis[Symbol.for('tsyncio.introspect')]` (once per process, whichever
+ * copy of the library comes first). Called by src/debug.ts — `tsyncio/debug`, which the Node entry imports —
+ * not at this module's load, so a bundled program that does not import `tsyncio/debug` carries no tools.ts.
+ */
+export function installIntrospectHook(): void {
+  if (!(INTROSPECT in globalThis)) {
+    Object.defineProperty(globalThis, INTROSPECT, {
+      value: Object.freeze({ version: 1, dump: (): string => JSON.stringify(dumpAwaitedBy()) }),
+      enumerable: false,
+    });
+  }
 }

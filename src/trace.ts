@@ -19,6 +19,7 @@ import { _getRunningLoop, checkLoopArg, getRunningLoop } from './events.js';
 import { RuntimeError } from './exceptions.js';
 import { callbackName, repr } from './format_helpers.js';
 import type { Future } from './futures.js';
+import type { TraceRecorder } from './runners.js';
 import { handleTask, Task } from './tasks.js';
 
 /** One event of the Trace Event Format (the fields tsyncio writes). */
@@ -342,4 +343,15 @@ export function stopTracing(loop?: EventLoop | null): ChromeTrace {
   l._tracer = null;
   tracer._detach();
   return tracer.toJSON();
+}
+
+/**
+ * The `trace` option of run()/Runner that records the run and hands the trace to `onClose` when the loop
+ * closes: `run(main(), { trace: traceTo((t) => upload(t)) })`. Works from every entry; the tracer comes
+ * with this function, so a program that never traces does not carry it.
+ */
+export function traceTo(onClose: (trace: ChromeTrace) => void): TraceRecorder {
+  if (typeof onClose !== 'function')
+    throw new TypeError(`traceTo() needs a function, got ${String(onClose)}`);
+  return { _startTrace: (loop) => void startTracing(loop, { onClose }) };
 }

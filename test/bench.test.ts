@@ -169,39 +169,34 @@ describe('bench statistics: spreads, per-repetition ratios, "in every rep" (benc
   });
 });
 
-// Budgets a little above what the bundles measure now (minimal 22,310 B, full 37,671 B gzip at this
+// Budgets a little above what the bundles measure now (minimal 18,401 B, full 37,530 B gzip at this
 // commit; docs/ARCHITECTURE.md §10 "Bundle size" keeps the log). Sizes are deterministic: a change that
 // crosses a budget adds bytes to every browser program, so raise it only deliberately, with the reason.
-const MINIMAL_GZIP_BUDGET = 22_800;
+const MINIMAL_GZIP_BUDGET = 18_950;
 const FULL_GZIP_BUDGET = 38_500;
 
 // Exactly the modules the minimal program (coroutine, run, sleep, createTask, gather) pulls in. Why each
-// of the less obvious ones is there: trace.ts (run()'s `trace` option), deadlock.ts + graph.ts + v8stack.ts
-// (run()'s deadlock report), tools.ts (the debugger's dump hook, a load-time side effect), format_helpers
-// (reprs; debug mode's creation stacks). A new module here means every browser program pays for it.
+// of the less obvious ones is there: format_helpers (reprs). Not here any more: trace.ts (traceTo(fn) or
+// tsyncio/debug bring it), deadlock.ts (runSync() or tsyncio/debug's 'beforeExit' watch), graph.ts and
+// tools.ts (tsyncio/debug), debug_stacks.ts and v8stack.ts (debug mode's stacks:
+// tsyncio/debug, or trackAwaitStacks()). A new module here means every browser program pays for it.
 const MINIMAL_MODULES = [
   'src/_internal/args.ts',
   'src/_internal/heap.ts',
   'src/_internal/ready.ts',
   'src/_internal/tasklist.ts',
-  'src/_internal/v8stack.ts',
   'src/_internal/waiters.ts',
-  'src/_internal/worker_guard.ts',
   'src/base_events.ts',
   'src/contextvars.ts',
   'src/coroutines.ts',
-  'src/deadlock.ts',
   'src/events.ts',
   'src/exceptions.ts',
   'src/format_helpers.ts',
   'src/futures.ts',
-  'src/graph.ts',
   'src/host.ts',
   'src/log.ts',
   'src/runners.ts',
   'src/tasks.ts',
-  'src/tools.ts',
-  'src/trace.ts',
 ];
 
 describe('bundle size measurement (bench/bundle.mjs)', () => {
@@ -237,13 +232,24 @@ run(coroutine(function* main() { return yield* gather(createTask(child(1)), chil
     expect(code.includes('ConnectionRefusedError'), 'ConnectionRefusedError').toBe(false);
     expect(code.includes('IncompleteReadError'), 'IncompleteReadError').toBe(false);
     expect(code.includes('"CancelledError"'), '"CancelledError"').toBe(true);
-    // graph.ts: the deadlock report uses formatFutureGraph, not captureCallGraph's live-stack path
-    expect(code.includes('capture_call_graph()'), 'capture_call_graph()').toBe(false);
+    // graph.ts: the deadlock report's call graphs come with tsyncio/debug only
+    expect(code.includes('Awaited by:'), 'Awaited by:').toBe(false);
+    // trace.ts: run()'s trace option carries the tracer only as traceTo(fn) (or with tsyncio/debug)
+    expect(code.includes('thread_name'), 'thread_name').toBe(false);
     // trace_svg.ts, taskgroups, timeouts: unused features
     expect(code.includes('<svg'), '<svg').toBe(false);
     expect(code.includes('TaskGroup'), 'TaskGroup').toBe(false);
   });
 });
+
+/** The `tsyncio/debug` module (src/debug.ts), as a specifier for bundled programs. */
+const DEBUG = path.join(path.dirname(ENTRY), 'debug.ts');
+
+/** The src/ modules the bundle of `source` contains. */
+async function bundledModules(source: string): Promise<string[]> {
+  const { modules } = await bundleProgram(source);
+  return modules.map(([m]: [string, number]) => m);
+}
 
 /** Bundle `source` (importing from ENTRY) as a browser app would, run the bundle in a fresh Node process. */
 async function runBundled(source: string): Promise<string> {
@@ -272,16 +278,114 @@ loop.close();
     expect(out.trim()).toBe('<EventLoop running=False closed=False debug=False> 0');
   });
 
-  it("registers the debugger's dump hook even when the program uses nothing from tools.ts", async () => {
-    // tools.ts puts dumpAwaitedBy on globalThis[Symbol.for('tsyncio.introspect')] at load (a side effect),
-    // so package.json "sideEffects" lists it: a bundler must not drop the module.
-    const out = await runBundled(`import { coroutine, run, sleep } from ${JSON.stringify(ENTRY)};
+  it("the debugger's dump hook is there with tsyncio/debug (the Node entry imports it), absent without", async () => {
+    // tools.ts no longer registers the hook at load (which kept it in every bundle): src/debug.ts does, and
+    // package.json "sideEffects" lists it, so a bundler must keep the import.
+    const program = (withDebug: boolean) => `${withDebug ? `import ${JSON.stringify(DEBUG)};\n` : ''}
+import { coroutine, run, sleep } from ${JSON.stringify(ENTRY)};
 const main = coroutine(function* main() {
   yield* sleep(0);
-  return JSON.parse(globalThis[Symbol.for('tsyncio.introspect')].dump()).length;
+  const hook = globalThis[Symbol.for('tsyncio.introspect')];
+  return hook === undefined ? 'no hook' : JSON.parse(hook.dump()).length;
 });
 run(main()).then((n) => console.log('threads', n));
+`;
+    expect((await runBundled(program(true))).trim()).toBe('threads 1');
+    expect((await runBundled(program(false))).trim()).toBe('threads no hook');
+  });
+
+  it("a deadlocked run(): detected with tsyncio/debug (Node's 'beforeExit'); without it, never settles", async () => {
+    const program = (withDebug: boolean) => `${withDebug ? `import ${JSON.stringify(DEBUG)};\n` : ''}
+import { coroutine, run, getRunningLoop } from ${JSON.stringify(ENTRY)};
+const stuck = coroutine(function* stuck() { yield* getRunningLoop().createFuture(); });
+run(stuck()).catch((e) => console.log(e.name + ': ' + e.message));
+`;
+    const full = await runBundled(program(true));
+    expect(full).toContain('DeadlockError: run() can never finish');
+    // (minified: the classes' names in reprs are the minifier's, `<Y pending name='Task-1' …>`)
+    expect(full).toMatch(/Pending tasks \(1\):\n {2}<\w+ pending name='Task-1' coro=<coroutine object /);
+    expect(full).toMatch(
+      /What they wait for, and who waits for it:\n {2}<\w+ pending[^\n]*\n\s+\* Future\(id=0x[0-9a-f]+\)\n\s+\+ Awaited by:\n\s+\* Task\(name='Task-1'/,
+    );
+    expect(full).not.toContain("import 'tsyncio/debug'");
+    // As in a browser (which has no 'beforeExit'): the process ends with the run unsettled, silently.
+    expect(await runBundled(program(false))).toBe('');
+    const modules = await bundledModules(program(false));
+    expect(modules).not.toContain('src/deadlock.ts');
+    expect(modules).not.toContain('src/graph.ts');
+  });
+
+  it("runSync()'s deadlock report lists the pending tasks; tsyncio/debug adds the call graphs", async () => {
+    const program = `import { coroutine, runSync, getRunningLoop } from ${JSON.stringify(ENTRY)};
+const stuck = coroutine(function* stuck() { yield* getRunningLoop().createFuture(); });
+try { runSync(stuck()); } catch (e) { console.log(e.name + ': ' + e.message); }
+`;
+    const plain = await runBundled(program);
+    expect(plain).toContain('DeadlockError: runSync() can never finish');
+    expect(plain).toMatch(/Pending tasks \(1\):\n {2}<\w+ pending name='Task-1' coro=<coroutine object /);
+    expect(plain).toContain("(import 'tsyncio/debug' to see who waits for what");
+    expect(plain).not.toContain('Awaited by:');
+    expect(await bundledModules(program)).not.toContain('src/graph.ts');
+    const full = await runBundled(`import ${JSON.stringify(DEBUG)};\n${program}`);
+    expect(full).toContain('Awaited by:');
+    expect(full).not.toContain("import 'tsyncio/debug'");
+  });
+
+  it('debug mode needs tsyncio/debug (its creation stacks): a clear error without it', async () => {
+    const program = (withDebug: boolean) => `${withDebug ? `import ${JSON.stringify(DEBUG)};\n` : ''}
+import { coroutine, run, getRunningLoop } from ${JSON.stringify(ENTRY)};
+const main = coroutine(function* main() {
+  const loop = getRunningLoop();
+  return [loop.getDebug(), loop.createFuture()._sourceTraceback !== undefined];
+});
+run(main(), { debug: true }).then((r) => console.log(r.join(' ')), (e) => console.log(e.name + ': ' + e.message));
+`;
+    const on = await runBundled(program(true));
+    // (the creation stack itself is empty here: every frame is in the bundle, tsyncio's own file)
+    expect(on).toBe('true true\n');
+    expect(await runBundled(program(false))).toBe(
+      "RuntimeError: debug mode needs tsyncio/debug (its creation stacks): import 'tsyncio/debug' once (the Node entry does)\n",
+    );
+    expect(await bundledModules(program(false))).not.toContain('src/debug_stacks.ts');
+  });
+
+  it("trackAwaitStacks() brings the stack readers itself: a Task's repr says where it waits", async () => {
+    const out =
+      await runBundled(`import { coroutine, run, sleep, createTask, trackAwaitStacks } from ${JSON.stringify(ENTRY)};
+trackAwaitStacks();
+const child = coroutine(function* child() { yield* sleep(1); });
+const main = coroutine(function* main() {
+  const t = createTask(child());
+  yield* sleep(0);
+  const r = String(t);
+  t.cancel();
+  return r;
+});
+run(main()).then(console.log);
 `);
-    expect(out.trim()).toBe('threads 1');
+    expect(out).toMatch(/^<\w+ pending name='Task-2' coro=<coroutine object .* running at .*app\.mjs:\d+>/);
+  });
+
+  it("run()'s trace option: traceTo(fn) carries the tracer; a plain function needs tsyncio/debug", async () => {
+    const program = (head: string, trace: string) => `${head}
+import { coroutine, run, sleep } from ${JSON.stringify(ENTRY)};
+const main = coroutine(function* main() { yield* sleep(0); return 1; });
+const show = (t) => console.log('events', t.traceEvents.some((e) => e.ph === 'X'));
+try {
+  run(main(), { trace: ${trace} }).then((r) => console.log('result', r));
+} catch (e) {
+  console.log(e.name + ': ' + e.message);
+}
+`;
+    const recorder = program(`import { traceTo } from ${JSON.stringify(ENTRY)};`, 'traceTo(show)');
+    expect(await runBundled(recorder)).toBe('events true\nresult 1\n');
+    expect(await bundledModules(recorder)).toContain('src/trace.ts');
+    expect(await runBundled(program(`import ${JSON.stringify(DEBUG)};`, 'show'))).toBe(
+      'events true\nresult 1\n',
+    );
+    const refused = await runBundled(program('', 'show'));
+    expect(refused).toContain("RuntimeError: the trace option's path and function forms need the tracer");
+    expect(refused).toContain('traceTo(fn)');
+    expect(refused).toContain("import 'tsyncio/debug'");
   });
 });

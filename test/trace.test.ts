@@ -16,6 +16,7 @@ import {
   startTracing,
   stopTracing,
   type TraceEvent,
+  traceTo,
   traceToHtml,
   traceToSvg,
 } from '../src/node/index.js';
@@ -116,6 +117,14 @@ describe('trace export (Chrome trace-event JSON)', () => {
     // w1's second step was woken by its sleep timer, a callback on the loop's own track.
     const w1Ends = ends.filter((f) => f.tid === t.get('w1'));
     expect(starts.get(w1Ends[1]!.id)!.tid).toBe(0);
+  });
+
+  it('traceTo(fn) as the trace option: the same trace as the plain function, from any entry', async () => {
+    let trace: ChromeTrace | undefined;
+    expect(await run(program(), { trace: traceTo((t) => (trace = t)) })).toEqual([0.002, 0.003, 0.001]);
+    validate(trace!);
+    expect([...tracks(trace!).keys()]).toEqual(expect.arrayContaining(['w1', 'w2', 'w3']));
+    expect(() => traceTo(42 as never)).toThrow(new TypeError('traceTo() needs a function, got 42'));
   });
 
   it('startTracing / stopTracing return the events recorded in between', async () => {

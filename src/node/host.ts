@@ -4,6 +4,7 @@
  * `installHostPlatform(nodePlatform)` call; nothing else registers anything by being imported.
  */
 import { writeFileSync } from 'node:fs';
+import { checkNotInWorkerImport } from '../_internal/worker_guard.js';
 import type { HostPlatform } from '../host.js';
 import { closeLoopServers } from './base_events.js';
 import { ThreadPoolExecutor } from './executor.js';
@@ -20,6 +21,8 @@ export const nodePlatform: HostPlatform = {
   addSignalHandler,
   removeSignalHandler,
   installSigint,
+  // Executor workers exist on Node only, so only Node carries the guard (browser bundles do not).
+  checkLoopStart: checkNotInWorkerImport,
   // runInExecutor(null, …) and toThread(): a worker-thread pool per loop.
   createDefaultExecutor: () => new ThreadPoolExecutor(),
   // Synchronous on purpose: loop.close() is synchronous and the process may exit right after it.

@@ -7,6 +7,7 @@
 import { installHostPlatform } from '../host.js';
 import { nodePlatform } from './host.js';
 
+import '../debug.js';
 import './introspect.js';
 
 import './loop_methods.js';
