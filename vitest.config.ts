@@ -4,7 +4,7 @@ export default defineConfig({
   test: {
     include: ['test/**/*.test.ts', 'packages/*/test/**/*.test.ts'],
     // Futures, Tasks and coroutines compare by identity in toEqual & co. (see the file for why).
-    setupFiles: ['./test/setup/equality.ts'],
+    setupFiles: ['./test/setup/equality.ts', './test/setup/debug.ts'],
     pool: 'forks',
     execArgv: ['--expose-gc'],
     testTimeout: 20_000,

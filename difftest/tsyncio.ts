@@ -652,12 +652,20 @@ interface DeadlockSeen {
  * blocks) has no counterpart on CPython's side, which stops at DiffHung: the trace is cut there (finish()).
  */
 function watchDeadlock(loop: EventLoop, seen: DeadlockSeen, it: Interpreter): EventLoop {
-  const onDeadlock = loop._onDeadlock;
-  loop._onDeadlock = function (this: EventLoop) {
-    if (!seen.deadlock) seen.at = it.trace.length;
-    seen.deadlock = true;
-    return onDeadlock.call(this);
-  };
+  // The loop stores the DeadlockError it found in `_deadlock` (deadlock.ts's onDeadlock): that store is
+  // the moment of detection.
+  let found: EventLoop['_deadlock'] = loop._deadlock;
+  Object.defineProperty(loop, '_deadlock', {
+    configurable: true,
+    get: () => found,
+    set(v: EventLoop['_deadlock']) {
+      if (v !== null && !seen.deadlock) {
+        seen.at = it.trace.length;
+        seen.deadlock = true;
+      }
+      found = v;
+    },
+  });
   return loop;
 }
 

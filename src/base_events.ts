@@ -35,7 +35,7 @@ import {
   isCoroutineFunction,
   sweepNursery,
 } from './coroutines.js';
-import { cleanupDeadlocked, makeDeadlockError } from './deadlock.js';
+import { onDeadlock } from './deadlock.js';
 import {
   _getActiveLoop,
   _registerLoopClass,
@@ -60,12 +60,12 @@ import {
   SystemExit,
   ValueError,
 } from './exceptions.js';
-import { pyTypeName, repr } from './format_helpers.js';
+import { pyTypeName, repr, stacksInstalled } from './format_helpers.js';
 import { F_LOG_TRACEBACK, Future, isFuture } from './futures.js';
 import { defaultHost, type Host, hostPlatform } from './host.js';
 import { logger } from './log.js';
 import type { Task, TaskOptions } from './tasks.js';
-import { allTasks, ensureFuture, fireSleep, gather, handleTask, Task as TaskClass } from './tasks.js';
+import { ensureFuture, fireSleep, gather, handleTask, Task as TaskClass } from './tasks.js';
 import type { WorkerFunction } from './threads.js';
 import type { Instrument } from './trace.js';
 
@@ -113,10 +113,12 @@ const ONE_ARG_SCHEDULED = ONE_ARG | H_SCHEDULED;
  * a millisecond no longer changes the clock, so every later sleep would return at once. `sleep(Infinity)`,
  * `sleep(1e308)` and the like wait forever instead, as they do on the real clock.
  */
-const VIRTUAL_HORIZON = 2 ** 42;
+/** @internal */
+export const VIRTUAL_HORIZON = 2 ** 42;
 
 const STOPPED = -1;
-const WAKE_NONE = 0;
+/** @internal */
+export const WAKE_NONE = 0;
 const WAKE_IMMEDIATE = 1;
 const WAKE_TIMER = 2;
 
@@ -179,7 +181,7 @@ export class EventLoop {
   _hostPending = 0;
   /**
    * @internal Host operations known to be stuck: the process had nothing left to do while they were
-   * pending (see _hostIdle). The virtual clock may jump while `_hostPending <= _hostStuck`.
+   * pending (see deadlock.ts's hostIdle). The virtual clock may jump while `_hostPending <= _hostStuck`.
    */
   _hostStuck = 0;
   /**
@@ -192,7 +194,7 @@ export class EventLoop {
   _jumpAfterHostTurn = false;
   /** @internal */ _host: Host;
   /** @internal */ _inPump = false;
-  /** @internal pump count, to tell whether the loop ran between two idle checks (_hostIdle) */
+  /** @internal pump count, to tell whether the loop ran between two idle checks (deadlock.ts's hostIdle) */
   _pumps = 0;
   /** @internal `_pumps` at the first idle check that found nothing to do; -1 when none */
   _idleMark = -1;
@@ -580,7 +582,8 @@ export class EventLoop {
     this._cancelWake = this._host.immediate(this._pumpBound);
   }
 
-  private _finishRun(error: unknown, failed: boolean): void {
+  /** @internal */
+  _finishRun(error: unknown, failed: boolean): void {
     if (this._cancelWake !== null) this._cancelWake();
     this._cancelWake = null;
     this._wakeKind = WAKE_NONE;
@@ -599,7 +602,8 @@ export class EventLoop {
     else resolve?.();
   }
 
-  private _startRun(): void {
+  /** @internal */
+  _startRun(): void {
     this._checkClosed();
     this._checkRunning();
     this._running = true;
@@ -612,76 +616,14 @@ export class EventLoop {
   }
 
   /**
-   * @internal The host has nothing left to do (Node's 'beforeExit') while this loop runs. The first time
-   * the loop is found idle, give everything one more host turn (another 'beforeExit' listener may have
-   * scheduled work, or settle a promise we wait on); if the loop is still idle at the next call and has
-   * not run in between, nothing can ever wake it: a deadlock (or, under the virtual clock, host operations
-   * that can never complete while timers wait: let the clock jump past them).
-   */
-  _hostIdle(): void {
-    if (!this._running || this._inPump || this._wakeKind !== WAKE_NONE || this._ready.length > 0) return;
-    if (this._idleMark !== this._pumps) {
-      this._idleMark = this._pumps;
-      this._host.immediate(() => {});
-      return;
-    }
-    this._idleMark = -1;
-    if (
-      this._virtual &&
-      this._hostPending > this._hostStuck &&
-      this._popCancelledTimers() !== undefined &&
-      this._scheduled.peekWhen() < VIRTUAL_HORIZON
-    ) {
-      this._hostStuck = this._hostPending;
-      this._wakeup();
-      return;
-    }
-    if (this._onDeadlock()) this._wakeup();
-    else this._finishRun(this._deadlock, true);
-  }
-
-  /**
-   * @internal Nothing can wake this run's tasks again. The first time: make the DeadlockError, cancel every
-   * pending task (and the future runUntilComplete waits for) so their finally blocks run, and return true
-   * if that scheduled work (the run goes on, then ends with the error). Otherwise — nothing was pending,
-   * or the cancelled tasks deadlocked again — return false: the run must end with `_deadlock` now.
-   */
-  _onDeadlock(): boolean {
-    if (this._deadlock !== null) {
-      cleanupDeadlocked(this._deadlock);
-      return false;
-    }
-    const tasks = [...allTasks(this)];
-    if (this._shutdownRun) {
-      // run()'s shutdown waits for tasks it has cancelled already: end at once (a second Ctrl-C's rule).
-      this._deadlock = makeDeadlockError(`${this._runEntry} shutdown`, tasks, this._hostPending, true);
-      return false;
-    }
-    this._deadlock = makeDeadlockError(this._runEntry, tasks, this._hostPending);
-    // As run()'s shutdown does (CPython's _cancel_all_tasks): cancel them all, and wait for them all, not
-    // only for the run's future — a second cancel from the shutdown would cut their finally blocks short.
-    const waitFor: Future<any>[] = [...tasks];
-    const f = this._runFuture;
-    if (f !== null && !f.done()) {
-      f.removeDoneCallback(runUntilCompleteCb);
-      if (!tasks.includes(f as Task<any>)) waitFor.push(f);
-    }
-    for (const t of tasks) t.cancel();
-    if (f !== null && !f.done()) f.cancel();
-    if (waitFor.length > 0) {
-      gather(...waitFor, { returnExceptions: true }).addDoneCallback(() => this.stop());
-    }
-    return this._ready.length > 0;
-  }
-
-  /**
    * Run until `stop()` is called. Returns a Promise because the host must be able to run while the loop
    * waits; errors of misuse (closed, already running) are thrown synchronously.
    */
   runForever(): Promise<void> {
     this._startRun();
     this._runEntry = 'runForever()';
-    watchHostExit(this);
+    runningLoops.add(this);
+    hostExitWatch?.();
     hostPlatform()?.loopRunning(this, true);
     return new Promise<void>((resolve, reject) => {
       this._runResolve = resolve;
@@ -728,57 +670,6 @@ export class EventLoop {
         throw e;
       },
     );
-  }
-
-  /**
-   * @internal runSync's driver: like runUntilComplete, but blocks the thread while waiting for timers
-   * and refuses host work.
-   */
-  _runUntilCompleteSync<T>(future: Future<T>): T {
-    this._startRun();
-    this._syncMode = true;
-    // Nothing else runs while the thread is blocked here: the loop is active throughout.
-    this._inPump = true;
-    _setActiveLoop(this);
-    this._runEntry = 'runSync()';
-    this._runFuture = future;
-    future.addDoneCallback(runUntilCompleteCb, { context: currentContext() });
-    try {
-      for (;;) {
-        const r = this._drive();
-        if (r === STOPPED) break;
-        if (r === 0) continue;
-        if (r === Infinity) {
-          // Nothing is ready, no timer it can reach (the virtual clock never jumps beyond its horizon),
-          // and runSync refuses host work: nothing can ever wake a task.
-          if (this._onDeadlock()) continue;
-          throw this._deadlock;
-        }
-        if (!this._host.block(r * 1000)) {
-          throw new RuntimeError('runSync(): this host cannot block to wait for timers; use run() instead');
-        }
-      }
-    } finally {
-      future.removeDoneCallback(runUntilCompleteCb);
-      this._endSyncRun();
-    }
-    if (!future.done()) throw new RuntimeError('Event loop stopped before Future completed.');
-    const deadlock = this._deadlock;
-    if (deadlock !== null) throw deadlock;
-    return future.result();
-  }
-
-  private _endSyncRun(): void {
-    this._runFuture = null;
-    this._syncMode = false;
-    this._inPump = false;
-    _setActiveLoop(null);
-    this._stopping = false;
-    this._running = false;
-    const i = liveRuns.indexOf(this);
-    if (i >= 0) liveRuns.splice(i, 1);
-    _setRunningLoop(idleRunningLoop());
-    setDebugTracking(liveRuns.some((l) => l._debug));
   }
 
   /** Stop after the current iteration (callbacks scheduled now run when the loop runs again). */
@@ -1044,6 +935,11 @@ export class EventLoop {
   }
 
   setDebug(enabled: boolean): void {
+    if (enabled && !stacksInstalled) {
+      throw new RuntimeError(
+        "debug mode needs tsyncio/debug (its creation stacks): import 'tsyncio/debug' once (the Node entry does)",
+      );
+    }
     this._debug = Boolean(enabled);
     if (this._running) setDebugTracking(this._debug);
   }
@@ -1312,31 +1208,80 @@ function runResult<T>(fut: Future<T>, deadlock: DeadlockError | null, entry: str
   return result;
 }
 
-/** Loops whose runForever() is active, for the host's exit check. */
-const runningLoops = new Set<EventLoop>();
-let exitWatch = false;
+/** @internal Loops whose runForever() is active, for the host's exit check (deadlock.ts). */
+export const runningLoops = new Set<EventLoop>();
 
 /**
- * Node (and Bun) emit 'beforeExit' when the process has nothing left to do: no socket, timer, child or
- * pending I/O keeps it alive. A running loop then can never be woken (see EventLoop._hostIdle). Browsers
- * have no such event: there a deadlocked run simply never settles.
+ * Detecting a run that can never finish (deadlock.ts's watchHostExit: Node's 'beforeExit'), installed by
+ * `tsyncio/debug`, which the Node entry imports. Browsers have no such event: there a deadlocked run never
+ * settles, with or without it, so a portable program does not carry the detection unless it asks.
  */
-function watchHostExit(loop: EventLoop): void {
-  runningLoops.add(loop);
-  if (exitWatch || !proc || typeof proc.on !== 'function') return;
-  exitWatch = true;
-  proc.on('beforeExit', () => {
-    for (const l of [...runningLoops]) l._hostIdle();
-  });
+let hostExitWatch: (() => void) | null = null;
+
+/** @internal Installed by src/debug.ts. */
+export function installHostExitWatch(watch: () => void): void {
+  hostExitWatch = watch;
 }
 
-function runUntilCompleteCb(fut: Future<any>): void {
+/** @internal */
+export function runUntilCompleteCb(fut: Future<any>): void {
   if (!fut.cancelled()) {
     const exc = fut.exception();
     // run_forever() already finished for these (CPython issue #22429): no need to stop it.
     if (exc instanceof KeyboardInterrupt || exc instanceof SystemExit) return;
   }
   fut.getLoop().stop();
+}
+
+/**
+ * @internal runSync's driver: like runUntilComplete, but blocks the thread while waiting for timers and
+ * refuses host work. A function, not a method, so programs that never call runSync() do not bundle it.
+ */
+export function runUntilCompleteSync<T>(loop: EventLoop, future: Future<T>): T {
+  loop._startRun();
+  loop._syncMode = true;
+  // Nothing else runs while the thread is blocked here: the loop is active throughout.
+  loop._inPump = true;
+  _setActiveLoop(loop);
+  loop._runEntry = 'runSync()';
+  loop._runFuture = future;
+  future.addDoneCallback(runUntilCompleteCb, { context: currentContext() });
+  try {
+    for (;;) {
+      const r = loop._drive();
+      if (r === STOPPED) break;
+      if (r === 0) continue;
+      if (r === Infinity) {
+        // Nothing is ready, no timer it can reach (the virtual clock never jumps beyond its horizon),
+        // and runSync refuses host work: nothing can ever wake a task.
+        if (onDeadlock(loop)) continue;
+        throw loop._deadlock;
+      }
+      if (!loop._host.block(r * 1000)) {
+        throw new RuntimeError('runSync(): this host cannot block to wait for timers; use run() instead');
+      }
+    }
+  } finally {
+    future.removeDoneCallback(runUntilCompleteCb);
+    endSyncRun(loop);
+  }
+  if (!future.done()) throw new RuntimeError('Event loop stopped before Future completed.');
+  const deadlock = loop._deadlock;
+  if (deadlock !== null) throw deadlock;
+  return future.result();
+}
+
+function endSyncRun(loop: EventLoop): void {
+  loop._runFuture = null;
+  loop._syncMode = false;
+  loop._inPump = false;
+  _setActiveLoop(null);
+  loop._stopping = false;
+  loop._running = false;
+  const i = liveRuns.indexOf(loop);
+  if (i >= 0) liveRuns.splice(i, 1);
+  _setRunningLoop(idleRunningLoop());
+  setDebugTracking(liveRuns.some((l) => l._debug));
 }
 
 /** @internal the work of shutdownAsyncgens (runners.ts runs it as one task, like CPython's Runner.close). */

@@ -1,16 +1,21 @@
 /**
  * The deadlock report: what `DeadlockError` says when a run of the loop can never finish.
  *
- * Detection lives in the loop (base_events.ts: `_hostIdle`, `_onDeadlock`, and runSync's driver); this
- * module only writes the message. It lists every pending task (its repr names what it waits for), then,
- * for each future that a task waits on and that no task would complete (a bare Future, an Event's waiter,
+ * Detection: runSync's driver (base_events.ts) sees it directly; run()/runForever() learn it from the host
+ * (watchHostExit below: Node's 'beforeExit', installed by `tsyncio/debug`, which the Node entry imports).
+ * Both end in onDeadlock(), which cancels the pending tasks and writes the message. The message lists every
+ * pending task (its repr names what it waits for), then, for each future that a task waits on and that no task would complete (a bare Future, an Event's waiter,
  * a host operation), the call graph of who awaits it (graph.ts), so the chain from the stuck future up to
  * the main task can be read.
  */
+import type { EventLoop } from './base_events.js';
+import { runningLoops, runUntilCompleteCb, VIRTUAL_HORIZON, WAKE_NONE } from './base_events.js';
 import { coroutineDebug } from './coroutines.js';
 import { DeadlockError } from './exceptions.js';
 import type { Future } from './futures.js';
-import { Task } from './tasks.js';
+import { allTasks, gather, Task } from './tasks.js';
+
+const proc = (globalThis as { process?: any }).process;
 
 /**
  * The call graph of a stuck future (graph.ts's formatFutureGraph), installed by `tsyncio/debug`
@@ -22,6 +27,85 @@ let formatGraph: ((fut: Future<any>) => string) | null = null;
 /** @internal Installed by src/debug.ts. */
 export function installDeadlockGraphs(format: typeof formatGraph): void {
   formatGraph = format;
+}
+
+let exitWatch = false;
+
+/**
+ * @internal Installed by src/debug.ts (see base_events.ts's installHostExitWatch). Node (and Bun) emit
+ * 'beforeExit' when the process has nothing left to do: no socket, timer, child or pending I/O keeps it
+ * alive. A running loop then can never be woken (see hostIdle). Browsers have no such event: there a
+ * deadlocked run simply never settles.
+ */
+export function watchHostExit(): void {
+  if (exitWatch || !proc || typeof proc.on !== 'function') return;
+  exitWatch = true;
+  proc.on('beforeExit', () => {
+    for (const l of [...runningLoops]) hostIdle(l);
+  });
+}
+
+/**
+ * The host has nothing left to do (Node's 'beforeExit') while this loop runs. The first time
+ * the loop is found idle, give everything one more host turn (another 'beforeExit' listener may have
+ * scheduled work, or settle a promise we wait on); if the loop is still idle at the next call and has
+ * not run in between, nothing can ever wake it: a deadlock (or, under the virtual clock, host operations
+ * that can never complete while timers wait: let the clock jump past them).
+ */
+function hostIdle(loop: EventLoop): void {
+  if (!loop._running || loop._inPump || loop._wakeKind !== WAKE_NONE || loop._ready.length > 0) return;
+  if (loop._idleMark !== loop._pumps) {
+    loop._idleMark = loop._pumps;
+    loop._host.immediate(() => {});
+    return;
+  }
+  loop._idleMark = -1;
+  if (
+    loop._virtual &&
+    loop._hostPending > loop._hostStuck &&
+    loop._popCancelledTimers() !== undefined &&
+    loop._scheduled.peekWhen() < VIRTUAL_HORIZON
+  ) {
+    loop._hostStuck = loop._hostPending;
+    loop._wakeup();
+    return;
+  }
+  if (onDeadlock(loop)) loop._wakeup();
+  else loop._finishRun(loop._deadlock, true);
+}
+
+/**
+ * @internal Nothing can wake this run's tasks again. The first time: make the DeadlockError, cancel every
+ * pending task (and the future runUntilComplete waits for) so their finally blocks run, and return true
+ * if that scheduled work (the run goes on, then ends with the error). Otherwise — nothing was pending,
+ * or the cancelled tasks deadlocked again — return false: the run must end with `_deadlock` now.
+ */
+export function onDeadlock(loop: EventLoop): boolean {
+  if (loop._deadlock !== null) {
+    cleanupDeadlocked(loop._deadlock);
+    return false;
+  }
+  const tasks = [...allTasks(loop)];
+  if (loop._shutdownRun) {
+    // run()'s shutdown waits for tasks it has cancelled already: end at once (a second Ctrl-C's rule).
+    loop._deadlock = makeDeadlockError(`${loop._runEntry} shutdown`, tasks, loop._hostPending, true);
+    return false;
+  }
+  loop._deadlock = makeDeadlockError(loop._runEntry, tasks, loop._hostPending);
+  // As run()'s shutdown does (CPython's _cancel_all_tasks): cancel them all, and wait for them all, not
+  // only for the run's future — a second cancel from the shutdown would cut their finally blocks short.
+  const waitFor: Future<any>[] = [...tasks];
+  const f = loop._runFuture;
+  if (f !== null && !f.done()) {
+    f.removeDoneCallback(runUntilCompleteCb);
+    if (!tasks.includes(f as Task<any>)) waitFor.push(f);
+  }
+  for (const t of tasks) t.cancel();
+  if (f !== null && !f.done()) f.cancel();
+  if (waitFor.length > 0) {
+    gather(...waitFor, { returnExceptions: true }).addDoneCallback(() => loop.stop());
+  }
+  return loop._ready.length > 0;
 }
 
 /** How many call graphs the message shows at most (the task list is always complete). */

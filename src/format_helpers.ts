@@ -5,6 +5,8 @@
  * that needs one gets a stable, unique, address-like id the first time it is asked for.
  */
 
+import type { StackFrame } from './_internal/v8stack.js';
+
 const ids = new WeakMap<object, string>();
 // Start at an address-looking value so ids read like CPython's (0x7f3a…) and never collide.
 let nextId = 0x7f0000001000;
@@ -143,25 +145,26 @@ export function callbackName(fn: unknown): string {
 
 /**
  * The current stack as "most recent call last" lines (File "x", line N, in f), dropping tsyncio's own
- * frames. Formatted at once, so the report never keeps objects alive (V8's unformatted stacks do).
+ * frames: debug mode's creation stacks. The implementation is src/debug_stacks.ts, installed by
+ * `tsyncio/debug` (which the Node entry imports, and which debug mode needs) — until then, nothing.
  */
-export function extractStack(skip = 1, limit = 20): string[] {
-  const holder: { stack?: string } = {};
-  const prev = Error.stackTraceLimit;
-  Error.stackTraceLimit = limit + skip + 10;
-  Error.captureStackTrace?.(holder);
-  Error.stackTraceLimit = prev;
-  const lines = (holder.stack ?? '').split('\n').slice(1 + skip);
-  const frames: string[] = [];
-  for (const line of lines) {
-    const m = /^\s*at (?:(.*?) \()?(.*?):(\d+):(\d+)\)?$/.exec(line);
-    if (!m) continue;
-    const [, fn, file, lineNo] = m;
-    if (file === undefined || isInternalFile(file)) continue;
-    frames.push(`  File "${file}", line ${lineNo}, in ${fn ?? '<module>'}`);
-    if (frames.length >= limit) break;
-  }
-  return frames.reverse();
+export let extractStack: (skip?: number, limit?: number) => string[] = () => [];
+
+/**
+ * @internal The frames of a task's recorded await stack (v8stack.ts's suspendedCoroutineFrames), for the
+ * ` running at file:line` of a Task repr. Installed with extractStack; until then none (no await stack can
+ * have been recorded: recording is debug mode's, or trackAwaitStacks()'s, which installs it).
+ */
+export let awaitStackFrames: (raw: RawStack | undefined) => StackFrame[] = () => [];
+
+/** @internal Whether src/debug_stacks.ts installed the readers above (debug mode needs them). */
+export let stacksInstalled = false;
+
+/** @internal Called by src/debug_stacks.ts. */
+export function installStackReaders(extract: typeof extractStack, frames: typeof awaitStackFrames): void {
+  extractStack = extract;
+  awaitStackFrames = frames;
+  stacksInstalled = true;
 }
 
 /** @internal "file:line" of the innermost frame of a debug-mode creation stack (CPython's `created at`). */
@@ -194,26 +197,6 @@ export function captureRawStack(limit = 64, above: (...args: any[]) => unknown =
   Error.stackTraceLimit = prev;
   return holder;
 }
-
-/** @internal Is `file` one of tsyncio's own modules (or the host's / test runner's)? */
-export function isInternalFile(file: string): boolean {
-  return (
-    file.startsWith('node:') ||
-    /[\\/]tsyncio[\\/](src|dist)[\\/]/.test(file) ||
-    /[\\/]node_modules[\\/](vitest|@vitest|tinypool|tsx)[\\/]/.test(file) ||
-    file.includes(TSYNCIO_DIR)
-  );
-}
-
-// The directory of this module: frames inside tsyncio itself are not the user's creation site.
-const TSYNCIO_DIR = (() => {
-  try {
-    const url = new URL('.', import.meta.url);
-    return url.protocol === 'file:' ? decodeURIComponent(url.pathname) : url.href;
-  } catch {
-    return '\u0000';
-  }
-})();
 
 /** Python's `type(x).__name__` for JS values, for error messages ("… not supported between 'str' and 'int'"). */
 export function pyTypeName(x: unknown): string {

@@ -16,6 +16,7 @@
  */
 import { liveTaskFrames, type StackFrame, suspendedCoroutineFrames } from './_internal/v8stack.js';
 import { Coroutine, coroutineDebug } from './coroutines.js';
+import { installStacks } from './debug_stacks.js';
 import { _getRunningLoop } from './events.js';
 import { RuntimeError } from './exceptions.js';
 import { captureRawStack, objectId, repr } from './format_helpers.js';
@@ -64,6 +65,8 @@ export interface CallGraphOptions {
  * capture per suspension, so it is off by default.
  */
 export function trackAwaitStacks(enabled = true): void {
+  // Task reprs read the recorded stacks through the installed readers.
+  if (enabled) installStacks();
   coroutineDebug.awaitStacksRequested = Boolean(enabled);
   const loop = _getRunningLoop();
   coroutineDebug.awaitStacks = Boolean(enabled) || (loop !== null && loop.getDebug());

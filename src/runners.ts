@@ -10,6 +10,7 @@ import {
   checkClock,
   EventLoop,
   type EventLoopOptions,
+  runUntilCompleteSync,
   shutdownAsyncgensCoro,
   shutdownDefaultExecutorCoro,
 } from './base_events.js';
@@ -73,14 +74,18 @@ type State = 'created' | 'initialized' | 'closed';
  * `asyncio.Runner`). Dispose it with `await using runner = new Runner()` or `await runner.close()`.
  */
 export class Runner {
-  private _state: State = 'created';
+  /** @internal */
+  _state: State = 'created';
   private _debug: boolean | null;
   private _loopFactory: RunOptions['loopFactory'];
   private _clock: EventLoopOptions['clock'];
-  private _loop: EventLoop | null = null;
-  private _context: Context | null = null;
+  /** @internal */
+  _loop: EventLoop | null = null;
+  /** @internal */
+  _context: Context | null = null;
   private _interruptCount = 0;
-  private _setEventLoop = false;
+  /** @internal */
+  _setEventLoop = false;
   private _trace: RunOptions['trace'];
 
   constructor(options?: RunOptions) {
@@ -158,18 +163,6 @@ export class Runner {
     );
   }
 
-  /** @internal The synchronous twin of run() for runSync. */
-  _runSync<T>(coro: Awaitable<T>): T {
-    if (_getActiveLoop() !== null) {
-      throw new RuntimeError('Runner.run() cannot be called from a running event loop');
-    }
-    this._lazyInit();
-    const main = toCoroutine(coro);
-    const loop = this._loop!;
-    const task = loop.createTask(main, { context: this._context }) as Task<T>;
-    return loop._runUntilCompleteSync(task);
-  }
-
   private _onSigint(task: Task<unknown>): void {
     this._interruptCount += 1;
     if (this._interruptCount === 1 && !task.done()) {
@@ -185,7 +178,8 @@ export class Runner {
     if (loop !== null && !loop.isClosed()) loop.callSoonThreadsafe(raiseKeyboardInterrupt);
   }
 
-  private _lazyInit(): void {
+  /** @internal */
+  _lazyInit(): void {
     if (this._state === 'closed') throw new RuntimeError('Runner is closed');
     if (this._state === 'initialized') return;
     if (this._loopFactory === null) {
@@ -231,40 +225,6 @@ export class Runner {
       await cancelAllTasks(loop);
       await loop.shutdownAsyncgens();
       await loop.shutdownDefaultExecutor(THREAD_JOIN_TIMEOUT);
-    } finally {
-      if (this._setEventLoop && _getCurrentLoop() === loop) setEventLoop(null);
-      loop.close();
-      this._loop = null;
-      this._state = 'closed';
-    }
-  }
-
-  /** @internal Synchronous close for runSync (no executor can have been used). */
-  _closeSync(): void {
-    if (this._state !== 'initialized') return;
-    const loop = this._loop!;
-    try {
-      // See cancelAllTasks: after a deadlock, its cancellation was the shutdown's.
-      const toCancel = loop._deadlock !== null ? [] : [...allTasks(loop)];
-      if (toCancel.length > 0) {
-        for (const t of toCancel) t.cancel();
-        loop._shutdownRun = true;
-        try {
-          loop._runUntilCompleteSync(gather(...toCancel, { returnExceptions: true }));
-        } finally {
-          loop._shutdownRun = false;
-        }
-        reportShutdownErrors(loop, toCancel);
-      }
-      // As CPython's Runner.close(): each shutdown step is a run_until_complete of its own, even when it has
-      // nothing to do. Their loop iterations also run what the cancelled tasks scheduled meanwhile (a task
-      // spawned by a `finally` during shutdown runs there, in CPython as here).
-      loop._runUntilCompleteSync(loop.createTask(shutdownAsyncgensCoro(loop)));
-      // A default executor exists under runSync only if a job was refused; it cannot be waited for
-      // synchronously, so close() shuts it down without waiting.
-      if (loop._defaultExecutor === null) {
-        loop._runUntilCompleteSync(loop.createTask(shutdownDefaultExecutorCoro(loop, THREAD_JOIN_TIMEOUT)));
-      }
     } finally {
       if (this._setEventLoop && _getCurrentLoop() === loop) setEventLoop(null);
       loop.close();
@@ -370,6 +330,52 @@ export function run<T>(main: Awaitable<T>, options?: RunOptions): Promise<T> {
   );
 }
 
+/** The synchronous twin of Runner.run() for runSync (a function: only runSync() programs bundle it). */
+function runnerRunSync<T>(runner: Runner, coro: Awaitable<T>): T {
+  if (_getActiveLoop() !== null) {
+    throw new RuntimeError('Runner.run() cannot be called from a running event loop');
+  }
+  runner._lazyInit();
+  const main = toCoroutine(coro);
+  const loop = runner._loop!;
+  const task = loop.createTask(main, { context: runner._context }) as Task<T>;
+  return runUntilCompleteSync(loop, task);
+}
+
+/** Runner.close() for runSync, synchronously (no executor can have been used). */
+function runnerCloseSync(runner: Runner): void {
+  if (runner._state !== 'initialized') return;
+  const loop = runner._loop!;
+  try {
+    // See cancelAllTasks: after a deadlock, its cancellation was the shutdown's.
+    const toCancel = loop._deadlock !== null ? [] : [...allTasks(loop)];
+    if (toCancel.length > 0) {
+      for (const t of toCancel) t.cancel();
+      loop._shutdownRun = true;
+      try {
+        runUntilCompleteSync(loop, gather(...toCancel, { returnExceptions: true }));
+      } finally {
+        loop._shutdownRun = false;
+      }
+      reportShutdownErrors(loop, toCancel);
+    }
+    // As CPython's Runner.close(): each shutdown step is a run_until_complete of its own, even when it has
+    // nothing to do. Their loop iterations also run what the cancelled tasks scheduled meanwhile (a task
+    // spawned by a `finally` during shutdown runs there, in CPython as here).
+    runUntilCompleteSync(loop, loop.createTask(shutdownAsyncgensCoro(loop)));
+    // A default executor exists under runSync only if a job was refused; it cannot be waited for
+    // synchronously, so close() shuts it down without waiting.
+    if (loop._defaultExecutor === null) {
+      runUntilCompleteSync(loop, loop.createTask(shutdownDefaultExecutorCoro(loop, THREAD_JOIN_TIMEOUT)));
+    }
+  } finally {
+    if (runner._setEventLoop && _getCurrentLoop() === loop) setEventLoop(null);
+    loop.close();
+    runner._loop = null;
+    runner._state = 'closed';
+  }
+}
+
 /**
  * Run `main` to completion synchronously, for programs that touch no host I/O: timers are waited for by
  * blocking the thread. Awaiting a host promise inside raises RuntimeError (use run()).
@@ -384,16 +390,16 @@ export function runSync<T>(main: Awaitable<T>, options?: RunOptions): T {
   const runner = new Runner(options);
   let result: T;
   try {
-    result = runner._runSync(coro);
+    result = runnerRunSync(runner, coro);
   } catch (e) {
     try {
-      runner._closeSync();
+      runnerCloseSync(runner);
     } catch (closeError) {
       chainContext(closeError, e);
       throw closeError;
     }
     throw e;
   }
-  runner._closeSync();
+  runnerCloseSync(runner);
   return result;
 }

@@ -19,7 +19,6 @@
  */
 
 import { checkOptionKeys, checkOptions, hasAwaitIterator, isCollection, withHint } from './_internal/args.js';
-import { suspendedCoroutineFrames } from './_internal/v8stack.js';
 import { Waiter } from './_internal/waiters.js';
 import type { EventLoop, TaskFactory } from './base_events.js';
 import { type Context, checkContextArg, copyContext, currentContext } from './contextvars.js';
@@ -55,7 +54,14 @@ import {
   SystemExit,
   ValueError,
 } from './exceptions.js';
-import { extractStack, pyTypeName, type RawStack, repr, setReprName } from './format_helpers.js';
+import {
+  awaitStackFrames,
+  extractStack,
+  pyTypeName,
+  type RawStack,
+  repr,
+  setReprName,
+} from './format_helpers.js';
 import {
   _futureStates,
   bareCancelledError,
@@ -554,7 +560,7 @@ function formatCoroutine(coro: Driven<unknown>, task: Task<any>): string {
   const name = String(coro).slice(1, -1);
   if (coro.state === 'closed') return name;
   if (!(coro.state === 'running' && task._loop._currentTask === task)) {
-    const frames = suspendedCoroutineFrames(task._awaitStack);
+    const frames = awaitStackFrames(task._awaitStack);
     const outer = frames[frames.length - 1];
     if (outer !== undefined && outer.filename !== null) {
       return `${name} running at ${outer.filename}:${outer.lineno}`;

@@ -364,7 +364,8 @@ describe('the loop as a guest of the host', () => {
   });
 
   it('an idle loop does not keep the process alive; a pending timer does', () => {
-    const src = fileURLToPath(new URL('../src/index.ts', import.meta.url));
+    // The Node entry, as a Node program's `tsyncio` (it installs the 'beforeExit' watch, tsyncio/debug).
+    const src = fileURLToPath(new URL('../src/node/index.ts', import.meta.url));
     const tsx = fileURLToPath(new URL('../node_modules/tsx/dist/cli.mjs', import.meta.url));
     const program = (body: string) =>
       spawnSync(

@@ -169,29 +169,26 @@ describe('bench statistics: spreads, per-repetition ratios, "in every rep" (benc
   });
 });
 
-// Budgets a little above what the bundles measure now (minimal 20,227 B, full 37,622 B gzip at this
+// Budgets a little above what the bundles measure now (minimal 18,401 B, full 37,530 B gzip at this
 // commit; docs/ARCHITECTURE.md §10 "Bundle size" keeps the log). Sizes are deterministic: a change that
 // crosses a budget adds bytes to every browser program, so raise it only deliberately, with the reason.
-const MINIMAL_GZIP_BUDGET = 20_850;
+const MINIMAL_GZIP_BUDGET = 18_950;
 const FULL_GZIP_BUDGET = 38_500;
 
 // Exactly the modules the minimal program (coroutine, run, sleep, createTask, gather) pulls in. Why each
-// of the less obvious ones is there: deadlock.ts (run()'s deadlock report; its call graphs come with
-// tsyncio/debug), v8stack.ts (a Task's repr says where a suspended task is, when await stacks are
-// recorded), format_helpers (reprs; debug mode's creation stacks). Not here any more: trace.ts (traceTo(fn)
-// or tsyncio/debug bring it), graph.ts and tools.ts (tsyncio/debug). A new module here means every
-// browser program pays for it.
+// of the less obvious ones is there: format_helpers (reprs). Not here any more: trace.ts (traceTo(fn) or
+// tsyncio/debug bring it), deadlock.ts (runSync() or tsyncio/debug's 'beforeExit' watch), graph.ts and
+// tools.ts (tsyncio/debug), debug_stacks.ts and v8stack.ts (debug mode's stacks:
+// tsyncio/debug, or trackAwaitStacks()). A new module here means every browser program pays for it.
 const MINIMAL_MODULES = [
   'src/_internal/args.ts',
   'src/_internal/heap.ts',
   'src/_internal/ready.ts',
   'src/_internal/tasklist.ts',
-  'src/_internal/v8stack.ts',
   'src/_internal/waiters.ts',
   'src/base_events.ts',
   'src/contextvars.ts',
   'src/coroutines.ts',
-  'src/deadlock.ts',
   'src/events.ts',
   'src/exceptions.ts',
   'src/format_helpers.ts',
@@ -297,25 +294,76 @@ run(main()).then((n) => console.log('threads', n));
     expect((await runBundled(program(false))).trim()).toBe('threads no hook');
   });
 
-  it('a deadlock report lists the pending tasks; tsyncio/debug adds the call graphs', async () => {
+  it("a deadlocked run(): detected with tsyncio/debug (Node's 'beforeExit'); without it, never settles", async () => {
     const program = (withDebug: boolean) => `${withDebug ? `import ${JSON.stringify(DEBUG)};\n` : ''}
 import { coroutine, run, getRunningLoop } from ${JSON.stringify(ENTRY)};
 const stuck = coroutine(function* stuck() { yield* getRunningLoop().createFuture(); });
 run(stuck()).catch((e) => console.log(e.name + ': ' + e.message));
 `;
-    const plain = await runBundled(program(false));
-    expect(plain).toContain('DeadlockError: run() can never finish');
-    // (minified: the classes' names in reprs are the minifier's, `<Y pending name='Task-1' …>`)
-    expect(plain).toMatch(/Pending tasks \(1\):\n {2}<\w+ pending name='Task-1' coro=<coroutine object /);
-    expect(plain).toContain("(import 'tsyncio/debug' to see who waits for what");
-    expect(plain).not.toContain('Awaited by:');
     const full = await runBundled(program(true));
+    expect(full).toContain('DeadlockError: run() can never finish');
+    // (minified: the classes' names in reprs are the minifier's, `<Y pending name='Task-1' …>`)
     expect(full).toMatch(/Pending tasks \(1\):\n {2}<\w+ pending name='Task-1' coro=<coroutine object /);
     expect(full).toMatch(
       /What they wait for, and who waits for it:\n {2}<\w+ pending[^\n]*\n\s+\* Future\(id=0x[0-9a-f]+\)\n\s+\+ Awaited by:\n\s+\* Task\(name='Task-1'/,
     );
     expect(full).not.toContain("import 'tsyncio/debug'");
-    expect(await bundledModules(program(false))).not.toContain('src/graph.ts');
+    // As in a browser (which has no 'beforeExit'): the process ends with the run unsettled, silently.
+    expect(await runBundled(program(false))).toBe('');
+    const modules = await bundledModules(program(false));
+    expect(modules).not.toContain('src/deadlock.ts');
+    expect(modules).not.toContain('src/graph.ts');
+  });
+
+  it("runSync()'s deadlock report lists the pending tasks; tsyncio/debug adds the call graphs", async () => {
+    const program = `import { coroutine, runSync, getRunningLoop } from ${JSON.stringify(ENTRY)};
+const stuck = coroutine(function* stuck() { yield* getRunningLoop().createFuture(); });
+try { runSync(stuck()); } catch (e) { console.log(e.name + ': ' + e.message); }
+`;
+    const plain = await runBundled(program);
+    expect(plain).toContain('DeadlockError: runSync() can never finish');
+    expect(plain).toMatch(/Pending tasks \(1\):\n {2}<\w+ pending name='Task-1' coro=<coroutine object /);
+    expect(plain).toContain("(import 'tsyncio/debug' to see who waits for what");
+    expect(plain).not.toContain('Awaited by:');
+    expect(await bundledModules(program)).not.toContain('src/graph.ts');
+    const full = await runBundled(`import ${JSON.stringify(DEBUG)};\n${program}`);
+    expect(full).toContain('Awaited by:');
+    expect(full).not.toContain("import 'tsyncio/debug'");
+  });
+
+  it('debug mode needs tsyncio/debug (its creation stacks): a clear error without it', async () => {
+    const program = (withDebug: boolean) => `${withDebug ? `import ${JSON.stringify(DEBUG)};\n` : ''}
+import { coroutine, run, getRunningLoop } from ${JSON.stringify(ENTRY)};
+const main = coroutine(function* main() {
+  const loop = getRunningLoop();
+  return [loop.getDebug(), loop.createFuture()._sourceTraceback !== undefined];
+});
+run(main(), { debug: true }).then((r) => console.log(r.join(' ')), (e) => console.log(e.name + ': ' + e.message));
+`;
+    const on = await runBundled(program(true));
+    // (the creation stack itself is empty here: every frame is in the bundle, tsyncio's own file)
+    expect(on).toBe('true true\n');
+    expect(await runBundled(program(false))).toBe(
+      "RuntimeError: debug mode needs tsyncio/debug (its creation stacks): import 'tsyncio/debug' once (the Node entry does)\n",
+    );
+    expect(await bundledModules(program(false))).not.toContain('src/debug_stacks.ts');
+  });
+
+  it("trackAwaitStacks() brings the stack readers itself: a Task's repr says where it waits", async () => {
+    const out =
+      await runBundled(`import { coroutine, run, sleep, createTask, trackAwaitStacks } from ${JSON.stringify(ENTRY)};
+trackAwaitStacks();
+const child = coroutine(function* child() { yield* sleep(1); });
+const main = coroutine(function* main() {
+  const t = createTask(child());
+  yield* sleep(0);
+  const r = String(t);
+  t.cancel();
+  return r;
+});
+run(main()).then(console.log);
+`);
+    expect(out).toMatch(/^<\w+ pending name='Task-2' coro=<coroutine object .* running at .*app\.mjs:\d+>/);
   });
 
   it("run()'s trace option: traceTo(fn) carries the tracer; a plain function needs tsyncio/debug", async () => {

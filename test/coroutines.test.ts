@@ -371,6 +371,7 @@ describe('never-awaited warnings', () => {
     () => {
       const program = `
       import { coroutine } from ${JSON.stringify(new URL('../src/index.ts', import.meta.url).href)};
+      import ${JSON.stringify(new URL('../src/debug.ts', import.meta.url).href)};
       import { coroutineDebug } from ${JSON.stringify(new URL('../src/coroutines.ts', import.meta.url).href)};
       coroutineDebug.originTrackingDepth = 5;
       const square = coroutine(function* square(n: number) { return n * n; });
