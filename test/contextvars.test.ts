@@ -474,7 +474,8 @@ describe('tasks created from the same context (they share one snapshot until one
         const c = createTask(child('c'));
         const d = createTask(child('d'));
         v.set('parent2');
-        out.push(`${a.getContext() === b.getContext()} ${a.getContext() === a.getContext()}`);
+        const first = a.getContext();
+        out.push(`${first === b.getContext()} ${first === a.getContext()}`);
         yield* sleep(0);
         // Into b's and d's contexts from outside while they are suspended (d's was never asked for before).
         b.getContext().run(() => v.set('from-outside'));
