@@ -27,7 +27,7 @@ import {
   MIN_CANCELLED_TIMER_HANDLES_FRACTION,
   MIN_SCHEDULED_TIMER_HANDLES,
 } from './constants.js';
-import { Context, currentContext } from './contextvars.js';
+import { Context, currentContext, exitCurrentContext } from './contextvars.js';
 import {
   coroutineDebug,
   type Instruction,
@@ -1151,7 +1151,7 @@ function runCallback(loop: EventLoop, fn: (arg: any) => unknown, arg: unknown, c
     if (e instanceof KeyboardInterrupt || e instanceof SystemExit) throw e;
     Handle._one(fn, arg, loop, ctx)._reportError(e);
   } finally {
-    ctx._exit();
+    exitCurrentContext();
   }
 }
 

@@ -11,7 +11,7 @@
  */
 import type { EventLoop } from '../base_events.js';
 import type { Context } from '../contextvars.js';
-import { Coroutine, type Instruction, isCoroutine } from '../coroutines.js';
+import { Coroutine, type CoroutineIterator, type Instruction, isCoroutine } from '../coroutines.js';
 import { getEventLoop, getRunningLoop, isPromiseResult } from '../events.js';
 import {
   ConnectionResetError,
@@ -22,9 +22,8 @@ import {
   ValueError,
 } from '../exceptions.js';
 import { extractStack, repr } from '../format_helpers.js';
-import type { Future } from '../futures.js';
+import { type Future, suspendBare, suspendOn } from '../futures.js';
 import { logger } from '../log.js';
-import { sleep } from '../tasks.js';
 import {
   type ConnectionOptions,
   createConnection,
@@ -610,7 +609,7 @@ export class StreamWriter {
    * high-water mark; raises the reader's exception, or ConnectionResetError once the connection is lost.
    */
   drain(): Coroutine<void> {
-    return new Coroutine(drainGen(this), DRAIN_INFO);
+    return new Coroutine(new DrainOperation(this), DRAIN_INFO);
   }
 
   /** Upgrade the connection to TLS (Python 3.11 `start_tls`); the writer and reader keep working. */
@@ -658,19 +657,113 @@ function* waitClosedGen(w: StreamWriter): Generator<Instruction, void, unknown> 
   }
 }
 
-function* drainGen(w: StreamWriter): Generator<Instruction, void, unknown> {
-  if (w._watch !== null) w._watch._noteUse();
-  const reader = w._reader;
-  if (reader !== null) {
-    const exc = reader.exception();
-    if (exc !== undefined) throw exc;
+/** The finished step of a body that returns undefined: shared (yield* and Task only read it). */
+const DONE_VOID: IteratorReturnResult<void> = Object.freeze({ value: undefined, done: true });
+
+// DrainOperation's phases.
+const DRAIN_NEW = 0;
+/** after the bare yield that lets connectionLost() run (the transport was closing) */
+const DRAIN_YIELDED = 1;
+/** waiting for the protocol's drain waiter (writing is paused) */
+const DRAIN_WAITING = 2;
+const DRAIN_DONE = 3;
+
+/**
+ * The body of drain(), as an iterator [HOT: echo, one drain per write]: CPython's drain() with
+ * FlowControlMixin._drain_helper inlined, step by step:
+ *
+ *     if self._reader is not None and (exc := self._reader.exception()) is not None: raise exc
+ *     if self._transport.is_closing(): await sleep(0)        # let connection_lost() run first
+ *     if self._connection_lost: raise ConnectionResetError('Connection lost')
+ *     if not self._paused: return
+ *     waiter = create_future(); self._drain_waiters.append(waiter)
+ *     try: await waiter
+ *     finally: self._drain_waiters.remove(waiter)
+ *
+ * The usual drain (open transport, writing not paused) ends in the first step: one small object instead
+ * of two generators. Each suspension is made right here (suspendBare, suspendOn), so call graphs show
+ * the awaiting coroutines above it (a generator resumed from this object's next() would hide them).
+ */
+class DrainOperation implements CoroutineIterator<void> {
+  private readonly w: StreamWriter;
+  private phase = DRAIN_NEW;
+  private waiter: Future<void> | null = null;
+  /** the wait is counted in loop._hostPending */
+  private host = false;
+
+  constructor(w: StreamWriter) {
+    this.w = w;
   }
-  if (w._transport.isClosing()) {
-    // Let connectionLost() run before checking: code that writes and drains in a loop on a closed
-    // connection must see an error rather than spin (CPython's comment in drain()).
-    yield* sleep(0);
+
+  [Symbol.iterator](): this {
+    return this;
   }
-  yield* w._protocol._drainHelper();
+
+  next(): IteratorResult<Instruction, void> {
+    const phase = this.phase;
+    const w = this.w;
+    if (phase === DRAIN_NEW) {
+      this.phase = DRAIN_DONE;
+      if (w._watch !== null) w._watch._noteUse();
+      const reader = w._reader;
+      if (reader !== null) {
+        const exc = reader.exception();
+        if (exc !== undefined) throw exc;
+      }
+      if (w._transport.isClosing()) {
+        // Let connectionLost() run before checking: code that writes and drains in a loop on a closed
+        // connection must see an error rather than spin (CPython's comment in drain()).
+        this.phase = DRAIN_YIELDED;
+        return suspendBare(DRAIN_INFO.qualname);
+      }
+    } else if (phase === DRAIN_WAITING) {
+      const waiter = this.waiter!;
+      // Resumed while the waiter is pending (a hand-driven send()): wait on.
+      if (!waiter.done()) return suspendOn(waiter, DRAIN_INFO.qualname);
+      this.endWait();
+      this.phase = DRAIN_DONE;
+      waiter.result();
+      return DONE_VOID;
+    } else if (phase === DRAIN_DONE) {
+      return DONE_VOID;
+    }
+    this.phase = DRAIN_DONE;
+    // FlowControlMixin._drain_helper
+    const protocol = w._protocol;
+    if (protocol._connectionLost) throw new ConnectionResetError('Connection lost');
+    if (!protocol._paused) return DONE_VOID;
+    const loop = protocol._loop;
+    const waiter = loop.createFuture<void>();
+    protocol._drainWaiters.push(waiter);
+    // The transport's flush is host I/O: the virtual clock must not jump past it.
+    this.host = protocol._transport !== null;
+    if (this.host) loop._hostPending++;
+    this.waiter = waiter;
+    this.phase = DRAIN_WAITING;
+    return suspendOn(waiter, DRAIN_INFO.qualname);
+  }
+
+  throw(error: unknown): IteratorResult<Instruction, void> {
+    if (this.phase === DRAIN_WAITING) this.endWait();
+    this.phase = DRAIN_DONE;
+    throw error;
+  }
+
+  return(value: void): IteratorResult<Instruction, void> {
+    if (this.phase === DRAIN_WAITING) this.endWait();
+    this.phase = DRAIN_DONE;
+    return { value, done: true };
+  }
+
+  /** _drain_helper's `finally`. */
+  private endWait(): void {
+    const protocol = this.w._protocol;
+    const waiter = this.waiter!;
+    this.waiter = null;
+    if (this.host) protocol._loop._hostPending--;
+    const i = protocol._drainWaiters.indexOf(waiter);
+    if (i !== -1) protocol._drainWaiters.splice(i, 1);
+  }
 }
 
 function* aexitGen(w: StreamWriter, error: unknown): Generator<Instruction, boolean, unknown> {
@@ -893,19 +986,7 @@ export class StreamReader {
 
   /** @internal Wait until feedData() or feedEof() is called; resume the transport if it was paused. */
   *_waitForData(funcName: string): Generator<Instruction, void, unknown> {
-    // Two readers at once would race for the same bytes: CPython forbids it, and so do we.
-    if (this._waiter !== null) {
-      throw new RuntimeError(
-        `${funcName}() called while another coroutine is already waiting for incoming data`,
-      );
-    }
-    if (this._eof) throw new RuntimeError('_wait_for_data after EOF');
-    if (this._watch !== null) this._watch._noteUse();
-    // Waiting while paused would deadlock (readexactly(n) with n > limit needs more than the buffer).
-    if (this._paused) {
-      this._paused = false;
-      this._transport!.resumeReading();
-    }
+    this._checkWaitForData(funcName);
     const waiter = this._loop.createFuture<void>();
     this._waiter = waiter;
     // Data from a transport is host I/O: the virtual clock must not jump while we wait for it.
@@ -920,12 +1001,29 @@ export class StreamReader {
     }
   }
 
+  /** @internal _waitForData's checks before it waits (ReadlineOperation makes them too). */
+  _checkWaitForData(funcName: string): void {
+    // Two readers at once would race for the same bytes: CPython forbids it, and so do we.
+    if (this._waiter !== null) {
+      throw new RuntimeError(
+        `${funcName}() called while another coroutine is already waiting for incoming data`,
+      );
+    }
+    if (this._eof) throw new RuntimeError('_wait_for_data after EOF');
+    if (this._watch !== null) this._watch._noteUse();
+    // Waiting while paused would deadlock (readexactly(n) with n > limit needs more than the buffer).
+    if (this._paused) {
+      this._paused = false;
+      this._transport!.resumeReading();
+    }
+  }
+
   /**
    * Read one line, ending with '\n'. At EOF, the partial line (possibly empty). A line longer than the
    * limit raises ValueError (and is discarded up to its newline, or the whole buffer).
    */
   readline(): Coroutine<Buffer> {
-    return new Coroutine(readlineGen(this), READLINE_INFO);
+    return new Coroutine(new ReadlineOperation(this), READLINE_INFO);
   }
 
   /**
@@ -997,30 +1095,128 @@ export class StreamReader {
 
 const NEWLINE = Buffer.from('\n');
 
-function* readlineGen(r: StreamReader): Generator<Instruction, Buffer, unknown> {
-  // Fast path: look for '\n' only, waiting as long as the line stays within the limit and no EOF or
-  // error is in sight. Anything else (limit, EOF, an exception) goes to readuntil's general path below,
-  // which gives CPython's exact outcome. [HOT: the echo benchmark's read path]
-  let offset = 0;
-  while (r._exception === undefined) {
-    const start = r._start;
-    const end = r._end;
-    if (end - start > offset) {
-      // An owned buffer has spare capacity after `end`: search the window only.
-      const i = r._owned
-        ? r._buf.subarray(start, end).indexOf(0x0a, offset) + start
-        : r._buf.indexOf(0x0a, start + offset);
-      if (i >= start && i < end) {
-        if (i - start > r._limit) break;
-        const line = r._take(i - start + 1);
-        r._maybeResumeTransport();
-        return line;
-      }
-      offset = end - start;
-    }
-    if (offset > r._limit || r._eof) break;
-    yield* r._waitForData('readuntil');
+/**
+ * The body of readline(), as an iterator [HOT: the echo benchmark's read path]. The fast path looks for
+ * '\n' only, waiting for data (as _waitForData: one waiter future, counted as host I/O) as long as the
+ * line stays within the limit and no error is in sight; at EOF it returns the partial line (what
+ * readuntil's IncompleteReadError carries, which readline returns). Anything else (the limit, an
+ * exception) continues in readlineSlow, readuntil's general path, which gives CPython's exact outcome.
+ * One object instead of readline's, readuntil's and _wait_for_data's frames.
+ */
+class ReadlineOperation implements CoroutineIterator<Buffer> {
+  private readonly r: StreamReader;
+  /** bytes from the start of the buffer known to hold no '\n' */
+  private offset = 0;
+  /** the future this body waits on (it is r._waiter until woken) */
+  private waiter: Future<void> | null = null;
+  /** the wait is counted in loop._hostPending */
+  private host = false;
+  private slow: Generator<Instruction, Buffer, unknown> | null = null;
+  private finished = false;
+
+  constructor(r: StreamReader) {
+    this.r = r;
   }
+
+  [Symbol.iterator](): this {
+    return this;
+  }
+
+  next(value?: unknown): IteratorResult<Instruction, Buffer> {
+    if (this.slow !== null) return this.slow.next(value);
+    if (this.finished) return { value: undefined as unknown as Buffer, done: true };
+    const waiter = this.waiter;
+    if (waiter !== null) {
+      // Resumed while the waiter is pending (a hand-driven send()): `yield* waiter` yields it again.
+      if (!waiter.done())
+        return suspendOn(waiter, READLINE_INFO.qualname) as IteratorResult<Instruction, Buffer>;
+      this.endWait();
+      try {
+        waiter.result();
+      } catch (e) {
+        this.finished = true;
+        throw e;
+      }
+    }
+    const r = this.r;
+    let offset = this.offset;
+    try {
+      while (r._exception === undefined) {
+        const start = r._start;
+        const end = r._end;
+        if (end - start > offset) {
+          // An owned buffer has spare capacity after `end`: search the window only.
+          const i = r._owned
+            ? r._buf.subarray(start, end).indexOf(0x0a, offset) + start
+            : r._buf.indexOf(0x0a, start + offset);
+          if (i >= start && i < end) {
+            if (i - start > r._limit) break;
+            this.finished = true;
+            const line = r._take(i - start + 1);
+            r._maybeResumeTransport();
+            return { value: line, done: true };
+          }
+          offset = end - start;
+        }
+        if (offset > r._limit) break;
+        if (r._eof) {
+          // No newline before EOF, the partial line within the limit: readuntil would raise
+          // IncompleteReadError(partial), which readline catches and returns. No Error is built: every
+          // connection's last readline ends here. [HOT: echo_short's teardown]
+          this.finished = true;
+          return { value: r._take(end - start), done: true };
+        }
+        this.offset = offset;
+        // Named for call graphs: this body is no generator frame of its own (see suspendOn).
+        return suspendOn(this.startWait(), READLINE_INFO.qualname) as IteratorResult<Instruction, Buffer>;
+      }
+    } catch (e) {
+      this.finished = true;
+      throw e;
+    }
+    this.slow = readlineSlow(r);
+    return this.slow.next();
+  }
+
+  throw(error: unknown): IteratorResult<Instruction, Buffer> {
+    if (this.slow !== null) return this.slow.throw(error);
+    this.finished = true;
+    if (this.waiter !== null) this.endWait();
+    throw error;
+  }
+
+  return(value: Buffer): IteratorResult<Instruction, Buffer> {
+    if (this.slow !== null) return this.slow.return(value);
+    this.finished = true;
+    if (this.waiter !== null) this.endWait();
+    return { value, done: true };
+  }
+
+  /** StreamReader._waitForData up to its `yield* waiter`: the waiter. */
+  private startWait(): Future<void> {
+    const r = this.r;
+    r._checkWaitForData('readuntil');
+    const loop = r._loop;
+    const waiter = loop.createFuture<void>();
+    r._waiter = waiter;
+    this.waiter = waiter;
+    // Data from a transport is host I/O: the virtual clock must not jump while we wait for it.
+    this.host = r._transport !== null;
+    if (this.host) loop._hostPending++;
+    return waiter;
+  }
+
+  /** _waitForData's `finally`. */
+  private endWait(): void {
+    const r = this.r;
+    if (r._waiter === this.waiter) r._waiter = null;
+    this.waiter = null;
+    if (this.host) r._loop._hostPending--;
+  }
+}
+
+/** readline() past its fast path: readuntil('\n'), its errors turned into readline's (CPython). */
+function* readlineSlow(r: StreamReader): Generator<Instruction, Buffer, unknown> {
   try {
     return yield* readuntilGen(r, NEWLINE);
   } catch (e) {
@@ -1134,7 +1330,7 @@ function* readexactlyGen(r: StreamReader, n: number): Generator<Instruction, Buf
 }
 
 function* anextGen(r: StreamReader): Generator<Instruction, Buffer, unknown> {
-  const line = yield* readlineGen(r);
+  const line = yield* new ReadlineOperation(r);
   if (line.length === 0) throw new StopAsyncIteration();
   return line;
 }

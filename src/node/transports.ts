@@ -23,6 +23,7 @@ import type * as net from 'node:net';
 import type { Duplex, Readable, Writable } from 'node:stream';
 import type * as tls from 'node:tls';
 import type { EventLoop } from '../base_events.js';
+import { type Context, currentContext } from '../contextvars.js';
 import { BrokenPipeError, NotImplementedError, OSError, RuntimeError, ValueError } from '../exceptions.js';
 import { pyTypeName } from '../format_helpers.js';
 import { logger } from '../log.js';
@@ -316,9 +317,20 @@ export class StreamTransport extends Transport {
   /** @internal */ _lowWater = DEFAULT_HIGH_WATER / 4;
   /** @internal the first error Node reported, delivered with connectionLost */
   _error: unknown = null;
-  /** @internal chunks received from Node, not yet handed to the protocol */
-  _pending: Buffer[] = [];
-  /** @internal */ _deliverPosted = false;
+  /** @internal the first chunk received from Node and not yet handed to the protocol (null: none) */
+  _chunk: Buffer | null = null;
+  /** @internal the chunks after _chunk that arrived before the delivery ran (a burst); null: none */
+  _more: Buffer[] | null = null;
+  /** @internal a deliverData callback is in the ready queue */
+  _deliverPosted = false;
+  /** @internal the protocol is a BufferedProtocol (decided when it is set, as CPython's set_protocol) */
+  _bufferedProtocol: boolean;
+  /**
+   * @internal The context the protocol's callbacks run in: one copy, made when the transport is created
+   * (CPython's reader Handle, made by add_reader with a copy of the context the transport was created
+   * in: what data_received sets is still set at the next data_received).
+   */
+  readonly _context: Context;
   /** @internal a flush notification was requested from Node (see _pauseProtocol) */
   _flushArmed = false;
   /** @internal */ readonly _readable: boolean;
@@ -327,6 +339,13 @@ export class StreamTransport extends Transport {
   /** @internal */ readonly _halfOpen: boolean;
   /** @internal removed listeners for startTls */
   _detached = false;
+  // The Node event listeners. Closures, not shared functions finding the transport on the stream: one
+  // Node stream may carry two transports (connectReadPipe and connectWritePipe on one Duplex).
+  private readonly _onHostData: (chunk: Buffer) => void;
+  private readonly _onHostEnd: () => void;
+  private readonly _onHostError: (err: unknown) => void;
+  private readonly _onHostClose: () => void;
+  private readonly _onHostDrain: () => void;
 
   constructor(
     loop: EventLoop,
@@ -339,6 +358,15 @@ export class StreamTransport extends Transport {
     this._stream = stream;
     this._protocol = protocol;
     this._server = options?.server ?? null;
+    this._bufferedProtocol = isBufferedProtocol(protocol);
+    this._context = currentContext().copy();
+    // Assigned here rather than as arrow-function class fields: the same closures, without a name
+    // defined on each one per transport by transpilers that keep function names (tsx, esbuild).
+    this._onHostData = (chunk) => this._hostData(chunk);
+    this._onHostEnd = () => this._post(deliverEof);
+    this._onHostError = (err) => this._hostError(err);
+    this._onHostClose = () => this._post(deliverClose);
+    this._onHostDrain = () => this._post(deliverFlushed);
     const s = stream as Partial<Duplex>;
     this._readable = typeof s.read === 'function' && s.readable !== undefined;
     this._writable = typeof s.write === 'function' && s.writable !== undefined;
@@ -366,54 +394,47 @@ export class StreamTransport extends Transport {
     // while it waited in the ready queue) will not emit 'close' again.
     if ((stream as { closed?: boolean }).closed) {
       this._error ??= (stream as { errored?: unknown }).errored ?? null;
-      this._post(this._deliverClose);
+      this._post(deliverClose);
     }
   }
 
   // -- host side (Node event handlers: record and post, nothing more) ---------------------------------
 
-  private readonly _onHostData = (chunk: Buffer): void => {
-    this._pending.push(chunk);
+  /** 'data': keep the chunk; the first one of a burst posts the delivery, the others join it. */
+  private _hostData(chunk: Buffer): void {
     if (!this._deliverPosted) {
       this._deliverPosted = true;
-      this._post(this._deliverData);
+      this._chunk = chunk;
+      this._post(deliverData);
+    } else if (this._chunk === null) {
+      this._chunk = chunk;
+    } else {
+      (this._more ??= []).push(chunk);
     }
-  };
+  }
 
-  private readonly _onHostEnd = (): void => {
-    this._post(this._deliverEof);
-  };
-
-  private readonly _onHostError = (err: unknown): void => {
+  private _hostError(err: unknown): void {
     if (this._error !== null) return;
     this._error = err;
     // The stream is dead, but Node's 'close' may come only after other host events: a child's stdin
     // fails with EPIPE, then the child's exit and end are reported, then the pipe's 'close'. Fail now,
     // as CPython's transport does on a write or read error (_fatal_error), so that nothing closes the
     // transport in between as if it had ended well.
-    this._post(this._deliverError);
-  };
+    this._post(deliverError);
+  }
 
-  private readonly _onHostClose = (): void => {
-    this._post(this._deliverClose);
-  };
-
-  private readonly _onHostDrain = (): void => {
-    this._post(this._deliverFlushed);
-  };
-
-  private readonly _onHostFlushed = (err?: unknown): void => {
+  private _hostFlushed(err?: unknown): void {
     this._flushArmed = false;
     // A failed write (EPIPE: the reader went away) also empties Node's buffer and calls back: that is
     // not a flush. The writers must not be resumed; the error fails the transport and wakes them.
     if (err !== undefined && err !== null) {
-      this._onHostError(err);
+      this._hostError(err);
       return;
     }
     // Node calls back without an error for the writes a destroy() cancelled: not a flush either.
     if ((this._stream as Writable).destroyed) return;
-    this._post(this._deliverFlushed);
-  };
+    this._post(deliverFlushed);
+  }
 
   /**
    * @internal Host side, for the owner of the stream: its reader is gone for good (a child process
@@ -423,40 +444,50 @@ export class StreamTransport extends Transport {
    */
   _hostPeerGone(): void {
     if (this._writable && (this._stream as Writable).writableLength > 0) {
-      this._onHostError(new BrokenPipeError());
+      this._hostError(new BrokenPipeError());
     }
   }
 
-  /** Enter the loop from a Node event; a closed loop can no longer be told, so the stream is dropped. */
-  private _post(callback: () => void): void {
+  /**
+   * Enter the loop from a Node event: `callback(this)` on the next iteration, in the transport's context
+   * (the ready queue's allocation-free entry; it wakes the loop, as callSoonThreadsafe does). A closed
+   * loop can no longer be told, so the stream is dropped. [HOT: every host event]
+   */
+  private _post(callback: (t: StreamTransport) => void): void {
     const loop = this._loop;
     if (loop.isClosed()) {
       this._stream.destroy();
       return;
     }
-    loop.callSoonThreadsafe(callback);
+    loop._callSoonFast(callback, this, this._context);
   }
 
   // -- loop side (callbacks posted above) ---------------------------------------------------------------
 
-  private readonly _deliverData = (): void => {
+  /** @internal Hand the chunks received so far to the protocol. */
+  _deliverData(): void {
     this._deliverPosted = false;
-    const chunks = this._pending;
-    if (chunks.length === 0) return;
-    this._pending = [];
+    const chunk = this._chunk;
+    if (chunk === null) return;
+    const more = this._more;
+    this._chunk = null;
+    this._more = null;
     const protocol = this._protocol;
     // After close(), CPython stops reading at once: what was still in flight is dropped.
     if (protocol === null || this._closing || this._detached) return;
-    if (isBufferedProtocol(protocol)) {
-      for (let i = 0; i < chunks.length; i++) if (!this._deliverBuffered(protocol, chunks[i]!)) return;
+    if (this._bufferedProtocol) {
+      const p = protocol as BufferedProtocol;
+      if (!this._deliverBuffered(p, chunk) || more === null) return;
+      for (let i = 0; i < more.length; i++) if (!this._deliverBuffered(p, more[i]!)) return;
       return;
     }
     try {
-      for (let i = 0; i < chunks.length; i++) protocol.dataReceived(chunks[i]!);
+      (protocol as Protocol).dataReceived(chunk);
+      if (more !== null) for (let i = 0; i < more.length; i++) (protocol as Protocol).dataReceived(more[i]!);
     } catch (e) {
       this._fatalError(e, 'Fatal error: protocol.data_received() call failed.');
     }
-  };
+  }
 
   /**
    * Hand `chunk` to a BufferedProtocol: copy it into the buffers getBuffer() gives, as many as it takes
@@ -490,7 +521,8 @@ export class StreamTransport extends Transport {
     return true;
   }
 
-  private readonly _deliverEof = (): void => {
+  /** @internal */
+  _deliverEof(): void {
     const protocol = this._protocol;
     if (protocol === null || this._lost || this._detached) return;
     let keepOpen: boolean | undefined | void;
@@ -501,9 +533,10 @@ export class StreamTransport extends Transport {
       return;
     }
     if (!keepOpen || !this._halfOpen || !this._writable) this.close();
-  };
+  }
 
-  private readonly _deliverClose = (): void => {
+  /** @internal */
+  _deliverClose(): void {
     if (this._detached) return;
     this._deliverData();
     let err = this._error;
@@ -514,15 +547,17 @@ export class StreamTransport extends Transport {
       err = new BrokenPipeError();
     }
     this._connectionLost(err === null ? null : fromNodeError(err));
-  };
+  }
 
-  private readonly _deliverError = (): void => {
+  /** @internal */
+  _deliverError(): void {
     if (this._lost || this._detached) return;
     this._deliverData();
     this._forceClose(fromNodeError(this._error));
-  };
+  }
 
-  private readonly _deliverFlushed = (): void => {
+  /** @internal */
+  _deliverFlushed(): void {
     if (!this._protocolPaused || this._lost || this._error !== null) return;
     if (this._writeBufferSize() <= this._lowWater) {
       this._protocolPaused = false;
@@ -530,7 +565,7 @@ export class StreamTransport extends Transport {
     } else {
       this._armFlushNotification();
     }
-  };
+  }
 
   /** @internal CPython's _fatal_error: report what is not an OSError, then close at once. */
   _fatalError(exc: unknown, message: string): void {
@@ -545,18 +580,16 @@ export class StreamTransport extends Transport {
     if (this._lost) return;
     this._closing = true;
     this._stream.destroy();
-    if (!this._loop.isClosed()) this._loop.callSoon(this._connectionLostSoon, exc);
+    if (!this._loop.isClosed()) this._loop.callSoon(connectionLostSoon, this, exc);
   }
 
-  private readonly _connectionLostSoon = (exc: unknown): void => {
-    this._connectionLost(exc);
-  };
-
-  private _connectionLost(exc: unknown): void {
+  /** @internal */
+  _connectionLost(exc: unknown): void {
     if (this._lost) return;
     this._lost = true;
     this._closing = true;
-    this._pending = [];
+    this._chunk = null;
+    this._more = null;
     const stream = this._stream;
     stream.off('data', this._onHostData);
     stream.off('end', this._onHostEnd);
@@ -605,6 +638,7 @@ export class StreamTransport extends Transport {
 
   override setProtocol(protocol: StreamProtocol): void {
     this._protocol = protocol;
+    this._bufferedProtocol = isBufferedProtocol(protocol);
   }
 
   /** Write bytes (or a string, as UTF-8); never blocks: Node buffers what the kernel does not take yet. */
@@ -711,7 +745,7 @@ export class StreamTransport extends Transport {
     const stream = this._stream as Writable;
     if (this._flushArmed || stream.writableNeedDrain || this._closing) return;
     this._flushArmed = true;
-    stream.write(EMPTY, this._onHostFlushed);
+    stream.write(EMPTY, (err?: unknown) => this._hostFlushed(err));
   }
 
   /**
@@ -740,7 +774,7 @@ export class StreamTransport extends Transport {
     else w.once('finish', () => stream.destroy());
     // Nothing left to send: the connection is lost for the protocol on the next iteration, as in
     // CPython (otherwise when Node reports the stream closed, after the flush).
-    if (w.writableLength === 0 && !this._loop.isClosed()) this._loop.callSoon(this._connectionLostSoon, null);
+    if (w.writableLength === 0 && !this._loop.isClosed()) this._loop.callSoon(connectionLostSoon, this, null);
   }
 
   /** Close at once, dropping buffered data; the protocol's connectionLost(null) follows. */
@@ -757,8 +791,9 @@ export class StreamTransport extends Transport {
     stream.off('end', this._onHostEnd);
     stream.off('drain', this._onHostDrain);
     stream.off('close', this._onHostClose);
-    const pending = this._pending;
-    this._pending = [];
+    const pending = this._chunk === null ? [] : [this._chunk, ...(this._more ?? [])];
+    this._chunk = null;
+    this._more = null;
     for (let i = pending.length - 1; i >= 0; i--) stream.unshift(pending[i]!);
     return stream;
   }
@@ -779,6 +814,27 @@ export class StreamTransport extends Transport {
   [Symbol.for('nodejs.util.inspect.custom')](): string {
     return this.toString();
   }
+}
+
+// The loop-side entry points of StreamTransport, posted with the transport as their argument (module
+// functions, so that no closure is made per transport).
+function deliverData(t: StreamTransport): void {
+  t._deliverData();
+}
+function deliverEof(t: StreamTransport): void {
+  t._deliverEof();
+}
+function deliverClose(t: StreamTransport): void {
+  t._deliverClose();
+}
+function deliverError(t: StreamTransport): void {
+  t._deliverError();
+}
+function deliverFlushed(t: StreamTransport): void {
+  t._deliverFlushed();
+}
+function connectionLostSoon(t: StreamTransport, exc: unknown): void {
+  t._connectionLost(exc);
 }
 
 /** An address as Python prints it: ('127.0.0.1', 8888), or a Unix path as a quoted string. */

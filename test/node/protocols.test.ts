@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import {
   ConnectionRefusedError,
+  ContextVar,
   coroutine,
   type EventLoop,
   type ExceptionContext,
@@ -317,6 +318,63 @@ describe('loop.createConnection / createServer (test_events.py)', () => {
     expect(result[1]).toEqual(['127.0.0.1', expect.any(Number)]);
     expect(result[2]).toBe('127.0.0.1');
     expect(result[3]).toBe(true);
+  });
+
+  it("protocol callbacks run in the transport's context: a ContextVar set in dataReceived is seen by the next one (CPython's reader handle)", async () => {
+    // CPython 3.11 (real sockets), the same program: the server's callbacks start from the context it was
+    // created in ('main'), the client's from the task that connected ('client-task'); what dataReceived
+    // sets is still set at the next dataReceived, eofReceived and connectionLost:
+    //   server data 1 main / client data 1 client-task / server data 2 server-data1 /
+    //   client data 2 client-data1 / server eof server-data2 / server lost server-data2
+    const v = new ContextVar<string>('v', { default: 'unset' });
+    const seen: string[] = [];
+    class P extends Protocol {
+      n = 0;
+      transport: Transport | null = null;
+      constructor(readonly name: string) {
+        super();
+      }
+      override connectionMade(t: Transport): void {
+        this.transport = t;
+      }
+      override dataReceived(d: Buffer): void {
+        this.n++;
+        seen.push(`${this.name} data ${this.n} ${v.get()}`);
+        v.set(`${this.name}-data${this.n}`);
+        if (this.name === 'server') this.transport!.write(d);
+      }
+      override eofReceived(): undefined {
+        seen.push(`${this.name} eof ${v.get()}`);
+        return undefined;
+      }
+      override connectionLost(): void {
+        seen.push(`${this.name} lost ${v.get()}`);
+      }
+    }
+    await runNet(function* (loop) {
+      v.set('main');
+      const server = yield* loop.createServer(() => new P('server'), '127.0.0.1', 0);
+      v.set('client-task');
+      const [t, p] = yield* loop.createConnection(() => new P('client'), '127.0.0.1', portOf(server));
+      t.write('x');
+      yield* waitFor(() => p.n === 1, 'the first echo');
+      t.write('y');
+      yield* waitFor(() => p.n === 2, 'the second echo');
+      t.writeEof();
+      yield* waitFor(() => seen.includes('client lost client-data2'), 'both ends closed');
+      server.close();
+      yield* server.waitClosed();
+    });
+    expect(seen).toEqual([
+      'server data 1 main',
+      'client data 1 client-task',
+      'server data 2 server-data1',
+      'client data 2 client-data1',
+      'server eof server-data2',
+      'server lost server-data2',
+      'client eof client-data2',
+      'client lost client-data2',
+    ]);
   });
 
   it("test_create_server_addr_in_use: OSError EADDRINUSE with CPython's message", async () => {

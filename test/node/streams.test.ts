@@ -21,7 +21,7 @@ import {
   ValueError,
   wait,
 } from 'tsyncio';
-import { StreamReader, StreamReaderProtocol } from 'tsyncio/node';
+import { StreamReader, StreamReaderProtocol, type StreamTransport, StreamWriter } from 'tsyncio/node';
 import { describe, expect, it } from 'vitest';
 
 const DATA = 'line1\nline2\nline3\n';
@@ -233,6 +233,35 @@ describe('StreamReader: readline', () => {
       expect(stream.atEof()).toBe(true);
       expect(str(yield* stream.readline())).toBe('');
     });
+  });
+
+  it('EOF arriving while it waits: the partial line up to the limit, past it ValueError (CPython 3.14)', async () => {
+    // CPython 3.14, limit=7: b'abc' -> b'abc'; b'1234567' -> b'1234567'; b'12345678' -> ValueError
+    // 'Separator is not found, and chunk exceed the limit'; b'' -> b''. Each time the buffer ends
+    // empty, at EOF, and the next readline() returns b''.
+    for (const [data, want] of [
+      ['abc', 'abc'],
+      ['1234567', '1234567'],
+      ['12345678', null],
+      ['', ''],
+    ] as const) {
+      await withReader(function* (stream) {
+        getRunningLoop().callSoon(() => {
+          if (data !== '') stream.feedData(b(data));
+          stream.feedEof();
+        });
+        if (want === null) {
+          const e = yield* raises(stream.readline());
+          expect(e).toBeInstanceOf(ValueError);
+          expect((e as Error).message).toBe('Separator is not found, and chunk exceed the limit');
+        } else {
+          expect(str(yield* stream.readline())).toBe(want);
+          expect(stream.atEof()).toBe(true);
+        }
+        expect(str(stream._buffer)).toBe('');
+        expect(str(yield* stream.readline())).toBe('');
+      }, 7);
+    }
   });
 
   it('raises the exception set by setException', async () => {
@@ -559,5 +588,82 @@ describe('StreamReaderProtocol flow control', () => {
       return [drained, loop.time()];
     });
     expect(await runVirtual(main())).toEqual([10, 0.1]);
+  });
+
+  /** A StreamWriter over a stand-in transport: drain() reads only isClosing() from it. */
+  function writerOn(protocol: StreamReaderProtocol, reader: StreamReader | null, closing = () => false) {
+    const transport = { isClosing: closing } as unknown as StreamTransport;
+    return new StreamWriter(transport, protocol, reader, getRunningLoop());
+  }
+
+  it('drain(): returns at once unless paused; a paused drain waits for resumeWriting, counted as host I/O', async () => {
+    const main = coroutine(function* main() {
+      const loop = getRunningLoop();
+      const protocol = new StreamReaderProtocol(null, null, loop);
+      const writer = writerOn(protocol, null);
+      const steps: string[] = [];
+      yield* writer.drain(); // not paused: no suspension at all
+      steps.push(`unpaused ${loop.time()}`);
+      protocol.pauseWriting();
+      // Its transport's flush is host I/O (the virtual clock must not jump past it).
+      protocol._transport = {} as StreamTransport;
+      const host0 = loop._hostPending;
+      const t = createTask(writer.drain());
+      yield* sleep(0);
+      steps.push(`waiting ${protocol._drainWaiters.length} ${loop._hostPending - host0}`);
+      protocol.resumeWriting();
+      yield* t;
+      steps.push(`resumed ${protocol._drainWaiters.length} ${loop._hostPending - host0}`);
+      // Cancelled while waiting: its waiter is dropped and the host count restored.
+      protocol.pauseWriting();
+      const t2 = createTask(writer.drain());
+      yield* sleep(0);
+      steps.push(`waiting ${protocol._drainWaiters.length} ${loop._hostPending - host0}`);
+      t2.cancel();
+      const [r] = yield* gather(t2, { returnExceptions: true });
+      steps.push(
+        `cancelled ${r instanceof CancelledError} ${protocol._drainWaiters.length} ${loop._hostPending - host0}`,
+      );
+      return steps;
+    });
+    expect(await runVirtual(main())).toEqual([
+      'unpaused 0',
+      'waiting 1 1',
+      'resumed 0 0',
+      'waiting 1 1',
+      'cancelled true 0 0',
+    ]);
+  });
+
+  it("drain(): the reader's exception first; on a closing transport one yield, then ConnectionResetError once lost (test_drain_raises)", async () => {
+    const main = coroutine(function* main() {
+      const loop = getRunningLoop();
+      const out: string[] = [];
+      const reader = new StreamReader();
+      const protocol = new StreamReaderProtocol(reader, null, loop);
+      protocol.pauseWriting();
+      const exc = new ValueError('boom');
+      reader.setException(exc);
+      out.push(String((yield* raises(writerOn(protocol, reader).drain())) === exc));
+      // Closing, not lost yet: drain() gives connectionLost() one iteration, then returns (not paused).
+      const p2 = new StreamReaderProtocol(null, null, loop);
+      let ran = false;
+      loop.callSoon(() => {
+        ran = true;
+      });
+      yield* writerOn(p2, null, () => true).drain();
+      out.push(`yielded ${ran}`);
+      // Closing, and connectionLost() comes in that iteration: ConnectionResetError.
+      const p3 = new StreamReaderProtocol(null, null, loop);
+      loop.callSoon(() => p3.connectionLost(null));
+      const e = yield* raises(writerOn(p3, null, () => true).drain());
+      out.push(`${(e as Error).name}: ${(e as Error).message}`);
+      return out;
+    });
+    expect(await runVirtual(main())).toEqual([
+      'true',
+      'yielded true',
+      'ConnectionResetError: Connection lost',
+    ]);
   });
 });
