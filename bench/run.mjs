@@ -18,7 +18,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { BUNDLE_TARGETS, measureBundles } from './bundle.mjs';
+import { BUNDLE_TARGETS, EFFECTION_REFERENCE, measureBundles } from './bundle.mjs';
 import { renderChart } from './chart.mjs';
 import { DEFAULT_N, WARMUP_ROUNDS } from './common.mjs';
 import { describeTarget, median, pairedRatios, rangeText, spreadOf, targetStatus } from './stats.mjs';
@@ -657,6 +657,12 @@ function renderMarkdown() {
       .map(([m, n]) => `${m.replace(/^.*node_modules\//, '')} ${n.toLocaleString('en-US')}`)
       .join(', ');
     out.push(`| ${label} | ${fmtKB(b.minified)} | ${fmtKB(b.gzip)} | ${verdict} | ${top} |`);
+  }
+  if (bundles.effection === undefined) {
+    const e = EFFECTION_REFERENCE;
+    out.push(
+      `| effection ${e.version} (whole API; issue 18's figure, not measured here: the package is not installed) | | ${fmtKB(e.gzip)} | | |`,
+    );
   }
   out.push('');
   const skipped = lines.filter((l) => l.skipped);

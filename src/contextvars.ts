@@ -35,7 +35,7 @@ export class Context {
     try {
       return fn(...args);
     } finally {
-      this._exit();
+      exitCurrentContext();
     }
   }
 
@@ -108,11 +108,85 @@ function checkVar(v: unknown): void {
   }
 }
 
-let current: Context = new Context();
+/**
+ * @internal The context tasks created from the same context share (copy-on-write): a Task needs a copy of
+ * its creator's context, and nearly every task only reads it. Tasks created while the current context's
+ * map is the same share one SharedContext [HOT: every createTask — a Context object less per task]; a task
+ * gets its own Context, with the same values, the moment it sets a variable (`ContextVar.set` while a
+ * SharedContext is current) or someone asks for it (`Task.getContext()`). A SharedContext's map never
+ * changes, so sharing it is invisible. It is never handed out to user code (but see Handle.getContext()
+ * for a debug-mode handle of a task step).
+ */
+export class SharedContext extends Context {}
 
-/** The context the running code sees (Python's `contextvars.copy_context()` without the copy). */
+let current: Context = new Context();
+let lastShared: SharedContext | null = null;
+
+/** @internal The context the running code sees (Python's `contextvars.copy_context()` without the copy). */
 export function currentContext(): Context {
   return current;
+}
+
+/** @internal A copy of the current context for a new Task: the SharedContext of its values. [HOT] */
+export function sharedCopyContext(): Context {
+  const map = current._map;
+  let s = lastShared;
+  if (s === null || s._map !== map) lastShared = s = new SharedContext(map);
+  return s;
+}
+
+/** @internal Called when a SharedContext entered for a task step gives way to a private Context (tasks.ts). */
+let onOwnContext: ((shared: SharedContext, own: Context) => void) | null = null;
+
+/** @internal */
+export function setOwnContextHook(hook: (shared: SharedContext, own: Context) => void): void {
+  onOwnContext = hook;
+}
+
+/**
+ * @internal A private Context with the values of `s`, a SharedContext. If `s` is entered (the running
+ * task's step, possibly under a `ctx.run()`), the new Context takes its place in the chain of entered
+ * contexts, and the running task adopts it (onOwnContext).
+ */
+export function ownContext(s: SharedContext): Context {
+  const p = new Context(s._map);
+  if (current === s) {
+    current = p;
+  } else if (s._prev !== null) {
+    for (let c = current; c._prev !== null; c = c._prev) {
+      if (c._prev === s) {
+        c._prev = p;
+        break;
+      }
+    }
+  } else {
+    return p;
+  }
+  p._prev = s._prev;
+  s._prev = null;
+  onOwnContext?.(s, p);
+  return p;
+}
+
+/**
+ * @internal Enter `ctx` in place of the current context, which was entered for it (a task step queued with
+ * the SharedContext its task has since exchanged for its own Context).
+ */
+export function replaceCurrentContext(ctx: Context): void {
+  const s = current;
+  ctx._prev = s._prev;
+  s._prev = null;
+  current = ctx;
+}
+
+/**
+ * @internal Leave the current context: the one entered last, or the private Context that took its place
+ * meanwhile (ownContext, replaceCurrentContext).
+ */
+export function exitCurrentContext(): void {
+  const c = current;
+  current = c._prev!;
+  c._prev = null;
 }
 
 /** A copy of the current context (Python's `contextvars.copy_context()`). */
@@ -156,7 +230,7 @@ export class ContextVar<T> {
 
   /** Set the value in the current context; the Token lets `reset` restore the previous value. */
   set(value: T): Token<T> {
-    const ctx = current;
+    const ctx = current instanceof SharedContext ? ownContext(current) : current;
     const map = ctx._map;
     const old = map.has(this) ? (map.get(this) as T) : MISSING;
     const next = new Map(map);

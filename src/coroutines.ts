@@ -238,7 +238,8 @@ export class Coroutine<T> implements Awaitable<T> {
     }
   }
 
-  private _startByHand(): void {
+  /** @internal Started by hand (send/throw), or thrown into by a subclass: it has been awaited. */
+  _startByHand(): void {
     if ((this._flags & C_AWAITED) === 0) {
       this._flags |= C_AWAITED;
       if ((this._flags & C_REGISTERED) !== 0) unregister(this);

@@ -7,7 +7,7 @@
 import { badLoop } from './_internal/args.js';
 import type { EventLoop, ExceptionContext } from './base_events.js';
 import { DEBUG_STACK_DEPTH } from './constants.js';
-import { type Context, currentContext } from './contextvars.js';
+import { type Context, currentContext, exitCurrentContext } from './contextvars.js';
 import { KeyboardInterrupt, RuntimeError, SystemExit } from './exceptions.js';
 import { callbackName, createdAt, extractStack, repr } from './format_helpers.js';
 import { isFuture } from './futures.js';
@@ -140,7 +140,7 @@ export class Handle {
       if (e instanceof KeyboardInterrupt || e instanceof SystemExit) throw e;
       this._reportError(e);
     } finally {
-      ctx._exit();
+      exitCurrentContext();
     }
   }
 

@@ -21,7 +21,18 @@
 import { checkOptionKeys, checkOptions, hasAwaitIterator, isCollection, withHint } from './_internal/args.js';
 import { Waiter } from './_internal/waiters.js';
 import type { EventLoop, TaskFactory } from './base_events.js';
-import { type Context, checkContextArg, copyContext, currentContext } from './contextvars.js';
+import {
+  Context,
+  checkContextArg,
+  copyContext,
+  currentContext,
+  exitCurrentContext,
+  ownContext,
+  replaceCurrentContext,
+  SharedContext,
+  setOwnContextHook,
+  sharedCopyContext,
+} from './contextvars.js';
 import {
   _coroStates,
   type Awaitable,
@@ -36,6 +47,7 @@ import {
   ProtocolDriver,
 } from './coroutines.js';
 import {
+  _getActiveLoop,
   _getRunningLoop,
   checkLoopArg,
   getEventLoop,
@@ -181,10 +193,13 @@ export class Task<T = unknown> extends Future<T> {
     } else {
       this._coro = driverOf(coro);
     }
-    this._context = context ?? copyContext();
     const loop = this._loop;
+    const eager = options?.eagerStart && loop._running;
+    // A lazy task shares its creator's values until it sets one (SharedContext); an eager one starts inside
+    // its creator's step, where that shared context may be the one entered, so it gets its own now.
+    this._context = context ?? (eager ? copyContext() : sharedCopyContext());
     if (loop._tracer !== null) loop._tracer.taskCreated(this);
-    if (options?.eagerStart && loop._running) {
+    if (eager) {
       this._eagerStart();
     } else {
       loop._callSoonFast(taskStep, this, this._context);
@@ -211,7 +226,12 @@ export class Task<T = unknown> extends Future<T> {
   }
 
   getContext(): Context {
-    return this._context;
+    const ctx = this._context;
+    if (!(ctx instanceof SharedContext)) return ctx;
+    // Asked for: the task gets a Context of its own (same values), the one its steps enter from now on.
+    // ownContext() makes the running task adopt it itself.
+    if (this._loop._currentTask === this) return ownContext(ctx);
+    return (this._context = new Context(ctx._map));
   }
 
   getName(): string {
@@ -354,6 +374,8 @@ export class Task<T = unknown> extends Future<T> {
       throw new RuntimeError(`Cannot enter into task ${this} while another task ${prev} is being executed.`);
     }
     loop._currentTask = this;
+    // Queued with the SharedContext the task has exchanged for its own since (getContext()): enter its own.
+    if (currentContext() !== this._context) replaceCurrentContext(this._context);
     try {
       this._stepRun(exc, hasExc);
     } finally {
@@ -518,7 +540,7 @@ export class Task<T = unknown> extends Future<T> {
     try {
       this._stepRun(undefined, false);
     } finally {
-      ctx._exit();
+      exitCurrentContext();
       loop._currentTask = prev;
       if (this._state !== PENDING) this._coro = null;
     }
@@ -599,6 +621,13 @@ export function createEagerTaskFactory(customTaskConstructor: TaskConstructor): 
   };
 }
 
+// A task step that sets a context variable while its SharedContext is entered: the task adopts the private
+// Context that took that context's place (contextvars.ts, ownContext).
+setOwnContextHook((shared, own) => {
+  const task = _getActiveLoop()?._currentTask;
+  if (task != null && task._context === shared) task._context = own;
+});
+
 /** `loop.setTaskFactory(eagerTaskFactory)`: every task created on the loop starts eagerly. */
 export const eagerTaskFactory: TaskFactory = /* @__PURE__ */ createEagerTaskFactory(Task);
 
@@ -634,6 +663,11 @@ export function ensureFuture<T>(obj: Future<T> | Awaitable<T>, options?: { loop?
   checkOptions('ensureFuture', options);
   const loop = options?.loop ?? undefined;
   checkLoopArg(loop);
+  return ensureFutureOn(obj, loop);
+}
+
+/** ensureFuture() with its arguments checked already (gather calls it per child). [HOT] */
+function ensureFutureOn<T>(obj: Future<T> | Awaitable<T>, loop: EventLoop | undefined): Future<T> {
   if (isFuture(obj)) {
     if (loop !== undefined && loop !== obj._loop) {
       throw new ValueError(
@@ -711,21 +745,20 @@ const RETURN_NONE: IteratorReturnResult<undefined> = { value: undefined, done: t
 const SLEEP_INFO = { name: 'sleep' };
 
 /**
- * The body of `sleep(delay <= 0)`: CPython's `yield; return result`, as an iterator object instead of a
- * generator [HOT: every sleep(0)] — a third of a suspended generator's memory and one level of `yield*`
- * delegation less. next/throw/return follow a generator's rules (after the end, next() returns
- * `{ value: undefined, done: true }`).
+ * `sleep(delay <= 0)`: CPython's `yield; return result` — a coroutine object that is its own body
+ * [HOT: every sleep(0)]: one object instead of a generator (or a body object) and its Coroutine. Its
+ * `next`/`throw`/`return` are the body's iterator methods, following a generator's rules (after the end,
+ * next() returns `{ value: undefined, done: true }`). Python's `coro.throw(exc)` and the iterator's
+ * `throw` meet in one method: both raise `exc`, since the body never catches.
  */
-class SleepZeroBody<T> implements CoroutineIterator<T> {
+class SleepZeroCoroutine<T> extends Coroutine<T> implements CoroutineIterator<T> {
   /** @internal */ _result: T;
   /** @internal */ _phase = SLEEP_NEW;
 
   constructor(result: T) {
+    super(undefined as unknown as CoroutineIterator<T>, SLEEP_INFO);
+    this._gen = this;
     this._result = result;
-  }
-
-  [Symbol.iterator](): this {
-    return this;
   }
 
   next(): IteratorResult<Instruction, T> {
@@ -740,8 +773,13 @@ class SleepZeroBody<T> implements CoroutineIterator<T> {
     return { value: result, done: true };
   }
 
-  throw(error: unknown): never {
+  override throw(error: unknown): never {
     this._phase = SLEEP_DONE;
+    // Not from the `yield*` or Task driving it (they mark it running): Python's coro.throw() by hand.
+    if (this._state !== CORO_RUNNING) {
+      this._startByHand();
+      this._state = CORO_CLOSED;
+    }
     throw error;
   }
 
@@ -848,9 +886,8 @@ export function fireSleep(fut: SleepFuture<unknown>): void {
 export function sleep(delay: number): Coroutine<void>;
 export function sleep<T>(delay: number, result: T): Coroutine<T>;
 export function sleep<T>(delay: number, result?: T): Coroutine<T | undefined> {
-  const body =
-    typeof delay === 'number' && delay <= 0 ? new SleepZeroBody(result) : new SleepFuture(delay, result);
-  return new Coroutine(body, SLEEP_INFO);
+  if (typeof delay === 'number' && delay <= 0) return new SleepZeroCoroutine(result);
+  return new Coroutine(new SleepFuture(delay, result), SLEEP_INFO);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1010,7 +1047,7 @@ export function gather(...args: unknown[]): Future<unknown[]> {
   // never touches a context variable, so one copy serves them all (a gather of 100k tasks: 100k fewer
   // objects). [HOT]
   const cbContext = currentContext().copy();
-  let loopOption = loop !== null ? { loop } : undefined;
+
   // Python's `arg_to_fut` dict collapses repeated arguments into one child. Building it costs a Map entry
   // per argument, so it is built only once an argument comes whose novelty is not evident [HOT: gather of
   // many tasks]: a fresh coroutine, or a pending future whose callbacks (few) do not include ours, was
@@ -1025,11 +1062,8 @@ export function gather(...args: unknown[]): Future<unknown[]> {
     }
     if (argToFut !== null) fut = argToFut.get(arg);
     if (fut === undefined) {
-      fut = ensureFuture(arg as Awaitable<unknown>, loopOption);
-      if (loop === null) {
-        loop = fut._loop;
-        loopOption = { loop };
-      }
+      fut = ensureFutureOn(arg as Awaitable<unknown>, loop ?? undefined);
+      if (loop === null) loop = fut._loop;
       nfuts += 1;
       if (argToFut !== null) argToFut.set(arg, fut);
       if (fut.done()) {

@@ -169,11 +169,11 @@ describe('bench statistics: spreads, per-repetition ratios, "in every rep" (benc
   });
 });
 
-// Budgets a little above what the bundles measure now (minimal 18,401 B, full 37,530 B gzip at this
+// Budgets a little above what the bundles measure now (minimal 18,520 B, full 37,858 B gzip at this
 // commit; docs/ARCHITECTURE.md §10 "Bundle size" keeps the log). Sizes are deterministic: a change that
 // crosses a budget adds bytes to every browser program, so raise it only deliberately, with the reason.
-const MINIMAL_GZIP_BUDGET = 18_950;
-const FULL_GZIP_BUDGET = 38_500;
+const MINIMAL_GZIP_BUDGET = 19_050;
+const FULL_GZIP_BUDGET = 39_000;
 
 // Exactly the modules the minimal program (coroutine, run, sleep, createTask, gather) pulls in. Why each
 // of the less obvious ones is there: format_helpers (reprs). Not here any more: trace.ts (traceTo(fn) or

@@ -9,11 +9,14 @@ import {
   copyContext,
   coroutine,
   createTask,
+  currentTask,
+  eagerTaskFactory,
   gather,
   getRunningLoop,
   KeyError,
   LookupError,
   RuntimeError,
+  run,
   runSync,
   sleep,
   Token,
@@ -441,5 +444,114 @@ describe('contexts of tasks and callbacks (test_tasks.py)', () => {
       return [yield* t1, yield* t2];
     });
     expect(runSync(main(), { clock: 'virtual' })).toEqual(['s1', 's1']);
+  });
+});
+
+describe('tasks created from the same context (they share one snapshot until one needs its own)', () => {
+  // Checked against CPython 3.14 (py314): the printed values are CPython's.
+  it('siblings, the parent and an outside run() each see their own values', async () => {
+    const v = new ContextVar<string>('v', { default: 'd' });
+    const out: string[] = [];
+    const child = coroutine(function* child(name: string) {
+      out.push(`${name} start ${v.get()}`);
+      yield* sleep(0);
+      out.push(`${name} after1 ${v.get()}`);
+      if (name === 'a') {
+        v.set('a-set');
+        out.push(`${name} own ${currentTask()!.getContext().get(v)}`);
+        const tok = v.set('a-2');
+        v.reset(tok);
+      }
+      yield* sleep(0);
+      out.push(`${name} after2 ${v.get()}`);
+      return v.get();
+    });
+    const result = await run(
+      coroutine(function* main() {
+        v.set('parent');
+        const a = createTask(child('a'));
+        const b = createTask(child('b'));
+        const c = createTask(child('c'));
+        const d = createTask(child('d'));
+        v.set('parent2');
+        const first = a.getContext();
+        out.push(`${first === b.getContext()} ${first === a.getContext()}`);
+        yield* sleep(0);
+        // Into b's and d's contexts from outside while they are suspended (d's was never asked for before).
+        b.getContext().run(() => v.set('from-outside'));
+        d.getContext().run(() => v.set('d-outside'));
+        const results = yield* gather(a, b, c, d);
+        out.push(
+          [a, b, c, d].map((t) => t.getContext().get(v)).join(' ') + ` ${v.get()}`,
+          `distinct ${new Set([a, b, c, d].map((t) => t.getContext())).size}`,
+        );
+        return results;
+      })(),
+    );
+    expect(result).toEqual(['a-set', 'from-outside', 'parent', 'd-outside']);
+    expect(out).toEqual([
+      'false true',
+      'a start parent',
+      'b start parent',
+      'c start parent',
+      'd start parent',
+      'a after1 parent',
+      'a own a-set',
+      'b after1 from-outside',
+      'c after1 parent',
+      'd after1 d-outside',
+      'a after2 a-set',
+      'b after2 from-outside',
+      'c after2 parent',
+      'd after2 d-outside',
+      'a-set from-outside parent d-outside parent2',
+      'distinct 4',
+    ]);
+  });
+
+  it('a value set in a task that then fails or is cancelled stays in its context', async () => {
+    const v = new ContextVar<string>('v', { default: 'd' });
+    const failing = coroutine(function* failing() {
+      yield* sleep(0);
+      v.set('failed-with');
+      throw new ValueError('boom');
+    });
+    const parked = coroutine(function* parked() {
+      v.set('parked-with');
+      yield* sleep(3600);
+    });
+    const got = await run(
+      coroutine(function* main() {
+        const f = createTask(failing());
+        const p = createTask(parked());
+        const g = createTask(parked());
+        yield* sleep(0);
+        yield* sleep(0);
+        p.cancel();
+        g.cancel();
+        yield* gather(f, p, g, { returnExceptions: true });
+        return [f.getContext().get(v), p.getContext().get(v), v.get()];
+      })(),
+    );
+    expect(got).toEqual(['failed-with', 'parked-with', 'd']);
+  });
+
+  it('an eager task and the task that creates it do not share an entered context', async () => {
+    const v = new ContextVar<string>('v', { default: 'd' });
+    const got = await run(
+      coroutine(function* main() {
+        getRunningLoop().setTaskFactory(eagerTaskFactory);
+        v.set('outer');
+        const t = createTask(
+          coroutine(function* inner() {
+            v.set('inner');
+            yield* sleep(0);
+            return v.get();
+          })(),
+        );
+        return [yield* t, v.get()];
+      })(),
+    );
+    expect(got).toEqual(['inner', 'outer']);
   });
 });

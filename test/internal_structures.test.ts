@@ -1,8 +1,8 @@
 /**
  * The loop's hot data structures (src/_internal): the ready queue of triples, the intrusive task list
  * and the timer heap with its keys in flat arrays. Each is checked against a plain model (an array, a
- * Set, a sort) over random operation sequences, including growth, wrap-around and shrinking — the places
- * where a ring buffer or a heap breaks. Through the loop they are covered by every other test; these
+ * Set, a sort) over random operation sequences, including growth, block boundaries and shrinking — the
+ * places where a chained queue or a heap breaks. Through the loop they are covered by every other test; these
  * pin the structures themselves.
  */
 import { describe, expect, it } from 'vitest';
@@ -20,7 +20,7 @@ function check(cond: boolean, what: string): void {
 }
 
 describe('ReadyQueue', () => {
-  it('is FIFO across growth and wrap-around, for triples and Handles alike', () => {
+  it('is FIFO across block boundaries, for triples and Handles alike', () => {
     const loop = new EventLoop();
     const ctx = new Context();
     const fn = (_: unknown): void => {};
@@ -29,9 +29,10 @@ describe('ReadyQueue', () => {
       const q = new ReadyQueue();
       const model: unknown[] = [];
       let next = 0;
-      for (let step = 0; step < 20_000; step++) {
-        // Bursts of pushes (to force growth past 64 entries and across the wrap point), then drains.
-        if (r() < 0.55) {
+      let longest = 0;
+      for (let step = 0; step < 40_000; step++) {
+        // Pushes outnumber shifts: the queue drifts past a block of 1,024 entries and back.
+        if (r() < 0.56) {
           const id = next++;
           if (r() < 0.3) {
             const h = Handle._one(fn, id, loop, ctx);
@@ -51,7 +52,9 @@ describe('ReadyQueue', () => {
           }
         }
         check(q.length === model.length, `seed ${seed} step ${step}: length`);
+        longest = Math.max(longest, model.length);
       }
+      expect(longest).toBeGreaterThan(2 * 1024);
     }
     loop.close();
   });
@@ -83,24 +86,32 @@ describe('ReadyQueue', () => {
     loop.close();
   });
 
-  it('gives back a big buffer once drained, keeps working afterwards, and clear() empties it', () => {
+  it('links blocks in a burst, drops them as it drains, keeps working afterwards; clear() empties it', () => {
     const ctx = new Context();
     const fn = (): void => {};
     const q = new ReadyQueue();
+    const blocks = (): number => {
+      let n = 0;
+      for (let b: unknown[] | null = q._headBlock; b !== null; b = b[b.length - 1] as unknown[] | null) n++;
+      return n;
+    };
     for (let i = 0; i < 200_000; i++) q.push(fn, i, ctx);
-    expect(q._buf.length).toBeGreaterThanOrEqual(200_000 * 3);
+    expect(blocks()).toBeGreaterThanOrEqual(Math.ceil(200_000 / 1024));
     for (let i = 0; i < 200_000; i++) {
       q.shift();
       check(q._arg === i, `entry ${i}`);
     }
     expect(q.length).toBe(0);
-    expect(q._buf.length).toBeLessThan(1000);
+    // What stays after the burst: the block in use and one spare.
+    expect(blocks()).toBe(1);
+    expect(q._headBlock).toBe(q._tailBlock);
     q.push(fn, 'again', ctx);
     q.shift();
     expect(q._arg).toBe('again');
-    for (let i = 0; i < 10; i++) q.push(fn, i, ctx);
+    for (let i = 0; i < 5000; i++) q.push(fn, i, ctx);
     q.clear();
     expect(q.length).toBe(0);
+    expect(blocks()).toBe(1);
     q.push(fn, 'after clear', ctx);
     q.shift();
     expect(q._arg).toBe('after clear');

@@ -10,7 +10,10 @@ import {
   Future,
   gather,
   getRunningLoop,
+  KeyError,
+  RuntimeError,
   run,
+  StopIteration,
   sleep,
   type Task,
   ValueError,
@@ -237,5 +240,85 @@ describe("sleep()'s hand-written bodies keep CPython's behaviour", () => {
         expect(liveTimers(loop).length).toBe(0);
       })(),
     );
+  });
+});
+
+describe('sleep(0) as a coroutine object driven by hand (CPython 3.14, run in py314)', () => {
+  // sleep(0) is one object that is both the coroutine and its body: Python's send/throw/close and the
+  // iterator protocol that `yield*` and a Task use must each keep their own rules.
+  it('send, throw and close follow coroutine rules', () => {
+    const c = sleep(0, 5);
+    expect(c.state).toBe('created');
+    expect(c.send(undefined)).toBeUndefined();
+    expect(c.state).toBe('suspended');
+    let stop: unknown;
+    try {
+      c.send(undefined);
+    } catch (e) {
+      stop = e;
+    }
+    expect(stop).toBeInstanceOf(StopIteration);
+    expect((stop as StopIteration).value).toBe(5);
+    expect(c.state).toBe('closed');
+
+    const c2 = sleep(0);
+    expect(() => c2.throw(new ValueError('x'))).toThrow(ValueError);
+    expect(c2.state).toBe('closed');
+
+    const c3 = sleep(0);
+    c3.send(undefined);
+    expect(() => c3.throw(new KeyError('k'))).toThrow(KeyError);
+    expect(c3.state).toBe('closed');
+
+    const c4 = sleep(0);
+    c4.send(undefined);
+    c4.close();
+    expect(c4.state).toBe('closed');
+    expect(() => c4.send(undefined)).toThrow(new RuntimeError('cannot reuse already awaited coroutine'));
+
+    const c5 = sleep(0);
+    c5.close();
+    expect(c5.state).toBe('closed');
+  });
+
+  it('as a Task: result, cancelled while suspended, cancelled before its first step', async () => {
+    const out: unknown[] = [];
+    await run(
+      coroutine(function* main() {
+        out.push(yield* createTask(sleep(0, 'r')));
+        const t2 = createTask(sleep(0));
+        yield* sleep(0);
+        t2.cancel();
+        try {
+          yield* t2;
+        } catch (e) {
+          out.push(e instanceof CancelledError, t2.cancelled());
+        }
+        const t3 = createTask(sleep(0));
+        t3.cancel();
+        try {
+          yield* t3;
+        } catch (e) {
+          out.push(e instanceof CancelledError, t3.cancelled());
+        }
+      })(),
+    );
+    expect(out).toEqual(['r', true, true, true, true]);
+  });
+
+  it('yield* sleep(0) twice on one object is refused, as awaiting a coroutine twice', async () => {
+    const err = await run(
+      coroutine(function* main() {
+        const s = sleep(0);
+        yield* s;
+        try {
+          yield* s;
+        } catch (e) {
+          return e;
+        }
+        return null;
+      })(),
+    );
+    expect(err).toEqual(new RuntimeError('cannot reuse already awaited coroutine'));
   });
 });

@@ -1,5 +1,5 @@
 /**
- * The loop's ready queue: a ring buffer of (callback, argument, context) triples. [HOT]
+ * The loop's ready queue: a FIFO of (callback, argument, context) triples in a chain of blocks. [HOT]
  *
  * CPython's ready queue holds Handle objects. Most of what the loop schedules is its own work — a task's
  * next step, a task's wakeup, a future's done-callback — and nobody ever holds or cancels the Handle of
@@ -10,26 +10,41 @@
 import type { Context } from '../contextvars.js';
 import type { Handle } from '../events.js';
 
-const INITIAL_SLOTS = 64 * 3;
-// Keep up to 65536 entries' worth of buffer (1.5 MB) when the queue drains: bursts of that size (timers
-// falling due together, a gather of many tasks) do not re-grow it each time; a bigger burst's buffer is
-// given back.
-const SHRINK_SLOTS = 65536 * 3;
+/** Entries per block (three slots each); slot BLOCK_SLOTS links the next block. */
+const BLOCK_ENTRIES = 1024;
+const BLOCK_SLOTS = BLOCK_ENTRIES * 3;
 
 export type ReadyCallback = (arg: any) => unknown;
 
+type Block = unknown[];
+
+function newBlock(): Block {
+  const b = new Array(BLOCK_SLOTS + 1);
+  b[BLOCK_SLOTS] = null;
+  return b;
+}
+
+/**
+ * A FIFO of triples in a chain of fixed-size blocks: appending never copies (a burst of 100k tasks started
+ * at once links 98 blocks instead of doubling and copying a ring eleven times), and a drained block is
+ * dropped — one is kept as a spare, so a queue that stays short never allocates — so a burst's memory is
+ * given back as it drains.
+ */
 export class ReadyQueue {
-  /** @internal three slots per entry: callback (null for a Handle), argument (or the Handle), context */
-  _buf: unknown[];
-  /** @internal slot index of the first entry */ _head = 0;
-  /** @internal slot index one past the last entry */ _tail = 0;
+  /** @internal the block holding the first entry, and that entry's slot index */
+  _headBlock: Block;
+  /** @internal */ _head = 0;
+  /** @internal the block receiving appends, and the slot index of the next one */
+  _tailBlock: Block;
+  /** @internal */ _tail = 0;
   /** @internal number of entries */ _count = 0;
+  /** @internal a drained block kept for the next one needed */ _spare: Block | null = null;
   /** @internal set by shift(): the entry's argument and context */
   _arg: unknown = undefined;
   /** @internal */ _ctx: Context | null = null;
 
   constructor() {
-    this._buf = new Array(INITIAL_SLOTS);
+    this._headBlock = this._tailBlock = newBlock();
   }
 
   get length(): number {
@@ -47,13 +62,19 @@ export class ReadyQueue {
   }
 
   private _put(fn: ReadyCallback | null, arg: unknown, ctx: Context | null): void {
-    let buf = this._buf;
-    if (this._count * 3 === buf.length) buf = this._grow();
-    const t = this._tail;
-    buf[t] = fn;
-    buf[t + 1] = arg;
-    buf[t + 2] = ctx;
-    this._tail = t + 3 === buf.length ? 0 : t + 3;
+    let b = this._tailBlock;
+    let t = this._tail;
+    if (t === BLOCK_SLOTS) {
+      const next = this._spare ?? newBlock();
+      this._spare = null;
+      b[BLOCK_SLOTS] = next;
+      this._tailBlock = b = next;
+      t = 0;
+    }
+    b[t] = fn;
+    b[t + 1] = arg;
+    b[t + 2] = ctx;
+    this._tail = t + 3;
     this._count++;
   }
 
@@ -62,19 +83,26 @@ export class ReadyQueue {
    * Handle) in `_arg` and the context in `_ctx`. The caller checks `length` first.
    */
   shift(): ReadyCallback | null {
-    const buf = this._buf;
-    const h = this._head;
-    const fn = buf[h] as ReadyCallback | null;
-    this._arg = buf[h + 1];
-    this._ctx = buf[h + 2] as Context | null;
-    buf[h] = undefined;
-    buf[h + 1] = undefined;
-    buf[h + 2] = undefined;
-    this._head = h + 3 === buf.length ? 0 : h + 3;
-    if (--this._count === 0 && buf.length > SHRINK_SLOTS) {
-      // Drained after a burst (100k tasks started at once): give the big buffer back.
-      this._buf = new Array(INITIAL_SLOTS);
+    let b = this._headBlock;
+    let h = this._head;
+    if (h === BLOCK_SLOTS) {
+      const next = b[BLOCK_SLOTS] as Block;
+      b[BLOCK_SLOTS] = null;
+      this._spare = b;
+      this._headBlock = b = next;
+      h = 0;
+    }
+    const fn = b[h] as ReadyCallback | null;
+    this._arg = b[h + 1];
+    this._ctx = b[h + 2] as Context | null;
+    b[h] = undefined;
+    b[h + 1] = undefined;
+    b[h + 2] = undefined;
+    if (--this._count === 0) {
+      // Empty: head and tail meet in this block; start it over (a short queue never leaves its block).
       this._head = this._tail = 0;
+    } else {
+      this._head = h + 3;
     }
     return fn;
   }
@@ -82,30 +110,20 @@ export class ReadyQueue {
   /** The Handle at position i from the head, or undefined (out of range, or a plain triple). Tracing. */
   at(i: number): Handle | undefined {
     if (i < 0 || i >= this._count) return undefined;
-    const slot = (this._head + i * 3) % this._buf.length;
-    return this._buf[slot] === null ? (this._buf[slot + 1] as Handle) : undefined;
+    let b = this._headBlock;
+    let slot = this._head + i * 3;
+    while (slot >= BLOCK_SLOTS) {
+      slot -= BLOCK_SLOTS;
+      b = b[BLOCK_SLOTS] as Block;
+    }
+    return b[slot] === null ? (b[slot + 1] as Handle) : undefined;
   }
 
   clear(): void {
-    this._buf = new Array(INITIAL_SLOTS);
+    this._headBlock = this._tailBlock = newBlock();
     this._head = this._tail = this._count = 0;
+    this._spare = null;
     this._arg = undefined;
     this._ctx = null;
-  }
-
-  private _grow(): unknown[] {
-    // Full: unroll into a buffer twice the size, oldest entry first.
-    const old = this._buf;
-    const len = old.length;
-    const next = new Array(len * 2);
-    // Oldest first: the run from the head to the end, then the wrapped part from 0.
-    const head = this._head;
-    let j = 0;
-    for (let i = head; i < len; i++) next[j++] = old[i];
-    for (let i = 0; i < head; i++) next[j++] = old[i];
-    this._buf = next;
-    this._head = 0;
-    this._tail = len;
-    return next;
   }
 }
