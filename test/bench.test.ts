@@ -236,6 +236,12 @@ run(coroutine(function* main() { return yield* gather(createTask(child(1)), chil
     expect(code.includes('Awaited by:'), 'Awaited by:').toBe(false);
     // trace.ts: run()'s trace option carries the tracer only as traceTo(fn) (or with tsyncio/debug)
     expect(code.includes('thread_name'), 'thread_name').toBe(false);
+    // base_events.ts: runSync's driver, the instrumented pass (slow-callback reports), the deadlock report
+    expect(code.includes('cannot block to wait for timers'), 'runSync driver').toBe(false);
+    expect(code.includes('Executing '), 'slow-callback report').toBe(false);
+    expect(code.includes('can never finish'), 'deadlock report').toBe(false);
+    // debug_stacks.ts: debug mode's creation stacks (isInternalFile's list of test runners' files)
+    expect(code.includes('tinypool'), 'creation stacks').toBe(false);
     // trace_svg.ts, taskgroups, timeouts: unused features
     expect(code.includes('<svg'), '<svg').toBe(false);
     expect(code.includes('TaskGroup'), 'TaskGroup').toBe(false);
