@@ -12,7 +12,14 @@ import { run } from 'tsyncio';
 import { describe, expect, it } from 'vitest';
 import { bundleProgram, ENTRY, measureBundles } from '../bench/bundle.mjs';
 import { WARMUP_ROUNDS } from '../bench/common.mjs';
-import { describeTarget, pairedRatios, rangeText, spreadOf, targetStatus } from '../bench/stats.mjs';
+import {
+  describeTarget,
+  pairedCpuRatios,
+  pairedRatios,
+  rangeText,
+  spreadOf,
+  targetStatus,
+} from '../bench/stats.mjs';
 import { type Measurement, prepare, Unavailable, WORKLOADS } from '../bench/workloads.js';
 
 const TINY: Record<string, number> = {
@@ -76,6 +83,20 @@ describe('bench statistics: spreads, per-repetition ratios, "in every rep" (benc
       { rep: 4 },
     ];
     expect(pairedRatios(mine, other)).toEqual([0.6, 0.5, 0.3]);
+  });
+
+  it("per on-CPU second: other's CPU per op ÷ mine, repetition against repetition", () => {
+    const mine = [
+      { rep: 1, n: 1000, cpu_ms: 200 },
+      { rep: 2, n: 1000, cpu_ms: 100 },
+      { rep: 3, n: 1000 }, // no schedstat (not Linux): skipped
+    ];
+    const other = [
+      { rep: 2, n: 1000, cpu_ms: 50 },
+      { rep: 1, n: 1000, cpu_ms: 100 },
+      { rep: 3, n: 1000, cpu_ms: 50 },
+    ];
+    expect(pairedCpuRatios(mine, other)).toEqual([0.5, 0.5]);
   });
 
   it('tells "every rep" from "median only" from "not met"', () => {
@@ -147,6 +168,9 @@ describe('bench statistics: spreads, per-repetition ratios, "in every rep" (benc
       expect(row).toContain('0.50× [0.30–0.60]');
       expect(row).toContain('≥ 0.5× native: **median only** (2/3 reps)');
       expect(md).toContain('## Spread and the machine');
+      // cpu_ms tracks each repetition's time: on-CPU ratios 0.6, 0.5, 0.3 (median 0.5)
+      const noise = md.split('\n').find((l) => l.startsWith('| switch | tsyncio |'))!;
+      expect(noise).toContain('0.50× [0.30–0.60]');
       expect(md).toContain('full run, 3 repetitions');
     } finally {
       rmSync(dir, { recursive: true, force: true });
