@@ -18,10 +18,18 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { BUNDLE_TARGETS, measureBundles } from './bundle.mjs';
+import { BUNDLE_TARGETS, EFFECTION_REFERENCE, measureBundles } from './bundle.mjs';
 import { renderChart } from './chart.mjs';
 import { DEFAULT_N, WARMUP_ROUNDS } from './common.mjs';
-import { describeTarget, median, pairedRatios, rangeText, spreadOf, targetStatus } from './stats.mjs';
+import {
+  describeTarget,
+  median,
+  pairedCpuRatios,
+  pairedRatios,
+  rangeText,
+  spreadOf,
+  targetStatus,
+} from './stats.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '..');
@@ -306,6 +314,17 @@ for (const w of ROWS) {
 // (repetition k of tsyncio ÷ repetition k of s, measured back to back), whose min–max is reported.
 const ratios = {};
 const ratioReps = {};
+// Per-repetition ratios of operations per on-CPU second (see pairedCpuRatios), for the noise table.
+const cpuRatioReps = {};
+// Workloads that spend part of their wall time waiting (timers, sockets): no on-CPU throughput ratio.
+const WAITING_WORKLOADS = new Set([
+  'timers',
+  'timers_light',
+  'echo',
+  'echo_short',
+  'proto_echo',
+  'udp_pingpong',
+]);
 for (const w of ROWS) {
   const mine = results[w].tsyncio;
   if (!mine?.ops_per_s) continue;
@@ -318,6 +337,7 @@ for (const w of ROWS) {
     ratios[w][s] = mine.ops_per_s / other.ops_per_s;
     const theirs = lines.filter((l) => l.workload === w && l.system === s && !l.error && !l.skipped);
     ratioReps[w][s] = pairedRatios(myLines, theirs);
+    (cpuRatioReps[w] ??= {})[s] = pairedCpuRatios(myLines, theirs);
   }
 }
 
@@ -424,6 +444,7 @@ const json = {
   results,
   ratios,
   ratio_reps: ratioReps,
+  cpu_ratio_reps: cpuRatioReps,
   warmup_rounds: WARMUP_ROUNDS,
   scaling: scaling.map((l) => ({
     ...l,
@@ -478,8 +499,13 @@ function renderNoise(out) {
         r.wait_share === undefined
           ? '—'
           : `${(r.wait_share * 100).toFixed(0)}% (max ${(r.wait_share_max * 100).toFixed(0)}%)`;
+      const cr = s === 'tsyncio' ? cpuRatioReps[w]?.['node-native'] : undefined;
+      const cpuRatio =
+        cr === undefined || cr.length === 0
+          ? ''
+          : `${fmt(median(cr))}×${cr.length > 1 ? rangeText(spreadOf(cr)) : ''}${WAITING_WORKLOADS.has(w) ? ' (waits: not a throughput ratio)' : ''}`;
       rows.push(
-        `| ${w} | ${s} | ${r.runs} | ${(r.ops_max / r.ops_min).toFixed(2)} | ${r.cpu_ms === undefined ? '—' : (r.cpu_ms_max / r.cpu_ms_min).toFixed(2)} | ${cpu} | ${wait} |`,
+        `| ${w} | ${s} | ${r.runs} | ${(r.ops_max / r.ops_min).toFixed(2)} | ${r.cpu_ms === undefined ? '—' : (r.cpu_ms_max / r.cpu_ms_min).toFixed(2)} | ${cpu} | ${wait} | ${cpuRatio} |`,
       );
     }
   }
@@ -491,13 +517,17 @@ function renderNoise(out) {
       'thread over the whole measured run, warm-up excluded). A wide throughput spread with a narrow ' +
       'on-CPU spread and a large run-queue wait is preemption by other processes; a wide on-CPU spread for ' +
       'the same work is the work itself running slower (shared caches and memory, or JIT/GC timing). ' +
-      "The native column's spread is the noise floor of the machine for the same kind of work.",
+      "The native column's spread is the noise floor of the machine for the same kind of work. " +
+      "The last column is tsyncio ÷ native in operations per second of the main thread's CPU, repetition " +
+      'against repetition (median [min–max]): preemption is out of it, so on a busy machine it is the ' +
+      'steadier ratio — for workloads that never wait; timers and sockets spend part of their wall time ' +
+      'waiting, so theirs is not a throughput ratio.',
   );
   out.push('');
   out.push(
-    '| workload | system | reps | ops/s max ÷ min | on-CPU max ÷ min | on-CPU ms [min–max] | run-queue wait ÷ wall |',
+    '| workload | system | reps | ops/s max ÷ min | on-CPU max ÷ min | on-CPU ms [min–max] | run-queue wait ÷ wall | on-CPU ratio ÷ native |',
   );
-  out.push('|---|---|---:|---:|---:|---:|---:|');
+  out.push('|---|---|---:|---:|---:|---:|---:|---:|');
   out.push(...rows);
   out.push('');
 }
@@ -657,6 +687,12 @@ function renderMarkdown() {
       .map(([m, n]) => `${m.replace(/^.*node_modules\//, '')} ${n.toLocaleString('en-US')}`)
       .join(', ');
     out.push(`| ${label} | ${fmtKB(b.minified)} | ${fmtKB(b.gzip)} | ${verdict} | ${top} |`);
+  }
+  if (bundles.effection === undefined) {
+    const e = EFFECTION_REFERENCE;
+    out.push(
+      `| effection ${e.version} (whole API; issue 18's figure, not measured here: the package is not installed) | | ${fmtKB(e.gzip)} | | |`,
+    );
   }
   out.push('');
   const skipped = lines.filter((l) => l.skipped);

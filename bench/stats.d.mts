@@ -16,6 +16,10 @@ export function pairedRatios(
   mine: { rep: number; ops_per_s?: number }[],
   other: { rep: number; ops_per_s?: number }[],
 ): number[];
+export function pairedCpuRatios(
+  mine: { rep: number; n?: number; cpu_ms?: number }[],
+  other: { rep: number; n?: number; cpu_ms?: number }[],
+): number[];
 export function targetStatus(medianRatio: number, perRep: number[], want: number): TargetStatus;
 export function describeTarget(t: TargetStatus): string;
 export function short(x: number | undefined): string;

@@ -30,6 +30,23 @@ export function pairedRatios(mine, other) {
 }
 
 /**
+ * Per-repetition ratios of throughput per on-CPU second (lines with `cpu_ms`): how much more work mine does
+ * per second of the main thread's CPU than other, repetition k against repetition k. Preemption is out of
+ * it, so on a busy machine it is much narrower than the wall-clock ratio — but it is a throughput ratio
+ * only for workloads that never wait (not timers, not sockets).
+ */
+export function pairedCpuRatios(mine, other) {
+  const byRep = new Map();
+  for (const l of other) if (l.cpu_ms > 0 && l.n > 0) byRep.set(l.rep, l.cpu_ms / l.n);
+  const out = [];
+  for (const l of mine) {
+    const o = byRep.get(l.rep);
+    if (l.cpu_ms > 0 && l.n > 0 && o !== undefined) out.push(o / (l.cpu_ms / l.n));
+  }
+  return out;
+}
+
+/**
  * A "≥ want" target against the ratio of the medians and the per-repetition ratios: `every` when every
  * repetition meets it (the issue's "in every run"), `median` when only the median does, `no` otherwise.
  */

@@ -432,13 +432,8 @@ export class EventLoop {
     const ready = this._ready;
     let ntodo = ready.length;
     if (this._debug || this._tracer !== null) {
-      while (ntodo-- > 0) {
-        const fn = ready.shift();
-        // A plain triple scheduled before the instrumentation was switched on gets its Handle now.
-        const handle = fn === null ? (ready._arg as Handle) : Handle._one(fn, ready._arg, this, ready._ctx!);
-        if ((handle._hflags & H_CANCELLED) !== 0) continue;
-        this._runHandleInstrumented(handle);
-      }
+      // Installed by whatever switched these on (debug mode needs tsyncio/debug; startTracing installs it).
+      instrumentedPass!(this, ntodo);
       return;
     }
     while (ntodo-- > 0) {
@@ -463,23 +458,6 @@ export class EventLoop {
       top = sched.peek();
     }
     return top;
-  }
-
-  private _runHandleInstrumented(handle: Handle): void {
-    this._currentHandle = handle;
-    const tracer = this._tracer;
-    const t0 = this._host.now();
-    try {
-      if (tracer !== null) tracer.beforeHandle(handle);
-      handle._run();
-    } finally {
-      this._currentHandle = null;
-      if (tracer !== null) tracer.afterHandle(handle);
-      const dt = (this._host.now() - t0) / 1000;
-      if (this._debug && dt >= this.slowCallbackDuration) {
-        logger.warning(`Executing ${formatHandle(handle)} took ${dt.toFixed(3)} seconds`);
-      }
-    }
   }
 
   /**
@@ -1345,6 +1323,46 @@ function currentTaskCancelling(loop: EventLoop): boolean {
   return (loop._currentTask?.cancelling() ?? 0) > 0;
 }
 
+/**
+ * Phase 3 of a loop iteration while debug mode or a tracer is on: each callback runs as a Handle, timed
+ * (debug mode's slow-callback report) and traced. A hook, installed by what switches these on — tsyncio/debug
+ * (debug mode refuses to start without it) and startTracing() — so a program that does neither does not
+ * carry it.
+ */
+let instrumentedPass: ((loop: EventLoop, ntodo: number) => void) | null = null;
+
+/** @internal Called by src/debug.ts and trace.ts's startTracing. */
+export function installInstrumentedPass(): void {
+  instrumentedPass = runInstrumentedPass;
+}
+
+function runInstrumentedPass(loop: EventLoop, ntodo: number): void {
+  const ready = loop._ready;
+  while (ntodo-- > 0) {
+    const fn = ready.shift();
+    // A plain triple scheduled before the instrumentation was switched on gets its Handle now.
+    const handle = fn === null ? (ready._arg as Handle) : Handle._one(fn, ready._arg, loop, ready._ctx!);
+    if ((handle._hflags & H_CANCELLED) !== 0) continue;
+    runHandleInstrumented(loop, handle);
+  }
+}
+
+function runHandleInstrumented(loop: EventLoop, handle: Handle): void {
+  loop._currentHandle = handle;
+  const tracer = loop._tracer;
+  const t0 = loop._host.now();
+  try {
+    if (tracer !== null) tracer.beforeHandle(handle);
+    handle._run();
+  } finally {
+    loop._currentHandle = null;
+    if (tracer !== null) tracer.afterHandle(handle);
+    const dt = (loop._host.now() - t0) / 1000;
+    if (loop._debug && dt >= loop.slowCallbackDuration) {
+      logger.warning(`Executing ${formatHandle(handle)} took ${dt.toFixed(3)} seconds`);
+    }
+  }
+}
 /** @internal "Executing <Task …> took …": tasks are shown as the task, other handles as themselves. */
 export function formatHandle(handle: Handle): string {
   return String(handleTask(handle) ?? handle);

@@ -3,8 +3,9 @@
  * (browser) program does not carry unless it asks. The Node entry (`tsyncio`, `tsyncio/node`) imports it,
  * so on Node everything below is always there.
  *
- * - debug mode (`setDebug(true)`, `{ debug: true }`, TSYNCIO_DEBUG=1) and its creation stacks
- *   (src/debug_stacks.ts); without this import, switching debug mode on throws a RuntimeError saying so;
+ * - debug mode (`setDebug(true)`, `{ debug: true }`, TSYNCIO_DEBUG=1): its creation stacks
+ *   (src/debug_stacks.ts) and slow-callback reports; without this import, switching debug mode on throws a
+ *   RuntimeError saying so;
  * - detecting a run() that can never finish (Node's 'beforeExit'; browsers have no such event, so there a
  *   deadlocked run never settles either way) — runSync() detects its own deadlocks without this import;
  * - the deadlock report's call graphs: for each future no task would complete, who awaits it (graph.ts);
@@ -14,7 +15,7 @@
  *
  * This module has load-time effects only (package.json "sideEffects" lists it); it exports nothing.
  */
-import { installHostExitWatch } from './base_events.js';
+import { installHostExitWatch, installInstrumentedPass } from './base_events.js';
 import { installDeadlockGraphs, watchHostExit } from './deadlock.js';
 import { installStacks } from './debug_stacks.js';
 import { formatFutureGraph } from './graph.js';
@@ -23,6 +24,7 @@ import { installIntrospectHook } from './tools.js';
 import { startTracing } from './trace.js';
 
 installStacks();
+installInstrumentedPass();
 installHostExitWatch(watchHostExit);
 installDeadlockGraphs(formatFutureGraph);
 installTraceStarter((loop, onClose) => void startTracing(loop, { onClose }));

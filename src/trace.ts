@@ -12,7 +12,7 @@
  * one field test (they already had it), nothing else. Portable: no `node:` imports; `run(main(), { trace:
  * 'trace.json' })` writes the file through the Node entry.
  */
-import type { EventLoop } from './base_events.js';
+import { type EventLoop, installInstrumentedPass } from './base_events.js';
 import { Coroutine } from './coroutines.js';
 import type { Handle } from './events.js';
 import { _getRunningLoop, checkLoopArg, getRunningLoop } from './events.js';
@@ -326,6 +326,7 @@ export function startTracing(loop?: EventLoop | null, options?: TracingOptions):
   if (l._tracer !== null) throw new RuntimeError(`${l} is already being traced`);
   l._checkClosed();
   const tracer = new Tracer(l, options);
+  installInstrumentedPass();
   l._tracer = tracer;
   return tracer;
 }

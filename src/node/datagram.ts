@@ -13,6 +13,7 @@ import * as dgram from 'node:dgram';
 import { lookup } from 'node:dns/promises';
 import * as net from 'node:net';
 import type { EventLoop } from '../base_events.js';
+import { type Context, currentContext } from '../contextvars.js';
 import type { Instruction } from '../coroutines.js';
 import { OSError, ValueError } from '../exceptions.js';
 import { pyTypeName, repr } from '../format_helpers.js';
@@ -198,9 +199,20 @@ export class UDPTransport extends DatagramTransport {
   /** @internal */ _highWater = DEFAULT_HIGH_WATER;
   /** @internal */ _lowWater = DEFAULT_HIGH_WATER / 4;
   /** @internal */ _protocolPaused = false;
-  /** @internal datagrams received, not yet delivered */
-  _pending: [Buffer, dgram.RemoteInfo][] = [];
-  /** @internal */ _deliverPosted = false;
+  /** @internal the first datagram received and not yet delivered (null: none), and its sender */
+  _msg: Buffer | null = null;
+  /** @internal */ _rinfo: dgram.RemoteInfo | null = null;
+  /** @internal the datagrams after _msg that arrived before the delivery ran: datagram, sender, … */
+  _more: (Buffer | dgram.RemoteInfo)[] | null = null;
+  /** @internal a deliverMessages callback is in the ready queue */
+  _deliverPosted = false;
+  /**
+   * @internal The context the protocol's callbacks run in: one copy, made with the transport (CPython's
+   * reader handle; see StreamTransport._context).
+   */
+  readonly _context: Context;
+  private readonly _onHostMessage: (msg: Buffer, rinfo: dgram.RemoteInfo) => void;
+  private readonly _onHostError: (err: unknown) => void;
 
   constructor(loop: EventLoop, sock: dgram.Socket, protocol: DatagramProtocol, address: Address | null) {
     let sockname: Address | null = null;
@@ -222,51 +234,81 @@ export class UDPTransport extends DatagramTransport {
     this._sock = sock;
     this._protocol = protocol;
     this._address = address;
+    this._context = currentContext().copy();
+    this._onHostMessage = (msg, rinfo) => this._hostMessage(msg, rinfo);
+    this._onHostError = (err) => this._postWith(errorReceivedSoon, fromNodeError(err));
     sock.on('message', this._onHostMessage);
     sock.on('error', this._onHostError);
   }
 
   // -- host side --------------------------------------------------------------------------------------
 
-  private readonly _onHostMessage = (msg: Buffer, rinfo: dgram.RemoteInfo): void => {
-    this._pending.push([msg, rinfo]);
+  /** 'message': keep the datagram; the first one of a burst posts the delivery, the others join it. */
+  private _hostMessage(msg: Buffer, rinfo: dgram.RemoteInfo): void {
     if (!this._deliverPosted) {
       this._deliverPosted = true;
-      this._post(this._deliverMessages);
+      this._msg = msg;
+      this._rinfo = rinfo;
+      this._post(deliverMessages);
+    } else if (this._msg === null) {
+      this._msg = msg;
+      this._rinfo = rinfo;
+    } else {
+      (this._more ??= []).push(msg, rinfo);
     }
-  };
+  }
 
-  private readonly _onHostError = (err: unknown): void => {
-    this._post(() => this._errorReceived(fromNodeError(err)));
-  };
-
-  private _post(callback: () => void): void {
-    if (this._loop.isClosed()) {
+  /**
+   * Enter the loop from a Node event: `callback(this, arg)` on the next iteration, in the transport's
+   * context (the ready queue's allocation-free entry, which wakes the loop as callSoonThreadsafe does).
+   * A closed loop can no longer be told, so the socket is closed. [HOT: every datagram]
+   */
+  private _post(callback: (t: UDPTransport) => void): void {
+    const loop = this._loop;
+    if (loop.isClosed()) {
       this._closeSocket();
       return;
     }
-    this._loop.callSoonThreadsafe(callback);
+    loop._callSoonFast(callback, this, this._context);
+  }
+
+  /** _post for the rare events that carry a value (an error): a closure each. */
+  private _postWith(callback: (t: UDPTransport, arg: unknown) => void, arg: unknown): void {
+    this._post((t) => callback(t, arg));
   }
 
   // -- loop side --------------------------------------------------------------------------------------
 
-  private readonly _deliverMessages = (): void => {
+  /** @internal Hand the datagrams received so far to the protocol. */
+  _deliverMessages(): void {
     this._deliverPosted = false;
-    const pending = this._pending;
-    this._pending = [];
-    for (const [msg, rinfo] of pending) {
-      const protocol = this._protocol;
-      if (protocol === null || this._closing) return;
-      try {
-        protocol.datagramReceived(msg, udpAddress(rinfo.address, rinfo.port, rinfo.family));
-      } catch (e) {
-        this._fatalError(e, 'Fatal read error on datagram transport');
-        return;
-      }
+    const msg = this._msg;
+    if (msg === null) return;
+    const rinfo = this._rinfo!;
+    const more = this._more;
+    this._msg = null;
+    this._rinfo = null;
+    this._more = null;
+    if (!this._deliverOne(msg, rinfo) || more === null) return;
+    for (let i = 0; i < more.length; i += 2) {
+      if (!this._deliverOne(more[i] as Buffer, more[i + 1] as dgram.RemoteInfo)) return;
     }
-  };
+  }
 
-  private _errorReceived(exc: unknown): void {
+  private _deliverOne(msg: Buffer, rinfo: dgram.RemoteInfo): boolean {
+    const protocol = this._protocol;
+    if (protocol === null || this._closing) return false;
+    try {
+      protocol.datagramReceived(msg, udpAddress(rinfo.address, rinfo.port, rinfo.family));
+    } catch (e) {
+      this._fatalError(e, 'Fatal read error on datagram transport');
+      return false;
+    }
+    return true;
+  }
+
+  /** @internal */
+  _errorReceived(exc: unknown): void {
     if (this._lost) return;
     try {
       this._protocol?.errorReceived(exc);
@@ -275,17 +317,31 @@ export class UDPTransport extends DatagramTransport {
     }
   }
 
-  private readonly _onSent = (err: unknown, size: number): void => {
+  /**
+   * Node has sent a datagram (or failed to). The loop is told only when that changes something for the
+   * protocol: an error, writing to resume, a close waiting for the last datagram. A send that changes
+   * nothing costs no loop callback. [HOT: every sendto]
+   */
+  private _onSent(err: unknown, size: number): void {
     this._bufferSize -= size;
-    this._post(() => {
-      if (err) this._errorReceived(fromNodeError(err));
-      if (this._protocolPaused && this._bufferSize <= this._lowWater) {
-        this._protocolPaused = false;
-        notifyFlowControl(this._loop, this, this._protocol, 'resumeWriting');
-      }
-      if (this._closing && this._bufferSize === 0) this._connectionLost(null);
-    });
-  };
+    if (
+      err ||
+      (this._protocolPaused && this._bufferSize <= this._lowWater) ||
+      (this._closing && this._bufferSize === 0)
+    ) {
+      this._postWith(sentSoon, err);
+    }
+  }
+
+  /** @internal The loop side of _onSent. */
+  _sent(err: unknown): void {
+    if (err) this._errorReceived(fromNodeError(err));
+    if (this._protocolPaused && this._bufferSize <= this._lowWater) {
+      this._protocolPaused = false;
+      notifyFlowControl(this._loop, this, this._protocol, 'resumeWriting');
+    }
+    if (this._closing && this._bufferSize === 0) this._connectionLost(null);
+  }
 
   // -- the DatagramTransport API ---------------------------------------------------------------------
 
@@ -401,7 +457,9 @@ export class UDPTransport extends DatagramTransport {
     if (this._lost) return;
     this._closing = true;
     this._sock.off('message', this._onHostMessage);
-    this._pending = [];
+    this._msg = null;
+    this._rinfo = null;
+    this._more = null;
     this._closeSocket();
     if (!this._loop.isClosed()) this._loop.callSoon(() => this._connectionLost(exc));
   }
@@ -414,7 +472,8 @@ export class UDPTransport extends DatagramTransport {
     }
   }
 
-  private _connectionLost(exc: unknown): void {
+  /** @internal */
+  _connectionLost(exc: unknown): void {
     if (this._lost) return;
     this._lost = true;
     this._closing = true;
@@ -437,6 +496,17 @@ export class UDPTransport extends DatagramTransport {
   [Symbol.for('nodejs.util.inspect.custom')](): string {
     return this.toString();
   }
+}
+
+// The loop-side entry points of UDPTransport (module functions: no closure per datagram).
+function deliverMessages(t: UDPTransport): void {
+  t._deliverMessages();
+}
+function sentSoon(t: UDPTransport, err: unknown): void {
+  t._sent(err);
+}
+function errorReceivedSoon(t: UDPTransport, exc: unknown): void {
+  t._errorReceived(exc);
 }
 
 function sameAddress(a: Address, b: Address): boolean {

@@ -9,6 +9,8 @@
  * Bytes are Uint8Array; what the reader returns is a Node Buffer (a Uint8Array subclass). A StreamReader
  * works without any transport too (feedData / feedEof / setException), as in Python.
  */
+
+import { isRecyclable, recycle, Waiter } from '../_internal/waiters.js';
 import type { EventLoop } from '../base_events.js';
 import type { Context } from '../contextvars.js';
 import { Coroutine, type CoroutineIterator, type Instruction, isCoroutine } from '../coroutines.js';
@@ -820,6 +822,8 @@ export class StreamReader {
   /** @internal feedEof() was called */ _eof = false;
   /** @internal the future a read*() coroutine waits on (_waitForData) */
   _waiter: Future<void> | null = null;
+  /** @internal readline's last waiter, woken and seen by nobody else: its next wait reuses it */
+  _spareWaiter: Waiter<void> | null = null;
   /** @internal */ _exception: unknown = undefined;
   /** @internal */ _transport: ReaderTransport | null = null;
   /** @internal reading is paused on the transport (buffer over 2 × limit) */
@@ -1108,7 +1112,7 @@ class ReadlineOperation implements CoroutineIterator<Buffer> {
   /** bytes from the start of the buffer known to hold no '\n' */
   private offset = 0;
   /** the future this body waits on (it is r._waiter until woken) */
-  private waiter: Future<void> | null = null;
+  private waiter: Waiter<void> | null = null;
   /** the wait is counted in loop._hostPending */
   private host = false;
   private slow: Generator<Instruction, Buffer, unknown> | null = null;
@@ -1137,6 +1141,8 @@ class ReadlineOperation implements CoroutineIterator<Buffer> {
         this.finished = true;
         throw e;
       }
+      // Woken by data or EOF, and only we still know the waiter: the reader's next wait reuses it.
+      if (isRecyclable(waiter)) this.r._spareWaiter = waiter;
     }
     const r = this.r;
     let offset = this.offset;
@@ -1193,11 +1199,19 @@ class ReadlineOperation implements CoroutineIterator<Buffer> {
   }
 
   /** StreamReader._waitForData up to its `yield* waiter`: the waiter. */
-  private startWait(): Future<void> {
+  private startWait(): Waiter<void> {
     const r = this.r;
     r._checkWaitForData('readuntil');
     const loop = r._loop;
-    const waiter = loop.createFuture<void>();
+    const spare = r._spareWaiter;
+    let waiter: Waiter<void>;
+    // Debug mode may have been switched on since the spare was kept: a debug future needs its traceback.
+    if (spare !== null && !loop._debug) {
+      r._spareWaiter = null;
+      waiter = recycle(spare);
+    } else {
+      waiter = new Waiter<void>(loop);
+    }
     r._waiter = waiter;
     this.waiter = waiter;
     // Data from a transport is host I/O: the virtual clock must not jump while we wait for it.

@@ -799,6 +799,104 @@ describe('loop.createDatagramEndpoint (UDP)', () => {
     ]);
   });
 
+  it("datagramReceived runs in the transport's context: what it sets is seen by the next one (CPython's reader handle)", async () => {
+    // CPython 3.11 (real sockets), the same program: server dgram 1 server-task / client dgram 1
+    // client-task / server dgram 2 server-1 / client dgram 2 client-1 / client lost client-task /
+    // server lost client-task (close() schedules connection_lost from the calling task's context).
+    const v = new ContextVar<string>('v', { default: 'unset' });
+    const seen: string[] = [];
+    class P extends DatagramProtocol {
+      n = 0;
+      transport: DatagramTransport | null = null;
+      constructor(readonly name: string) {
+        super();
+      }
+      override connectionMade(t: DatagramTransport): void {
+        this.transport = t;
+      }
+      override datagramReceived(d: Buffer, addr: unknown): void {
+        this.n++;
+        seen.push(`${this.name} dgram ${this.n} ${v.get()}`);
+        v.set(`${this.name}-${this.n}`);
+        if (this.name === 'server') this.transport!.sendto(d, addr as [string, number]);
+      }
+      override connectionLost(): void {
+        seen.push(`${this.name} lost ${v.get()}`);
+      }
+    }
+    await runNet(function* (loop) {
+      v.set('server-task');
+      const [st, sp] = yield* loop.createDatagramEndpoint(() => new P('server'), {
+        localAddr: ['127.0.0.1', 0],
+      });
+      v.set('client-task');
+      const [ct, cp] = yield* loop.createDatagramEndpoint(() => new P('client'), {
+        remoteAddr: st.getExtraInfo('sockname') as [string, number],
+      });
+      for (let i = 1; i <= 2; i++) {
+        ct.sendto('x');
+        yield* waitFor(() => cp.n === i && sp.n === i, `echo ${i}`);
+      }
+      ct.close();
+      st.close();
+      yield* waitFor(() => seen.length === 6, 'both closed');
+    });
+    expect(seen).toEqual([
+      'server dgram 1 server-task',
+      'client dgram 1 client-task',
+      'server dgram 2 server-1',
+      'client dgram 2 client-1',
+      'client lost client-task',
+      'server lost client-task',
+    ]);
+  });
+
+  it('UDP write flow control: pauseWriting past the high mark, resumeWriting once Node has sent; close() waits for the datagrams in flight', async () => {
+    const events: string[] = [];
+    class P extends DatagramProtocol {
+      override pauseWriting(): void {
+        events.push('pause');
+      }
+      override resumeWriting(): void {
+        events.push('resume');
+      }
+      override connectionLost(exc: unknown): void {
+        events.push(`lost ${exc}`);
+      }
+    }
+    await runNet(function* (loop) {
+      const [st] = yield* loop.createDatagramEndpoint(() => new DatagramProtocol(), {
+        localAddr: ['127.0.0.1', 0],
+      });
+      const [ct] = yield* loop.createDatagramEndpoint(() => new P(), {
+        remoteAddr: st.getExtraInfo('sockname') as [string, number],
+      });
+      ct.setWriteBufferLimits(1, 0);
+      ct.sendto(Buffer.alloc(64));
+      // 64 bytes + 8 per datagram, handed to Node and not sent yet.
+      events.push(`size ${ct.getWriteBufferSize()}`);
+      yield* waitFor(() => events.includes('resume'), 'resumeWriting');
+      events.push(`size ${ct.getWriteBufferSize()}`);
+      ct.sendto(Buffer.alloc(64));
+      ct.close();
+      events.push(`closing ${ct.isClosing()}`);
+      yield* waitFor(() => events.some((e) => e.startsWith('lost')), 'connectionLost');
+      events.push(`size ${ct.getWriteBufferSize()}`);
+      st.close();
+    });
+    expect(events).toEqual([
+      'pause',
+      'size 72',
+      'resume',
+      'size 0',
+      'pause',
+      'closing true',
+      'resume',
+      'lost null',
+      'size 0',
+    ]);
+  });
+
   it('an unconnected endpoint sends to any address; datagrams keep their boundaries', async () => {
     const { result } = await runNet(function* (loop) {
       const [st, server] = yield* loop.createDatagramEndpoint(() => new MyDatagramProto(loop), {

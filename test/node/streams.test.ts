@@ -235,6 +235,45 @@ describe('StreamReader: readline', () => {
     });
   });
 
+  it('reuses a woken readline waiter only when nobody else saw it (no Future per wait)', async () => {
+    await withReader(function* (stream) {
+      const loop = getRunningLoop();
+      const waits: unknown[] = [];
+      const lineSoon = (text: string) =>
+        loop.callSoon(() => {
+          waits.push(stream._waiter);
+          stream.feedData(b(text));
+        });
+      lineSoon('a\n');
+      expect(str(yield* stream.readline())).toBe('a\n');
+      lineSoon('b\n');
+      expect(str(yield* stream.readline())).toBe('b\n');
+      expect(waits[1]).toBe(waits[0]);
+      // A waiter someone added a done-callback to is theirs to see: the next wait gets a new one.
+      loop.callSoon(() => {
+        waits.push(stream._waiter);
+        stream._waiter!.addDoneCallback(() => {});
+        stream.feedData(b('c\n'));
+      });
+      expect(str(yield* stream.readline())).toBe('c\n');
+      expect(waits[2]).toBe(waits[0]);
+      lineSoon('d\n');
+      expect(str(yield* stream.readline())).toBe('d\n');
+      expect(waits[3]).not.toBe(waits[2]);
+      // A cancelled wait is not reused either, and the reader is left without a waiter.
+      const t = createTask(stream.readline());
+      yield* sleep(0);
+      const cancelled = stream._waiter;
+      t.cancel();
+      yield* gather(t, { returnExceptions: true });
+      expect(stream._waiter).toBe(null);
+      lineSoon('e\n');
+      expect(str(yield* stream.readline())).toBe('e\n');
+      expect(waits[4]).not.toBe(cancelled);
+      expect((cancelled as { cancelled(): boolean }).cancelled()).toBe(true);
+    });
+  });
+
   it('EOF arriving while it waits: the partial line up to the limit, past it ValueError (CPython 3.14)', async () => {
     // CPython 3.14, limit=7: b'abc' -> b'abc'; b'1234567' -> b'1234567'; b'12345678' -> ValueError
     // 'Separator is not found, and chunk exceed the limit'; b'' -> b''. Each time the buffer ends
