@@ -35,8 +35,8 @@ import {
 } from './contextvars.js';
 import {
   _coroStates,
-  bornCoroutine,
   type Awaitable,
+  bornCoroutine,
   Coroutine,
   type CoroutineIterator,
   type CoroutineProtocol,
@@ -95,7 +95,12 @@ import {
 } from './futures.js';
 
 const { PENDING, CANCELLED, FINISHED } = _futureStates;
-const { CREATED: CORO_CREATED, RUNNING: CORO_RUNNING, SUSPENDED: CORO_SUSPENDED, CLOSED: CORO_CLOSED } = _coroStates;
+const {
+  CREATED: CORO_CREATED,
+  RUNNING: CORO_RUNNING,
+  SUSPENDED: CORO_SUSPENDED,
+  CLOSED: CORO_CLOSED,
+} = _coroStates;
 
 export interface TaskOptions {
   /** The task's name (default `Task-N`). */
