@@ -22,7 +22,13 @@ import { logger } from '../log.js';
 import { nodeHasReusePort } from './base_events.js';
 import { fromNodeError, makeOSError } from './errors.js';
 import type { Address, DatagramProtocol } from './protocols.js';
-import { DatagramTransport, formatAddress, notifyFlowControl } from './transports.js';
+import {
+  DatagramTransport,
+  DEFAULT_HIGH_WATER,
+  formatAddress,
+  notifyFlowControl,
+  writeBufferLimits,
+} from './transports.js';
 
 export interface DatagramEndpointOptions {
   /** Bind to [host, port] (port 0: any free port). */
@@ -41,7 +47,6 @@ export interface DatagramEndpointOptions {
 
 const LOG_THRESHOLD_FOR_CONNLOST_WRITES = 5;
 const HEADER_SIZE = 8;
-const DEFAULT_HIGH_WATER = 64 * 1024;
 const noop = (): void => {};
 
 function udpAddress(address: string, port: number, family: string | number): Address {
@@ -395,10 +400,7 @@ export class UDPTransport extends DatagramTransport {
       return;
     }
     this._bufferSize += size;
-    if (!this._protocolPaused && this._bufferSize > this._highWater) {
-      this._protocolPaused = true;
-      notifyFlowControl(this._loop, this, this._protocol, 'pauseWriting');
-    }
+    this._maybePauseProtocol();
   }
 
   override isClosing(): boolean {
@@ -435,14 +437,18 @@ export class UDPTransport extends DatagramTransport {
     return [this._lowWater, this._highWater];
   }
 
+  /** Set the marks (CPython's defaults: high 64 KiB, low high/4); pauses writing if already past high. */
   override setWriteBufferLimits(high?: number | null, low?: number | null): void {
-    if (high === undefined || high === null)
-      high = low === undefined || low === null ? DEFAULT_HIGH_WATER : 4 * low;
-    if (low === undefined || low === null) low = Math.floor(high / 4);
-    if (!(high >= low && low >= 0))
-      throw new ValueError(`high (${high}) must be >= low (${low}) must be >= 0`);
-    this._highWater = high;
-    this._lowWater = low;
+    [this._highWater, this._lowWater] = writeBufferLimits(high, low);
+    this._maybePauseProtocol();
+  }
+
+  /** CPython's _maybe_pause_protocol: pauseWriting once the buffer is past the high-water mark. */
+  private _maybePauseProtocol(): void {
+    if (!this._protocolPaused && this._bufferSize > this._highWater) {
+      this._protocolPaused = true;
+      notifyFlowControl(this._loop, this, this._protocol, 'pauseWriting');
+    }
   }
 
   /** @internal */

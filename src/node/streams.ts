@@ -965,6 +965,10 @@ export class StreamReader {
     if (this._owned) {
       out = Buffer.allocUnsafe(n);
       this._buf.copy(out, 0, start, end);
+    } else if (start === 0 && end === this._buf.length && n > 0) {
+      // The whole adopted chunk (a line that came in one piece): hand it over as it is, no view of it.
+      // [HOT: echo, one line per chunk]
+      out = this._buf;
     } else {
       out = this._buf.subarray(start, end);
     }

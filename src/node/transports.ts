@@ -293,7 +293,25 @@ export interface StreamTransportOptions {
 
 /** After this many writes on a lost connection, log a warning (CPython's LOG_THRESHOLD_FOR_CONNLOST_WRITES). */
 const LOG_THRESHOLD_FOR_CONNLOST_WRITES = 5;
-const DEFAULT_HIGH_WATER = 64 * 1024;
+/** @internal The default high-water mark of a write buffer (CPython's 64 KiB); low = high / 4. */
+export const DEFAULT_HIGH_WATER = 64 * 1024;
+
+/**
+ * @internal The write-buffer marks `[high, low]` that setWriteBufferLimits(high, low) sets (CPython's
+ * _FlowControlMixin._set_write_buffer_limits): high defaults to 4 × low, or 64 KiB; low to high / 4.
+ * Shared by the stream and datagram transports.
+ */
+export function writeBufferLimits(high?: number | null, low?: number | null): [number, number] {
+  if (high === undefined || high === null) {
+    high = low === undefined || low === null ? DEFAULT_HIGH_WATER : 4 * low;
+  }
+  if (low === undefined || low === null) low = Math.floor(high / 4);
+  if (!(high >= low && low >= 0)) {
+    throw new ValueError(`high (${high}) must be >= low (${low}) must be >= 0`);
+  }
+  return [high, low];
+}
+
 const EMPTY = Buffer.alloc(0);
 
 export class StreamTransport extends Transport {
@@ -718,16 +736,8 @@ export class StreamTransport extends Transport {
 
   /** Set the write flow-control marks (CPython's defaults: high 64 KiB, low high/4). */
   override setWriteBufferLimits(high?: number | null, low?: number | null): void {
-    if (high === undefined || high === null) {
-      high = low === undefined || low === null ? DEFAULT_HIGH_WATER : 4 * low;
-    }
-    if (low === undefined || low === null) low = Math.floor(high / 4);
-    if (!(high >= low && low >= 0)) {
-      throw new ValueError(`high (${high}) must be >= low (${low}) must be >= 0`);
-    }
-    this._highWater = high;
-    this._lowWater = low;
-    if (!this._protocolPaused && this._writeBufferSize() > high) this._pauseProtocol();
+    [this._highWater, this._lowWater] = writeBufferLimits(high, low);
+    if (!this._protocolPaused && this._writeBufferSize() > this._highWater) this._pauseProtocol();
   }
 
   private _pauseProtocol(): void {

@@ -897,6 +897,46 @@ describe('loop.createDatagramEndpoint (UDP)', () => {
     ]);
   });
 
+  it("UDP setWriteBufferLimits: CPython's argument rules, and pauseWriting at once when the buffer is already past the new mark", async () => {
+    const events: string[] = [];
+    class P extends DatagramProtocol {
+      override pauseWriting(): void {
+        events.push('pause');
+      }
+      override resumeWriting(): void {
+        events.push('resume');
+      }
+    }
+    await runNet(function* (loop) {
+      const [st] = yield* loop.createDatagramEndpoint(() => new DatagramProtocol(), {
+        localAddr: ['127.0.0.1', 0],
+      });
+      const [ct] = yield* loop.createDatagramEndpoint(() => new P(), {
+        remoteAddr: st.getExtraInfo('sockname') as [string, number],
+      });
+      events.push(`limits ${ct.getWriteBufferLimits()}`);
+      ct.setWriteBufferLimits(null, 100);
+      events.push(`limits ${ct.getWriteBufferLimits()}`);
+      try {
+        ct.setWriteBufferLimits(0, 1);
+      } catch (e) {
+        events.push(`${(e as Error).name}: ${(e as Error).message}`);
+      }
+      ct.sendto(Buffer.alloc(64)); // 72 bytes in flight: below the 400-byte mark
+      ct.setWriteBufferLimits(10); // now past it: CPython's _maybe_pause_protocol
+      yield* waitFor(() => events.includes('resume'), 'resumeWriting');
+      ct.close();
+      st.close();
+    });
+    expect(events).toEqual([
+      'limits 16384,65536',
+      'limits 100,400',
+      'ValueError: high (0) must be >= low (1) must be >= 0',
+      'pause',
+      'resume',
+    ]);
+  });
+
   it('an unconnected endpoint sends to any address; datagrams keep their boundaries', async () => {
     const { result } = await runNet(function* (loop) {
       const [st, server] = yield* loop.createDatagramEndpoint(() => new MyDatagramProto(loop), {

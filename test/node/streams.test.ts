@@ -235,6 +235,26 @@ describe('StreamReader: readline', () => {
     });
   });
 
+  it('a line that is a whole chunk from the transport is that chunk; a part of one is a view; fed data is copied', async () => {
+    await withReader(function* (stream) {
+      const chunk = b('whole\n');
+      stream._feedOwned(chunk);
+      expect(yield* stream.readline()).toBe(chunk);
+      const two = b('one\ntwo\n');
+      stream._feedOwned(two);
+      const one = yield* stream.readline();
+      expect(str(one)).toBe('one\n');
+      expect(one.buffer).toBe(two.buffer);
+      expect(str(yield* stream.readline())).toBe('two\n');
+      const mine = b('mine\n');
+      stream.feedData(mine);
+      const line = yield* stream.readline();
+      expect(str(line)).toBe('mine\n');
+      mine[0] = 0x4d;
+      expect(str(line)).toBe('mine\n');
+    });
+  });
+
   it('reuses a woken readline waiter only when nobody else saw it (no Future per wait)', async () => {
     await withReader(function* (stream) {
       const loop = getRunningLoop();

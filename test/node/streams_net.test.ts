@@ -1053,6 +1053,35 @@ describe.skipIf(pki === null)('TLS streams (self-signed certificate made by open
     ]);
   });
 
+  it('cancelling a connect that waits for the handshake: CancelledError, the socket closed, no host I/O left counted', async () => {
+    const { result } = await runNet(function* () {
+      const loop = getRunningLoop();
+      const host0 = loop._hostPending;
+      let peerSawEof = false;
+      // A plain TCP server that never speaks TLS: it reads until the client's socket goes away.
+      const server = yield* startServer(
+        coroutine(function* silent(reader: StreamReader) {
+          yield* reader.read();
+          peerSawEof = true;
+        }),
+        '127.0.0.1',
+        0,
+      );
+      const connect = createTask(openConnection('127.0.0.1', portOf(server), { ssl: clientSsl() }));
+      // Until the TCP connection is up and the handshake has started (the server has its client).
+      for (let i = 0; i < 500 && server._clients.size === 0; i++) yield* sleep(0.01);
+      const waiting = !connect.done() && loop._hostPending > host0;
+      connect.cancel();
+      const [r] = yield* gather(connect, { returnExceptions: true });
+      for (let i = 0; i < 500 && !peerSawEof; i++) yield* sleep(0.01);
+      const after = loop._hostPending - host0;
+      server.close();
+      yield* server.waitClosed();
+      return [waiting, r instanceof CancelledError, peerSawEof, after];
+    });
+    expect(result).toEqual([true, true, true, 0]);
+  });
+
   it('startTls upgrades both ends of a plain connection (test_start_tls)', async () => {
     const { result, reports } = await runNet(function* () {
       const checks: boolean[] = [];
