@@ -17,7 +17,7 @@
 
 import { checkOptions } from './_internal/args.js';
 import { TimerHeap } from './_internal/heap.js';
-import { ReadyQueue } from './_internal/ready.js';
+import { type ReadyCallback, ReadyQueue } from './_internal/ready.js';
 import { TaskList } from './_internal/tasklist.js';
 import {
   DEBUG_STACK_DEPTH,
@@ -437,12 +437,16 @@ export class EventLoop {
       return;
     }
     while (ntodo-- > 0) {
-      const fn = ready.shift();
+      const h = ready.take();
+      const b = ready._headBlock;
+      const fn = b[h] as ReadyCallback | null;
+      const arg = b[h + 1];
+      const ctx = b[h + 2] as Context;
+      b[h] = b[h + 1] = b[h + 2] = undefined;
       if (fn === null) {
-        const handle = ready._arg as Handle;
-        if ((handle._hflags & H_CANCELLED) === 0) handle._run();
+        if (((arg as Handle)._hflags & H_CANCELLED) === 0) (arg as Handle)._run();
       } else {
-        runCallback(this, fn, ready._arg, ready._ctx!);
+        runCallback(this, fn, arg, ctx);
       }
     }
   }

@@ -121,11 +121,7 @@ export class Coroutine<T> implements Awaitable<T> {
   constructor(gen: CoroutineIterator<T>, fn: { name: string; qualname?: string }) {
     this._gen = gen;
     this._fn = fn;
-    if (coroutineDebug.originTrackingDepth > 0) {
-      this._origin = extractStack(2, coroutineDebug.originTrackingDepth);
-    }
-    nursery[nurseryCount++] = this;
-    if (nurseryCount === NURSERY_SIZE) sweepNursery();
+    bornCoroutine(this);
   }
 
   /** The coroutine function's name (Python's `__name__`). */
@@ -515,6 +511,18 @@ export function sweepNursery(): void {
     c._flags |= C_REGISTERED;
     registry?.register(c, record);
   }
+}
+
+/**
+ * @internal What every new coroutine goes through: its origin in debug mode, then the nursery. (A class that
+ * builds coroutine objects without Coroutine's constructor calls it too: tasks.ts's SleepZeroCoroutine.)
+ */
+export function bornCoroutine(c: Coroutine<unknown>): void {
+  if (coroutineDebug.originTrackingDepth > 0) {
+    c._origin = extractStack(3, coroutineDebug.originTrackingDepth);
+  }
+  nursery[nurseryCount++] = c;
+  if (nurseryCount === NURSERY_SIZE) sweepNursery();
 }
 
 /** @internal True if anything is waiting in the nursery (for tests and the exit sweep). */

@@ -83,28 +83,38 @@ export class ReadyQueue {
    * Handle) in `_arg` and the context in `_ctx`. The caller checks `length` first.
    */
   shift(): ReadyCallback | null {
-    let b = this._headBlock;
-    let h = this._head;
-    if (h === BLOCK_SLOTS) {
-      const next = b[BLOCK_SLOTS] as Block;
-      b[BLOCK_SLOTS] = null;
-      this._spare = b;
-      this._headBlock = b = next;
-      h = 0;
-    }
+    const h = this.take();
+    const b = this._headBlock;
     const fn = b[h] as ReadyCallback | null;
     this._arg = b[h + 1];
     this._ctx = b[h + 2] as Context | null;
-    b[h] = undefined;
-    b[h + 1] = undefined;
-    b[h + 2] = undefined;
+    b[h] = b[h + 1] = b[h + 2] = undefined;
+    return fn;
+  }
+
+  /**
+   * Remove the first entry without reading it: returns the index of its first slot in `_headBlock`, where
+   * the caller reads the callback, argument and context and then clears the three slots, before anything
+   * else touches the queue. [HOT: the loop's pass] Nothing is stored in the queue object but integers, so a
+   * long-lived queue pays no write barrier per entry (shift()'s `_arg`/`_ctx` do).
+   */
+  take(): number {
+    let h = this._head;
+    if (h === BLOCK_SLOTS) {
+      const b = this._headBlock;
+      const next = b[BLOCK_SLOTS] as Block;
+      b[BLOCK_SLOTS] = null;
+      this._spare = b;
+      this._headBlock = next;
+      h = 0;
+    }
     if (--this._count === 0) {
       // Empty: head and tail meet in this block; start it over (a short queue never leaves its block).
       this._head = this._tail = 0;
     } else {
       this._head = h + 3;
     }
-    return fn;
+    return h;
   }
 
   /** The Handle at position i from the head, or undefined (out of range, or a plain triple). Tracing. */
