@@ -327,7 +327,8 @@ export class UDPTransport extends DatagramTransport {
    * protocol: an error, writing to resume, a close waiting for the last datagram. A send that changes
    * nothing costs no loop callback. [HOT: every sendto]
    */
-  private _onSent(err: unknown, size: number): void {
+  /** @internal */
+  _onSent(err: unknown, size: number): void {
     this._bufferSize -= size;
     if (
       err ||
@@ -375,7 +376,7 @@ export class UDPTransport extends DatagramTransport {
     }
     const size = data.length + HEADER_SIZE;
     const connected = this._extra.peername !== null && this._extra.peername !== undefined;
-    const onSent = (err: unknown): void => this._onSent(err, size);
+    const onSent = sentCallback(this, size);
     try {
       if (connected) this._sock.send(data, onSent);
       else {
@@ -502,6 +503,15 @@ export class UDPTransport extends DatagramTransport {
   [Symbol.for('nodejs.util.inspect.custom')](): string {
     return this.toString();
   }
+}
+
+/**
+ * Node's completion callback for one sent datagram of `size` bytes (with its header). Made by a function
+ * returning an anonymous arrow, not a named `const`: transpilers that keep function names (tsx, esbuild's
+ * keepNames) would define a name on every one, per datagram. [HOT: every sendto]
+ */
+function sentCallback(t: UDPTransport, size: number): (err: unknown) => void {
+  return (err) => t._onSent(err, size);
 }
 
 // The loop-side entry points of UDPTransport (module functions: no closure per datagram).
