@@ -333,6 +333,23 @@ loop.close();
     expect(out.trim()).toBe('<EventLoop running=False closed=False debug=False> 0');
   });
 
+  it("debug mode's creation stacks keep the app's frames in a bundle (the library is in the app's file)", async () => {
+    const out = await runBundled(`import ${JSON.stringify(DEBUG)};
+import { coroutine, getRunningLoop, run, sleep } from ${JSON.stringify(ENTRY)};
+const square = coroutine(function* square(n) { return n * n; });
+function makeOne() { return square(3); }
+const main = coroutine(function* main() {
+  const c = makeOne();
+  console.log((c.origin ?? []).join('|'));
+  c.close();
+  yield* sleep(0);
+});
+await run(main(), { debug: true });`);
+    // The minifier renamed the app's functions too: the frames are there, in the app's file (none before).
+    expect(out.trim().split('|').length).toBeGreaterThanOrEqual(3);
+    expect(out).toMatch(/File "file:\/\/\/[^"]*app\.mjs", line \d+, in /);
+  });
+
   it("the debugger's dump hook is there with tsyncio/debug (the Node entry imports it), absent without", async () => {
     // tools.ts no longer registers the hook at load (which kept it in every bundle): src/debug.ts does, and
     // package.json "sideEffects" lists it, so a bundler must keep the import.
