@@ -60,7 +60,7 @@ import {
   SystemExit,
   ValueError,
 } from './exceptions.js';
-import { pyTypeName, repr, stacksInstalled } from './format_helpers.js';
+import { className, pyTypeName, repr, stacksInstalled } from './format_helpers.js';
 import { F_LOG_TRACEBACK, Future, isFuture } from './futures.js';
 import { defaultHost, type Host, hostPlatform } from './host.js';
 import { logger } from './log.js';
@@ -867,7 +867,7 @@ export class EventLoop {
     const id = this._nextUnretrievedId++;
     this._unretrievedIds.set(fut, id);
     this._unretrieved.set(id, new WeakRef(fut));
-    const message = `${fut.constructor.name} exception was never retrieved`;
+    const message = `${className(fut.constructor)} exception was never retrieved`;
     // The creation stack (debug mode) is plain strings: holding it keeps nothing else alive.
     // A task's Context too: the handler runs in it (CPython's __del__ report names the task). Like the
     // exception, it is held until the report (a context variable referring back to the task would keep the
@@ -901,7 +901,7 @@ export class EventLoop {
       if ((fut._flags & F_LOG_TRACEBACK) === 0) continue;
       fut._flags &= ~F_LOG_TRACEBACK;
       const context: ExceptionContext = {
-        message: `${fut.constructor.name} exception was never retrieved`,
+        message: `${className(fut.constructor)} exception was never retrieved`,
         exception: fut._exception,
         future: fut,
       };
@@ -1181,7 +1181,7 @@ function runResult<T>(fut: Future<T>, deadlock: DeadlockError | null, entry: str
   const result = fut.result();
   if (isFuture(result) && !result.done()) {
     throw new RuntimeError(
-      `${entry}: the result is a pending ${result.constructor.name} (${result}). A Promise cannot resolve ` +
+      `${entry}: the result is a pending ${className(result.constructor)} (${result}). A Promise cannot resolve ` +
         'to it: Futures are thenables, so the Promise would adopt it and wait for it forever, since the ' +
         'loop has stopped. Await it before returning (`return yield* fut`), or return it inside an object ' +
         '(`return { fut }`) to hand the Future itself over (Python returns the Future object).',

@@ -109,6 +109,8 @@ export const coroutineDebug = {
  * throw `StopIteration` (carrying the return value) when the coroutine finishes.
  */
 export class Coroutine<T> implements Awaitable<T> {
+  /** @internal the class name reprs show, even in a minified bundle (format_helpers.ts, className) */
+  static readonly _pyName: string = 'Coroutine';
   /** @internal */ _gen: CoroutineIterator<T>;
   /** @internal */ _fn: { name: string; qualname?: string };
   /** @internal 0 created, 1 running, 2 suspended, 3 closed; see STATES. */

@@ -48,11 +48,16 @@ function isInternalFile(file: string): boolean {
   );
 }
 
-// The directory of this module: frames inside tsyncio itself are not the user's creation site.
+// The directory of this module: frames inside tsyncio itself are not the user's creation site. Only while
+// this module is its own file (src/debug_stacks.ts, dist/debug_stacks.js): bundled into an app's single file,
+// its directory is the app's, and the check would drop every frame of the app; then only the frames the
+// caller skips are tsyncio's.
 const TSYNCIO_DIR = (() => {
   try {
-    const url = new URL('.', import.meta.url);
-    return url.protocol === 'file:' ? decodeURIComponent(url.pathname) : url.href;
+    const url = new URL(import.meta.url);
+    const file = url.protocol === 'file:' ? decodeURIComponent(url.pathname) : url.href;
+    if (!/[\\/]debug_stacks\.[cm]?[jt]s$/.test(file)) return '\u0000';
+    return file.slice(0, file.length - file.replace(/^.*[\\/]/, '').length);
   } catch {
     return '\u0000';
   }

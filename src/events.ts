@@ -9,7 +9,7 @@ import type { EventLoop, ExceptionContext } from './base_events.js';
 import { DEBUG_STACK_DEPTH } from './constants.js';
 import { type Context, currentContext, exitCurrentContext } from './contextvars.js';
 import { KeyboardInterrupt, RuntimeError, SystemExit } from './exceptions.js';
-import { callbackName, createdAt, extractStack, repr } from './format_helpers.js';
+import { callbackName, className, createdAt, extractStack, repr } from './format_helpers.js';
 import { isFuture } from './futures.js';
 
 // Handle._hflags, one packed field (the only table of its bits):
@@ -40,6 +40,8 @@ export interface TimerEntry {
 }
 
 export class Handle {
+  /** @internal the class name reprs show, even in a minified bundle (format_helpers.ts, className) */
+  static readonly _pyName: string = 'Handle';
   /** @internal */ _callback: ((...args: any[]) => unknown) | null;
   /** @internal */ _args: unknown;
   /**
@@ -190,12 +192,14 @@ export class Handle {
 
   toString(): string {
     if (this._repr !== undefined) return this._repr;
-    return `<${this.constructor.name} ${this._reprInfo().join(' ')}>`;
+    return `<${className(this.constructor)} ${this._reprInfo().join(' ')}>`;
   }
 }
 
 /** A Handle scheduled for a time on the loop's clock. */
 export class TimerHandle extends Handle {
+  /** @internal the class name reprs show, even in a minified bundle (format_helpers.ts, className) */
+  static override readonly _pyName: string = 'TimerHandle';
   /** @internal */ _when: number;
 
   constructor(

@@ -96,8 +96,19 @@ function reprObject(value: object, depth: number): string {
     const entries = Object.entries(value as object);
     return '{' + entries.map(([k, v]) => `${reprString(k)}: ${repr(v, depth + 1)}`).join(', ') + '}';
   }
-  const name = proto?.constructor?.name ?? 'object';
+  const name = proto ? className(proto.constructor) : 'object';
   return `<${name} object at ${objectId(value as object)}>`;
+}
+
+/**
+ * The name of a class for reprs and messages: a tsyncio class's own name as written (its static `_pyName`),
+ * which a minifier that renames classes cannot change; any other class's `name` (a subclass of a tsyncio
+ * class included: `_pyName` counts only as the class's own property).
+ */
+export function className(ctor: unknown): string {
+  if (typeof ctor !== 'function') return 'object';
+  if (Object.hasOwn(ctor, '_pyName')) return (ctor as unknown as { _pyName: string })._pyName;
+  return (ctor as { name: string }).name;
 }
 
 /**
@@ -222,7 +233,7 @@ export function pyTypeName(x: unknown): string {
   if (x instanceof Set) return 'set';
   const proto = Object.getPrototypeOf(x);
   if (proto === Object.prototype || proto === null) return 'dict';
-  const name: string = proto.constructor?.name ?? 'object';
+  const name: string = proto.constructor ? className(proto.constructor) : 'object';
   // Coroutine objects are `coroutine` in Python (checked by name: this module sits below coroutines.ts).
   return name === 'Coroutine' ? 'coroutine' : name;
 }

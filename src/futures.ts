@@ -25,6 +25,7 @@ import { CancelledError, InvalidStateError, RuntimeError, StopIteration } from '
 import {
   callbackName,
   captureRawStack,
+  className,
   createdAt,
   extractStack,
   type RawStack,
@@ -119,6 +120,8 @@ export class Future<T = unknown> implements Awaitable<T>, PromiseLike<T>, Iterat
   }
 
   static readonly [FUTURE_BRAND] = true;
+  /** @internal the class name reprs show, even in a minified bundle (see className) */
+  static readonly _pyName: string = 'Future';
 
   /** The loop the future is bound to. */
   getLoop(): EventLoop {
@@ -436,7 +439,7 @@ export class Future<T = unknown> implements Awaitable<T>, PromiseLike<T>, Iterat
   }
 
   toString(): string {
-    return `<${this.constructor.name} ${this._reprInfo().join(' ')}>`;
+    return `<${className(this.constructor)} ${this._reprInfo().join(' ')}>`;
   }
 
   [Symbol.for('nodejs.util.inspect.custom')](): string {

@@ -25,7 +25,7 @@ import { isRecyclable, recycle, Waiter, WaiterList } from './_internal/waiters.j
 import type { EventLoop } from './base_events.js';
 import { Coroutine, type Instruction } from './coroutines.js';
 import { RuntimeError, StopAsyncIteration, ValueError } from './exceptions.js';
-import { objectId, pyTypeName, repr } from './format_helpers.js';
+import { className, objectId, pyTypeName, repr } from './format_helpers.js';
 import { suspendOn } from './futures.js';
 import { Event } from './locks.js';
 import { LoopBoundMixin } from './mixins.js';
@@ -69,6 +69,8 @@ const QUEUE_ANEXT = { name: 'anext', qualname: 'QueueIterator.anext' };
  * unbounded; otherwise `put()` waits while `maxsize` items are queued.
  */
 export class Queue<T = unknown> extends LoopBoundMixin {
+  /** @internal the class name reprs show, even in a minified bundle (format_helpers.ts, className) */
+  static readonly _pyName: string = 'Queue';
   /** @internal */ _maxsize: number;
   /** @internal the items; subclasses choose the container in `_init` */ _queue!: { readonly length: number };
   /** @internal */ _getters = new WaiterList();
@@ -143,7 +145,7 @@ export class Queue<T = unknown> extends LoopBoundMixin {
 
   /** Python's `repr(queue)`: `<Queue at 0x… maxsize=0 _queue=[1, 2] tasks=2>`. */
   override toString(): string {
-    return `<${this.constructor.name} at ${objectId(this)} ${this._format()}>`;
+    return `<${className(this.constructor)} at ${objectId(this)} ${this._format()}>`;
   }
 
   /** The number of items in the queue. */
@@ -305,6 +307,8 @@ export interface PriorityQueueOptions<T> {
  * `new PriorityQueue(10, { comparator })`.
  */
 export class PriorityQueue<T = unknown> extends Queue<T> {
+  /** @internal the class name reprs show, even in a minified bundle (format_helpers.ts, className) */
+  static override readonly _pyName: string = 'PriorityQueue';
   declare _queue: PyHeap<T>;
 
   constructor(maxsize?: number | PriorityQueueOptions<T>, options?: PriorityQueueOptions<T>) {
@@ -345,6 +349,8 @@ export class PriorityQueue<T = unknown> extends Queue<T> {
 
 /** A Queue that retrieves the most recently added item first. */
 export class LifoQueue<T = unknown> extends Queue<T> {
+  /** @internal the class name reprs show, even in a minified bundle (format_helpers.ts, className) */
+  static override readonly _pyName: string = 'LifoQueue';
   declare _queue: T[];
 
   protected override _init(_maxsize: number): void {

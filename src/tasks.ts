@@ -167,6 +167,8 @@ function explainBadYield(thrownIn: unknown, e: TypeError): unknown {
 }
 
 export class Task<T = unknown> extends Future<T> {
+  /** @internal the class name reprs show, even in a minified bundle (format_helpers.ts, className) */
+  static override readonly _pyName: string = 'Task';
   /** @internal */ _coro: Driven<T> | null;
   /** @internal a number until first asked for: `Task-N` is formatted lazily */
   _name: string | number;
@@ -763,6 +765,9 @@ const SLEEP_INFO = { name: 'sleep' };
 interface SleepZeroCoroutine<T> extends Coroutine<T> {}
 // biome-ignore lint/suspicious/noUnsafeDeclarationMerging: the prototype chain below makes it a Coroutine at run time
 class SleepZeroCoroutine<T> implements CoroutineIterator<T> {
+  /** @internal a coroutine to pyTypeName and reprs, like every Coroutine (format_helpers.ts, className) */
+  static readonly _pyName: string = 'Coroutine';
+
   constructor(result: T) {
     this._gen = this;
     this._fn = SLEEP_INFO;
@@ -817,6 +822,8 @@ Object.setPrototypeOf(SleepZeroCoroutine.prototype, Coroutine.prototype);
  * pending cb=[Task.task_wakeup()]>` as CPython's does).
  */
 class SleepFuture<T> extends Future<T> implements CoroutineIterator<T>, TimerEntry {
+  /** @internal the class name reprs show, even in a minified bundle (format_helpers.ts, className) */
+  static override readonly _pyName: string = 'Future';
   /** @internal */ _delay: number;
   /**
    * @internal The future is also its own timer entry in the loop's heap (TimerEntry): H_SLEEP, the heap's
@@ -919,6 +926,8 @@ export interface GatherOptions {
 
 /** The Future gather() returns: cancelling it cancels every child. */
 export class GatheringFuture<T> extends Future<T> {
+  /** @internal the class name reprs show, even in a minified bundle (format_helpers.ts, className) */
+  static override readonly _pyName: string = 'GatheringFuture';
   /** @internal */ _children: Future<any>[];
   /** @internal */ _cancelRequested = false;
 

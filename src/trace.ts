@@ -17,7 +17,7 @@ import { Coroutine } from './coroutines.js';
 import type { Handle } from './events.js';
 import { _getRunningLoop, checkLoopArg, getRunningLoop } from './events.js';
 import { RuntimeError } from './exceptions.js';
-import { callbackName, repr } from './format_helpers.js';
+import { callbackName, className, repr } from './format_helpers.js';
 import type { Future } from './futures.js';
 import type { TraceRecorder } from './runners.js';
 import { handleTask, Task } from './tasks.js';
@@ -243,7 +243,7 @@ export class Tracer implements Instrument {
   taskWaits(task: Task<any>, fut: Future<any>): void {
     const e = this.lastStep.get(task);
     if (e?.args !== undefined) {
-      const s = fut instanceof Task ? `Task ${fut.getName()}` : fut.constructor.name;
+      const s = fut instanceof Task ? `Task ${fut.getName()}` : className(fut.constructor);
       e.args.awaits = s;
     }
   }

@@ -296,6 +296,31 @@ async function runBundled(source: string): Promise<string> {
   }
 }
 
+describe('a minified bundle (classes renamed by the minifier)', () => {
+  it("reprs and messages still name tsyncio's classes", async () => {
+    const out =
+      await runBundled(`import { coroutine, run, sleep, createTask, gather, Queue, Future, getRunningLoop } from ${JSON.stringify(ENTRY)};
+const main = coroutine(function* main() {
+  const t = createTask(sleep(1));
+  const f = new Future();
+  const g = gather(t);
+  const h = getRunningLoop().callSoon(() => {});
+  const th = getRunningLoop().callLater(1, () => {});
+  console.log([t, f, new Queue(), g, h, th].map((x) => String(x).split(' ')[0]).join(' '));
+  try {
+    createTask(sleep(0), { context: sleep(0) });
+  } catch (e) {
+    console.log(e.message);
+  }
+  for (const x of [t, f, h, th]) x.cancel();
+  yield* gather(g, { returnExceptions: true });
+});
+await run(main());`);
+    expect(out.split('\n')[0]).toBe('<Task <Future <Queue <GatheringFuture <Handle <TimerHandle');
+    expect(out.split('\n')[1]).toBe("context must be an instance of Context or None, not 'coroutine'");
+  });
+});
+
 describe('tree-shaking keeps what a program needs ("sideEffects" is truthful)', () => {
   it('a program that only calls newEventLoop() gets a working EventLoop', async () => {
     // newEventLoop once reached the class through a factory base_events registered at load: a bundler
@@ -306,6 +331,23 @@ console.log(String(loop), loop.time());
 loop.close();
 `);
     expect(out.trim()).toBe('<EventLoop running=False closed=False debug=False> 0');
+  });
+
+  it("debug mode's creation stacks keep the app's frames in a bundle (the library is in the app's file)", async () => {
+    const out = await runBundled(`import ${JSON.stringify(DEBUG)};
+import { coroutine, getRunningLoop, run, sleep } from ${JSON.stringify(ENTRY)};
+const square = coroutine(function* square(n) { return n * n; });
+function makeOne() { return square(3); }
+const main = coroutine(function* main() {
+  const c = makeOne();
+  console.log((c.origin ?? []).join('|'));
+  c.close();
+  yield* sleep(0);
+});
+await run(main(), { debug: true });`);
+    // The minifier renamed the app's functions too: the frames are there, in the app's file (none before).
+    expect(out.trim().split('|').length).toBeGreaterThanOrEqual(3);
+    expect(out).toMatch(/File "file:\/\/\/[^"]*app\.mjs", line \d+, in /);
   });
 
   it("the debugger's dump hook is there with tsyncio/debug (the Node entry imports it), absent without", async () => {

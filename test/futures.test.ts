@@ -274,3 +274,12 @@ describe('exception was never retrieved', () => {
     expect(reports.map((r) => r.message)).toEqual(['Task exception was never retrieved']);
   });
 });
+
+describe('the class name in reprs', () => {
+  it("a subclass shows its own name, not the base class's (as CPython's self.__class__.__name__)", () =>
+    withLoop(async (loop) => {
+      class MyFuture<T> extends Future<T> {}
+      expect(String(new MyFuture({ loop }))).toBe('<MyFuture pending>');
+      expect(String(new Future({ loop }))).toBe('<Future pending>');
+    }));
+});
