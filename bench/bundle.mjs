@@ -8,7 +8,7 @@
  * When the `effection` package is installed, its whole API is measured the same way for comparison.
  * Sizes are deterministic (no timing), so they are measured in every run, quick or full.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
@@ -38,12 +38,12 @@ run(main()).then((r) => console.log(r));
   full: `export * from ${JSON.stringify(entry)};\n`,
 };
 
-async function bundle(esbuild, dir, name, source) {
-  const { code, modules } = await bundleCode(esbuild, dir, name, source);
+async function bundle(esbuild, dir, name, source, nodePaths = []) {
+  const { code, modules } = await bundleCode(esbuild, dir, name, source, nodePaths);
   return { minified: code.length, gzip: gzipSync(code, { level: 9 }).length, modules };
 }
 
-async function bundleCode(esbuild, dir, name, source) {
+async function bundleCode(esbuild, dir, name, source, nodePaths = []) {
   const file = path.join(dir, `${name}.mjs`);
   writeFileSync(file, source);
   const out = await esbuild.build({
@@ -56,6 +56,9 @@ async function bundleCode(esbuild, dir, name, source) {
     write: false,
     metafile: true,
     logLevel: 'silent',
+    nodePaths,
+    // Effection's main() reaches Node's modules through a dynamic import that browsers never take.
+    external: nodePaths.length > 0 ? ['node:*'] : [],
   });
   const code = out.outputFiles[0].contents;
   const inputs = Object.values(out.metafile.outputs)[0].inputs;
@@ -86,15 +89,17 @@ export async function measureBundles() {
     const result = {};
     for (const [name, src] of Object.entries(PROGRAMS)) result[name] = await bundle(esbuild, dir, name, src);
     let effection = null;
-    try {
-      const require = createRequire(import.meta.url);
-      const pkg = require('effection/package.json');
-      effection = { version: pkg.version };
-    } catch {
-      // not installed: no comparison row
+    // Its package.json is not in its "exports": find the package directory on the resolution paths.
+    const require = createRequire(import.meta.url);
+    for (const dirOnPath of require.resolve.paths('effection') ?? []) {
+      const file = path.join(dirOnPath, 'effection', 'package.json');
+      if (existsSync(file)) {
+        effection = { version: JSON.parse(readFileSync(file, 'utf8')).version, nodePaths: [dirOnPath] };
+        break;
+      }
     }
     if (effection !== null) {
-      const r = await bundle(esbuild, dir, 'effection', `export * from 'effection';\n`);
+      const r = await bundle(esbuild, dir, 'effection', `export * from 'effection';\n`, effection.nodePaths);
       result.effection = { ...r, version: effection.version };
     }
     return result;
