@@ -213,8 +213,18 @@ export class EventLoop {
   _runEntry = 'runForever()';
   /** @internal set by the Runner just before runUntilComplete: the entry point the user called */
   _nextRunEntry: string | null = null;
-  /** @internal */ _wakeKind = WAKE_NONE;
-  /** @internal */ _cancelWake: (() => void) | null = null;
+  /**
+   * @internal What will wake the loop: an immediate (then a timer may be armed too), the host timer alone,
+   * or nothing.
+   */
+  _wakeKind = WAKE_NONE;
+  /** @internal cancels the pending immediate */ _cancelWake: (() => void) | null = null;
+  /**
+   * @internal The host timer for the next deadline, kept across wake-ups while its deadline still fits
+   * (host I/O arriving while a timer is pending no longer clears and re-arms it), and when (host.now()) it fires.
+   */
+  _cancelTimer: (() => void) | null = null;
+  /** @internal */ _timerAt = Infinity;
   /** @internal */ _runResolve: (() => void) | null = null;
   /** @internal */ _runReject: ((e: unknown) => void) | null = null;
   /** @internal true while runSync drives the loop: host promises cannot settle */
@@ -242,6 +252,7 @@ export class EventLoop {
       }>
     | undefined;
   private readonly _pumpBound: () => void;
+  private readonly _pumpTimerBound: () => void;
 
   constructor(options?: EventLoopOptions) {
     checkOptions('EventLoop', options);
@@ -261,7 +272,17 @@ export class EventLoop {
     }
     this._virtual = options?.clock === 'virtual';
     this._host = options?.host ?? defaultHost;
-    this._pumpBound = () => this._pump();
+    this._pumpBound = () => {
+      this._cancelWake = null;
+      this._wakeKind = this._cancelTimer !== null ? WAKE_TIMER : WAKE_NONE;
+      this._pump();
+    };
+    this._pumpTimerBound = () => {
+      this._cancelTimer = null;
+      this._timerAt = Infinity;
+      if (this._wakeKind === WAKE_TIMER) this._wakeKind = WAKE_NONE;
+      this._pump();
+    };
     const debug = options?.debug ?? envDebug();
     if (debug) this.setDebug(true);
   }
@@ -504,8 +525,6 @@ export class EventLoop {
 
   /** @internal The async driver: one batch, then arrange the next wake-up with the host. */
   private _pump(): void {
-    this._wakeKind = WAKE_NONE;
-    this._cancelWake = null;
     if (!this._running) return;
     this._pumps++;
     if (this._jumpAfterHostTurn) this._jumpAfterTurn();
@@ -530,15 +549,34 @@ export class EventLoop {
       const deadlock = this._deadlock;
       this._finishRun(deadlock, deadlock !== null);
     } else if (r === 0) {
-      this._wakeKind = WAKE_IMMEDIATE;
-      this._cancelWake = this._host.immediate(this._pumpBound);
+      if (this._wakeKind !== WAKE_IMMEDIATE) {
+        this._wakeKind = WAKE_IMMEDIATE;
+        this._cancelWake = this._host.immediate(this._pumpBound);
+      }
     } else if (r === Infinity) {
       sweepNursery();
+      this._cancelHostTimer();
     } else {
       sweepNursery();
-      this._wakeKind = WAKE_TIMER;
-      this._cancelWake = this._host.timer(this._pumpBound, Math.ceil(r * 1000));
+      const ms = Math.ceil(r * 1000);
+      const at = this._host.now() + ms;
+      // The armed timer fires no later than needed: keep it (if it fires early, that pass arms the next).
+      if (this._cancelTimer === null || this._timerAt > at) {
+        this._cancelHostTimer();
+        this._cancelTimer = this._host.timer(this._pumpTimerBound, ms);
+        this._timerAt = at;
+      }
+      if (this._wakeKind === WAKE_NONE) this._wakeKind = WAKE_TIMER;
     }
+  }
+
+  /** @internal Disarm the host timer, if armed. */
+  _cancelHostTimer(): void {
+    if (this._cancelTimer === null) return;
+    this._cancelTimer();
+    this._cancelTimer = null;
+    this._timerAt = Infinity;
+    if (this._wakeKind === WAKE_TIMER) this._wakeKind = WAKE_NONE;
   }
 
   /**
@@ -559,7 +597,7 @@ export class EventLoop {
    */
   _wakeup(): void {
     if (!this._running || this._inPump || this._syncMode || this._wakeKind === WAKE_IMMEDIATE) return;
-    if (this._cancelWake !== null) this._cancelWake();
+    // A pending host timer stays armed: the pass this immediate runs keeps it if its deadline still fits.
     this._wakeKind = WAKE_IMMEDIATE;
     this._cancelWake = this._host.immediate(this._pumpBound);
   }
@@ -568,6 +606,7 @@ export class EventLoop {
   _finishRun(error: unknown, failed: boolean): void {
     if (this._cancelWake !== null) this._cancelWake();
     this._cancelWake = null;
+    this._cancelHostTimer();
     this._wakeKind = WAKE_NONE;
     this._stopping = false;
     this._running = false;

@@ -12,6 +12,7 @@ import {
   Future,
   fromPromise,
   getRunningLoop,
+  type Host,
   Queue,
   RuntimeError,
   run,
@@ -19,6 +20,7 @@ import {
   waitFor,
 } from 'tsyncio';
 import { describe, expect, it } from 'vitest';
+import { defaultHost } from '../src/host.js';
 
 const clocks = ['monotonic', 'virtual'] as const;
 
@@ -199,5 +201,76 @@ describe('debug mode at the host boundary', () => {
       await running;
       other.close();
     }
+  });
+});
+
+describe('the host timer while host work keeps waking the loop', () => {
+  // A counting host around the default one: how many host timers the loop arms.
+  function countingHost(): { host: Host; armed: () => number } {
+    let n = 0;
+    return {
+      host: {
+        ...defaultHost,
+        timer(cb, ms) {
+          n++;
+          return defaultHost.timer(cb, ms);
+        },
+      },
+      armed: () => n,
+    };
+  }
+
+  it('is kept, not cleared and re-armed, on every wake-up (a sleeping task and 200 host events)', async () => {
+    const { host, armed } = countingHost();
+    const loop = new EventLoop({ host });
+    const main = coroutine(function* main() {
+      const sleeper = createTask(sleep(0.5, 'slept'));
+      const ev = new Event();
+      let n = 0;
+      const tick = (): void => {
+        if (++n === 200) ev.set();
+        else setImmediate(() => loop.callSoon(tick));
+      };
+      setImmediate(() => loop.callSoon(tick));
+      yield* ev.wait();
+      return [n, yield* sleeper];
+    });
+    const t0 = performance.now();
+    expect(await within(loop.runUntilComplete(main()))).toEqual([200, 'slept']);
+    const elapsed = performance.now() - t0;
+    loop.close();
+    expect(elapsed).toBeGreaterThanOrEqual(499);
+    // One timer for the sleep (plus a few when a pass ends just before the deadline), not one per event.
+    expect(armed()).toBeLessThan(10);
+  });
+
+  it('is re-armed for an earlier deadline that comes while it waits for a later one', async () => {
+    const { host } = countingHost();
+    const loop = new EventLoop({ host });
+    const order: string[] = [];
+    const main = coroutine(function* main() {
+      const late = createTask(sleep(5, 'late'));
+      yield* sleep(0);
+      // The host timer now waits 5 s; a host event brings a 50 ms sleep.
+      const early = new Future<string>({ loop });
+      setTimeout(() => {
+        loop.callSoon(() => {
+          createTask(
+            coroutine(function* () {
+              yield* sleep(0.05);
+              order.push('early');
+              early.setResult('early');
+            })(),
+          );
+        });
+      }, 10);
+      const t0 = performance.now();
+      yield* early;
+      order.push(`after ${Math.round(performance.now() - t0) < 1000}`);
+      late.cancel();
+    });
+    await within(loop.runUntilComplete(main()), 3000);
+    loop.close();
+    expect(order).toEqual(['early', 'after true']);
   });
 });
