@@ -50,12 +50,6 @@ export class Context {
     current = this;
   }
 
-  /** @internal */
-  _exit(): void {
-    current = this._prev!;
-    this._prev = null;
-  }
-
   /** A shallow copy sharing the same values (O(1)). */
   copy(): Context {
     return new Context(this._map);
@@ -151,7 +145,7 @@ export function setOwnContextHook(hook: (shared: SharedContext, own: Context) =>
 export function ownContext(s: SharedContext): Context {
   const p = new Context(s._map);
   if (current === s) {
-    current = p;
+    replaceCurrentContext(p);
   } else if (s._prev !== null) {
     for (let c = current; c._prev !== null; c = c._prev) {
       if (c._prev === s) {
@@ -159,11 +153,11 @@ export function ownContext(s: SharedContext): Context {
         break;
       }
     }
+    p._prev = s._prev;
+    s._prev = null;
   } else {
     return p;
   }
-  p._prev = s._prev;
-  s._prev = null;
   onOwnContext?.(s, p);
   return p;
 }
