@@ -117,10 +117,6 @@ const ONE_ARG_SCHEDULED = ONE_ARG | H_SCHEDULED;
 export const VIRTUAL_HORIZON = 2 ** 42;
 
 const STOPPED = -1;
-/** @internal */
-export const WAKE_NONE = 0;
-const WAKE_IMMEDIATE = 1;
-const WAKE_TIMER = 2;
 
 const proc = (globalThis as { process?: any }).process;
 
@@ -213,12 +209,8 @@ export class EventLoop {
   _runEntry = 'runForever()';
   /** @internal set by the Runner just before runUntilComplete: the entry point the user called */
   _nextRunEntry: string | null = null;
-  /**
-   * @internal What will wake the loop: an immediate (then a timer may be armed too), the host timer alone,
-   * or nothing.
-   */
-  _wakeKind = WAKE_NONE;
-  /** @internal cancels the pending immediate */ _cancelWake: (() => void) | null = null;
+  /** @internal cancels the pending immediate (null: none pending) */
+  _cancelWake: (() => void) | null = null;
   /**
    * @internal The host timer for the next deadline, kept across wake-ups while its deadline still fits
    * (host I/O arriving while a timer is pending no longer clears and re-arms it), and when (host.now()) it fires.
@@ -274,13 +266,11 @@ export class EventLoop {
     this._host = options?.host ?? defaultHost;
     this._pumpBound = () => {
       this._cancelWake = null;
-      this._wakeKind = this._cancelTimer !== null ? WAKE_TIMER : WAKE_NONE;
       this._pump();
     };
     this._pumpTimerBound = () => {
       this._cancelTimer = null;
       this._timerAt = Infinity;
-      if (this._wakeKind === WAKE_TIMER) this._wakeKind = WAKE_NONE;
       this._pump();
     };
     const debug = options?.debug ?? envDebug();
@@ -549,10 +539,7 @@ export class EventLoop {
       const deadlock = this._deadlock;
       this._finishRun(deadlock, deadlock !== null);
     } else if (r === 0) {
-      if (this._wakeKind !== WAKE_IMMEDIATE) {
-        this._wakeKind = WAKE_IMMEDIATE;
-        this._cancelWake = this._host.immediate(this._pumpBound);
-      }
+      if (this._cancelWake === null) this._cancelWake = this._host.immediate(this._pumpBound);
     } else if (r === Infinity) {
       sweepNursery();
       this._cancelHostTimer();
@@ -566,7 +553,6 @@ export class EventLoop {
         this._cancelTimer = this._host.timer(this._pumpTimerBound, ms);
         this._timerAt = at;
       }
-      if (this._wakeKind === WAKE_NONE) this._wakeKind = WAKE_TIMER;
     }
   }
 
@@ -576,7 +562,6 @@ export class EventLoop {
     this._cancelTimer();
     this._cancelTimer = null;
     this._timerAt = Infinity;
-    if (this._wakeKind === WAKE_TIMER) this._wakeKind = WAKE_NONE;
   }
 
   /**
@@ -596,9 +581,8 @@ export class EventLoop {
    * set an Event or resolved a Future, stop() was requested): make sure the loop runs soon.
    */
   _wakeup(): void {
-    if (!this._running || this._inPump || this._syncMode || this._wakeKind === WAKE_IMMEDIATE) return;
+    if (!this._running || this._inPump || this._syncMode || this._cancelWake !== null) return;
     // A pending host timer stays armed: the pass this immediate runs keeps it if its deadline still fits.
-    this._wakeKind = WAKE_IMMEDIATE;
     this._cancelWake = this._host.immediate(this._pumpBound);
   }
 
@@ -607,7 +591,6 @@ export class EventLoop {
     if (this._cancelWake !== null) this._cancelWake();
     this._cancelWake = null;
     this._cancelHostTimer();
-    this._wakeKind = WAKE_NONE;
     this._stopping = false;
     this._running = false;
     runningLoops.delete(this);

@@ -9,7 +9,7 @@
  * the main task can be read.
  */
 import type { EventLoop } from './base_events.js';
-import { runningLoops, runUntilCompleteCb, VIRTUAL_HORIZON, WAKE_NONE } from './base_events.js';
+import { runningLoops, runUntilCompleteCb, VIRTUAL_HORIZON } from './base_events.js';
 import { coroutineDebug } from './coroutines.js';
 import { DeadlockError } from './exceptions.js';
 import type { Future } from './futures.js';
@@ -53,7 +53,8 @@ export function watchHostExit(): void {
  * that can never complete while timers wait: let the clock jump past them).
  */
 function hostIdle(loop: EventLoop): void {
-  if (!loop._running || loop._inPump || loop._wakeKind !== WAKE_NONE || loop._ready.length > 0) return;
+  const wakePending = loop._cancelWake !== null || loop._cancelTimer !== null;
+  if (!loop._running || loop._inPump || wakePending || loop._ready.length > 0) return;
   if (loop._idleMark !== loop._pumps) {
     loop._idleMark = loop._pumps;
     loop._host.immediate(() => {});
