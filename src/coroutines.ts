@@ -473,7 +473,7 @@ function unlink(record: Unstarted): boolean {
 const registry =
   typeof FinalizationRegistry === 'function'
     ? new FinalizationRegistry<Unstarted>((record) => {
-        if (unlink(record)) warnNeverAwaited(record.qualname ?? record.name, record.origin, false);
+        if (unlink(record)) warnNeverAwaited(record, false);
       })
     : undefined;
 
@@ -558,8 +558,9 @@ export function setNeverAwaitedSink(sink: WarnSink | undefined): void {
   warnSink = sink ?? defaultSink;
 }
 
-function warnNeverAwaited(name: string, origin: string[] | undefined, sync: boolean): void {
-  const message = `coroutine '${name}' was never awaited`;
+function warnNeverAwaited(record: Unstarted, sync: boolean): void {
+  const message = `coroutine '${record.qualname ?? record.name}' was never awaited`;
+  const origin = record.origin;
   const detail =
     origin && origin.length > 0
       ? `Coroutine created at (most recent call last)\n${origin.join('\n')}`
@@ -573,7 +574,7 @@ export function reportUnstartedAtExit(): void {
   while (liveUnstarted.next !== liveUnstarted) {
     const record = liveUnstarted.next!;
     unlink(record);
-    warnNeverAwaited(record.qualname ?? record.name, record.origin, true);
+    warnNeverAwaited(record, true);
   }
 }
 
