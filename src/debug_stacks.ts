@@ -57,7 +57,7 @@ const TSYNCIO_DIR = (() => {
     const url = new URL(import.meta.url);
     const file = url.protocol === 'file:' ? decodeURIComponent(url.pathname) : url.href;
     if (!/[\\/]debug_stacks\.[cm]?[jt]s$/.test(file)) return '\u0000';
-    return file.slice(0, file.length - file.replace(/^.*[\\/]/, '').length);
+    return file.replace(/[^\\/]*$/, '');
   } catch {
     return '\u0000';
   }
