@@ -96,7 +96,7 @@ function reprObject(value: object, depth: number): string {
     const entries = Object.entries(value as object);
     return '{' + entries.map(([k, v]) => `${reprString(k)}: ${repr(v, depth + 1)}`).join(', ') + '}';
   }
-  const name = proto ? className(proto.constructor) : 'object';
+  const name = className(proto?.constructor);
   return `<${name} object at ${objectId(value as object)}>`;
 }
 
@@ -233,7 +233,7 @@ export function pyTypeName(x: unknown): string {
   if (x instanceof Set) return 'set';
   const proto = Object.getPrototypeOf(x);
   if (proto === Object.prototype || proto === null) return 'dict';
-  const name: string = proto.constructor ? className(proto.constructor) : 'object';
+  const name = className(proto.constructor);
   // Coroutine objects are `coroutine` in Python (checked by name: this module sits below coroutines.ts).
   return name === 'Coroutine' ? 'coroutine' : name;
 }
