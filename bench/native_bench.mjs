@@ -71,35 +71,32 @@ async function pingpong(n) {
   return { n, seconds: now() - t0, unit: 'round trips' };
 }
 
-async function spawnGather(n) {
-  async function child(i) {
-    await null;
-    return i;
-  }
-  const t0 = now();
-  const tasks = [];
-  for (let i = 0; i < n; i++) tasks.push(child(i));
-  const res = await Promise.all(tasks);
-  const seconds = now() - t0;
+async function gatherChild(i) {
+  await null;
+  return i;
+}
+
+/** spawn_gather's and gather_coros's measurement, once every child's `i` is checked to have come back. */
+function gathered(workload, res, n, seconds) {
   let sum = 0;
   for (const v of res) sum += v;
-  check(sum === (n * (n - 1)) / 2, 'spawn_gather sum');
+  check(sum === (n * (n - 1)) / 2, `${workload} sum`);
   return { n, seconds, unit: 'tasks' };
+}
+
+async function spawnGather(n) {
+  const t0 = now();
+  const tasks = [];
+  for (let i = 0; i < n; i++) tasks.push(gatherChild(i));
+  const res = await Promise.all(tasks);
+  return gathered('spawn_gather', res, n, now() - t0);
 }
 
 // Promise.all(items.map(child)): the native form of Python's gather(*(child(i) for i in range(n))).
 async function gatherCoros(n) {
-  async function child(i) {
-    await null;
-    return i;
-  }
   const t0 = now();
-  const res = await Promise.all(Array.from({ length: n }, (_, i) => child(i)));
-  const seconds = now() - t0;
-  let sum = 0;
-  for (const v of res) sum += v;
-  check(sum === (n * (n - 1)) / 2, 'gather_coros sum');
-  return { n, seconds, unit: 'tasks' };
+  const res = await Promise.all(Array.from({ length: n }, (_, i) => gatherChild(i)));
+  return gathered('gather_coros', res, n, now() - t0);
 }
 
 async function deepAwait(n) {

@@ -98,11 +98,7 @@ const spawnGather = coroutine(function* spawnGather(n: number) {
   const tasks: Task<number>[] = [];
   for (let i = 0; i < n; i++) tasks.push(createTask(child(i)));
   const res = (yield* gatherAll(tasks, false)) as number[];
-  const seconds = now() - t0;
-  let sum = 0;
-  for (const v of res) sum += v;
-  check(sum === (n * (n - 1)) / 2, 'spawn_gather sum');
-  return { n, seconds, unit: 'tasks' } as Measurement;
+  return gathered('spawn_gather', res, n, now() - t0);
 });
 
 // Python's `gather(*(child(i) for i in range(n)))`: every coroutine is created before gather wraps them in
@@ -113,12 +109,16 @@ const gatherCoros = coroutine(function* gatherCoros(n: number) {
     Array.from({ length: n }, (_, i) => child(i)),
     false,
   )) as number[];
-  const seconds = now() - t0;
+  return gathered('gather_coros', res, n, now() - t0);
+});
+
+/** spawn_gather's and gather_coros's measurement, once every child's `i` is checked to have come back. */
+function gathered(workload: string, res: number[], n: number, seconds: number): Measurement {
   let sum = 0;
   for (const v of res) sum += v;
-  check(sum === (n * (n - 1)) / 2, 'gather_coros sum');
+  check(sum === (n * (n - 1)) / 2, `${workload} sum`);
   return { n, seconds, unit: 'tasks' } as Measurement;
-});
+}
 
 const rec = coroutine(function* rec(d: number): Generator<Instruction, number, unknown> {
   if (d === 0) return 0;
